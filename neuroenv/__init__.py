@@ -1,0 +1,1 @@
+"""neuroenv: reinforcement-learning environments on biophysical neurons (in progress)."""

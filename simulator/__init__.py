@@ -1,0 +1,28 @@
+"""simulator: differentiable multicompartment neuron simulation in JAX.
+
+The public API follows the reference simulator's (same names, argument order, units and
+defaults): ``import simulator as jx`` lets its users switch by changing one import.
+Units: ms, mV, µm, µF/cm², Ω·cm, S/cm² (channels), mA/cm² (channel currents), nA (stimuli).
+"""
+
+from simulator import channels
+from simulator.integrate import build_init_and_step_fn, integrate
+from simulator.modules.branch import Branch
+from simulator.modules.cell import Cell
+from simulator.modules.compartment import Compartment
+from simulator.modules.selection import CompScopeWarning
+from simulator.modules.view import View
+from simulator.stimulus import datapoint_to_step_currents, step_current
+
+__all__ = [
+    "Branch",
+    "Cell",
+    "CompScopeWarning",
+    "Compartment",
+    "View",
+    "build_init_and_step_fn",
+    "channels",
+    "datapoint_to_step_currents",
+    "integrate",
+    "step_current",
+]

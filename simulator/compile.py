@@ -1,0 +1,107 @@
+"""Compile a module: builder tables -> static structure + per-node numeric arrays.
+
+The structure (node numbering, edges, which channels sit where, state and parameter
+names) is static and hashable through :attr:`CompiledModule.signature`; the numbers (radii,
+conductances, initial states) are plain arrays that jitted code receives as arguments, so
+changing them with ``set`` never triggers a retrace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+
+from simulator.modules.topology import Numbering
+
+GEOMETRY_PARAMS = (
+    "radius",
+    "length",
+    "axial_resistivity",
+    "capacitance",
+    "area",
+    "volume",
+    "resistive_load_in",
+    "resistive_load_out",
+)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CompiledModule:
+    """Static structure of a module plus its current numeric values.
+
+    Attributes:
+        numbering: node/edge layout (see :class:`~simulator.modules.topology.Numbering`).
+        is_comp: (n_nodes,) True for compartments, False for branch points.
+        channels: ((channel, node indices), ...) in insertion order.
+        state_names: ``"v"`` and every channel state.
+        current_names: membrane current names (``"i_HH"``, ...), recorded as states.
+        param_names: geometry parameters and every channel parameter.
+        node_arrays: name -> (n_nodes,) float64 values (NaN where a channel is absent, -1 at
+            branch points, as in the reference's ``jaxnodes``).
+        signature: hashable summary of everything static (cache key for jitted runners).
+    """
+
+    numbering: Numbering
+    is_comp: np.ndarray
+    channels: tuple
+    state_names: tuple[str, ...]
+    current_names: tuple[str, ...]
+    param_names: tuple[str, ...]
+    node_arrays: dict
+    signature: tuple
+
+    @property
+    def n_nodes(self) -> int:
+        return self.numbering.n_nodes
+
+
+def compile_module(base) -> CompiledModule:
+    """Compile ``base`` (a Compartment, Branch, Cell or Network)."""
+    numbering = base._numbering
+    nodes = base._nodes
+    n_nodes = numbering.n_nodes
+    is_comp = np.zeros(n_nodes, dtype=bool)
+    is_comp[numbering.comp_nodes] = True
+
+    channels = []
+    state_names = ["v"]
+    current_names: list[str] = []
+    param_names = list(GEOMETRY_PARAMS)
+    for channel in base._channels:
+        inds = nodes.index[nodes[channel.name].to_numpy(dtype=bool)].to_numpy().astype(np.int64)
+        channels.append((channel, inds))
+        state_names += [k for k in channel.channel_states if k not in state_names]
+        param_names += [k for k in channel.channel_params if k not in param_names]
+        if channel.current_name not in current_names:
+            current_names.append(channel.current_name)
+
+    node_arrays = {}
+    for key in (*param_names, *state_names):
+        values = np.full(n_nodes, -1.0)
+        values[nodes.index.to_numpy()] = nodes[key].to_numpy(dtype=float)
+        node_arrays[key] = values
+
+    digest = hashlib.sha1()
+    for arr in (numbering.tree_parent, numbering.edge_halves, numbering.comp_nodes):
+        digest.update(np.ascontiguousarray(arr).tobytes())
+    for channel, inds in channels:
+        digest.update(np.ascontiguousarray(inds).tobytes())
+    signature = (
+        n_nodes,
+        digest.hexdigest(),
+        tuple(id(channel) for channel, _ in channels),
+        tuple(state_names),
+        tuple(param_names),
+    )
+    return CompiledModule(
+        numbering=numbering,
+        is_comp=is_comp,
+        channels=tuple(channels),
+        state_names=tuple(state_names),
+        current_names=tuple(current_names),
+        param_names=tuple(param_names),
+        node_arrays=node_arrays,
+        signature=signature,
+    )

@@ -1,0 +1,222 @@
+"""Simulation entry points: ``integrate`` and ``build_init_and_step_fn`` (reference-compatible).
+
+Both run the same pure step (:mod:`simulator.step`). ``integrate`` runs it in one jitted
+``lax.scan`` (optionally nested and checkpointed) and records the requested states.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from simulator.assemble import all_parameters, all_states, check_param_state, params_to_pstate
+from simulator.scan import nested_checkpoint_scan
+from simulator.solvers.voltage import check_solver_names, default_width
+from simulator.step import make_step_fn
+
+
+def _compiled(module):
+    base = module.base
+    base.to_jax()
+    return base._compiled
+
+
+def _make_init_fn(module, compiled, solver, step_fn, node_arrays=None):
+    indices = [np.asarray(i) for i in module.base.indices_set_by_trainables]
+    arrays = compiled.node_arrays if node_arrays is None else node_arrays
+
+    def init_fn(params, all_states_=None, param_state=None, delta_t=0.025):
+        pstate = params_to_pstate(params, indices) + list(param_state or [])
+        check_param_state(compiled, pstate)
+        all_params = all_parameters(compiled, arrays, pstate)
+        if solver == "exp_euler":
+            g = all_params["axial_conductances"]["v"]
+            all_params["exp_euler_transition"] = step_fn.coupling.transition(g, delta_t)
+        if all_states_ is None:
+            all_states_ = all_states(compiled, arrays, pstate, all_params)
+        return all_states_, all_params
+
+    return init_fn
+
+
+def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler",
+                           *, dhs_width: int | None = None):
+    """Return ``(init_fn, step_fn)`` for step-by-step simulation.
+
+    ``init_fn(params, all_states=None, param_state=None, delta_t=0.025) -> (all_states,
+    all_params)``: ``params`` from ``get_parameters()``, ``param_state`` from ``data_set``.
+    ``step_fn(all_states, all_params, externals, external_inds=<module's>, delta_t=0.025)
+    -> all_states``: ``externals[key]`` holds this step's values, shape (n_inputs_of_key,).
+    Both are pure and jit/vmap/grad-able. The module's values are read now: rebuild after
+    changing the module. ``dhs_width`` sets the DHS level width (default 1 on CPU, 32 on
+    accelerators).
+    """
+    check_solver_names(solver, voltage_solver)
+    compiled = _compiled(module)
+    step = make_step_fn(compiled, solver, voltage_solver, dhs_width)
+    default_inds = {k: np.asarray(v) for k, v in module.base.external_inds.items()}
+
+    def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
+        inds = default_inds if external_inds is None else external_inds
+        return step(all_states, all_params, externals, inds, delta_t)
+
+    step_fn.coupling = step.coupling
+    return _make_init_fn(module, compiled, solver, step), step_fn
+
+
+def add_stimuli(externals: dict, external_inds: dict, data_stimuli):
+    """Merge ``data_stimulate`` output into ``externals``/``external_inds`` (key ``"i"``)."""
+    return _merge(externals, external_inds, data_stimuli)
+
+
+def add_clamps(externals: dict, external_inds: dict, data_clamps):
+    """Merge ``data_clamp`` output into ``externals``/``external_inds``."""
+    return _merge(externals, external_inds, data_clamps)
+
+
+def _merge(externals, external_inds, data):
+    externals, external_inds = dict(externals), dict(external_inds)
+    if data is None:
+        return externals, external_inds
+    for key, values, inds in zip(*data, strict=True):
+        values = jnp.asarray(values)
+        if key in externals:
+            externals[key] = jnp.concatenate([jnp.asarray(externals[key]), values])
+            external_inds[key] = np.concatenate([external_inds[key], inds])
+        else:
+            externals[key], external_inds[key] = values, np.asarray(inds)
+    return externals, external_inds
+
+
+def _fit_length(key, values, n_steps):
+    """Pad stimuli with zeros / refuse inputs that would be cut or that run out."""
+    T = values.shape[1]
+    if T >= n_steps:
+        extra = T - n_steps
+        concrete = not isinstance(values, jax.core.Tracer)
+        if key == "i" and concrete and np.any(np.asarray(values)[:, n_steps:] != 0):
+            raise ValueError(
+                f"the stimulus has non-zero current in its last {extra} samples, after the"
+                f" simulation's {n_steps} steps: lengthen t_max or shorten the stimulus"
+            )
+        if extra > 1 and (key != "i" or not concrete):
+            raise ValueError(
+                f"the input {key!r} has {T} samples but the simulation runs {n_steps} steps:"
+                " lengthen t_max or shorten the input"
+            )
+        return values[:, :n_steps]
+    if key != "i":
+        raise ValueError(
+            f"the clamp of {key!r} has {T} samples but the simulation runs {n_steps} steps:"
+            " a clamp must cover every step"
+        )
+    return jnp.pad(jnp.asarray(values), ((0, 0), (0, n_steps - T)))
+
+
+def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa: B006
+              data_clamps=None, t_max=None, delta_t=0.025, solver="bwd_euler",
+              voltage_solver="jaxley.dhs", checkpoint_lengths=None, all_states=None,
+              return_states=False, dhs_width=None):
+    """Simulate ``module`` and return its recordings.
+
+    Args:
+        module: a Compartment, Branch, Cell or Network with at least one ``record()``.
+        params: trainable parameters (``get_parameters()``), differentiable.
+        param_state: ``data_set`` entries (jit-safe parameter/initial-state overrides).
+        data_stimuli, data_clamps: ``data_stimulate`` / ``data_clamp`` outputs.
+        t_max: simulated time (ms); ``int(t_max // delta_t + 1)`` steps. Default: as many
+            steps as the inputs have samples.
+        delta_t: time step (ms).
+        solver: ``bwd_euler`` | ``crank_nicolson`` | ``fwd_euler`` | ``exp_euler``.
+        voltage_solver: ``jaxley.dhs`` (default) | ``dhs`` | ``jaxley.dhs.cpu`` |
+            ``jaxley.dhs.gpu`` | ``dense``.
+        checkpoint_lengths: nested-scan lengths whose product ≥ the number of steps;
+            reverse-mode memory then grows with their sum instead of the number of steps.
+        all_states: start from these states (e.g. a previous ``return_states=True`` run).
+        return_states: also return the final ``all_states``.
+        dhs_width: DHS level width (default 1 on CPU, 32 on accelerators).
+
+    Returns:
+        (n_recordings, n_steps + 1) recorded values (column 0 is the initial state), and the
+        final states if ``return_states``.
+    """
+    check_solver_names(solver, voltage_solver)
+    if not (isinstance(delta_t, int | float) and delta_t > 0 and math.isfinite(delta_t)):
+        raise ValueError(f"delta_t must be a positive time step in ms, got {delta_t!r}")
+    base = module.base
+    if len(base.recordings) == 0:
+        raise ValueError("no recordings: call .record() on the module (e.g. cell.record('v'))")
+    compiled = _compiled(module)
+    externals = {k: np.asarray(v) for k, v in base.externals.items()}
+    externals, external_inds = add_stimuli(externals, base.external_inds, data_stimuli)
+    externals, external_inds = add_clamps(externals, external_inds, data_clamps)
+    lengths = {k: v.shape[1] for k, v in externals.items()}
+    if t_max is None:
+        if not externals:
+            raise ValueError("give t_max or at least one stimulus or clamp (none defined)")
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"inputs have different numbers of samples {lengths}; give t_max")
+        n_steps = next(iter(lengths.values()))
+    else:
+        if not (isinstance(t_max, int | float) and t_max >= 0 and math.isfinite(t_max)):
+            raise ValueError(f"t_max must be a non-negative time in ms, got {t_max!r}")
+        n_steps = int(t_max // delta_t + 1)
+    externals = {k: _fit_length(k, v, n_steps) for k, v in externals.items()}
+    if checkpoint_lengths is not None:
+        checkpoint_lengths = tuple(int(c) for c in checkpoint_lengths)
+        if any(c < 1 for c in checkpoint_lengths) or math.prod(checkpoint_lengths) < n_steps:
+            raise ValueError(
+                f"checkpoint_lengths {checkpoint_lengths} must be positive with a product of at"
+                f" least the number of steps ({n_steps})"
+            )
+    width = default_width(voltage_solver) if dhs_width is None else dhs_width
+    rec = base.recordings
+    key = (compiled.signature, solver, voltage_solver, width, n_steps, checkpoint_lengths,
+           return_states, tuple(rec["state"]), rec["rec_index"].to_numpy().tobytes(),
+           tuple((k, np.asarray(v).tobytes()) for k, v in sorted(external_inds.items())))
+    cache = base.__dict__.setdefault("_runners", {})
+    if key not in cache:
+        cache.clear()
+        cache[key] = _make_runner(module, compiled, solver, voltage_solver, width, n_steps,
+                                  checkpoint_lengths, return_states, rec, external_inds)
+    node_arrays = {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
+    return cache[key](node_arrays, params, list(param_state or []), externals, all_states,
+                      delta_t)
+
+
+def _make_runner(module, compiled, solver, voltage_solver, width, n_steps, checkpoint_lengths,
+                 return_states, recordings, external_inds):
+    step = make_step_fn(compiled, solver, voltage_solver, width)
+    states_of_rec = recordings["state"].to_numpy()
+    inds_of_rec = recordings["rec_index"].to_numpy()
+    groups = [(s, inds_of_rec[states_of_rec == s]) for s in dict.fromkeys(states_of_rec)]
+    order = np.concatenate([np.flatnonzero(states_of_rec == s) for s, _ in groups])
+    inverse = np.argsort(order)
+    ext_inds = {k: np.asarray(v) for k, v in external_inds.items()}
+
+    def record(states):
+        return jnp.concatenate([states[s][i] for s, i in groups])[inverse]
+
+    @jax.jit
+    def run(node_arrays, params, param_state, externals, initial_states, delta_t):
+        init_fn = _make_init_fn(module, compiled, solver, step, node_arrays)
+        states, all_params = init_fn(params, initial_states, param_state, delta_t)
+
+        def body(carry, x):
+            new = step(carry, all_params, x["ext"], ext_inds, delta_t)
+            # Steps past n_steps (padding of a checkpointed scan) leave the state unchanged.
+            if checkpoint_lengths is not None:
+                new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new,
+                                             carry)
+            return new, record(new)
+
+        xs = {"ext": {k: jnp.asarray(v).T for k, v in externals.items()},
+              "active": jnp.ones(n_steps, dtype=bool)}
+        final, recs = nested_checkpoint_scan(body, states, xs, checkpoint_lengths, n_steps)
+        out = jnp.concatenate([record(states)[None], recs[:n_steps]]).T
+        return (out, final) if return_states else out
+
+    return run

@@ -1,0 +1,64 @@
+"""Channel evaluation on node arrays: gate updates and linearised membrane currents.
+
+Shared by the step function and by initialisation so that both see channels identically.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+#: Voltage offset (mV) of the forward difference that linearises membrane currents (as NEURON).
+DV = 1e-3
+#: Geometry parameters every channel receives besides its own parameters.
+CHANNEL_GEOMETRY = ("radius", "length", "axial_resistivity", "capacitance")
+
+
+def channel_params(channel, inds, params):
+    """The channel's parameters plus geometry, gathered at its compartments ``inds``."""
+    keys = (*channel.channel_params, *CHANNEL_GEOMETRY)
+    return {k: params[k][inds] for k in keys}
+
+
+def channel_states(channel, inds, states):
+    return {k: states[k][inds] for k in channel.channel_states}
+
+
+def update_channel_states(channels, current_names, states, params, v, delta_t):
+    """Advance every channel's states with the start-of-step voltage ``v`` (insertion order).
+
+    Later channels see earlier channels' new states; a channel may also return ``"v"``
+    (non-capacitive models), which changes the voltage the currents are linearised at.
+    """
+    states = dict(states)
+    for channel, inds in channels:
+        own = channel_states(channel, inds, states)
+        own.update({name: states[name][inds] for name in current_names})
+        new = channel.update_states(own, delta_t, v[inds], channel_params(channel, inds, params))
+        for key, value in new.items():
+            states[key] = states[key].at[inds].set(value)
+    return states
+
+
+def membrane_currents(channels, current_names, states, params, v):
+    """Linearise every channel current around ``v``.
+
+    Returns:
+        slope: (n_nodes,) Σ ∂I/∂v (mA/cm²/mV), from a forward difference of ``DV``.
+        offset: (n_nodes,) Σ (∂I/∂v · v − I) (mA/cm²), so that −I(v') ≈ −slope·v' + offset.
+        currents: current name -> (n_nodes,) summed current I(v) (mA/cm²), 0 where absent.
+    """
+    n = v.shape[0]
+    slope = jnp.zeros(n, dtype=v.dtype)
+    offset = jnp.zeros(n, dtype=v.dtype)
+    currents = {name: jnp.zeros(n, dtype=v.dtype) for name in current_names}
+    for channel, inds in channels:
+        own = channel_states(channel, inds, states)
+        p = channel_params(channel, inds, params)
+        v_c = v[inds]
+        i_0 = channel.compute_current(own, v_c, p)
+        i_1 = channel.compute_current(own, v_c + DV, p)
+        ds = (i_1 - i_0) / DV
+        slope = slope.at[inds].add(ds)
+        offset = offset.at[inds].add(ds * v_c - i_0)
+        currents[channel.current_name] = currents[channel.current_name].at[inds].add(i_0)
+    return slope, offset, currents

@@ -1,0 +1,1 @@
+"""The module tree: Compartment -> Branch -> Cell (-> Network), and views into it."""

@@ -1,0 +1,47 @@
+"""Building modules out of smaller ones (compartments -> branch -> cell -> network)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
+    """Concatenate the compartment tables of ``parts`` in order.
+
+    Returns the table (one row per compartment), the union of their channels (first
+    occurrence wins; two different channels with one name are an error) and their groups.
+    Parts must be base modules with no recordings, inputs or trainable parameters, since
+    those refer to node indices that change when modules are combined.
+    """
+    from simulator.modules.base import BOOKKEEPING_COLUMNS, Module
+
+    channels: dict[str, object] = {}
+    groups: list[str] = []
+    tables = []
+    for part in parts:
+        if not isinstance(part, Module) or part._is_view:
+            raise TypeError(f"expected a Compartment, Branch or Cell (not a view), got {part!r}")
+        for what, present in (
+            ("recordings", len(part.recordings)),
+            ("stimuli or clamps", len(part.externals)),
+            ("trainable parameters", len(part.trainable_params)),
+        ):
+            if present:
+                raise ValueError(
+                    f"a part of the new module has {what}; they refer to node indices that change"
+                    " when modules are combined: add them to the combined module instead"
+                )
+        for channel in part.channels:
+            known = channels.get(channel.name)
+            if known is not None and type(known) is not type(channel):
+                raise ValueError(
+                    f"two different channels are named {channel.name!r}; rename one with"
+                    " change_name()"
+                )
+            channels.setdefault(channel.name, channel)
+        groups += [g for g in part.groups if g not in groups]
+        tables.append(part.nodes.drop(columns=list(BOOKKEEPING_COLUMNS)))
+    table = pd.concat(tables, ignore_index=True)
+    for name in [*channels, *groups]:
+        table[name] = table[name].astype("boolean").fillna(False).astype(bool)
+    return table, list(channels.values()), groups

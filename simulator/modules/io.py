@@ -1,0 +1,147 @@
+"""Recordings, stimuli and clamps (static ones and jit-safe ``data_*`` ones)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+
+
+class InputOutputMixin:
+    """``record``, ``stimulate``, ``clamp`` and their ``data_*`` / ``delete_*`` companions."""
+
+    # ------------------------------------------------------------------ names
+    def _state_names(self) -> list[str]:
+        names = ["v"]
+        for channel in self.base._channels:
+            names += [k for k in channel.channel_states if k not in names]
+        return names
+
+    def _current_names(self) -> list[str]:
+        names: list[str] = []
+        for channel in self.base._channels:
+            if channel.current_name not in names:
+                names.append(channel.current_name)
+        return names
+
+    def _rows_with(self, state: str, action: str) -> np.ndarray:
+        """Node indices of this selection where ``state`` exists; ValueError if unknown."""
+        table = self._view_table()
+        if state == "v":
+            return table.index.to_numpy()
+        if state in self._state_names() and state in table.columns:
+            return table.index[table[state].notna().to_numpy()].to_numpy()
+        if state in self._current_names():
+            mask = np.zeros(len(table), dtype=bool)
+            for channel in self.base._channels:
+                if channel.current_name == state:
+                    mask |= table[channel.name].to_numpy(dtype=bool)
+            return table.index[mask].to_numpy()
+        raise ValueError(
+            f"cannot {action} {state!r}: expected one of the states {self._state_names()} or"
+            f" membrane currents {self._current_names()}"
+        )
+
+    # ------------------------------------------------------------------ recordings
+    def record(self, state: str = "v", verbose: bool = True) -> None:
+        """Record ``state`` (``"v"``, a channel state or a current name) in every compartment.
+
+        One output row of ``integrate`` per compartment, in ``.recordings`` order.
+        """
+        rows = self._rows_with(state, "record")
+        if rows.size == 0:
+            raise ValueError(f"no compartment of this selection has {state!r} to record")
+        base = self.base
+        new = pd.DataFrame({"rec_index": rows.astype(np.int64), "state": state})
+        merged = pd.concat([base._recordings, new], ignore_index=True)
+        base._recordings = merged.drop_duplicates(ignore_index=True)
+        if verbose:
+            print(f"Added {len(base._recordings) - len(merged) + len(new)} recordings.")
+
+    def delete_recordings(self) -> None:
+        self.base._recordings = self.base._recordings.iloc[0:0]
+
+    # ------------------------------------------------------------------ inputs
+    def _input_array(self, values, n_rows: int, what: str, traced: bool = False):
+        arr = jnp.asarray(values) if traced else np.asarray(values, dtype=float)
+        if arr.ndim == 1:
+            arr = (jnp if traced else np).broadcast_to(arr[None, :], (n_rows, arr.shape[0]))
+        if arr.ndim != 2 or arr.shape[0] != n_rows:
+            raise ValueError(
+                f"{what} must have shape (T,) or ({n_rows}, T) for the {n_rows} compartments of"
+                f" this selection, got shape {tuple(arr.shape)}"
+            )
+        if not traced and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what} contains non-finite values")
+        return arr
+
+    def _add_external(self, key: str, values: np.ndarray, rows: np.ndarray) -> None:
+        base = self.base
+        for other, arr in base._externals.items():
+            if arr.shape[1] != values.shape[1]:
+                raise ValueError(
+                    f"every external input needs the same number of time samples: {key!r} has"
+                    f" {values.shape[1]}, {other!r} has {arr.shape[1]}"
+                )
+        if key in base._externals:
+            base._externals[key] = np.concatenate([base._externals[key], values])
+            base._external_inds[key] = np.concatenate([base._external_inds[key], rows])
+        else:
+            base._externals[key] = np.array(values)
+            base._external_inds[key] = rows.astype(np.int64)
+
+    def stimulate(self, current, verbose: bool = True) -> None:
+        """Inject ``current`` (nA) into every compartment of the selection.
+
+        Args:
+            current: (T,) for the same current everywhere or (n_compartments, T); sample k
+                drives integration step k. Repeated calls add up.
+        """
+        rows = self._view_table().index.to_numpy()
+        values = self._input_array(current, len(rows), "current")
+        self._add_external("i", values, rows)
+        if verbose:
+            print(f"Added {len(rows)} external_states.")
+
+    def clamp(self, state_name: str, state_array, verbose: bool = True) -> None:
+        """Hold ``state_name`` at ``state_array`` ((T,) or (n, T)) in the selection."""
+        if state_name == "i":
+            raise ValueError("'i' is reserved for stimuli; use stimulate() to inject current")
+        rows = self._rows_with(state_name, "clamp")
+        values = self._input_array(state_array, len(rows), f"clamp of {state_name!r}")
+        self._add_external(state_name, values, rows)
+        if verbose:
+            print(f"Added {len(rows)} external_states.")
+
+    def delete_stimuli(self) -> None:
+        self.base._externals.pop("i", None)
+        self.base._external_inds.pop("i", None)
+
+    def delete_clamps(self, state_name: str | None = None) -> None:
+        keys = [k for k in self.base._externals if k != "i"] if state_name is None else [state_name]
+        for key in keys:
+            if key not in self.base._externals:
+                raise ValueError(f"no clamp of {key!r}; clamped: {list(self.base._externals)}")
+            self.base._externals.pop(key)
+            self.base._external_inds.pop(key)
+
+    # ------------------------------------------------------------------ jit-safe inputs
+    def _data_external(self, key: str, values, existing, rows):
+        names, arrays, inds = existing if existing is not None else ([], [], [])
+        arr = self._input_array(values, len(rows), f"data for {key!r}", traced=True)
+        return [*names, key], [*arrays, arr], [*inds, rows]
+
+    def data_stimulate(self, current, data_stimuli=None, verbose: bool = False):
+        """Jit-safe stimulus: returns ``(names, arrays, inds)`` for ``integrate(data_stimuli=)``.
+
+        ``current`` may be traced (vmap over stimuli); shape (T,) or (n_compartments, T), nA.
+        """
+        rows = self._view_table().index.to_numpy()
+        return self._data_external("i", current, data_stimuli, rows)
+
+    def data_clamp(self, state_name: str, state_array, data_clamps=None, verbose: bool = False):
+        """Jit-safe clamp: returns ``(names, arrays, inds)`` for ``integrate(data_clamps=)``."""
+        if state_name == "i":
+            raise ValueError("'i' is reserved for stimuli; use data_stimulate()")
+        rows = self._rows_with(state_name, "clamp")
+        return self._data_external(state_name, state_array, data_clamps, rows)

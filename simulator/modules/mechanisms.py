@@ -1,0 +1,111 @@
+"""Inserting, deleting and initialising ion channels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+RESERVED_NAMES = frozenset(
+    {
+        "v", "i", "length", "radius", "axial_resistivity", "capacitance", "area", "volume",
+        "resistive_load_in", "resistive_load_out", "x", "y", "z", "local_cell_index",
+        "local_branch_index", "local_comp_index", "global_cell_index", "global_branch_index",
+        "global_comp_index", "controlled_by_param",
+    }
+)
+GEOMETRY_PARAMS = ("radius", "length", "axial_resistivity", "capacitance")
+
+
+class MechanismMixin:
+    """``insert``, ``delete`` and ``init_states``."""
+
+    def insert(self, channel) -> None:
+        """Insert ``channel`` into every compartment of this selection.
+
+        Writes the channel's default parameters and states into those compartments
+        (overwriting earlier values, including shared ones such as ``eK``).
+        """
+        from simulator.channels.channel import Channel
+
+        if not isinstance(channel, Channel):
+            raise TypeError(f"insert expects a Channel instance, got {channel!r}")
+        channel._validate()
+        base = self.base
+        name = channel.name
+        if name in base._groups:
+            raise ValueError(f"channel name {name!r} is already a group name; rename the channel")
+        keys = {**channel.channel_params, **channel.channel_states}
+        clash = sorted(set(keys) & RESERVED_NAMES | ({name} & RESERVED_NAMES))
+        if clash:
+            raise ValueError(f"channel {name!r} uses reserved names {clash}")
+        registered = {c.name: c for c in base._channels}
+        if name in registered and type(registered[name]) is not type(channel):
+            raise ValueError(
+                f"a different channel named {name!r} ({type(registered[name]).__name__}) is"
+                " already inserted; use change_name() to give this one another name"
+            )
+        if name not in registered:
+            base._channels.append(channel)
+        nodes = base._nodes
+        rows = self._node_inds
+        if name not in nodes.columns:
+            nodes[name] = False
+        nodes.loc[rows, name] = True
+        for key, value in keys.items():
+            if key not in nodes.columns:
+                nodes[key] = np.nan
+            nodes.loc[rows, key] = float(value)
+        self._invalidate()
+
+    def delete(self, channel) -> None:
+        """Remove ``channel`` (instance or name) from the compartments of this selection."""
+        base = self.base
+        name = channel if isinstance(channel, str) else channel.name
+        registered = {c.name: c for c in base._channels}
+        if name not in registered:
+            raise ValueError(f"channel {name!r} is not inserted; inserted: {list(registered)}")
+        chan = registered[name]
+        nodes = base._nodes
+        rows = self._node_inds
+        nodes.loc[rows, name] = False
+        for key in (*chan.channel_params, *chan.channel_states):
+            still_used = np.zeros(len(rows), dtype=bool)
+            for other in base._channels:
+                if other is not chan and key in {**other.channel_params, **other.channel_states}:
+                    still_used |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
+            nodes.loc[rows[~still_used], key] = np.nan
+        if not nodes[name].any():
+            base._channels.remove(chan)
+            used = set()
+            for other in base._channels:
+                used |= {*other.channel_params, *other.channel_states}
+            nodes.drop(
+                columns=[name] + [k for k in (*chan.channel_params, *chan.channel_states)
+                                  if k not in used and k in nodes.columns],
+                inplace=True,
+            )
+        self._invalidate()
+
+    def init_states(self, delta_t: float = 0.025) -> None:
+        """Set every channel's states to its steady state at the current voltages.
+
+        Calls ``channel.init_state(states, v, params, delta_t)`` for each channel on the
+        compartments of this selection that carry it and writes the result into ``.nodes``.
+        """
+        import jax.numpy as jnp
+
+        nodes = self.base._nodes
+        view = nodes.loc[self._node_inds]
+        for channel in self.base._channels:
+            rows = view.index[view[channel.name].to_numpy(dtype=bool)]
+            if len(rows) == 0:
+                continue
+            table = nodes.loc[rows]
+            states = {k: jnp.asarray(table[k].to_numpy()) for k in channel.channel_states}
+            params = {
+                k: jnp.asarray(table[k].to_numpy())
+                for k in (*channel.channel_params, *GEOMETRY_PARAMS)
+            }
+            new = channel.init_state(states, jnp.asarray(table["v"].to_numpy()), params, delta_t)
+            for key, value in new.items():
+                nodes.loc[rows, key] = np.broadcast_to(np.asarray(value, dtype=float), len(rows))
+        self._invalidate()

@@ -1,0 +1,164 @@
+"""Parameters: ``set``, ``data_set``, ``make_trainable``, ``get_parameters``, ``to_jax``."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
+
+POSITIVE_KEYS = ("radius", "length", "axial_resistivity", "capacitance")
+
+
+def _settable(module) -> list[str]:
+    from simulator.modules.base import BOOKKEEPING_COLUMNS
+
+    nodes = module.base._nodes
+    return [
+        c for c in nodes.columns
+        if c not in BOOKKEEPING_COLUMNS and nodes[c].dtype != bool
+    ]
+
+
+class ParameterMixin:
+    """Parameter and initial-state handling shared by modules and views."""
+
+    def _rows_defined(self, key: str, action: str) -> np.ndarray:
+        """Node indices of the selection where ``key`` is defined (not NaN)."""
+        valid = _settable(self)
+        if key not in valid:
+            raise ValueError(f"cannot {action} unknown parameter or state {key!r}; valid: {valid}")
+        table = self._view_table()
+        rows = table.index[table[key].notna().to_numpy()].to_numpy()
+        if rows.size == 0:
+            raise ValueError(
+                f"{key!r} is not defined in any compartment of this selection (is its channel"
+                " inserted here?)"
+            )
+        return rows
+
+    def set(self, key: str, val) -> None:
+        """Set parameter or initial state ``key`` in every compartment of the selection.
+
+        Args:
+            key: a column of ``.nodes`` (``"radius"``, ``"HH_gNa"``, ``"v"``, ...).
+            val: a scalar, or an array with one value per compartment that has ``key``.
+        Setting ``radius`` or ``length`` recomputes area, volume and resistive loads as
+        cylinders.
+        """
+        rows = self._rows_defined(key, "set")
+        values = np.asarray(val, dtype=float)
+        if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(rows)):
+            raise ValueError(
+                f"set({key!r}) expects a scalar or {len(rows)} values (one per compartment),"
+                f" got shape {values.shape}"
+            )
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"set({key!r}) got non-finite values {val!r}")
+        if key in POSITIVE_KEYS and np.any(values <= 0):
+            raise ValueError(f"{key} must be positive, got {val!r}")
+        nodes = self.base._nodes
+        nodes.loc[rows, key] = values
+        if key in ("radius", "length"):
+            r = nodes.loc[rows, "radius"].to_numpy()
+            length = nodes.loc[rows, "length"].to_numpy()
+            nodes.loc[rows, "area"] = cylinder_area(r, length)
+            nodes.loc[rows, "volume"] = cylinder_volume(r, length)
+            nodes.loc[rows, "resistive_load_in"] = cylinder_half_load(r, length)
+            nodes.loc[rows, "resistive_load_out"] = cylinder_half_load(r, length)
+        self._invalidate()
+
+    def data_set(self, key: str, val, param_state: list[dict] | None):
+        """Jit-safe ``set``: returns ``param_state`` plus one entry for ``integrate``.
+
+        Args:
+            key: parameter or state name.
+            val: scalar or (n,) array (may be traced), n = compartments that have ``key``.
+            param_state: earlier entries or None.
+        Returns:
+            list of ``{"indices": (n, 1) int32, "key": key, "val": (n,)}``.
+        """
+        rows = self._rows_defined(key, "data_set")
+        shape = jnp.shape(val)
+        if shape not in ((), (len(rows),)):
+            raise ValueError(
+                f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one value per"
+                f" compartment that has {key!r}), got shape {shape}"
+            )
+        entry = {
+            "indices": jnp.asarray(rows[:, None], dtype=jnp.int32),
+            "key": key,
+            "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),)),
+        }
+        return [*(param_state or []), entry]
+
+    def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
+        """Make ``key`` a trainable parameter, shared according to the selection.
+
+        One scalar per cell after ``.cell()``, per branch after ``.branch()``, per compartment
+        after ``.comp()``/``.loc()``, per row after ``.select()``, one for the whole selection
+        otherwise (module, group, channel). ``init_val``: float or one value per parameter;
+        default the mean of the current values of each parameter's compartments.
+        """
+        rows = self._rows_defined(key, "make_trainable")
+        table = self._view_table()
+        control = self._controlled_by[np.isin(table.index.to_numpy(), rows)]
+        groups, inverse = np.unique(control, return_inverse=True)
+        members = [rows[inverse == g] for g in range(len(groups))]
+        width = max(len(m) for m in members)
+        indices = np.full((len(groups), width), -1, dtype=np.int32)
+        for g, m in enumerate(members):
+            indices[g, : len(m)] = m
+        current = self.base._nodes[key]
+        if init_val is None:
+            values = np.array([np.nanmean(current.loc[m].to_numpy()) for m in members])
+        else:
+            values = np.broadcast_to(np.asarray(init_val, dtype=float), (len(groups),)).copy() \
+                if np.ndim(init_val) == 0 or np.size(init_val) == len(groups) else None
+            if values is None:
+                raise ValueError(
+                    f"init_val for {key!r} must be a scalar or {len(groups)} values, got"
+                    f" {np.shape(init_val)}"
+                )
+        self.base._trainable_params.append({key: jnp.asarray(values)})
+        self.base._indices_set_by_trainables.append(indices)
+        if verbose:
+            total = sum(v.size for p in self.base._trainable_params for v in p.values())
+            print(
+                f"Number of newly added trainable parameters: {len(groups)}. "
+                f"Total number of trainable parameters: {total}"
+            )
+
+    def get_parameters(self) -> list[dict]:
+        """Trainable parameters as a list of ``{key: (n_params,) array}`` (the grad pytree)."""
+        return [dict(p) for p in self.base._trainable_params]
+
+    @property
+    def num_trainable_params(self) -> int:
+        return sum(int(v.size) for p in self.base._trainable_params for v in p.values())
+
+    def delete_trainables(self) -> None:
+        self.base._trainable_params.clear()
+        self.base._indices_set_by_trainables.clear()
+
+    def write_trainables(self, params: list[dict]) -> None:
+        """Write trained values back into ``.nodes`` (then ``set`` semantics apply)."""
+        base = self.base
+        if len(params) != len(base._indices_set_by_trainables):
+            raise ValueError(
+                f"expected {len(base._indices_set_by_trainables)} parameter dicts, got"
+                f" {len(params)}"
+            )
+        for entry, indices in zip(params, base._indices_set_by_trainables, strict=True):
+            for key, values in entry.items():
+                for value, row in zip(np.asarray(values), np.asarray(indices), strict=True):
+                    base.select(nodes=row[row >= 0]).set(key, float(value))
+        base.delete_trainables()
+
+    def to_jax(self) -> None:
+        """Compile the module: node arrays (``.jaxnodes``) and the static structure."""
+        from simulator.compile import compile_module
+
+        base = self.base
+        base._compiled = compile_module(base)
+        base.jaxnodes = {k: jnp.asarray(v) for k, v in base._compiled.node_arrays.items()}

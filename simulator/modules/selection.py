@@ -1,0 +1,219 @@
+"""Indexing: ``cell``, ``branch``, ``comp``, ``loc``, ``select`` and scopes.
+
+Indices are *local* by default, as in the reference simulator: ``cell.branch(1)`` is the
+second branch of the current selection and ``x.comp(0)`` is the first compartment **of every
+branch in the selection**. On a multi-branch cell that surprises people (the reference's issue
+#767), so ``cell.comp(i)`` on a selection spanning several branches without an explicit branch
+selection emits a :class:`CompScopeWarning` and says how to be explicit:
+``cell.branch("all").comp(i)`` (every branch, no warning) or ``cell.scope("global").comp(i)``
+(the i-th compartment of the cell).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+Index = int | list | range | slice | np.ndarray | str
+
+
+class CompScopeWarning(UserWarning):
+    """``comp(i)`` selected compartment i of several branches at once."""
+
+
+def parse_index(idx: Index, n: int, what: str) -> np.ndarray:
+    """Turn int / list / range / slice / bool mask / array / "all" into positions in [0, n)."""
+    if isinstance(idx, str):
+        if idx != "all":
+            raise ValueError(f"{what} index must be an int, list, slice, mask or 'all', got {idx!r}")
+        return np.arange(n)
+    if isinstance(idx, slice):
+        return np.arange(n)[idx]
+    arr = np.asarray(list(idx) if isinstance(idx, range) else idx)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise IndexError(f"boolean {what} mask must have length {n}, got shape {arr.shape}")
+        return np.flatnonzero(arr)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{what} index must be integer, got {idx!r}")
+    arr = np.atleast_1d(arr).astype(np.int64)
+    bad = arr[(arr >= n) | (arr < -n)]
+    if bad.size:
+        raise IndexError(f"{what} index {bad[0]} out of range: expected -{n} <= index < {n}")
+    return np.unique(np.where(arr < 0, arr + n, arr))
+
+
+class SelectionMixin:
+    """Creates views. Requires ``base``, ``_node_inds`` and ``_controlled_by``."""
+
+    _scope = "local"
+    _explicit_branches = False
+
+    def _view_table(self):
+        return self.base._nodes.loc[self._node_inds]
+
+    def _subview(self, mask: np.ndarray, control: str, explicit_branches: bool | None = None):
+        from simulator.modules.view import View
+
+        table = self._view_table()
+        if control == "group":
+            controlled = np.zeros(len(table), dtype=np.int64)
+        elif control == "keep":
+            controlled = self._controlled_by
+        elif control == "node":
+            controlled = table.index.to_numpy()
+        else:
+            controlled = table[control].to_numpy()
+        explicit = self._explicit_branches if explicit_branches is None else explicit_branches
+        return View(
+            self.base,
+            table.index.to_numpy()[mask],
+            controlled[mask],
+            scope=self._scope,
+            explicit_branches=explicit,
+        )
+
+    def _select_level(self, column: str, idx: Index, what: str):
+        table = self._view_table()
+        ids = table[column].to_numpy()
+        if self._scope == "global":
+            n_total = int(self.base._nodes[column].max()) + 1
+            return np.isin(ids, parse_index(idx, n_total, what))
+        unique = np.unique(ids)
+        positions = parse_index(idx, len(unique), what)
+        return np.isin(ids, unique[positions])
+
+    def cell(self, idx: Index):
+        """Cells of the selection (one trainable parameter per cell)."""
+        mask = self._select_level("global_cell_index", idx, "cell")
+        return self._subview(mask, "global_cell_index")
+
+    def branch(self, idx: Index):
+        """Branches of the selection (one trainable parameter per branch)."""
+        mask = self._select_level("global_branch_index", idx, "branch")
+        return self._subview(mask, "global_branch_index", explicit_branches=True)
+
+    def comp(self, idx: Index):
+        """Compartments; locally, compartment ``idx`` of every branch in the selection."""
+        table = self._view_table()
+        if self._scope == "global":
+            mask = self._select_level("global_comp_index", idx, "compartment")
+            return self._subview(mask, "global_comp_index")
+        branches = table["global_branch_index"].to_numpy()
+        comps = table["global_comp_index"].to_numpy()
+        n_branches = len(np.unique(branches))
+        if n_branches > 1 and not self._explicit_branches:
+            warnings.warn(
+                f"comp({idx!r}) selects compartment {idx!r} of each of the {n_branches} branches"
+                " in this selection (local scope, as in the reference simulator). Write"
+                f" .branch('all').comp({idx!r}) to mean that without this warning, or"
+                f" .scope('global').comp({idx!r}) for the compartment with that index in the"
+                " whole selection.",
+                CompScopeWarning,
+                stacklevel=2,
+            )
+        local = np.empty(len(comps), dtype=np.int64)
+        counts = {}
+        for b in np.unique(branches):
+            members = branches == b
+            local[members] = np.argsort(np.argsort(comps[members]))
+            counts[b] = members.sum()
+        positions = parse_index(idx, max(counts.values()), "compartment")
+        mask = np.isin(local, positions)
+        return self._subview(mask, "global_comp_index")
+
+    def loc(self, x):
+        """The compartment at relative position ``x`` in [0, 1] of every branch in the selection.
+
+        ``x`` may be a float, an array of floats or ``"all"`` (every compartment). Position
+        ``x`` falls into compartment ``floor(x * ncomp)`` (``x = 1`` into the last one).
+        """
+        table = self._view_table()
+        if isinstance(x, str):
+            if x != "all":
+                raise ValueError(f"loc expects a float in [0, 1] or 'all', got {x!r}")
+            return self._subview(np.ones(len(table), dtype=bool), "global_comp_index")
+        xs = np.atleast_1d(np.asarray(x, dtype=float))
+        if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
+            raise ValueError(f"loc expects positions in [0, 1], got {x!r}")
+        topo = self.base._topology
+        first_comp = np.concatenate([[0], np.cumsum(topo.ncomp)[:-1]])
+        branches = np.unique(table["global_branch_index"].to_numpy())
+        wanted = []
+        for b in branches:
+            edges = np.linspace(0.0, 1.0 + 1e-10, topo.ncomp[b] + 1)
+            wanted.extend(first_comp[b] + np.searchsorted(edges, xs, side="right") - 1)
+        mask = np.isin(table["global_comp_index"].to_numpy(), wanted)
+        return self._subview(mask, "global_comp_index")
+
+    def select(self, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name
+        """Compartments by node index (``.nodes`` index labels); one parameter per row."""
+        if edges is not None:
+            raise NotImplementedError("selecting edges needs a Network (synapses)")
+        table = self._view_table()
+        if nodes is None:
+            return self._subview(np.ones(len(table), dtype=bool), "node")
+        wanted = np.atleast_1d(np.asarray(nodes))
+        if wanted.dtype == bool:
+            if wanted.shape != (len(table),):
+                raise IndexError(f"node mask must have length {len(table)}, got {wanted.shape}")
+            return self._subview(wanted, "node")
+        missing = np.setdiff1d(wanted, table.index.to_numpy())
+        if missing.size:
+            raise IndexError(f"node index {missing[0]} is not in this selection")
+        return self._subview(np.isin(table.index.to_numpy(), wanted), "node")
+
+    def scope(self, scope: str):
+        """A copy of this selection whose indices are ``"local"`` or ``"global"``."""
+        if scope not in ("local", "global"):
+            raise ValueError(f"scope must be 'local' or 'global', got {scope!r}")
+        view = self._subview(np.ones(len(self._node_inds), dtype=bool), "keep")
+        view._scope = scope
+        return view
+
+    def set_scope(self, scope: str) -> None:
+        """Switch this object's indices to ``"local"`` or ``"global"`` in place."""
+        if scope not in ("local", "global"):
+            raise ValueError(f"scope must be 'local' or 'global', got {scope!r}")
+        self._scope = scope
+
+    def __getitem__(self, index):
+        """Lazy indexing: ``net[i, j, k]`` is ``net.cell(i).branch(j).comp(k)``."""
+        levels = self._index_levels()
+        index = index if isinstance(index, tuple) else (index,)
+        if len(index) > len(levels):
+            raise IndexError(f"too many indices ({len(index)}) for {type(self).__name__}")
+        view = self
+        for level, i in zip(levels, index, strict=False):
+            view = getattr(view, level)(i)
+        return view
+
+    def _index_levels(self) -> tuple[str, ...]:
+        n_dims = len(self.base.shape)
+        return ("cell", "branch", "comp")[3 - n_dims :] if n_dims else ()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """(cells, branches, compartments) of the selection, trimmed to the base's depth."""
+        table = self._view_table()
+        counts = (
+            table["global_cell_index"].nunique(),
+            table["global_branch_index"].nunique(),
+            len(table),
+        )
+        return counts[3 - len(self.base.shape) :] if self.base.shape else ()
+
+    @property
+    def cells(self):
+        return [self.cell(i) for i in range(self._view_table()["global_cell_index"].nunique())]
+
+    @property
+    def branches(self):
+        n = self._view_table()["global_branch_index"].nunique()
+        return [self.branch(i) for i in range(n)]
+
+    @property
+    def comps(self):
+        table = self._view_table()
+        return [self.select(nodes=[i]) for i in table.index.to_numpy()]

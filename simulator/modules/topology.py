@@ -1,0 +1,156 @@
+"""Branch topology and the node/edge numbering derived from it.
+
+Numbering (identical to the reference simulator, so that indices users know keep working):
+within each cell, compartments come first (branch-major, proximal to distal), then one
+branch point per branch that has at least one child branch, ordered by that parent branch.
+Cells follow each other in blocks. A *node* is a row of the state vector: compartments and
+branch points. Branch points are zero-capacitance algebraic nodes (Kirchhoff's current law).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class Topology:
+    """Branch structure of a module.
+
+    Attributes:
+        ncomp: (n_branches,) number of compartments of each branch, global branch order.
+        parents: (n_branches,) global index of the parent branch, -1 for the root branch of a cell.
+        cell_of_branch: (n_branches,) global cell index of each branch.
+    """
+
+    ncomp: np.ndarray
+    parents: np.ndarray
+    cell_of_branch: np.ndarray
+
+    @property
+    def n_branches(self) -> int:
+        return len(self.ncomp)
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.cell_of_branch.max()) + 1 if self.n_branches else 0
+
+    @property
+    def n_comps(self) -> int:
+        return int(self.ncomp.sum())
+
+
+def validate_parents(parents, n_branches: int | None = None) -> np.ndarray:
+    """Check a per-cell parents list: parents[0] == -1, parents[i] < i otherwise."""
+    try:
+        arr = np.asarray(parents)
+    except Exception as err:  # pragma: no cover - numpy accepts nearly everything
+        raise ValueError(f"parents must be a list of ints, got {parents!r}") from err
+    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(
+            f"parents must be a non-empty 1-d list of ints (parent branch index, -1 for the root),"
+            f" got {parents!r}"
+        )
+    if n_branches is not None and arr.size != n_branches:
+        raise ValueError(f"parents has {arr.size} entries but {n_branches} branches were given")
+    if arr[0] != -1:
+        raise ValueError(f"parents[0] must be -1 (the root branch), got {arr[0]} in {list(arr)}")
+    for i, p in enumerate(arr[1:], start=1):
+        if not 0 <= p < i:
+            raise ValueError(
+                f"parents is not a tree in branch order: parents[{i}] = {p}, expected an index of"
+                f" an earlier branch in [0, {i - 1}] (the root alone has -1)"
+            )
+    return arr.astype(np.int64)
+
+
+@dataclasses.dataclass(frozen=True)
+class Numbering:
+    """Node and edge layout derived from a :class:`Topology` (all numpy, static).
+
+    Attributes:
+        n_nodes: compartments + branch points.
+        comp_nodes: (n_comps,) node index of each compartment in global compartment order.
+        branch_point_nodes: (n_bps,) node index of each branch point.
+        tree_parent: (n_nodes,) parent node in the tree rooted at each cell's first
+            compartment, -1 for roots.
+        edge_source, edge_sink: (n_edges,) directed edges; every physical link appears in
+            both directions. The conductance of edge e enters the equation of its sink.
+        edge_halves: (n_edges, 2) indices into ``concat(half_in, half_out, [0])`` (length
+            2 * n_nodes + 1) naming the half-compartment resistances between source and sink.
+        lower_edge, upper_edge: (n_nodes,) for each non-root node i: the edge parent -> i and
+            the edge i -> parent (-1 for roots).
+    """
+
+    n_nodes: int
+    comp_nodes: np.ndarray
+    branch_point_nodes: np.ndarray
+    tree_parent: np.ndarray
+    edge_source: np.ndarray
+    edge_sink: np.ndarray
+    edge_halves: np.ndarray
+    lower_edge: np.ndarray
+    upper_edge: np.ndarray
+
+
+def number_nodes(topology: Topology) -> Numbering:
+    """Compute the node numbering, the directed edges and the solve tree of a topology."""
+    ncomp, parents, cells = topology.ncomp, topology.parents, topology.cell_of_branch
+    n_branches = len(ncomp)
+    first_comp = np.concatenate([[0], np.cumsum(ncomp)[:-1]]).astype(np.int64)
+    has_children = np.zeros(n_branches, dtype=bool)
+    has_children[parents[parents >= 0]] = True
+
+    comp_nodes = np.empty(topology.n_comps, dtype=np.int64)
+    bp_node_of_branch = np.full(n_branches, -1, dtype=np.int64)
+    offset = 0
+    for cell in range(topology.n_cells):
+        branches = np.flatnonzero(cells == cell)
+        n_cell_comps = int(ncomp[branches].sum())
+        start = first_comp[branches[0]]
+        comp_nodes[start : start + n_cell_comps] = offset + np.arange(n_cell_comps)
+        bp_branches = branches[has_children[branches]]
+        bp_node_of_branch[bp_branches] = offset + n_cell_comps + np.arange(len(bp_branches))
+        offset += n_cell_comps + len(bp_branches)
+    n_nodes = offset
+    half_out = n_nodes  # offset of the distal halves in the concatenated half array
+    none = 2 * n_nodes
+
+    tree_parent = np.full(n_nodes, -1, dtype=np.int64)
+    src, snk, halves = [], [], []
+
+    def link(parent: int, child: int, h_parent: int, h_child: int) -> None:
+        tree_parent[child] = parent
+        src.extend((parent, child))
+        snk.extend((child, parent))
+        halves.extend(((h_parent, h_child), (h_child, h_parent)))
+
+    for b in range(n_branches):
+        nodes = comp_nodes[first_comp[b] : first_comp[b] + ncomp[b]]
+        for a, c in zip(nodes[:-1], nodes[1:], strict=True):
+            link(a, c, half_out + a, c)
+        if has_children[b]:
+            bp = bp_node_of_branch[b]
+            link(nodes[-1], bp, half_out + nodes[-1], none)
+        if parents[b] >= 0:
+            link(bp_node_of_branch[parents[b]], nodes[0], none, nodes[0])
+
+    edge_source = np.asarray(src, dtype=np.int64)
+    edge_sink = np.asarray(snk, dtype=np.int64)
+    lower_edge = np.full(n_nodes, -1, dtype=np.int64)
+    upper_edge = np.full(n_nodes, -1, dtype=np.int64)
+    # Edges were appended in (parent -> child, child -> parent) pairs.
+    lower_edge[edge_sink[0::2]] = np.arange(0, len(edge_sink), 2)
+    upper_edge[edge_source[1::2]] = np.arange(1, len(edge_sink), 2)
+    return Numbering(
+        n_nodes=n_nodes,
+        comp_nodes=comp_nodes,
+        branch_point_nodes=np.sort(bp_node_of_branch[bp_node_of_branch >= 0]),
+        tree_parent=tree_parent,
+        edge_source=edge_source,
+        edge_sink=edge_sink,
+        edge_halves=np.asarray(halves, dtype=np.int64).reshape(-1, 2),
+        lower_edge=lower_edge,
+        upper_edge=upper_edge,
+    )

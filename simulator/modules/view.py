@@ -1,0 +1,80 @@
+"""Views: subsets of a module's compartments that write through to the module."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulator.modules.base import Module
+
+
+class View(Module):
+    """A set of compartments of a base module.
+
+    A view owns no data. ``set``, ``insert``, ``record``, ``stimulate``, ``make_trainable`` and
+    the other mutations write into the base module at the view's node indices. Views are
+    created by indexing (``cell.branch(1).loc(0.5)``), by group and channel names
+    (``cell.soma``, ``cell.HH``) and by ``select``.
+
+    Attributes:
+        base: the module that owns the data.
+    """
+
+    def __init__(
+        self,
+        base: Module,
+        node_inds: np.ndarray,
+        controlled_by: np.ndarray,
+        scope: str = "local",
+        explicit_branches: bool = False,
+    ) -> None:
+        self._is_view = True
+        self._view_base = base
+        order = np.argsort(node_inds, kind="stable")
+        self._view_inds = np.asarray(node_inds, dtype=np.int64)[order]
+        self._view_controlled_by = np.asarray(controlled_by, dtype=np.int64)[order]
+        self._scope = scope
+        self._explicit_branches = explicit_branches
+
+    @property
+    def base(self) -> Module:
+        return self._view_base
+
+    @property
+    def _node_inds(self) -> np.ndarray:
+        return self._view_inds
+
+    @property
+    def _controlled_by(self) -> np.ndarray:
+        return self._view_controlled_by
+
+    @property
+    def nodes(self) -> pd.DataFrame:
+        """The base's rows in this view (a copy) with local indices re-ranked in the view."""
+        table = self._view_table().copy()
+        table["local_cell_index"] = _dense_rank(table["global_cell_index"])
+        table["local_branch_index"] = _rank_within(
+            table["global_branch_index"], table["global_cell_index"]
+        )
+        table["local_comp_index"] = _rank_within(
+            table["global_comp_index"], table["global_branch_index"]
+        )
+        table["controlled_by_param"] = self._view_controlled_by
+        return table
+
+    def __repr__(self) -> str:
+        return (
+            f"View of {len(self._view_inds)} compartments of a {type(self.base).__name__} "
+            f"(node indices {self._view_inds[:8].tolist()}{'...' if len(self) > 8 else ''})"
+        )
+
+
+def _dense_rank(values: pd.Series) -> np.ndarray:
+    _, inverse = np.unique(values.to_numpy(), return_inverse=True)
+    return inverse
+
+
+def _rank_within(values: pd.Series, groups: pd.Series) -> np.ndarray:
+    """Rank of each value among the values of its group (0 = smallest)."""
+    frame = pd.DataFrame({"v": values.to_numpy(), "g": groups.to_numpy()})
+    return frame.groupby("g")["v"].rank(method="dense").to_numpy(dtype=np.int64) - 1

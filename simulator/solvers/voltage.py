@@ -1,0 +1,110 @@
+"""Voltage updates of the four ODE solvers.
+
+Each receives the start-of-step voltage ``v`` (n_nodes,), the linearised membrane terms
+``lam`` (1/ms) and ``kappa`` (mV/ms) such that, per compartment,
+``dv/dt = -lam * v + kappa + Σ_in g (v_source - v)``, the edge conductances ``g`` and the
+step ``dt`` (ms), and returns the new voltage (n_nodes,). Branch points (zero capacitance)
+always hold the conductance-weighted mean of their neighbours.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from simulator.solvers.dense import dense_solve
+from simulator.solvers.dhs import build_schedule, tree_solve
+
+SOLVERS = ("bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler")
+#: Voltage solver names: the reference's names (DHS in both) plus ours.
+VOLTAGE_SOLVERS = ("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "dhs", "dense")
+
+
+def check_solver_names(solver: str, voltage_solver: str) -> None:
+    if solver not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}; valid solvers: {list(SOLVERS)}")
+    if voltage_solver not in VOLTAGE_SOLVERS:
+        raise ValueError(
+            f"unknown voltage_solver {voltage_solver!r}; valid: {list(VOLTAGE_SOLVERS)}"
+        )
+
+
+def default_width(voltage_solver: str) -> int:
+    """DHS level width: 1 (sequential Hines) on CPU, 32 lanes on accelerators."""
+    if voltage_solver.endswith(".cpu"):
+        return 1
+    if voltage_solver.endswith(".gpu"):
+        return 32
+    import jax
+
+    return 1 if jax.default_backend() == "cpu" else 32
+
+
+def make_linear_solver(compiled, voltage_solver: str, width: int | None):
+    """Return ``solve(diag, lower, upper, rhs) -> x`` for the module's tree (node order)."""
+    parents = compiled.numbering.tree_parent
+    if voltage_solver == "dense":
+        return lambda d, lo, up, b: dense_solve(parents, d, lo, up, b)
+    schedule = build_schedule(parents, default_width(voltage_solver) if width is None else width)
+    return lambda d, lo, up, b: tree_solve(schedule, d, lo, up, b)
+
+
+class VoltageOperator:
+    """Static index arrays of the axial operator of one compiled module."""
+
+    def __init__(self, compiled) -> None:
+        num = compiled.numbering
+        self.is_comp = compiled.is_comp
+        self.comp_nodes = num.comp_nodes
+        self.bp_nodes = num.branch_point_nodes
+        self.source = num.edge_source
+        self.sink = num.edge_sink
+        self.comp_edge = compiled.is_comp[num.edge_sink]
+        # Roots point at a padding entry (index n_edges) that holds 0.
+        n_edges = len(num.edge_sink)
+        self.lower_edge = np.where(num.lower_edge < 0, n_edges, num.lower_edge)
+        self.upper_edge = np.where(num.upper_edge < 0, n_edges, num.upper_edge)
+
+    def branch_point_voltages(self, v, g):
+        """v with branch points set to the weighted mean of their neighbours (KCL)."""
+        if not len(self.bp_nodes):
+            return v
+        into_bp = ~self.comp_edge
+        src, snk = self.source[into_bp], self.sink[into_bp]
+        w = g[into_bp]
+        num = jnp.zeros_like(v).at[snk].add(w * v[src])
+        den = jnp.zeros_like(v).at[snk].add(w)
+        return v.at[self.bp_nodes].set(num[self.bp_nodes] / den[self.bp_nodes])
+
+    def implicit(self, solve, v, lam, kappa, g, dt):
+        """Solve (1 + dt·lam + dt·Σg) x_i − dt·Σ g x_src = v_i + dt·kappa_i; KCL at branch points."""
+        gs = jnp.where(self.comp_edge, dt * g, g)
+        diag = jnp.where(self.is_comp, 1.0 + dt * lam, 0.0).at[self.sink].add(gs)
+        padded = jnp.concatenate([-gs, jnp.zeros(1, dtype=gs.dtype)])
+        lower, upper = padded[self.lower_edge], padded[self.upper_edge]
+        rhs = jnp.where(self.is_comp, v + dt * kappa, 0.0)
+        return solve(diag, lower, upper, rhs)
+
+    def axial_flux(self, v, g):
+        """Σ_in g (v_source − v_sink) into each compartment (mV/ms)."""
+        comp = self.comp_edge
+        src, snk = self.source[comp], self.sink[comp]
+        return jnp.zeros_like(v).at[snk].add(g[comp] * (v[src] - v[snk]))
+
+
+def bwd_euler(op, solve, v, lam, kappa, g, dt):
+    """Backward (linearly implicit) Euler; first order, unconditionally stable."""
+    return op.implicit(solve, v, lam, kappa, g, dt)
+
+
+def crank_nicolson(op, solve, v, lam, kappa, g, dt):
+    """Half-step implicit solve then extrapolation, x = 2 x_½ − v (NEURON's secondorder=1)."""
+    half = op.implicit(solve, v, lam, kappa, g, 0.5 * dt)
+    return jnp.where(op.is_comp, 2.0 * half - v, half)
+
+
+def fwd_euler(op, solve, v, lam, kappa, g, dt):
+    """Explicit Euler; first order, stable only for dt below the fastest axial time scale."""
+    v = op.branch_point_voltages(v, g)
+    dv = -lam * v + kappa + op.axial_flux(v, g)
+    return op.branch_point_voltages(jnp.where(op.is_comp, v + dt * dv, v), g)
