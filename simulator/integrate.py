@@ -58,13 +58,28 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     compiled = _compiled(module)
     step = make_step_fn(compiled, solver, voltage_solver, dhs_width)
     default_inds = {k: np.asarray(v) for k, v in module.base.external_inds.items()}
+    # Jitted here so that a Python loop over step_fn costs one dispatch per call; inside a
+    # user's jit/vmap/grad the inner jit is simply inlined.
+    step_default = jax.jit(lambda s, p, e, dt: step(s, p, e, default_inds, dt))
+    step_general = jax.jit(step)
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
-        inds = default_inds if external_inds is None else external_inds
-        return step(all_states, all_params, externals, inds, delta_t)
+        if external_inds is None or _same_inds(external_inds, default_inds):
+            return step_default(all_states, all_params, externals, delta_t)
+        return step_general(all_states, all_params, externals, external_inds, delta_t)
 
     step_fn.coupling = step.coupling
     return _make_init_fn(module, compiled, solver, step), step_fn
+
+
+def _same_inds(given: dict, default: dict) -> bool:
+    if given is default:
+        return True
+    if given.keys() != default.keys():
+        return False
+    return all(
+        isinstance(given[k], np.ndarray) and np.array_equal(given[k], default[k]) for k in given
+    )
 
 
 def add_stimuli(externals: dict, external_inds: dict, data_stimuli):
@@ -173,22 +188,27 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
                 f" least the number of steps ({n_steps})"
             )
     width = default_width(voltage_solver) if dhs_width is None else dhs_width
+    param_state = list(param_state or [])
+    check_param_state(compiled, param_state)
+    pstate_keys = tuple(entry["key"] for entry in param_state)
+    pstate_values = [(entry["val"], entry["indices"]) for entry in param_state]
     rec = base.recordings
     key = (compiled.signature, solver, voltage_solver, width, n_steps, checkpoint_lengths,
+           pstate_keys,
            return_states, tuple(rec["state"]), rec["rec_index"].to_numpy().tobytes(),
            tuple((k, np.asarray(v).tobytes()) for k, v in sorted(external_inds.items())))
     cache = base.__dict__.setdefault("_runners", {})
     if key not in cache:
         cache.clear()
         cache[key] = _make_runner(module, compiled, solver, voltage_solver, width, n_steps,
-                                  checkpoint_lengths, return_states, rec, external_inds)
+                                  checkpoint_lengths, return_states, rec, external_inds,
+                                  pstate_keys)
     node_arrays = {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
-    return cache[key](node_arrays, params, list(param_state or []), externals, all_states,
-                      delta_t)
+    return cache[key](node_arrays, params, pstate_values, externals, all_states, delta_t)
 
 
 def _make_runner(module, compiled, solver, voltage_solver, width, n_steps, checkpoint_lengths,
-                 return_states, recordings, external_inds):
+                 return_states, recordings, external_inds, pstate_keys):
     step = make_step_fn(compiled, solver, voltage_solver, width)
     states_of_rec = recordings["state"].to_numpy()
     inds_of_rec = recordings["rec_index"].to_numpy()
@@ -201,7 +221,9 @@ def _make_runner(module, compiled, solver, voltage_solver, width, n_steps, check
         return jnp.concatenate([states[s][i] for s, i in groups])[inverse]
 
     @jax.jit
-    def run(node_arrays, params, param_state, externals, initial_states, delta_t):
+    def run(node_arrays, params, pstate_values, externals, initial_states, delta_t):
+        param_state = [{"key": k, "val": val, "indices": inds}
+                       for k, (val, inds) in zip(pstate_keys, pstate_values, strict=True)]
         init_fn = _make_init_fn(module, compiled, solver, step, node_arrays)
         states, all_params = init_fn(params, initial_states, param_state, delta_t)
 

@@ -1,0 +1,192 @@
+"""Base class for membrane channels (jaxley-compatible contract).
+
+Writing a channel
+-----------------
+Subclass :class:`Channel`, call ``super().__init__(name)`` and then define
+
+* ``self.channel_params``: ``dict[str, float]`` of default parameters, e.g.
+  ``{f"{self.name}_gNa": 0.12, "eNa": 50.0}``. Conductances are in S/cm²,
+  potentials in mV. Keys prefixed with ``f"{name}_"`` belong to this channel;
+  keys without the prefix (``eK``, ``vt``, ...) are *shared* with every other
+  channel that uses the same key.
+* ``self.channel_states``: ``dict[str, float]`` of default states (gates are
+  dimensionless), same prefix convention. Use ``{}`` for stateless channels.
+* ``self.current_name``: name of the membrane current, e.g. ``"i_HH"``.
+
+and implement :meth:`update_states`, :meth:`compute_current` and optionally
+:meth:`init_state`. Inside the methods, build keys from the *current* name
+(``self.name``), so that :meth:`change_name` keeps working.
+
+Currents must be in mA/cm², outward positive. Channels written for jaxley
+that set ``self.current_is_in_mA_per_cm2 = True`` before calling
+``super().__init__`` work unchanged.
+
+Arrays passed to the methods have shape ``(n,)``: one entry per compartment
+that has this channel. All methods must be pure ``jax.numpy`` (they are
+traced, vectorised and differentiated).
+"""
+
+from numbers import Real
+
+__all__ = ["Channel"]
+
+
+class Channel:
+    """Membrane channel: parameters, states, state update and current.
+
+    Attributes:
+        channel_params: default parameters, ``dict[str, float]`` (set by
+            subclasses).
+        channel_states: default states, ``dict[str, float]`` (set by
+            subclasses).
+        current_name: name of the membrane current (set by subclasses).
+        current_is_in_mA_per_cm2: must be ``True``; kept for jaxley
+            compatibility.
+    """
+
+    current_is_in_mA_per_cm2 = True
+
+    def __init__(self, name: str | None = None):
+        """Args:
+        name: channel name, the prefix of its own parameter and state keys.
+            Defaults to the class name.
+        """
+        self._check_current_unit()
+        self._name = name if name else type(self).__name__
+
+    @property
+    def name(self) -> str:
+        """The channel name (prefix of its own parameter and state keys)."""
+        return self._name
+
+    def change_name(self, new_name: str) -> "Channel":
+        """Rename the channel and the keys that carry its prefix.
+
+        Every key of ``channel_params`` and ``channel_states`` that starts with
+        ``f"{old_name}_"`` gets the prefix ``f"{new_name}_"``; shared keys
+        (without the prefix) are left unchanged.
+
+        Args:
+            new_name: the new channel name.
+
+        Returns:
+            ``self``, so calls can be chained.
+        """
+        old_prefix = f"{self._name}_"
+        new_prefix = f"{new_name}_"
+
+        def rename(d):
+            return {
+                (new_prefix + k[len(old_prefix) :] if k.startswith(old_prefix) else k): v
+                for k, v in d.items()
+            }
+
+        for attr in ("channel_params", "channel_states"):
+            if isinstance(getattr(self, attr, None), dict):
+                setattr(self, attr, rename(getattr(self, attr)))
+        self._name = new_name
+        return self
+
+    def update_states(self, states, dt, v, params) -> dict:
+        """Advance the channel states by one time step.
+
+        Args:
+            states: this channel's states (plus the membrane currents, keyed by
+                their current names), each an array of shape ``(n,)``.
+            dt: time step (ms).
+            v: membrane voltage at the start of the step (mV), shape ``(n,)``.
+            params: this channel's parameters plus ``radius`` (um), ``length``
+                (um), ``axial_resistivity`` (ohm cm) and ``capacitance``
+                (uF/cm²), each of shape ``(n,)``.
+
+        Returns:
+            Dict with the new values of (some of) this channel's states, each
+            of shape ``(n,)``. May contain ``"v"`` for non-capacitive models.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement update_states().")
+
+    def compute_current(self, states, v, params):
+        """Membrane current of this channel.
+
+        Must be pure ``jax.numpy``: the simulator evaluates it at ``v`` and
+        ``v + 1e-3`` to linearise it in ``v``.
+
+        Args:
+            states: states as in :meth:`update_states` (already updated).
+            v: membrane voltage (mV), shape ``(n,)``.
+            params: parameters as in :meth:`update_states`.
+
+        Returns:
+            Current density in mA/cm², outward positive, shape ``(n,)``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement compute_current().")
+
+    def init_state(self, states, v, params, delta_t) -> dict:
+        """Steady-state values of the states at voltage ``v``.
+
+        Args:
+            states: current states as in :meth:`update_states`.
+            v: membrane voltage (mV), shape ``(n,)``.
+            params: parameters as in :meth:`update_states`.
+            delta_t: time step (ms).
+
+        Returns:
+            Dict of state name -> array of shape ``(n,)``; the default
+            implementation returns ``{}`` (states are left as they are).
+        """
+        return {}
+
+    def _check_current_unit(self) -> None:
+        if not getattr(self, "current_is_in_mA_per_cm2", True):
+            raise ValueError(
+                f"{type(self).__name__}: channel currents must be in mA/cm² "
+                "(current_is_in_mA_per_cm2 must be True)."
+            )
+
+    def _validate(self) -> None:
+        """Check the subclass contract; called when the channel is inserted.
+
+        Raises:
+            TypeError: if ``channel_params``/``channel_states`` are missing or
+                not ``dict[str, float]``, or ``current_name`` is not a string.
+            ValueError: if the current is declared not to be in mA/cm², or a
+                name is empty.
+        """
+        cls = type(self).__name__
+        self._check_current_unit()
+        if not isinstance(getattr(self, "_name", None), str) or not self._name:
+            raise ValueError(f"{cls}: the channel name must be a non-empty string.")
+        for attr in ("channel_params", "channel_states"):
+            d = getattr(self, attr, None)
+            if d is None:
+                raise TypeError(f"{cls}: missing self.{attr} (a dict[str, float]).")
+            if not isinstance(d, dict):
+                raise TypeError(f"{cls}: self.{attr} must be a dict, got {type(d).__name__}.")
+            for k, val in d.items():
+                if not isinstance(k, str) or not k:
+                    raise TypeError(f"{cls}: self.{attr} keys must be non-empty str, got {k!r}.")
+                if isinstance(val, bool) or not _is_float_like(val):
+                    raise TypeError(
+                        f"{cls}: self.{attr}[{k!r}] must be a float, got {type(val).__name__}."
+                    )
+        current_name = getattr(self, "current_name", None)
+        if current_name is None:
+            raise TypeError(f"{cls}: missing self.current_name (a str such as 'i_{self._name}').")
+        if not isinstance(current_name, str) or not current_name:
+            raise TypeError(
+                f"{cls}: self.current_name must be a non-empty str, not {current_name!r}."
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self._name!r})"
+
+
+def _is_float_like(val) -> bool:
+    """True for Python/numpy real scalars and 0-d real arrays."""
+    if isinstance(val, Real):
+        return True
+    shape = getattr(val, "shape", None)
+    dtype = getattr(val, "dtype", None)
+    if shape == () and dtype is not None:
+        return dtype.kind in "fiu"
+    return False

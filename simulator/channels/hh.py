@@ -1,0 +1,83 @@
+"""Hodgkin-Huxley channel, identical to NEURON's ``hh.mod`` at 6.3 °C.
+
+Rates are in 1/ms, voltages in mV. Each rate function takes ``v`` of any shape
+and returns ``(alpha, beta)`` of that shape.
+"""
+
+from simulator.channels.channel import Channel
+from simulator.channels.rates import vtrap
+from simulator.solvers.gates import save_exp, solve_gate_exponential
+
+__all__ = ["HH", "m_rates", "h_rates", "n_rates"]
+
+
+def m_rates(v):
+    """Na activation rates ``(alpha_m, beta_m)`` (1/ms) at voltage ``v`` (mV)."""
+    alpha = 0.1 * vtrap(-(v + 40.0), 10.0)
+    beta = 4.0 * save_exp(-(v + 65.0) / 18.0)
+    return alpha, beta
+
+
+def h_rates(v):
+    """Na inactivation rates ``(alpha_h, beta_h)`` (1/ms) at voltage ``v`` (mV)."""
+    alpha = 0.07 * save_exp(-(v + 65.0) / 20.0)
+    beta = 1.0 / (save_exp(-(v + 35.0) / 10.0) + 1.0)
+    return alpha, beta
+
+
+def n_rates(v):
+    """K activation rates ``(alpha_n, beta_n)`` (1/ms) at voltage ``v`` (mV)."""
+    alpha = 0.01 * vtrap(-(v + 55.0), 10.0)
+    beta = 0.125 * save_exp(-(v + 65.0) / 80.0)
+    return alpha, beta
+
+
+class HH(Channel):
+    """Hodgkin-Huxley Na, K and leak currents (NEURON ``hh``, no Q10).
+
+    ``I = gNa m^3 h (v - eNa) + gK n^4 (v - eK) + gLeak (v - eLeak)`` in
+    mA/cm². Parameters (prefix = channel name): ``gNa``, ``gK``, ``gLeak``
+    (S/cm²), ``eNa``, ``eK``, ``eLeak`` (mV). States: gates ``m``, ``h``,
+    ``n``.
+    """
+
+    def __init__(self, name: str | None = None):
+        super().__init__(name)
+        p = self.name
+        self.channel_params = {
+            f"{p}_gNa": 0.12,
+            f"{p}_gK": 0.036,
+            f"{p}_gLeak": 0.0003,
+            f"{p}_eNa": 50.0,
+            f"{p}_eK": -77.0,
+            f"{p}_eLeak": -54.3,
+        }
+        self.channel_states = {f"{p}_m": 0.2, f"{p}_h": 0.2, f"{p}_n": 0.2}
+        self.current_name = "i_HH"
+
+    def update_states(self, states, dt, v, params):
+        """Exact exponential gate update with the rates frozen at ``v`` (mV)."""
+        p = self.name
+        return {
+            f"{p}_{gate}": solve_gate_exponential(states[f"{p}_{gate}"], dt, *rates(v))
+            for gate, rates in (("m", m_rates), ("h", h_rates), ("n", n_rates))
+        }
+
+    def compute_current(self, states, v, params):
+        """Total HH current (mA/cm², outward positive), shape of ``v``."""
+        p = self.name
+        m, h, n = states[f"{p}_m"], states[f"{p}_h"], states[f"{p}_n"]
+        # Same operation order as NEURON's hh.mod.
+        i_na = params[f"{p}_gNa"] * m * m * m * h * (v - params[f"{p}_eNa"])
+        i_k = params[f"{p}_gK"] * n * n * n * n * (v - params[f"{p}_eK"])
+        i_leak = params[f"{p}_gLeak"] * (v - params[f"{p}_eLeak"])
+        return i_na + i_k + i_leak
+
+    def init_state(self, states, v, params, delta_t):
+        """Steady-state gates ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""
+        p = self.name
+        out = {}
+        for gate, rates in (("m", m_rates), ("h", h_rates), ("n", n_rates)):
+            alpha, beta = rates(v)
+            out[f"{p}_{gate}"] = alpha / (alpha + beta)
+        return out

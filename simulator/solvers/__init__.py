@@ -1,0 +1,1 @@
+"""Numerical solvers: gate updates and (elsewhere) the cable-equation solvers."""
