@@ -343,9 +343,7 @@ def _eliminate_sequential(schedule: TreeSchedule, d, lo, up, b):
         c, p, bd, ldc = xs
         return x.at[c].set(bd - ldc * x[p]), None
 
-    x, _ = jax.lax.scan(
-        substitute, x0, (child, par, x0[child], ld[child]), reverse=True
-    )
+    x, _ = jax.lax.scan(substitute, x0, (child, par, x0[child], ld[child]), reverse=True)
     return x
 
 
