@@ -60,7 +60,9 @@ def check_param_state(compiled, pstate: list[dict]) -> None:
         if not isinstance(entry, dict) or set(entry) != {"key", "val", "indices"}:
             raise ValueError(f"param_state entries come from data_set(); got {entry!r}")
         if entry["key"] not in known:
-            raise ValueError(f"param_state sets unknown key {entry['key']!r}; known: {sorted(known)}")
+            raise ValueError(
+                f"param_state sets unknown key {entry['key']!r}; known: {sorted(known)}"
+            )
 
 
 def axial_conductances(compiled, params: dict):

@@ -86,7 +86,7 @@ def compile_module(base) -> CompiledModule:
     digest = hashlib.sha1()
     for arr in (numbering.tree_parent, numbering.edge_halves, numbering.comp_nodes):
         digest.update(np.ascontiguousarray(arr).tobytes())
-    for channel, inds in channels:
+    for _, inds in channels:
         digest.update(np.ascontiguousarray(inds).tobytes())
     signature = (
         n_nodes,

@@ -14,8 +14,9 @@ from jax import Array
 
 def _check_timing(i_delay: float, i_dur: float, delta_t: float, t_max: float) -> None:
     for name, value in (("i_delay", i_delay), ("i_dur", i_dur), ("t_max", t_max)):
-        if not (isinstance(value, int | float | np.number) and math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite, non-negative time in ms, got {value!r}")
+        finite = isinstance(value, int | float | np.number) and math.isfinite(value)
+        if not (finite and value >= 0):
+            raise ValueError(f"{name} must be a finite, non-negative time (ms), got {value!r}")
     if not (isinstance(delta_t, int | float | np.number) and math.isfinite(delta_t) and delta_t > 0):
         raise ValueError(f"delta_t must be a positive time step in ms, got {delta_t!r}")
 
@@ -82,6 +83,8 @@ def datapoint_to_step_currents(
     _check_timing(i_delay, i_dur, delta_t, t_max)
     amps = jnp.atleast_1d(jnp.asarray(i_amp))
     if amps.ndim != 1:
-        raise ValueError(f"i_amp must be a scalar or a 1-d array of amplitudes, got shape {amps.shape}")
+        raise ValueError(
+            f"i_amp must be a scalar or a 1-d array of amplitudes, got shape {amps.shape}"
+        )
     mask = _window(i_delay, i_dur, delta_t, t_max)
     return jnp.where(mask[None, :], amps[:, None], i_offset)

@@ -77,7 +77,8 @@ class VoltageOperator:
         return v.at[self.bp_nodes].set(num[self.bp_nodes] / den[self.bp_nodes])
 
     def implicit(self, solve, v, lam, kappa, g, dt):
-        """Solve (1 + dt·lam + dt·Σg) x_i − dt·Σ g x_src = v_i + dt·kappa_i; KCL at branch points."""
+        """Solve (1 + dt·lam + dt·Σg) x_i − dt·Σg x_src = v_i + dt·kappa_i; KCL at branch points.
+        """
         gs = jnp.where(self.comp_edge, dt * g, g)
         diag = jnp.where(self.is_comp, 1.0 + dt * lam, 0.0).at[self.sink].add(gs)
         padded = jnp.concatenate([-gs, jnp.zeros(1, dtype=gs.dtype)])
