@@ -17,7 +17,8 @@ def _check_timing(i_delay: float, i_dur: float, delta_t: float, t_max: float) ->
         finite = isinstance(value, int | float | np.number) and math.isfinite(value)
         if not (finite and value >= 0):
             raise ValueError(f"{name} must be a finite, non-negative time (ms), got {value!r}")
-    if not (isinstance(delta_t, int | float | np.number) and math.isfinite(delta_t) and delta_t > 0):
+    step_ok = isinstance(delta_t, int | float | np.number) and math.isfinite(delta_t)
+    if not (step_ok and delta_t > 0):
         raise ValueError(f"delta_t must be a positive time step in ms, got {delta_t!r}")
 
 
