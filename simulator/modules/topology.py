@@ -22,11 +22,16 @@ class Topology:
         ncomp: (n_branches,) number of compartments of each branch, global branch order.
         parents: (n_branches,) global index of the parent branch, -1 for the root branch of a cell.
         cell_of_branch: (n_branches,) global cell index of each branch.
+        attach: (n_branches,) position x on the parent where each branch begins: 1 (the
+            parent's distal end, the only choice of ``Cell(branches, parents)``), 0 (the
+            parent's proximal end) or in between (the parent's compartment at x, as NEURON
+            connects a child to ``parent(x)``); None means 1 everywhere.
     """
 
     ncomp: np.ndarray
     parents: np.ndarray
     cell_of_branch: np.ndarray
+    attach: np.ndarray | None = None
 
     @property
     def n_branches(self) -> int:
@@ -39,6 +44,17 @@ class Topology:
     @property
     def n_comps(self) -> int:
         return int(self.ncomp.sum())
+
+    def attach_positions(self) -> np.ndarray:
+        if self.attach is None:
+            return np.ones(self.n_branches)
+        return np.asarray(self.attach, dtype=float)
+
+
+def comp_at(x: float, ncomp: int) -> int:
+    """Index of the compartment containing relative position x (x = 1: the last one)."""
+    edges = np.linspace(0.0, 1.0 + 1e-10, ncomp + 1)
+    return int(np.searchsorted(edges, x, side="right") - 1)
 
 
 def validate_parents(parents, n_branches: int | None = None) -> np.ndarray:
@@ -94,25 +110,50 @@ class Numbering:
     upper_edge: np.ndarray
 
 
+def _attachment_site(topology: Topology, branch: int) -> tuple[str, int, int]:
+    """Where ``branch`` begins: ("distal"|"proximal", parent branch, -1) or ("comp", parent, k).
+
+    A child at x = 0 of a non-root parent shares the node where that parent begins.
+    """
+    attach = topology.attach_positions()
+    parent, x = int(topology.parents[branch]), float(attach[branch])
+    while x <= 0.0 and topology.parents[parent] >= 0:
+        parent, x = int(topology.parents[parent]), float(attach[parent])
+    if x >= 1.0:
+        return "distal", parent, -1
+    if x <= 0.0:
+        return "proximal", parent, -1
+    return "comp", parent, comp_at(x, int(topology.ncomp[parent]))
+
+
 def number_nodes(topology: Topology) -> Numbering:
     """Compute the node numbering, the directed edges and the solve tree of a topology."""
     ncomp, parents, cells = topology.ncomp, topology.parents, topology.cell_of_branch
     n_branches = len(ncomp)
     first_comp = np.concatenate([[0], np.cumsum(ncomp)[:-1]]).astype(np.int64)
-    has_children = np.zeros(n_branches, dtype=bool)
-    has_children[parents[parents >= 0]] = True
+    sites = {b: _attachment_site(topology, b) for b in range(n_branches) if parents[b] >= 0}
+    has_distal = np.zeros(n_branches, dtype=bool)
+    has_proximal = np.zeros(n_branches, dtype=bool)
+    for kind, p, _ in sites.values():
+        if kind == "distal":
+            has_distal[p] = True
+        elif kind == "proximal":
+            has_proximal[p] = True
 
     comp_nodes = np.empty(topology.n_comps, dtype=np.int64)
-    bp_node_of_branch = np.full(n_branches, -1, dtype=np.int64)
+    distal_bp = np.full(n_branches, -1, dtype=np.int64)
+    proximal_bp = np.full(n_branches, -1, dtype=np.int64)
     offset = 0
     for cell in range(topology.n_cells):
         branches = np.flatnonzero(cells == cell)
         n_cell_comps = int(ncomp[branches].sum())
         start = first_comp[branches[0]]
         comp_nodes[start : start + n_cell_comps] = offset + np.arange(n_cell_comps)
-        bp_branches = branches[has_children[branches]]
-        bp_node_of_branch[bp_branches] = offset + n_cell_comps + np.arange(len(bp_branches))
-        offset += n_cell_comps + len(bp_branches)
+        offset += n_cell_comps
+        for flags, table in ((has_distal, distal_bp), (has_proximal, proximal_bp)):
+            chosen = branches[flags[branches]]
+            table[chosen] = offset + np.arange(len(chosen))
+            offset += len(chosen)
     n_nodes = offset
     half_out = n_nodes  # offset of the distal halves in the concatenated half array
     none = 2 * n_nodes
@@ -126,15 +167,22 @@ def number_nodes(topology: Topology) -> Numbering:
         snk.extend((child, parent))
         halves.extend(((h_parent, h_child), (h_child, h_parent)))
 
+    def comps_of(b: int) -> np.ndarray:
+        return comp_nodes[first_comp[b] : first_comp[b] + ncomp[b]]
+
     for b in range(n_branches):
-        nodes = comp_nodes[first_comp[b] : first_comp[b] + ncomp[b]]
+        nodes = comps_of(b)
         for a, c in zip(nodes[:-1], nodes[1:], strict=True):
             link(a, c, half_out + a, c)
-        if has_children[b]:
-            bp = bp_node_of_branch[b]
-            link(nodes[-1], bp, half_out + nodes[-1], none)
+        if has_distal[b]:
+            link(nodes[-1], distal_bp[b], half_out + nodes[-1], none)
+        if has_proximal[b]:
+            link(nodes[0], proximal_bp[b], nodes[0], none)
         if parents[b] >= 0:
-            link(bp_node_of_branch[parents[b]], nodes[0], none, nodes[0])
+            kind, p, k = sites[b]
+            anchor = {"distal": distal_bp[p], "proximal": proximal_bp[p]}.get(kind)
+            anchor = comps_of(p)[k] if anchor is None else anchor
+            link(anchor, nodes[0], none, nodes[0])
 
     edge_source = np.asarray(src, dtype=np.int64)
     edge_sink = np.asarray(snk, dtype=np.int64)
@@ -143,10 +191,11 @@ def number_nodes(topology: Topology) -> Numbering:
     # Edges were appended in (parent -> child, child -> parent) pairs.
     lower_edge[edge_sink[0::2]] = np.arange(0, len(edge_sink), 2)
     upper_edge[edge_source[1::2]] = np.arange(1, len(edge_sink), 2)
+    bps = np.concatenate([distal_bp[distal_bp >= 0], proximal_bp[proximal_bp >= 0]])
     return Numbering(
         n_nodes=n_nodes,
         comp_nodes=comp_nodes,
-        branch_point_nodes=np.sort(bp_node_of_branch[bp_node_of_branch >= 0]),
+        branch_point_nodes=np.sort(bps),
         tree_parent=tree_parent,
         edge_source=edge_source,
         edge_sink=edge_sink,

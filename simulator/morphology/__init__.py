@@ -1,0 +1,1 @@
+"""Morphologies: SWC reading, NEURON-compatible tracing and frustum geometry."""
