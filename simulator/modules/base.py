@@ -8,7 +8,8 @@ module and every mutation through it writes into the base.
 
 The operations themselves live in mixins, one concern per file: selection (views and
 indexing), mechanisms (insert/delete/init_states), inputs and outputs (record, stimulate,
-clamp, data_*), parameters (set, data_set, make_trainable, get_parameters, to_jax).
+clamp, data_*), groups (add_to_group), parameters (set, data_set, make_trainable,
+get_parameters, to_jax).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator.modules.groups import GroupMixin
 from simulator.modules.io import InputOutputMixin
 from simulator.modules.mechanisms import MechanismMixin
 from simulator.modules.parameters import ParameterMixin
@@ -46,7 +48,7 @@ GLOBAL_COLUMNS = ("global_cell_index", "global_branch_index", "global_comp_index
 BOOKKEEPING_COLUMNS = (*INDEX_COLUMNS, *GLOBAL_COLUMNS, "controlled_by_param")
 
 
-class Module(SelectionMixin, MechanismMixin, InputOutputMixin, ParameterMixin):
+class Module(SelectionMixin, MechanismMixin, GroupMixin, InputOutputMixin, ParameterMixin):
     """Base class of every simulator module and view (see the module docstring)."""
 
     def __init__(self) -> None:
@@ -176,17 +178,26 @@ class Module(SelectionMixin, MechanismMixin, InputOutputMixin, ParameterMixin):
         """Drop compiled data after a mutation (``to_jax`` recompiles)."""
         self.base._compiled = None
 
+    def __getstate__(self) -> dict:
+        # Pickle (the save/load mechanism) without compiled caches: jitted runners are local
+        # functions that cannot be pickled, and they are rebuilt on demand anyway.
+        state = dict(self.__dict__)
+        state.pop("_runners", None)
+        if "_compiled" in state:
+            state["_compiled"] = None
+        return state
+
     # --------------------------------------------------------------- name space
     def __getattr__(self, name: str):
         # Only called when normal lookup fails: group and channel names become views.
         if name.startswith("_"):
             raise AttributeError(name)
         base = self.base
-        if name in base._groups:
-            return self._subview(self._view_table()[name].to_numpy(dtype=bool), "group")
-        for channel in base._channels:
-            if channel.name == name:
-                return self._subview(self._view_table()[name].to_numpy(dtype=bool), "group")
+        if name in base._groups or name in {c.name for c in base._channels}:
+            kind = "group" if name in base._groups else "channel"
+            return self._subview(
+                self._view_table()[name].to_numpy(dtype=bool), "group", what=f"{kind} {name!r}"
+            )
         raise AttributeError(
             f"{type(self).__name__} has no attribute {name!r}; groups: {base._groups}, "
             f"channels: {[c.name for c in base._channels]}"

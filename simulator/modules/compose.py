@@ -40,6 +40,12 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
                 )
             channels.setdefault(channel.name, channel)
         groups += [g for g in part.groups if g not in groups]
+        clash = sorted(set(groups) & set(channels))
+        if clash:
+            raise ValueError(
+                f"{clash} are group names in one part and channel names in another; rename"
+                " the group or the channel"
+            )
         tables.append(part.nodes.drop(columns=list(BOOKKEEPING_COLUMNS)))
     table = pd.concat(tables, ignore_index=True)
     for name in [*channels, *groups]:

@@ -71,18 +71,22 @@ class InputOutputMixin:
                 f"{what} must have shape (T,) or ({n_rows}, T) for the {n_rows} compartments of"
                 f" this selection, got shape {tuple(arr.shape)}"
             )
+        if arr.shape[1] == 0:
+            raise ValueError(f"{what} has no time samples (shape {tuple(arr.shape)})")
         if not traced and not np.all(np.isfinite(arr)):
             raise ValueError(f"{what} contains non-finite values")
         return arr
 
     def _add_external(self, key: str, values: np.ndarray, rows: np.ndarray) -> None:
         base = self.base
-        for other, arr in base._externals.items():
-            if arr.shape[1] != values.shape[1]:
-                raise ValueError(
-                    f"every external input needs the same number of time samples: {key!r} has"
-                    f" {values.shape[1]}, {other!r} has {arr.shape[1]}"
-                )
+        # Inputs of one key are stacked, so they need equal lengths; different keys may
+        # differ (integrate() with t_max pads or cuts them; without t_max it refuses).
+        if key in base._externals and base._externals[key].shape[1] != values.shape[1]:
+            raise ValueError(
+                f"the new {key!r} input has {values.shape[1]} time samples but the earlier"
+                f" {key!r} inputs have {base._externals[key].shape[1]}; give every"
+                f" {'stimulus' if key == 'i' else 'clamp of ' + repr(key)} the same length"
+            )
         if key in base._externals:
             base._externals[key] = np.concatenate([base._externals[key], values])
             base._external_inds[key] = np.concatenate([base._external_inds[key], rows])
@@ -108,6 +112,8 @@ class InputOutputMixin:
         if state_name == "i":
             raise ValueError("'i' is reserved for stimuli; use stimulate() to inject current")
         rows = self._rows_with(state_name, "clamp")
+        if rows.size == 0:
+            raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
         values = self._input_array(state_array, len(rows), f"clamp of {state_name!r}")
         self._add_external(state_name, values, rows)
         if verbose:
@@ -144,4 +150,6 @@ class InputOutputMixin:
         if state_name == "i":
             raise ValueError("'i' is reserved for stimuli; use data_stimulate()")
         rows = self._rows_with(state_name, "clamp")
+        if rows.size == 0:
+            raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
         return self._data_external(state_name, state_array, data_clamps, rows)

@@ -37,11 +37,26 @@ class MechanismMixin:
         clash = sorted(set(keys) & RESERVED_NAMES | ({name} & RESERVED_NAMES))
         if clash:
             raise ValueError(f"channel {name!r} uses reserved names {clash}")
+        group_clash = sorted(set(keys) & set(base._groups))
+        if group_clash:
+            raise ValueError(f"channel {name!r} has parameters or states named like the groups"
+                             f" {group_clash}; rename the group")
         registered = {c.name: c for c in base._channels}
         if name in registered and type(registered[name]) is not type(channel):
             raise ValueError(
                 f"a different channel named {name!r} ({type(registered[name]).__name__}) is"
                 " already inserted; use change_name() to give this one another name"
+            )
+        if name not in registered and name in base._nodes.columns:
+            raise ValueError(
+                f"channel name {name!r} is already a column of .nodes (a parameter or state of"
+                " another channel); rename the channel with change_name()"
+            )
+        names_clash = sorted(set(keys) & {c.name for c in base._channels if c.name != name})
+        if name in keys or names_clash:
+            raise ValueError(
+                f"channel {name!r} has parameters or states named like channels"
+                f" {names_clash or [name]}; rename them"
             )
         if name not in registered:
             base._channels.append(channel)
@@ -78,10 +93,9 @@ class MechanismMixin:
             used = set()
             for other in base._channels:
                 used |= {*other.channel_params, *other.channel_states}
-            nodes.drop(
+            base._nodes = nodes.drop(
                 columns=[name] + [k for k in (*chan.channel_params, *chan.channel_states)
                                   if k not in used and k in nodes.columns],
-                inplace=True,
             )
         self._invalidate()
 

@@ -26,6 +26,9 @@ class ParameterMixin:
     def _rows_defined(self, key: str, action: str) -> np.ndarray:
         """Node indices of the selection where ``key`` is defined (not NaN)."""
         valid = _settable(self)
+        if action != "set":
+            # Compartment centres are for plotting only: the simulation never reads them.
+            valid = [c for c in valid if c not in ("x", "y", "z")]
         if key not in valid:
             raise ValueError(f"cannot {action} unknown parameter or state {key!r}; valid: {valid}")
         table = self._view_table()
@@ -113,13 +116,15 @@ class ParameterMixin:
         if init_val is None:
             values = np.array([np.nanmean(current.loc[m].to_numpy()) for m in members])
         else:
-            values = np.broadcast_to(np.asarray(init_val, dtype=float), (len(groups),)).copy() \
-                if np.ndim(init_val) == 0 or np.size(init_val) == len(groups) else None
-            if values is None:
+            values = np.asarray(init_val, dtype=float)
+            if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(groups)):
                 raise ValueError(
-                    f"init_val for {key!r} must be a scalar or {len(groups)} values, got"
-                    f" {np.shape(init_val)}"
+                    f"init_val for {key!r} must be a scalar or {len(groups)} values (one per"
+                    f" parameter), got shape {values.shape}"
                 )
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"init_val for {key!r} must be finite, got {init_val!r}")
+            values = np.broadcast_to(values, (len(groups),)).copy()
         self.base._trainable_params.append({key: jnp.asarray(values)})
         self.base._indices_set_by_trainables.append(indices)
         if verbose:
@@ -142,18 +147,28 @@ class ParameterMixin:
         self.base._indices_set_by_trainables.clear()
 
     def write_trainables(self, params: list[dict]) -> None:
-        """Write trained values back into ``.nodes`` (then ``set`` semantics apply)."""
+        """Write trained values back into ``.nodes`` (then ``set`` semantics apply).
+
+        The trainable parameters stay registered (as in the reference); call
+        ``delete_trainables()`` to drop them.
+        """
         base = self.base
-        if len(params) != len(base._indices_set_by_trainables):
+        if not isinstance(params, list | tuple) or len(params) != len(
+            base._indices_set_by_trainables
+        ):
             raise ValueError(
-                f"expected {len(base._indices_set_by_trainables)} parameter dicts, got"
-                f" {len(params)}"
+                f"expected a list of {len(base._indices_set_by_trainables)} parameter dicts"
+                f" (from get_parameters()), got {params!r}"
             )
         for entry, indices in zip(params, base._indices_set_by_trainables, strict=True):
             for key, values in entry.items():
-                for value, row in zip(np.asarray(values), np.asarray(indices), strict=True):
+                values = np.atleast_1d(np.asarray(values, dtype=float))
+                if values.shape != (len(indices),):
+                    raise ValueError(
+                        f"parameter {key!r} needs shape ({len(indices)},), got {values.shape}"
+                    )
+                for value, row in zip(values, np.asarray(indices), strict=True):
                     base.select(nodes=row[row >= 0]).set(key, float(value))
-        base.delete_trainables()
 
     def to_jax(self) -> None:
         """Compile the module: node arrays (``.jaxnodes``) and the static structure."""

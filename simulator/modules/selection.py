@@ -26,7 +26,9 @@ def parse_index(idx: Index, n: int, what: str) -> np.ndarray:
     """Turn int / list / range / slice / bool mask / array / "all" into positions in [0, n)."""
     if isinstance(idx, str):
         if idx != "all":
-            raise ValueError(f"{what} index must be an int, list, slice, mask or 'all', got {idx!r}")
+            raise ValueError(
+                f"{what} index must be an int, list, slice, mask or 'all', got {idx!r}"
+            )
         return np.arange(n)
     if isinstance(idx, slice):
         return np.arange(n)[idx]
@@ -44,6 +46,22 @@ def parse_index(idx: Index, n: int, what: str) -> np.ndarray:
     return np.unique(np.where(arr < 0, arr + n, arr))
 
 
+def _positions_in_branch(idx: Index, count: int) -> np.ndarray:
+    """Positions in a branch of ``count`` compartments for an index already checked by
+    :func:`parse_index` against the longest branch: negative indices and slices count from
+    each branch's own end; positions the branch does not have are dropped."""
+    if isinstance(idx, str):
+        return np.arange(count)
+    if isinstance(idx, slice):
+        return np.arange(count)[idx]
+    arr = np.atleast_1d(np.asarray(list(idx) if isinstance(idx, range) else idx))
+    if arr.dtype == bool:
+        return np.flatnonzero(arr[:count])
+    arr = arr.astype(np.int64)
+    arr = np.where(arr < 0, arr + count, arr)
+    return arr[(arr >= 0) & (arr < count)]
+
+
 class SelectionMixin:
     """Creates views. Requires ``base``, ``_node_inds`` and ``_controlled_by``."""
 
@@ -53,10 +71,17 @@ class SelectionMixin:
     def _view_table(self):
         return self.base._nodes.loc[self._node_inds]
 
-    def _subview(self, mask: np.ndarray, control: str, explicit_branches: bool | None = None):
+    def _subview(self, mask: np.ndarray, control: str, explicit_branches: bool | None = None,
+                 what: str = "the selection"):
         from simulator.modules.view import View
 
         table = self._view_table()
+        if not np.any(mask):
+            raise ValueError(
+                f"{what} selects no compartment of this {type(self).__name__}"
+                f" ({len(table)} compartments, node indices {_preview(table.index)});"
+                " check the indices"
+            )
         if control == "group":
             controlled = np.zeros(len(table), dtype=np.int64)
         elif control == "keep":
@@ -87,19 +112,21 @@ class SelectionMixin:
     def cell(self, idx: Index):
         """Cells of the selection (one trainable parameter per cell)."""
         mask = self._select_level("global_cell_index", idx, "cell")
-        return self._subview(mask, "global_cell_index")
+        return self._subview(mask, "global_cell_index", what=f"cell({idx!r})")
 
     def branch(self, idx: Index):
         """Branches of the selection (one trainable parameter per branch)."""
         mask = self._select_level("global_branch_index", idx, "branch")
-        return self._subview(mask, "global_branch_index", explicit_branches=True)
+        return self._subview(
+            mask, "global_branch_index", explicit_branches=True, what=f"branch({idx!r})"
+        )
 
     def comp(self, idx: Index):
         """Compartments; locally, compartment ``idx`` of every branch in the selection."""
         table = self._view_table()
         if self._scope == "global":
             mask = self._select_level("global_comp_index", idx, "compartment")
-            return self._subview(mask, "global_comp_index")
+            return self._subview(mask, "global_comp_index", what=f"comp({idx!r}) (global scope)")
         branches = table["global_branch_index"].to_numpy()
         comps = table["global_comp_index"].to_numpy()
         n_branches = len(np.unique(branches))
@@ -118,10 +145,15 @@ class SelectionMixin:
         for b in np.unique(branches):
             members = branches == b
             local[members] = np.argsort(np.argsort(comps[members]))
-            counts[b] = members.sum()
-        positions = parse_index(idx, max(counts.values()), "compartment")
-        mask = np.isin(local, positions)
-        return self._subview(mask, "global_comp_index")
+            counts[b] = int(members.sum())
+        # Validate against the longest branch (IndexError / ValueError), then resolve
+        # negative indices and slices per branch: comp(-1) is the last compartment of each.
+        parse_index(idx, max(counts.values()), "compartment")
+        mask = np.zeros(len(comps), dtype=bool)
+        for b, count in counts.items():
+            members = branches == b
+            mask[members] = np.isin(local[members], _positions_in_branch(idx, count))
+        return self._subview(mask, "global_comp_index", what=f"comp({idx!r})")
 
     def loc(self, x):
         """The compartment at relative position ``x`` in [0, 1] of every branch in the selection.
@@ -145,7 +177,7 @@ class SelectionMixin:
             edges = np.linspace(0.0, 1.0 + 1e-10, topo.ncomp[b] + 1)
             wanted.extend(first_comp[b] + np.searchsorted(edges, xs, side="right") - 1)
         mask = np.isin(table["global_comp_index"].to_numpy(), wanted)
-        return self._subview(mask, "global_comp_index")
+        return self._subview(mask, "global_comp_index", what=f"loc({x!r})")
 
     def select(self, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name
         """Compartments by node index (``.nodes`` index labels); one parameter per row."""
@@ -158,11 +190,13 @@ class SelectionMixin:
         if wanted.dtype == bool:
             if wanted.shape != (len(table),):
                 raise IndexError(f"node mask must have length {len(table)}, got {wanted.shape}")
-            return self._subview(wanted, "node")
+            return self._subview(wanted, "node", what="select(nodes=<mask>)")
         missing = np.setdiff1d(wanted, table.index.to_numpy())
         if missing.size:
             raise IndexError(f"node index {missing[0]} is not in this selection")
-        return self._subview(np.isin(table.index.to_numpy(), wanted), "node")
+        return self._subview(
+            np.isin(table.index.to_numpy(), wanted), "node", what=f"select(nodes={nodes!r})"
+        )
 
     def scope(self, scope: str):
         """A copy of this selection whose indices are ``"local"`` or ``"global"``."""
@@ -217,3 +251,8 @@ class SelectionMixin:
     def comps(self):
         table = self._view_table()
         return [self.select(nodes=[i]) for i in table.index.to_numpy()]
+
+
+def _preview(index) -> str:
+    values = list(index[:8])
+    return f"{values}{'...' if len(index) > 8 else ''}"
