@@ -12,6 +12,7 @@ from simulator.modules.cell import Cell
 from simulator.modules.compartment import Compartment
 from simulator.modules.selection import CompScopeWarning
 from simulator.modules.view import View
+from simulator.morphology.swc import read_swc
 from simulator.stimulus import datapoint_to_step_currents, step_current
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "channels",
     "datapoint_to_step_currents",
     "integrate",
+    "read_swc",
     "step_current",
 ]

@@ -54,15 +54,15 @@ class Section:
         return float(np.linalg.norm(np.diff(self.xyz, axis=0), axis=1).sum())
 
 
-def _file_order(points: SwcPoints) -> np.ndarray:
-    """Row order used for tracing: by id, or depth-first if a parent follows its child."""
+def _file_order(points: SwcPoints, depth_first: bool) -> np.ndarray:
+    """Row order used for tracing: by id (NEURON), or depth-first if asked or if a parent
+    follows its child. Depth-first order has no tracing interruptions."""
     order = np.argsort(points.ids, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    if np.all(points.parent[order] < 0) or np.all(
-        rank[points.parent[order][points.parent[order] >= 0]]
-        < np.flatnonzero(points.parent[order] >= 0)
-    ):
+    has_parent = points.parent[order] >= 0
+    parents_first = np.all(rank[points.parent[order][has_parent]] < np.flatnonzero(has_parent))
+    if parents_first and not depth_first:
         return order
     kids = points.children()
     root = int(np.flatnonzero(points.parent < 0)[0])
@@ -74,9 +74,13 @@ def _file_order(points: SwcPoints) -> np.ndarray:
     return np.asarray(out)
 
 
-def trace_sections(points: SwcPoints) -> list[Section]:
-    """Split a single-rooted point tree into sections (parents before children)."""
-    order = _file_order(points)
+def trace_sections(points: SwcPoints, join_interruptions: bool = False) -> list[Section]:
+    """Split a single-rooted point tree into sections (parents before children).
+
+    ``join_interruptions=True`` does not end a section where the next point of a chain comes
+    later in the file (a tracing interruption); NEURON does end it there.
+    """
+    order = _file_order(points, depth_first=join_interruptions)
     n = len(order)
     rank = np.empty(points.n, dtype=np.int64)
     rank[order] = np.arange(n)
