@@ -106,6 +106,17 @@ def _merge(externals, external_inds, data):
     return externals, external_inds
 
 
+def _time(value, name: str, expected: str, positive: bool) -> float:
+    """A concrete, finite time (Python, numpy or 0-d jax scalar) as a float."""
+    try:
+        number = float(value)
+    except (TypeError, jax.errors.ConcretizationTypeError) as err:
+        raise ValueError(f"{name} must be {expected} (a concrete number), got {value!r}") from err
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return number
+
+
 def _fit_length(key, values, n_steps):
     """Pad stimuli with zeros / refuse inputs that would be cut or that run out."""
     T = values.shape[1]
@@ -159,8 +170,8 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
         final states if ``return_states``.
     """
     check_solver_names(solver, voltage_solver)
-    if not (isinstance(delta_t, int | float) and delta_t > 0 and math.isfinite(delta_t)):
-        raise ValueError(f"delta_t must be a positive time step in ms, got {delta_t!r}")
+    dt_given = delta_t
+    delta_t = _time(delta_t, "delta_t", "a positive time step in ms", positive=True)
     base = module.base
     if len(base.recordings) == 0:
         raise ValueError("no recordings: call .record() on the module (e.g. cell.record('v'))")
@@ -176,9 +187,9 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
             raise ValueError(f"inputs have different numbers of samples {lengths}; give t_max")
         n_steps = next(iter(lengths.values()))
     else:
-        if not (isinstance(t_max, int | float) and t_max >= 0 and math.isfinite(t_max)):
-            raise ValueError(f"t_max must be a non-negative time in ms, got {t_max!r}")
-        n_steps = int(t_max // delta_t + 1)
+        _time(t_max, "t_max", "a non-negative time in ms", positive=False)
+        # In the inputs' own precision, as the reference (float32 0.025 differs from 0.025).
+        n_steps = int(np.asarray(t_max)[()] // np.asarray(dt_given)[()] + 1)
     externals = {k: _fit_length(k, v, n_steps) for k, v in externals.items()}
     if checkpoint_lengths is not None:
         checkpoint_lengths = tuple(int(c) for c in checkpoint_lengths)

@@ -375,12 +375,6 @@ def test_integrate_accepts_zero_tail_of_long_stimulus(x64):
     assert jx.integrate(comp, t_max=0.1).shape == (1, 6)
 
 
-@pytest.mark.xfail(
-    reason="integrate() accepts only Python int/float for t_max and delta_t "
-    "(isinstance(x, int | float) in simulator/integrate.py); the reference accepts numpy and "
-    "jax scalars such as np.float32(0.1) and jnp.asarray(0.025)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "kwargs",
     [
