@@ -117,6 +117,11 @@ def _time(value, name: str, expected: str, positive: bool) -> float:
     return number
 
 
+def _scalar(value):
+    """Python and numpy scalars as they are (keeping numpy's promotion rules), arrays as numpy."""
+    return value if isinstance(value, int | float | np.number) else np.asarray(value)[()]
+
+
 def _fit_length(key, values, n_steps):
     """Pad stimuli with zeros / refuse inputs that would be cut or that run out."""
     T = values.shape[1]
@@ -189,7 +194,7 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
     else:
         _time(t_max, "t_max", "a non-negative time in ms", positive=False)
         # In the inputs' own precision, as the reference (float32 0.025 differs from 0.025).
-        n_steps = int(np.asarray(t_max)[()] // np.asarray(dt_given)[()] + 1)
+        n_steps = int(_scalar(t_max) // _scalar(dt_given) + 1)
     externals = {k: _fit_length(k, v, n_steps) for k, v in externals.items()}
     if checkpoint_lengths is not None:
         checkpoint_lengths = tuple(int(c) for c in checkpoint_lengths)
