@@ -123,21 +123,26 @@ def _scalar(value):
 
 
 def _fit_length(key, values, n_steps):
-    """Pad stimuli with zeros / refuse inputs that would be cut or that run out."""
+    """Cut, pad or refuse an input of T samples for a run of ``n_steps`` steps.
+
+    ``step_current(..., t_max)`` has one sample more than ``integrate(t_max=...)`` runs steps
+    (its last sample would drive the step after t_max), so that sample is always cut. Beyond
+    it, an input that would lose information is refused: a stimulus with non-zero current
+    there, or any traced input or clamp that long. Shorter stimuli are padded with zeros;
+    shorter clamps are refused.
+    """
     T = values.shape[1]
+    if T > n_steps + 1:
+        concrete = key == "i" and not isinstance(values, jax.core.Tracer)
+        lost = np.any(np.asarray(values)[:, n_steps + 1 :] != 0) if concrete else True
+        if lost:
+            what = "non-zero current" if concrete else f"{T - n_steps - 1} samples"
+            raise ValueError(
+                f"the input {key!r} has {what} after the simulation's {n_steps} steps"
+                f" ({T} samples, at most {n_steps + 1} are used): it is longer than the"
+                " simulation; lengthen t_max or shorten the input"
+            )
     if T >= n_steps:
-        extra = T - n_steps
-        concrete = not isinstance(values, jax.core.Tracer)
-        if key == "i" and concrete and np.any(np.asarray(values)[:, n_steps:] != 0):
-            raise ValueError(
-                f"the stimulus has non-zero current in its last {extra} samples, after the"
-                f" simulation's {n_steps} steps: lengthen t_max or shorten the stimulus"
-            )
-        if extra > 1 and (key != "i" or not concrete):
-            raise ValueError(
-                f"the input {key!r} has {T} samples but the simulation runs {n_steps} steps:"
-                " lengthen t_max or shorten the input"
-            )
         return values[:, :n_steps]
     if key != "i":
         raise ValueError(
