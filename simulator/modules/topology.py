@@ -52,9 +52,14 @@ class Topology:
 
 
 def comp_at(x: float, ncomp: int) -> int:
-    """Index of the compartment containing relative position x (x = 1: the last one)."""
-    edges = np.linspace(0.0, 1.0 + 1e-10, ncomp + 1)
-    return int(np.searchsorted(edges, x, side="right") - 1)
+    """Compartment that a child attached at position x of its parent connects to.
+
+    NEURON's rule for ``connect child(0), parent(x)``: segment ``floor(x * nseg)``, so a
+    position on a boundary belongs to the distal compartment (x = 0.5 with four
+    compartments: the third; verified against NEURON 9). ``.loc(x)`` keeps the reference's
+    rule instead, which gives a boundary to the proximal compartment.
+    """
+    return min(int(x * ncomp), ncomp - 1)
 
 
 def validate_parents(parents, n_branches: int | None = None) -> np.ndarray:
