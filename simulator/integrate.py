@@ -214,13 +214,16 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
     pstate_keys = tuple(entry["key"] for entry in param_state)
     pstate_values = [(entry["val"], entry["indices"]) for entry in param_state]
     rec = base.recordings
+    trainable_layout = tuple(np.asarray(i).tobytes() + bytes(str(np.shape(i)), "ascii")
+                             for i in base.indices_set_by_trainables)
     key = (compiled.signature, solver, voltage_solver, width, n_steps, checkpoint_lengths,
-           pstate_keys,
+           pstate_keys, trainable_layout,
            return_states, tuple(rec["state"]), rec["rec_index"].to_numpy().tobytes(),
            tuple((k, np.asarray(v).tobytes()) for k, v in sorted(external_inds.items())))
     cache = base.__dict__.setdefault("_runners", {})
     if key not in cache:
-        cache.clear()
+        if len(cache) >= 8:  # keep the most recent configurations compiled
+            cache.pop(next(iter(cache)))
         cache[key] = _make_runner(module, compiled, solver, voltage_solver, width, n_steps,
                                   checkpoint_lengths, return_states, rec, external_inds,
                                   pstate_keys)

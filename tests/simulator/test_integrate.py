@@ -250,3 +250,16 @@ def test_float32_runs_are_finite_and_close(x64):
     assert v32.dtype == np.float32 and np.all(np.isfinite(v32))
     # Measured max |ΔV| float32 vs float64: ~1e-3 mV; bar 1 mV.
     assert np.abs(v32 - ref).max() < 1.0
+
+
+def test_retrains_when_trainable_sites_change_with_the_same_shapes(x64):
+    cell = hh_cell()
+    cell.branch(0).make_trainable("HH_gNa", verbose=False)
+    first = jx.integrate(cell, [{"HH_gNa": jnp.array([0.0])}])
+    cell.delete_trainables()
+    cell.branch(1).make_trainable("HH_gNa", verbose=False)  # same shapes, other compartments
+    second = jx.integrate(cell, [{"HH_gNa": jnp.array([0.0])}])
+    cell.delete_trainables()
+    cell.branch(1).set("HH_gNa", 0.0)
+    np.testing.assert_allclose(second, jx.integrate(cell), atol=1e-12)
+    assert np.abs(np.asarray(first) - np.asarray(second)).max() > 1.0
