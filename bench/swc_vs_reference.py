@@ -60,14 +60,16 @@ def main() -> None:
         path = DATA / fname
         for label, pkg, channels in (("ours", simulator, simulator.channels),
                                      ("reference", jaxley, jaxley.channels)):
-            def read(pkg=pkg):
+            def read(pkg=pkg, path=path, ncomp=ncomp):
                 with contextlib.redirect_stdout(io.StringIO()):
                     return pkg.read_swc(str(path), ncomp=ncomp)
 
             t_read, cell = timed(read, repeats)
             cell = build(pkg, channels, path, ncomp)
-            sim = jax.jit(lambda p, pkg=pkg, cell=cell: pkg.integrate(cell, params=p,
-                                                                      t_max=T_MAX))
+            def simulate(p, pkg=pkg, cell=cell):
+                return pkg.integrate(cell, params=p, t_max=T_MAX)
+
+            sim = jax.jit(simulate)
             t_first, _ = timed(lambda sim=sim, cell=cell: sim(cell.get_parameters()), 1)
             t_run, v = timed(lambda sim=sim, cell=cell: sim(cell.get_parameters()), repeats)
             rows.append((fname, ncomp, label, t_read, t_first, t_run, float(np.max(v))))
@@ -81,7 +83,8 @@ def main() -> None:
     for i in range(0, len(rows), 2):
         ours, ref = rows[i], rows[i + 1]
         name = f"{ours[0]} ncomp={ours[1]}"
-        for j, metric in ((3, "read_swc (s)"), (4, "first integrate (s)"), (5, "integrate run (s)")):
+        metrics = ((3, "read_swc (s)"), (4, "first integrate (s)"), (5, "integrate run (s)"))
+        for j, metric in metrics:
             print(f"{name:34s} {metric:22s} {ours[j]:10.3f} {ref[j]:10.3f} {ours[j] / ref[j]:7.2f}")
 
 

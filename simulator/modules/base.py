@@ -19,7 +19,9 @@ import pandas as pd
 
 from simulator.modules.groups import GroupMixin
 from simulator.modules.io import InputOutputMixin
+from simulator.modules.layout import LayoutMixin
 from simulator.modules.mechanisms import MechanismMixin
+from simulator.modules.morphology_ops import MorphologyMixin
 from simulator.modules.parameters import ParameterMixin
 from simulator.modules.selection import SelectionMixin
 from simulator.modules.topology import Topology, number_nodes
@@ -48,7 +50,8 @@ GLOBAL_COLUMNS = ("global_cell_index", "global_branch_index", "global_comp_index
 BOOKKEEPING_COLUMNS = (*INDEX_COLUMNS, *GLOBAL_COLUMNS, "controlled_by_param")
 
 
-class Module(SelectionMixin, MechanismMixin, GroupMixin, InputOutputMixin, ParameterMixin):
+class Module(SelectionMixin, MechanismMixin, GroupMixin, InputOutputMixin, ParameterMixin,
+             LayoutMixin, MorphologyMixin):
     """Base class of every simulator module and view (see the module docstring)."""
 
     def __init__(self) -> None:

@@ -38,7 +38,7 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
     Args:
         fname: path of the SWC file.
         ncomp: compartments per branch (int), or a callable ``f(length_um, radius_um) -> int``
-            (see :func:`simulator.morphology.d_lambda`).
+            (see :func:`simulator.morphology.d_lambda_rule`).
         max_branch_len: split longer branches (µm) into equal pieces.
         min_radius: raise smaller radii (µm) to this value instead of refusing them.
         assign_groups: add groups ``soma``, ``axon``, ``basal``, ``apical``, ``custom<N>``.
@@ -118,7 +118,12 @@ def cell_from_sections(sections: list[Section], ncomp, assign_groups: bool = Tru
                           f" {ZERO_LENGTH_FALLBACK} µm cylinder", stacklevel=3)
             xyz = np.array([xyz[0], xyz[0] + [ZERO_LENGTH_FALLBACK, 0, 0]])
             radius = np.full(2, radius.mean())
-        n = ncomp(sec.length, float(np.mean(sec.radius))) if callable(ncomp) else ncomp
+        if hasattr(ncomp, "for_section"):  # exact per-section rules (d_lambda over the taper)
+            n = ncomp.for_section(xyz, radius)
+        elif callable(ncomp):
+            n = ncomp(sec.length, float(np.mean(sec.radius)))
+        else:
+            n = ncomp
         n = check_ncomp(n)
         geometry = compartment_geometry(xyz, radius, n)
         table = pd.DataFrame(geometry)

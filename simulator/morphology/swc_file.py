@@ -65,7 +65,9 @@ def parse_swc(text: str, source: str = "<swc>", min_radius: float | None = None)
         try:
             values = [float(f) for f in fields[:7]]
         except ValueError:
-            raise ValueError(f"{source}, line {number}: non-numeric value in {raw.strip()!r}")
+            raise ValueError(
+                f"{source}, line {number}: non-numeric value in {raw.strip()!r}"
+            ) from None
         if not all(np.isfinite(values)):
             raise ValueError(f"{source}, line {number}: non-finite value in {raw.strip()!r}")
         for col, name in ((0, "id"), (1, "type"), (6, "parent")):

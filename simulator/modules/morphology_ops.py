@@ -1,0 +1,115 @@
+"""Morphology operations on modules: ``set_ncomp``, ``set_ncomp_d_lambda``, ``distance_from``.
+
+The work is done in :mod:`simulator.morphology.discretize` and
+:mod:`simulator.morphology.distance`; this mixin only resolves the selection.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _selected_branches(module, action: str) -> np.ndarray:
+    """Global branches of the selection; ValueError unless it covers them entirely."""
+    from simulator.modules.compartment import Compartment
+
+    base = module.base
+    if isinstance(base, Compartment):
+        raise ValueError(f"{action} needs a Branch or Cell; a Compartment has no branch to split")
+    nodes = base._nodes
+    selected = nodes.loc[module._node_inds, "global_branch_index"].to_numpy()
+    branches = np.unique(selected)
+    counts = np.bincount(selected, minlength=base._topology.n_branches)[branches]
+    partial = branches[counts != base._topology.ncomp[branches]]
+    if partial.size:
+        raise ValueError(
+            f"{action} re-discretises whole branches, but the selection covers only part of"
+            f" branch(es) {partial.tolist()}; select them with .branch(i)"
+        )
+    return branches
+
+
+class MorphologyMixin:
+    """``set_ncomp``, ``set_ncomp_d_lambda`` and ``distance_from``."""
+
+    def set_ncomp(self, ncomp: int, min_radius: float | None = None,
+                  initialize: bool = True) -> None:
+        """Re-discretise every branch of the selection into ``ncomp`` compartments.
+
+        ``cell.branch(3).set_ncomp(4)`` changes one branch, ``cell.set_ncomp(4)`` all of them.
+        A branch read from an SWC file is re-integrated over its traced points (the geometry
+        ``read_swc`` and NEURON would give with that ``ncomp``); other branches are cylinders
+        of equal compartment length (total / ncomp) with their radius. Channels, groups and
+        parameter values are copied to the new compartments. The module's ``.nodes`` and node
+        numbering are rebuilt in place, so views made earlier are stale.
+
+        Args:
+            ncomp: new number of compartments per selected branch (positive int).
+            min_radius: raise smaller radii (µm) to this value in the new compartments.
+            initialize: accepted for compatibility and ignored: the module is always ready
+                to simulate after the call.
+
+        Raises:
+            ValueError: the module has recordings, stimuli, clamps or trainable parameters
+                (they refer to node indices that change); the selection covers part of a
+                branch; inside a selected branch a channel or group covers only some
+                compartments, or a parameter or state differs between compartments (it
+                cannot be redistributed); a branch without (unmodified) traced points has a
+                non-uniform radius.
+        """
+        from simulator.modules.branch import check_ncomp
+        from simulator.morphology.discretize import set_branch_ncomp
+
+        del initialize
+        n = check_ncomp(ncomp)
+        branches = _selected_branches(self, "set_ncomp")
+        set_branch_ncomp(self.base, {int(b): n for b in branches}, min_radius)
+
+    def set_ncomp_d_lambda(self, d_lambda: float = 0.1, frequency: float = 100.0,
+                           min_radius: float | None = None) -> dict[int, int]:
+        """Apply NEURON's d_lambda rule to every branch of the selection.
+
+        Each branch gets ``int((L / (d_lambda * lambda_f(frequency)) + 0.9) / 2) * 2 + 1``
+        compartments, with its own length, radius profile (traced points of SWC cells, as
+        NEURON's ``lambda_f``), capacitance and axial resistivity: set those first. Only
+        branches whose count changes are re-discretised (see :meth:`set_ncomp` for what is
+        refused).
+
+        Returns:
+            global branch index -> new ncomp, for every selected branch.
+        """
+        from simulator.morphology.discretize import (
+            DLambdaRule,
+            branch_columns,
+            branch_d_lambda_ncomp,
+            check_no_indexed_data,
+            set_branch_ncomp,
+        )
+
+        branches = _selected_branches(self, "set_ncomp_d_lambda")
+        rule = DLambdaRule(d_lambda=d_lambda, frequency=frequency)
+        base = self.base
+        _, columns, first = branch_columns(base)
+        wanted = {int(b): branch_d_lambda_ncomp(base, int(b), rule, columns, first)
+                  for b in branches}
+        changed = {b: n for b, n in wanted.items() if n != base._topology.ncomp[b]}
+        check_no_indexed_data(base, "set_ncomp_d_lambda")
+        if changed:
+            set_branch_ncomp(base, changed, min_radius)
+        return wanted
+
+    def distance_from(self, view, kind: str = "path") -> np.ndarray:
+        """Distance (µm) from the single compartment ``view`` to each compartment here.
+
+        Args:
+            view: one compartment of the same module, e.g. ``cell.soma.branch(0).loc(0.5)``.
+            kind: ``"path"`` (along the cable, between compartment centres) or
+                ``"euclidean"`` (straight line; needs 3-D coordinates, i.e. an SWC cell).
+
+        Returns:
+            (n,) numpy array in the order of this selection's ``.nodes``, e.g.
+            ``cell.set("HH_gNa", 0.12 * np.exp(-cell.distance_from(site) / 200))``.
+        """
+        from simulator.morphology.distance import distance_from
+
+        return distance_from(self, view, kind)
