@@ -5,11 +5,18 @@ defaults): ``import simulator as jx`` lets its users switch by changing one impo
 Units: ms, mV, µm, µF/cm², Ω·cm, S/cm² (channels), mA/cm² (channel currents), nA (stimuli).
 """
 
-from simulator import channels
+from simulator import channels, synapses
+from simulator.connect import (
+    connect,
+    connectivity_matrix_connect,
+    fully_connect,
+    sparse_connect,
+)
 from simulator.integrate import build_init_and_step_fn, integrate
 from simulator.modules.branch import Branch
 from simulator.modules.cell import Cell
 from simulator.modules.compartment import Compartment
+from simulator.modules.network import Network
 from simulator.modules.selection import CompScopeWarning
 from simulator.modules.view import View
 from simulator.morphology.swc import read_swc
@@ -20,11 +27,17 @@ __all__ = [
     "Cell",
     "CompScopeWarning",
     "Compartment",
+    "Network",
     "View",
     "build_init_and_step_fn",
     "channels",
+    "connect",
+    "connectivity_matrix_connect",
     "datapoint_to_step_currents",
+    "fully_connect",
     "integrate",
     "read_swc",
+    "sparse_connect",
     "step_current",
+    "synapses",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.membrane import membrane_currents
+from simulator.membrane import membrane_currents, synapse_currents
 from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
 
 
@@ -46,16 +46,18 @@ def _apply(arrays: dict, entries: list[dict], n_nodes: int, valid: tuple[str, ..
         if key not in valid:
             continue
         indices = jnp.asarray(entry["indices"])
-        indices = jnp.where(indices < 0, n_nodes, indices)
+        size = arrays[key].shape[0]  # nodes, or synapses of one type
+        indices = jnp.where(indices < 0, size, indices)
         values = jnp.broadcast_to(jnp.asarray(entry["val"])[:, None], indices.shape)
         arrays[key] = arrays[key].at[indices].set(values.astype(arrays[key].dtype), mode="drop")
-        mask = touched.get(key, jnp.zeros(n_nodes, dtype=bool))
+        mask = touched.get(key, jnp.zeros(size, dtype=bool))
         touched[key] = mask.at[indices].set(True, mode="drop")
     return arrays, touched
 
 
 def check_param_state(compiled, pstate: list[dict]) -> None:
-    known = set(compiled.param_names) | set(compiled.state_names)
+    known = (set(compiled.param_names) | set(compiled.state_names)
+             | set(compiled.synapse_param_names) | set(compiled.synapse_state_names))
     for entry in pstate:
         if not isinstance(entry, dict) or set(entry) != {"key", "val", "indices"}:
             raise ValueError(f"param_state entries come from data_set(); got {entry!r}")
@@ -92,8 +94,9 @@ def axial_conductances(compiled, params: dict):
 def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:
     """Every parameter as (n_nodes,) arrays plus ``axial_conductances``."""
     n = compiled.n_nodes
-    base = {k: jnp.asarray(node_arrays[k]) for k in compiled.param_names}
-    params, touched = _apply(base, pstate, n, compiled.param_names)
+    names = (*compiled.param_names, *compiled.synapse_param_names)
+    base = {k: jnp.asarray(node_arrays[k]) for k in names}
+    params, touched = _apply(base, pstate, n, names)
     if "radius" in touched or "length" in touched:
         mask = touched.get("radius", jnp.zeros(n, bool)) | touched.get("length", jnp.zeros(n, bool))
         r, length = params["radius"], params["length"]
@@ -108,10 +111,12 @@ def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:
 
 def all_states(compiled, node_arrays: dict, pstate: list[dict], params: dict) -> dict:
     """Every state as (n_nodes,) arrays, plus the membrane currents at those states."""
-    base = {k: jnp.asarray(node_arrays[k]) for k in compiled.state_names}
-    states, _ = _apply(base, pstate, compiled.n_nodes, compiled.state_names)
+    names = (*compiled.state_names, *compiled.synapse_state_names)
+    base = {k: jnp.asarray(node_arrays[k]) for k in names}
+    states, _ = _apply(base, pstate, compiled.n_nodes, names)
     _, _, currents = membrane_currents(
         compiled.channels, compiled.current_names, states, params, states["v"]
     )
     states.update(currents)
+    states.update(synapse_currents(compiled.synapses, states, params, states["v"]))
     return states

@@ -51,6 +51,9 @@ class CompiledModule:
     param_names: tuple[str, ...]
     node_arrays: dict
     signature: tuple
+    synapses: tuple = ()
+    synapse_state_names: tuple[str, ...] = ()
+    synapse_param_names: tuple[str, ...] = ()
 
     @property
     def n_nodes(self) -> int:
@@ -83,7 +86,23 @@ def compile_module(base) -> CompiledModule:
         values[nodes.index.to_numpy()] = nodes[key].to_numpy(dtype=float)
         node_arrays[key] = values
 
+    synapses, syn_states, syn_params = [], [], []
+    edges = base._edges
+    for synapse in base._synapses:
+        rows = edges[edges["type"] == synapse.name].sort_values("index_within_type")
+        pre = rows["pre_index"].to_numpy().astype(np.int64)
+        post = rows["post_index"].to_numpy().astype(np.int64)
+        synapses.append((synapse, pre, post))
+        for key in synapse.synapse_params:
+            node_arrays[key] = rows[key].to_numpy(dtype=float)
+            syn_params.append(key)
+        for key in synapse.synapse_states:
+            node_arrays[key] = rows[key].to_numpy(dtype=float)
+            syn_states.append(key)
+
     digest = hashlib.sha1()
+    for _, pre, post in synapses:
+        digest.update(pre.tobytes() + b"|" + post.tobytes())
     for arr in (numbering.tree_parent, numbering.edge_halves, numbering.comp_nodes):
         digest.update(np.ascontiguousarray(arr).tobytes())
     for _, inds in channels:
@@ -92,6 +111,7 @@ def compile_module(base) -> CompiledModule:
         n_nodes,
         digest.hexdigest(),
         tuple(id(channel) for channel, _ in channels),
+        tuple(id(synapse) for synapse, _, _ in synapses),
         tuple(state_names),
         tuple(param_names),
     )
@@ -104,4 +124,7 @@ def compile_module(base) -> CompiledModule:
         param_names=tuple(param_names),
         node_arrays=node_arrays,
         signature=signature,
+        synapses=tuple(synapses),
+        synapse_state_names=tuple(syn_states),
+        synapse_param_names=tuple(syn_params),
     )

@@ -62,3 +62,44 @@ def membrane_currents(channels, current_names, states, params, v):
         offset = offset.at[inds].add(ds * v_c - i_0)
         currents[channel.current_name] = currents[channel.current_name].at[inds].add(i_0)
     return slope, offset, currents
+
+
+#: nA / µm² -> µA/cm².
+NA_PER_UM2_TO_UA_PER_CM2 = 1e5
+
+
+def synapse_currents(synapses, states, params, v):
+    """Current (nA) of every synapse at the given states, as ``{"i_<name>": (n_type,)}``."""
+    out = {}
+    for synapse, pre, post in synapses:
+        own = {k: states[k] for k in synapse.synapse_states}
+        p = {k: params[k] for k in synapse.synapse_params}
+        out[synapse.current_name] = synapse.compute_current(own, v[pre], v[post], p)
+    return out
+
+
+def step_synapses(synapses, states, params, v, delta_t):
+    """Advance synapse states and linearise their currents around the post voltage.
+
+    Returns new states (with ``i_<name>`` currents, nA) and per-node ``slope`` (µA/cm²/mV)
+    and ``offset`` (µA/cm²) in the same convention as :func:`membrane_currents`, already
+    converted with the post-synaptic compartment's area.
+    """
+    states = dict(states)
+    slope = jnp.zeros_like(v)
+    offset = jnp.zeros_like(v)
+    for synapse, pre, post in synapses:
+        p = {k: params[k] for k in synapse.synapse_params}
+        v_pre, v_post = v[pre], v[post]
+        own = {k: states[k] for k in synapse.synapse_states}
+        new = synapse.update_states(own, delta_t, v_pre, v_post, p)
+        own.update(new)
+        states.update(new)
+        i_0 = synapse.compute_current(own, v_pre, v_post, p)
+        i_1 = synapse.compute_current(own, v_pre, v_post + DV, p)
+        ds = (i_1 - i_0) / DV
+        scale = NA_PER_UM2_TO_UA_PER_CM2 / params["area"][post]
+        slope = slope.at[post].add(ds * scale)
+        offset = offset.at[post].add((ds * v_post - i_0) * scale)
+        states[synapse.current_name] = i_0
+    return states, slope, offset

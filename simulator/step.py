@@ -5,6 +5,8 @@ the same voltages as NEURON's fadvance, which solves the voltage before the gate
 1. channel states advanced with the start-of-step voltage (exponential Euler for gates);
 2. membrane currents linearised around the (possibly channel-written) voltage with a 1e-3 mV
    forward difference; stimuli (nA) converted to µA/cm² with the compartment area;
+   synapse states advanced with the start-of-step voltages, synapse currents (nA) linearised
+   around the post-synaptic voltage and converted with the post-synaptic area;
 3. clamps of non-voltage states written;
 4. voltage update by the chosen solver;
 5. voltage clamps written.
@@ -12,12 +14,15 @@ the same voltages as NEURON's fadvance, which solves the voltage before the gate
 
 from __future__ import annotations
 
-from simulator.membrane import membrane_currents, update_channel_states
+from simulator.membrane import (
+    NA_PER_UM2_TO_UA_PER_CM2,
+    membrane_currents,
+    step_synapses,
+    update_channel_states,
+)
 from simulator.solvers import voltage as vs
 from simulator.solvers.exponential import KronCoupling, exp_euler
 
-#: nA / µm² -> µA/cm².
-NA_PER_UM2_TO_UA_PER_CM2 = 1e5
 #: mA/cm² -> µA/cm².
 MA_TO_UA = 1e3
 
@@ -39,6 +44,7 @@ def make_step_fn(compiled, solver: str = "bwd_euler", voltage_solver: str = "jax
     update = {"bwd_euler": vs.bwd_euler, "crank_nicolson": vs.crank_nicolson,
               "fwd_euler": vs.fwd_euler}.get(solver)
     channels, current_names = compiled.channels, compiled.current_names
+    synapses = compiled.synapses
 
     def step(all_states, all_params, externals, external_inds, delta_t=0.025):
         v = all_states["v"]
@@ -49,12 +55,18 @@ def make_step_fn(compiled, solver: str = "bwd_euler", voltage_solver: str = "jax
                                                     v0)
         states.update(currents)
         kappa = MA_TO_UA * offset
+        lam = MA_TO_UA * slope
+        if synapses:
+            states, syn_slope, syn_offset = step_synapses(synapses, states, all_params, v,
+                                                          delta_t)
+            lam = lam + syn_slope
+            kappa = kappa + syn_offset
         if "i" in externals:
             inds = external_inds["i"]
             area = all_params["area"][inds]
             kappa = kappa.at[inds].add(externals["i"] * NA_PER_UM2_TO_UA_PER_CM2 / area)
         capacitance = all_params["capacitance"]
-        lam = MA_TO_UA * slope / capacitance
+        lam = lam / capacitance
         kappa = kappa / capacitance
         for key, values in externals.items():
             if key not in ("i", "v"):

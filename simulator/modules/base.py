@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator.modules.edges import EdgeMixin, SynapseParameterMixin, empty_edges
 from simulator.modules.groups import GroupMixin
 from simulator.modules.io import InputOutputMixin
 from simulator.modules.layout import LayoutMixin
@@ -50,8 +51,8 @@ GLOBAL_COLUMNS = ("global_cell_index", "global_branch_index", "global_comp_index
 BOOKKEEPING_COLUMNS = (*INDEX_COLUMNS, *GLOBAL_COLUMNS, "controlled_by_param")
 
 
-class Module(SelectionMixin, MechanismMixin, GroupMixin, InputOutputMixin, ParameterMixin,
-             LayoutMixin, MorphologyMixin):
+class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParameterMixin,
+             InputOutputMixin, ParameterMixin, LayoutMixin, MorphologyMixin):
     """Base class of every simulator module and view (see the module docstring)."""
 
     def __init__(self) -> None:
@@ -67,6 +68,11 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, InputOutputMixin, Param
         xyzr=None,
     ) -> None:
         """Own ``comp_table`` (one row per compartment, global compartment order)."""
+        if len(getattr(self, "_edges", ())):
+            raise ValueError(
+                "this module has synapses, whose compartment indices would change: change its"
+                " compartments before connecting cells"
+            )
         numbering = number_nodes(topology)
         branch_of_comp = np.repeat(np.arange(topology.n_branches), topology.ncomp)
         first_comp = np.concatenate([[0], np.cumsum(topology.ncomp)[:-1]])
@@ -117,6 +123,8 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, InputOutputMixin, Param
             xyzr = [np.full((2, 4), np.nan) for _ in range(topology.n_branches)]
         self.xyzr = [np.asarray(x, dtype=float) for x in xyzr]
         self._compiled = None
+        self._edges = empty_edges()
+        self._synapses: list = []
 
     # --------------------------------------------------------------- shared accessors
     @property
@@ -201,9 +209,12 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, InputOutputMixin, Param
             return self._subview(
                 self._view_table()[name].to_numpy(dtype=bool), "group", what=f"{kind} {name!r}"
             )
+        if name in {s.name for s in base.__dict__.get("_synapses", ())}:
+            return self._synapse_type_view(name)
         raise AttributeError(
             f"{type(self).__name__} has no attribute {name!r}; groups: {base._groups}, "
-            f"channels: {[c.name for c in base._channels]}"
+            f"channels: {[c.name for c in base._channels]}, "
+            f"synapses: {[s.name for s in base.__dict__.get('_synapses', ())]}"
         )
 
     def __repr__(self) -> str:

@@ -182,7 +182,9 @@ class SelectionMixin:
     def select(self, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name
         """Compartments by node index (``.nodes`` index labels); one parameter per row."""
         if edges is not None:
-            raise NotImplementedError("selecting edges needs a Network (synapses)")
+            if nodes is not None:
+                raise ValueError("select either nodes or edges, not both")
+            return self._select_edges(edges)
         table = self._view_table()
         if nodes is None:
             return self._subview(np.ones(len(table), dtype=bool), "node")

@@ -1,0 +1,272 @@
+"""Synapses of a network: the ``.edges`` table, edge views and synapse parameters.
+
+One row of ``.edges`` per synapse: ``global_edge_index, index_within_type, pre_index,
+post_index, type, type_ind, pre_locs, post_locs``, the parameters and states of each synapse
+type (NaN for other types) and ``controlled_by_param``. ``pre_index``/``post_index`` are node
+indices. Views by compartment (``net.cell(0)``) hold no synapses, as in the reference; edge
+views come from ``net.<SynapseName>``, ``.edge(i)`` and ``.select(edges=...)``.
+Synapse parameters and states are stored per type: ``all_params["IonotropicSynapse_gS"]``
+has one entry per synapse of that type, in ``index_within_type`` order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+EDGE_COLUMNS = ("global_edge_index", "index_within_type", "pre_index", "post_index", "type",
+                "type_ind", "pre_locs", "post_locs")
+
+
+def empty_edges() -> pd.DataFrame:
+    table = pd.DataFrame({c: pd.Series(dtype=np.int64) for c in EDGE_COLUMNS})
+    table["type"] = table["type"].astype(object)
+    table[["pre_locs", "post_locs"]] = table[["pre_locs", "post_locs"]].astype(float)
+    table["controlled_by_param"] = pd.Series(dtype=np.int64)
+    return table
+
+
+def synapse_keys(base) -> set[str]:
+    keys: set[str] = set()
+    for syn in base._synapses:
+        keys |= {*syn.synapse_params, *syn.synapse_states}
+    return keys
+
+
+class EdgeMixin:
+    """Edge views and the synapse side of set / data_set / make_trainable / record / clamp."""
+
+    # ------------------------------------------------------------------ tables and views
+    @property
+    def _edge_inds(self) -> np.ndarray:
+        if self._is_view:
+            return self._view_edge_inds
+        return self._edges.index.to_numpy()
+
+    @property
+    def _edge_controlled_by(self) -> np.ndarray:
+        if self._is_view:
+            return self._view_edge_controlled_by
+        return np.zeros(len(self._edges), dtype=np.int64)
+
+    @property
+    def edges(self) -> pd.DataFrame:
+        """Synapses of this selection (a copy for views), with ``controlled_by_param``."""
+        if not self._is_view:
+            return self._edges
+        table = self.base._edges.loc[self._edge_inds].copy()
+        table["controlled_by_param"] = self._edge_controlled_by
+        return table
+
+    @property
+    def synapses(self) -> list:
+        """Synapse types, in the order they were first connected."""
+        return self.base._synapses
+
+    def _edge_view(self, inds, controlled_by, what: str):
+        from simulator.modules.view import View
+
+        inds = np.asarray(inds, dtype=np.int64)
+        if inds.size == 0:
+            raise ValueError(f"{what} selects no synapse")
+        return View(self.base, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+                    edge_inds=inds, edge_controlled_by=np.asarray(controlled_by))
+
+    def edge(self, idx):
+        """Synapses of this selection by position (one trainable parameter per synapse)."""
+        from simulator.modules.selection import parse_index
+
+        inds = self._edge_inds
+        chosen = inds[parse_index(idx, len(inds), "edge")]
+        return self._edge_view(chosen, chosen, f"edge({idx!r})")
+
+    def _synapse_type_view(self, name: str):
+        table = self.base._edges.loc[self._edge_inds]
+        inds = table.index[table["type"].to_numpy() == name].to_numpy()
+        return self._edge_view(inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}")
+
+    def _select_edges(self, edges):
+        inds = self._edge_inds
+        wanted = np.atleast_1d(np.asarray(edges))
+        if wanted.dtype == bool:
+            if wanted.shape != inds.shape:
+                raise IndexError(f"edge mask must have length {len(inds)}, got {wanted.shape}")
+            wanted = inds[wanted]
+        missing = np.setdiff1d(wanted, inds)
+        if missing.size:
+            raise IndexError(f"edge index {missing[0]} is not in this selection")
+        return self._edge_view(np.sort(wanted), np.sort(wanted), f"select(edges={edges!r})")
+
+    # ------------------------------------------------------------------ building
+    def _append_synapses(self, pre_nodes, post_nodes, synapse) -> None:
+        """Add one synapse of type ``synapse`` per (pre, post) node pair (vectorised)."""
+        from simulator.synapses.synapse import Synapse
+
+        base = self.base
+        if not isinstance(synapse, Synapse):
+            raise TypeError(f"expected a Synapse instance, got {synapse!r}")
+        synapse._validate()
+        known = {s.name: s for s in base._synapses}
+        if synapse.name in known and type(known[synapse.name]) is not type(synapse):
+            raise ValueError(f"a different synapse type is already named {synapse.name!r}")
+        clash = ({*synapse.synapse_params, *synapse.synapse_states} & set(base._nodes.columns))
+        if clash:
+            raise ValueError(f"synapse {synapse.name!r} parameters clash with columns {clash}")
+        if synapse.name not in known:
+            base._synapses.append(synapse)
+        type_ind = [s.name for s in base._synapses].index(synapse.name)
+        pre_nodes = np.asarray(pre_nodes, dtype=np.int64)
+        post_nodes = np.asarray(post_nodes, dtype=np.int64)
+        n_old = len(base._edges)
+        n_type = int((base._edges["type"] == synapse.name).sum())
+        locs = _relative_locs(base)
+        rows = pd.DataFrame({
+            "global_edge_index": np.arange(n_old, n_old + len(pre_nodes)),
+            "index_within_type": np.arange(n_type, n_type + len(pre_nodes)),
+            "pre_index": pre_nodes,
+            "post_index": post_nodes,
+            "type": synapse.name,
+            "type_ind": type_ind,
+            "pre_locs": locs.loc[pre_nodes].to_numpy(),
+            "post_locs": locs.loc[post_nodes].to_numpy(),
+            "controlled_by_param": 0,
+        })
+        for key, value in {**synapse.synapse_params, **synapse.synapse_states}.items():
+            rows[key] = float(value)
+        frames = [base._edges, rows] if n_old else [rows]
+        table = pd.concat(frames, ignore_index=True)
+        table.index = pd.RangeIndex(len(table))
+        base._edges = table
+        base._invalidate()
+
+    def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
+        """Add ``pre_<prop>`` / ``post_<prop>`` columns to ``.edges`` from ``.nodes``."""
+        base = self.base
+        props = [properties] if isinstance(properties, str) else list(properties)
+        sides = [pre_or_post] if isinstance(pre_or_post, str) else list(pre_or_post)
+        for side in sides:
+            if side not in ("pre", "post"):
+                raise ValueError(f"pre_or_post must be 'pre' and/or 'post', got {side!r}")
+            for prop in props:
+                if prop not in base._nodes.columns:
+                    raise ValueError(f"unknown node property {prop!r}")
+                base._edges[f"{side}_{prop}"] = base._nodes.loc[
+                    base._edges[f"{side}_index"].to_numpy(), prop].to_numpy()
+
+
+def _relative_locs(base) -> pd.Series:
+    """(0.5 + local compartment index) / ncomp of its branch, per node."""
+    nodes = base._nodes
+    ncomp = base._topology.ncomp[nodes["global_branch_index"].to_numpy()]
+    first = np.concatenate([[0], np.cumsum(base._topology.ncomp)[:-1]])
+    local = nodes["global_comp_index"].to_numpy() - first[nodes["global_branch_index"].to_numpy()]
+    return pd.Series((0.5 + local) / ncomp, index=nodes.index)
+
+
+class SynapseParameterMixin:
+    """``set``, ``data_set``, ``make_trainable``, ``record`` and ``clamp`` of synapse keys.
+
+    Synapse keys are routed here; everything else goes on to the compartment versions.
+    """
+
+    def _edge_rows(self, key: str, action: str) -> pd.DataFrame:
+        table = self.base._edges.loc[self._edge_inds]
+        table = table[table[key].notna()] if key in table.columns else table.iloc[0:0]
+        if table.empty:
+            raise ValueError(
+                f"cannot {action} {key!r}: no synapse in this selection has it (select synapses"
+                f" with net.<SynapseName>, .edge(i) or .select(edges=...))"
+            )
+        return table
+
+    def set(self, key: str, val) -> None:
+        if key not in synapse_keys(self.base):
+            return super().set(key, val)
+        rows = self._edge_rows(key, "set")
+        values = np.asarray(val, dtype=float)
+        if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(rows)):
+            raise ValueError(f"set({key!r}) expects a scalar or {len(rows)} values (one per"
+                             f" synapse), got shape {values.shape}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"set({key!r}) got non-finite values {val!r}")
+        self.base._edges.loc[rows.index, key] = values
+        self._invalidate()
+
+    def data_set(self, key: str, val, param_state):
+        if key not in synapse_keys(self.base):
+            return super().data_set(key, val, param_state)
+        import jax.numpy as jnp
+
+        rows = self._edge_rows(key, "data_set")
+        shape = jnp.shape(val)
+        if shape not in ((), (len(rows),)):
+            raise ValueError(f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one"
+                             f" value per synapse), got shape {shape}")
+        entry = {"indices": jnp.asarray(rows["index_within_type"].to_numpy()[:, None],
+                                        dtype=jnp.int32),
+                 "key": key, "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),))}
+        return [*(param_state or []), entry]
+
+    def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
+        if key not in synapse_keys(self.base):
+            return super().make_trainable(key, init_val, verbose)
+        import jax.numpy as jnp
+
+        rows = self._edge_rows(key, "make_trainable")
+        control = pd.Series(self._edge_controlled_by, index=self._edge_inds).loc[rows.index]
+        groups, inverse = np.unique(control.to_numpy(), return_inverse=True)
+        within = rows["index_within_type"].to_numpy()
+        members = [within[inverse == g] for g in range(len(groups))]
+        indices = np.full((len(groups), max(len(m) for m in members)), -1, dtype=np.int32)
+        for g, m in enumerate(members):
+            indices[g, : len(m)] = m
+        if init_val is None:
+            values = np.array([rows[key].to_numpy()[inverse == g].mean()
+                               for g in range(len(groups))])
+        else:
+            values = np.asarray(init_val, dtype=float)
+            if values.ndim > 1 or values.size not in (1, len(groups)):
+                raise ValueError(f"init_val for {key!r} must be a scalar or {len(groups)} values,"
+                                 f" got shape {values.shape}")
+            values = np.broadcast_to(values.reshape(-1) if values.ndim else values,
+                                     (len(groups),)).copy()
+        self.base._trainable_params.append({key: jnp.asarray(values)})
+        self.base._indices_set_by_trainables.append(indices)
+        if verbose:
+            print(f"Number of newly added trainable parameters: {len(groups)}. Total number of"
+                  f" trainable parameters: {self.num_trainable_params}")
+
+    def _synapse_state_rows(self, state: str):
+        """index_within_type of the selection's synapses that have ``state``, or None."""
+        for syn in self.base._synapses:
+            if state in syn.synapse_states or state == syn.current_name:
+                table = self.base._edges.loc[self._edge_inds]
+                rows = table[table["type"] == syn.name]
+                if rows.empty:
+                    raise ValueError(f"no {syn.name} synapse in this selection to use {state!r}")
+                return rows["index_within_type"].to_numpy().astype(np.int64)
+        return None
+
+    def record(self, state: str = "v", verbose: bool = True) -> None:
+        rows = self._synapse_state_rows(state)
+        if rows is None:
+            return super().record(state, verbose)
+        base = self.base
+        new = pd.DataFrame({"rec_index": rows, "state": state})
+        merged = pd.concat([base._recordings, new], ignore_index=True)
+        base._recordings = merged.drop_duplicates(ignore_index=True)
+        if verbose:
+            print(f"Added {len(rows)} recordings.")
+
+    def clamp(self, state_name: str, state_array, verbose: bool = True) -> None:
+        rows = self._synapse_state_rows(state_name)
+        if rows is None:
+            return super().clamp(state_name, state_array, verbose)
+        values = self._input_array(state_array, len(rows), f"clamp of {state_name!r}")
+        self._add_external(state_name, values, rows)
+
+    def data_clamp(self, state_name: str, state_array, data_clamps=None, verbose: bool = False):
+        rows = self._synapse_state_rows(state_name)
+        if rows is None:
+            return super().data_clamp(state_name, state_array, data_clamps, verbose)
+        return self._data_external(state_name, state_array, data_clamps, rows)

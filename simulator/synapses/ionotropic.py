@@ -1,0 +1,37 @@
+"""Ionotropic (graded, conductance-based) synapse of Abbott & Marder (1998)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from simulator.synapses.synapse import Synapse
+
+
+class IonotropicSynapse(Synapse):
+    """Graded chemical synapse: the open fraction s relaxes towards a sigmoid of v_pre.
+
+    s̄ = 1 / (1 + exp((v_th − v_pre) / delta)),  τ_s = (1 − s̄) / k_minus,
+    s ← s̄ + (s − s̄) · exp(−dt / τ_s),  I = gS · s · (v_post − e_syn)  (nA with gS in µS).
+
+    Params: ``gS`` 1e-4 µS, ``e_syn`` 0 mV, ``k_minus`` 0.025 1/ms, ``v_th`` −35 mV,
+    ``delta`` 10 mV. State: ``s`` 0.2.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name)
+        p = self.name
+        self.synapse_params = {f"{p}_gS": 1e-4, f"{p}_e_syn": 0.0, f"{p}_k_minus": 0.025,
+                               f"{p}_v_th": -35.0, f"{p}_delta": 10.0}
+        self.synapse_states = {f"{p}_s": 0.2}
+
+    def update_states(self, states, delta_t, pre_voltage, post_voltage, params):
+        p = self.name
+        s_inf = 1.0 / (1.0 + jnp.exp((params[f"{p}_v_th"] - pre_voltage) / params[f"{p}_delta"]))
+        tau = (1.0 - s_inf) / params[f"{p}_k_minus"]
+        decay = jnp.exp(-delta_t / tau)
+        s = states[f"{p}_s"]
+        return {f"{p}_s": s * decay + s_inf * (1.0 - decay)}
+
+    def compute_current(self, states, pre_voltage, post_voltage, params):
+        p = self.name
+        return params[f"{p}_gS"] * states[f"{p}_s"] * (post_voltage - params[f"{p}_e_syn"])

@@ -1,0 +1,72 @@
+"""The synapse contract: how to write a synapse model.
+
+A synapse couples a pre-synaptic compartment to a post-synaptic one. Subclasses define, in
+``__init__`` after ``super().__init__(name)``:
+
+* ``self.synapse_params``: ``{name: default}``; prefix names with ``f"{self.name}_"``
+  (conductances µS, voltages mV, rates 1/ms);
+* ``self.synapse_states``: ``{name: initial value}``, prefixed likewise;
+
+and implement two pure ``jax.numpy`` functions (no Python branching on values), each called
+once per synapse type with arrays over all synapses of that type:
+
+* ``update_states(states, delta_t, pre_voltage, post_voltage, params) -> dict``: new state
+  values after a step of ``delta_t`` ms, given the voltages (mV) at the start of the step;
+* ``compute_current(states, pre_voltage, post_voltage, params) -> Array``: the current (nA)
+  that flows out of the post-synaptic compartment (positive = outward, like a membrane
+  current; an excitatory synapse gives a negative current at rest). It is evaluated at
+  ``post_voltage`` and ``post_voltage + 1e-3`` to linearise it for the implicit solver.
+
+The current is recorded as ``i_<name>``; states and parameters are recordable, clampable and
+trainable like those of channels.
+"""
+
+from __future__ import annotations
+
+
+class Synapse:
+    """Base class of synapse models (see the module docstring for the contract)."""
+
+    synapse_params: dict[str, float]
+    synapse_states: dict[str, float]
+
+    def __init__(self, name: str | None = None) -> None:
+        self._name = type(self).__name__ if name is None else name
+        if not isinstance(self._name, str) or not self._name.isidentifier():
+            raise ValueError(f"synapse name must be an identifier, got {self._name!r}")
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def current_name(self) -> str:
+        return f"i_{self._name}"
+
+    def change_name(self, new_name: str) -> Synapse:
+        """Rename the synapse and the prefix of its parameters and states (chainable)."""
+        old = f"{self._name}_"
+
+        def rename(table: dict) -> dict:
+            return {(f"{new_name}_{k[len(old):]}" if k.startswith(old) else k): v
+                    for k, v in table.items()}
+
+        self.synapse_params = rename(self.synapse_params)
+        self.synapse_states = rename(self.synapse_states)
+        self._name = new_name
+        return self
+
+    def _validate(self) -> None:
+        for attr in ("synapse_params", "synapse_states"):
+            table = getattr(self, attr, None)
+            if not isinstance(table, dict) or not all(isinstance(k, str) for k in table):
+                raise TypeError(f"{type(self).__name__}.{attr} must be a dict of name -> value")
+
+    def update_states(self, states, delta_t, pre_voltage, post_voltage, params):
+        return {}
+
+    def compute_current(self, states, pre_voltage, post_voltage, params):
+        raise NotImplementedError(f"{type(self).__name__} must implement compute_current")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self._name!r})"

@@ -1,0 +1,44 @@
+"""Rate synapses driven by tanh of the pre-synaptic voltage."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from simulator.synapses.synapse import Synapse
+
+
+class TanhRateSynapse(Synapse):
+    """Current synapse: I = −gS · tanh((v_pre − x_offset) · slope) (nA), no state.
+
+    Params: ``gS`` 1e-4, ``x_offset`` −70 mV, ``slope`` 1 1/mV. Independent of v_post.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name)
+        p = self.name
+        self.synapse_params = {f"{p}_gS": 1e-4, f"{p}_x_offset": -70.0, f"{p}_slope": 1.0}
+        self.synapse_states = {}
+
+    def compute_current(self, states, pre_voltage, post_voltage, params):
+        p = self.name
+        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        return -params[f"{p}_gS"] * drive + 0.0 * post_voltage
+
+
+class TanhConductanceSynapse(Synapse):
+    """Conductance synapse: I = tanh((v_pre − x_offset) · slope) · gS · (v_post − e_syn) (nA).
+
+    Params: ``gS`` 1e-4 µS, ``e_syn`` 0 mV, ``x_offset`` −70 mV, ``slope`` 1 1/mV.
+    """
+
+    def __init__(self, name: str | None = None) -> None:
+        super().__init__(name)
+        p = self.name
+        self.synapse_params = {f"{p}_gS": 1e-4, f"{p}_e_syn": 0.0, f"{p}_x_offset": -70.0,
+                               f"{p}_slope": 1.0}
+        self.synapse_states = {}
+
+    def compute_current(self, states, pre_voltage, post_voltage, params):
+        p = self.name
+        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        return drive * params[f"{p}_gS"] * (post_voltage - params[f"{p}_e_syn"])
