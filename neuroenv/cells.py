@@ -1,0 +1,22 @@
+"""Ready-made neurons for the task suite."""
+
+from __future__ import annotations
+
+import simulator as jx
+from simulator.channels import HH
+
+
+def hh_cell(v_rest: float = -65.0):
+    """Three-branch HH cell (4 compartments per branch, radius 2 µm), gates at rest.
+
+    Returns:
+        (cell, soma) with the soma (branch 0, compartment 0) recorded.
+    """
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 4), parents=[-1, 0, 0])
+    cell.set("radius", 2.0)
+    cell.insert(HH())
+    cell.set("v", v_rest)
+    cell.init_states()
+    soma = cell.branch(0).comp(0)
+    soma.record(verbose=False)
+    return cell, soma

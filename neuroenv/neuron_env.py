@@ -1,0 +1,212 @@
+"""``NeuronEnv``: any simulator module as a functional RL environment.
+
+An action in [−1, 1]ⁿ (one entry per stimulation site) is scaled by
+``params.action_scale`` to nA and injected at the sites for one control period of
+``substeps`` solver steps of ``delta_t`` ms, run as one ``lax.scan`` of the simulator's
+single step function inside the jitted env step. The observation is the module's recorded
+states at the end of the period (optionally a history window of them, plus measurement
+noise), followed by the task's entries, as float32.
+"""
+
+from __future__ import annotations
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from neuroenv.core import Environment
+from neuroenv.spaces import Box
+from simulator.assemble import all_states
+from simulator.integrate import build_init_and_step_fn
+
+#: Observation bounds of recorded voltages (mV); observations are clipped to them.
+V_BOUNDS = (-150.0, 100.0)
+
+
+@chex.dataclass(frozen=True)
+class EnvParams:
+    """Every number of the environment (a pytree; vmap over it to randomise domains).
+
+    Attributes:
+        sim: the simulator's ``all_params`` (per-compartment arrays, axial conductances).
+        task: task parameters (dict of float32 scalars).
+        action_scale: nA injected per unit action.
+        obs_noise_std: standard deviation of additive measurement noise (obs units, mV).
+        init_v_jitter: standard deviation of the initial voltage around rest (mV).
+        max_steps_in_episode: episode length in control periods (int32).
+    """
+
+    sim: dict
+    task: dict
+    action_scale: jax.Array
+    obs_noise_std: jax.Array
+    init_v_jitter: jax.Array
+    max_steps_in_episode: jax.Array
+
+
+@chex.dataclass(frozen=True)
+class EnvState:
+    """Simulator states, time (control periods, int32), task state and observation window."""
+
+    sim: dict
+    time: jax.Array
+    task: dict
+    history: jax.Array
+    last_trace: jax.Array
+    last_current: jax.Array
+
+
+class NeuronEnv(Environment):
+    """A simulator module with stimulation sites and a task, as a functional env.
+
+    Args:
+        module: a Compartment, Branch, Cell or Network with ``record()``ed states (the
+            observation); it must carry no stimuli or clamps of its own.
+        stim_sites: views of the module, one compartment each (``cell.branch(0).loc(0.5)``).
+        task: a :class:`~neuroenv.tasks.base.Task`.
+        delta_t: solver time step (ms).
+        substeps: solver steps per control period (static).
+        action_scale: nA per unit action (default 0.1 nA).
+        window: number of past control periods in the observation (static).
+        obs_noise_std: measurement noise (mV).
+        init_v_jitter: spread of initial voltages (mV).
+        max_steps_in_episode: control periods per episode.
+        solver, voltage_solver: as in ``simulator.integrate``.
+    """
+
+    def __init__(self, module, stim_sites, task, delta_t: float = 0.025, substeps: int = 40,
+                 action_scale: float = 0.1, window: int = 1, obs_noise_std: float = 0.0,
+                 init_v_jitter: float = 0.0, max_steps_in_episode: int = 200,
+                 solver: str = "bwd_euler", voltage_solver: str = "jaxley.dhs") -> None:
+        base = module.base
+        if len(base.recordings) == 0:
+            raise ValueError("the module has no recordings: record() what the agent observes")
+        if base.externals:
+            raise ValueError(
+                f"the module already has inputs {sorted(base.externals)}; the env injects the"
+                " actions at stim_sites: delete_stimuli()/delete_clamps() first"
+            )
+        for name, value, kind in (("substeps", substeps, int), ("window", window, int),
+                                  ("max_steps_in_episode", max_steps_in_episode, int)):
+            if not isinstance(value, kind) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not delta_t > 0:
+            raise ValueError(f"delta_t must be a positive time step (ms), got {delta_t!r}")
+        sites = []
+        for site in stim_sites:
+            inds = site._node_inds if site.base is base else None
+            if inds is None or len(inds) != 1:
+                raise ValueError(
+                    "each stimulation site must be one compartment of the module (e.g."
+                    f" cell.branch(0).loc(0.5)); got {site!r}"
+                )
+            sites.append(int(inds[0]))
+        if not sites:
+            raise ValueError("give at least one stimulation site")
+        self.module = module
+        self.task = task
+        self.delta_t = float(delta_t)
+        self.substeps = substeps
+        self.window = window
+        self.site_nodes = np.asarray(sites, dtype=np.int64)
+        self.n_sites = len(sites)
+        init_fn, step_fn = build_init_and_step_fn(module, voltage_solver, solver)
+        self._step = step_fn
+        self._compiled = base._compiled
+        states0, params0 = init_fn(base.get_parameters())
+        self._states0 = states0
+        rec = base.recordings
+        self.rec_states = tuple(rec["state"].tolist())
+        self.rec_inds = rec["rec_index"].to_numpy()
+        self.n_rec = len(rec)
+        self._defaults = dict(action_scale=action_scale, obs_noise_std=obs_noise_std,
+                              init_v_jitter=init_v_jitter,
+                              max_steps_in_episode=max_steps_in_episode)
+        self._sim_params0 = params0
+
+    # ------------------------------------------------------------------ params and spaces
+    @property
+    def default_params(self) -> EnvParams:
+        d = self._defaults
+        return EnvParams(
+            sim=self._sim_params0,
+            task={k: jnp.asarray(v, jnp.float32) for k, v in self.task.default_params().items()},
+            action_scale=jnp.asarray(d["action_scale"], jnp.float32),
+            obs_noise_std=jnp.asarray(d["obs_noise_std"], jnp.float32),
+            init_v_jitter=jnp.asarray(d["init_v_jitter"], jnp.float32),
+            max_steps_in_episode=jnp.asarray(d["max_steps_in_episode"], jnp.int32),
+        )
+
+    def action_space(self, params=None) -> Box:
+        return Box.make(-1.0, 1.0, (self.n_sites,))
+
+    def observation_space(self, params=None) -> Box:
+        low_extra, high_extra = self.task.extra_obs_bounds()
+        n = self.window * self.n_rec
+        low = np.concatenate([np.full(n, V_BOUNDS[0]), np.asarray(low_extra, float)])
+        high = np.concatenate([np.full(n, V_BOUNDS[1]), np.asarray(high_extra, float)])
+        return Box.make(low, high)
+
+    @property
+    def period_ms(self) -> float:
+        return self.delta_t * self.substeps
+
+    # ------------------------------------------------------------------ dynamics
+    def _record(self, states) -> jax.Array:
+        return jnp.stack([states[s][i] for s, i in zip(self.rec_states, self.rec_inds,
+                                                      strict=True)]).astype(jnp.float32)
+
+    def _observe(self, key, history, task_state, params) -> jax.Array:
+        noise = params.obs_noise_std * jax.random.normal(key, history.shape, jnp.float32)
+        measured = jnp.clip(history + noise, V_BOUNDS[0], V_BOUNDS[1]).reshape(-1)
+        return jnp.concatenate([measured, self.task.extra_obs(task_state, params.task)]
+                               ).astype(jnp.float32)
+
+    def initial_sim_states(self, key, params) -> dict:
+        """Simulator states at rest (module's initial values), voltage jittered per compartment."""
+        states = dict(self._states0)
+        v = states["v"]
+        jitter = params.init_v_jitter.astype(v.dtype) * jax.random.normal(key, v.shape, v.dtype)
+        states["v"] = v + jitter
+        compiled = self._compiled
+        arrays = {k: states[k] for k in (*compiled.state_names, *compiled.synapse_state_names)}
+        return all_states(compiled, arrays, [], params.sim)
+
+    def reset_env(self, key, params):
+        k_sim, k_task, k_obs = jax.random.split(key, 3)
+        sim = self.initial_sim_states(k_sim, params)
+        task_state = self.task.reset(k_task, params.task)
+        now = self._record(sim)
+        history = jnp.broadcast_to(now, (self.window, self.n_rec))
+        state = EnvState(
+            sim=sim, time=jnp.zeros((), jnp.int32), task=task_state, history=history,
+            last_trace=jnp.broadcast_to(now, (self.substeps, self.n_rec)),
+            last_current=jnp.zeros((self.n_sites,), jnp.float32),
+        )
+        return self._observe(k_obs, history, task_state, params), state
+
+    def step_env(self, key, state, action, params):
+        action = jnp.clip(jnp.asarray(action, jnp.float32).reshape(self.n_sites), -1.0, 1.0)
+        current = action * params.action_scale  # nA
+        v_dtype = state.sim["v"].dtype
+        externals = {"i": current.astype(v_dtype)}
+        inds = {"i": self.site_nodes}
+
+        def solver_step(sim, _):
+            sim = self._step(sim, params.sim, externals, inds, self.delta_t)
+            return sim, self._record(sim)
+
+        sim, trace = jax.lax.scan(solver_step, state.sim, None, length=self.substeps)
+        finite = jnp.all(jnp.isfinite(trace)) & jnp.all(jnp.isfinite(sim["v"]))
+        trace = jnp.where(finite, trace, state.history[-1])
+        task_state, reward, terminated = self.task.step(state.task, trace, current, params.task,
+                                                        self.period_ms)
+        reward = jnp.where(finite, reward, jnp.float32(-10.0)).astype(jnp.float32)
+        history = jnp.concatenate([state.history[1:], trace[-1:]], axis=0)
+        next_state = EnvState(sim=sim, time=state.time + 1, task=task_state, history=history,
+                              last_trace=trace, last_current=current)
+        obs = self._observe(key, history, task_state, params)
+        info = {"numerical_error": jnp.logical_not(finite),
+                "current_nA": current}
+        return obs, next_state, reward, jnp.logical_or(terminated, ~finite), info

@@ -1,0 +1,78 @@
+"""SpikeRate-v0: make a Hodgkin–Huxley cell fire at a target rate.
+
+Task card
+---------
+- **Neuron**: the three-branch HH cell of VoltageTarget-v0; spikes are upward crossings of
+  0 mV at the soma.
+- **Observation** (float32, shape (window + 2,)): soma voltage (mV) at the end of the last
+  ``window`` control periods, the running firing-rate estimate (Hz), the target rate (Hz).
+- **Action** (float32, (1,), [−1, 1]): soma current × ``action_scale`` (default 0.1 nA).
+- **Control period**: 40 × 0.025 ms = 1 ms.
+- **Rate estimate**: exponential moving average of spikes per period with time constant
+  ``rate_tau`` = 50 ms, in Hz.
+- **Reward** per period: −|rate − target| / ``target_high`` − ``charge_penalty`` × |I| ×
+  period (pC).
+- **Target**: uniform in [``target_low``, ``target_high``] = [20, 100] Hz per episode.
+- **Termination**: numerical blow-up only; **truncation** after 300 periods (300 ms).
+- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from neuroenv.tasks.base import Task
+
+SPIKE_THRESHOLD = 0.0  # mV
+
+
+def count_spikes(v_previous, trace):
+    """Upward crossings of SPIKE_THRESHOLD in (v_previous, trace...) (trace: (T,))."""
+    v = jnp.concatenate([v_previous[None], trace])
+    return jnp.sum((v[:-1] < SPIKE_THRESHOLD) & (v[1:] >= SPIKE_THRESHOLD))
+
+
+class SpikeRate(Task):
+    n_extra_obs = 2
+
+    def default_params(self) -> dict:
+        return {"target_low": 20.0, "target_high": 100.0, "rate_tau": 50.0,
+                "charge_penalty": 0.002}
+
+    def reset(self, key, params):
+        target = jax.random.uniform(key, (), jnp.float32, params["target_low"],
+                                    params["target_high"])
+        return {"target": target, "rate": jnp.zeros((), jnp.float32),
+                "v_last": jnp.full((), -65.0, jnp.float32)}
+
+    def step(self, task_state, trace, current, params, period_ms):
+        spikes = count_spikes(task_state["v_last"], trace[:, 0]).astype(jnp.float32)
+        decay = jnp.exp(-period_ms / params["rate_tau"])
+        instantaneous = spikes * 1000.0 / period_ms  # Hz
+        rate = decay * task_state["rate"] + (1.0 - decay) * instantaneous
+        error = jnp.abs(rate - task_state["target"]) / params["target_high"]
+        charge = jnp.sum(jnp.abs(current)) * period_ms
+        reward = -(error + params["charge_penalty"] * charge)
+        new_state = {"target": task_state["target"], "rate": rate.astype(jnp.float32),
+                     "v_last": trace[-1, 0].astype(jnp.float32)}
+        return new_state, reward.astype(jnp.float32), jnp.asarray(False)
+
+    def extra_obs(self, task_state, params):
+        return jnp.stack([task_state["rate"], task_state["target"]]).astype(jnp.float32)
+
+    def extra_obs_bounds(self):
+        return [0.0, 0.0], [1000.0, 1000.0]
+
+
+def make_env(window: int = 1, substeps: int = 40, delta_t: float = 0.025,
+             action_scale: float = 0.1, obs_noise_std: float = 0.0, init_v_jitter: float = 1.0,
+             max_steps_in_episode: int = 300):
+    """The registered SpikeRate-v0 environment (keyword arguments override defaults)."""
+    from neuroenv.cells import hh_cell
+    from neuroenv.neuron_env import NeuronEnv
+
+    cell, soma = hh_cell()
+    return NeuronEnv(cell, [soma], SpikeRate(), delta_t=delta_t, substeps=substeps,
+                     action_scale=action_scale, window=window, obs_noise_std=obs_noise_std,
+                     init_v_jitter=init_v_jitter, max_steps_in_episode=max_steps_in_episode)

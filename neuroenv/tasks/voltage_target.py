@@ -1,0 +1,62 @@
+"""VoltageTarget-v0: hold the soma of a Hodgkin–Huxley cell at a target voltage.
+
+Task card
+---------
+- **Neuron**: three-branch HH cell (branches of 4 compartments, radius 2 µm, soma =
+  branch 0, compartment 0), gates at rest (−65 mV).
+- **Observation** (float32, shape (window + 1,)): soma voltage (mV) at the end of each of the
+  last ``window`` control periods (clipped to [−150, 100]), then the target (mV).
+- **Action** (float32, shape (1,), in [−1, 1]): current into the soma, × ``action_scale``
+  (default 0.1 nA), held for one control period.
+- **Control period**: ``substeps`` × ``delta_t`` = 40 × 0.025 ms = 1 ms.
+- **Reward** per period: −mean |v − target| / 10 mV over the period's solver steps
+  − ``charge_penalty`` × |I| × period (nA·ms = pC), weights in ``params.task``.
+- **Target**: drawn per episode uniformly in [``target_low``, ``target_high``] = [−70, −50] mV.
+- **Termination**: numerical blow-up only (``info["numerical_error"]``); **truncation** after
+  ``max_steps_in_episode`` = 200 periods (200 ms).
+- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from neuroenv.tasks.base import Task
+
+
+class VoltageTarget(Task):
+    n_extra_obs = 1
+
+    def default_params(self) -> dict:
+        return {"target_low": -70.0, "target_high": -50.0, "charge_penalty": 0.01}
+
+    def reset(self, key, params):
+        target = jax.random.uniform(key, (), jnp.float32, params["target_low"],
+                                    params["target_high"])
+        return {"target": target}
+
+    def step(self, task_state, trace, current, params, period_ms):
+        error = jnp.mean(jnp.abs(trace[:, 0] - task_state["target"])) / 10.0
+        charge = jnp.sum(jnp.abs(current)) * period_ms
+        reward = -(error + params["charge_penalty"] * charge)
+        return task_state, reward.astype(jnp.float32), jnp.asarray(False)
+
+    def extra_obs(self, task_state, params):
+        return task_state["target"][None].astype(jnp.float32)
+
+    def extra_obs_bounds(self):
+        return [-150.0], [100.0]
+
+
+def make_env(window: int = 1, substeps: int = 40, delta_t: float = 0.025,
+             action_scale: float = 0.1, obs_noise_std: float = 0.0, init_v_jitter: float = 1.0,
+             max_steps_in_episode: int = 200):
+    """The registered VoltageTarget-v0 environment (keyword arguments override defaults)."""
+    from neuroenv.cells import hh_cell
+    from neuroenv.neuron_env import NeuronEnv
+
+    cell, soma = hh_cell()
+    return NeuronEnv(cell, [soma], VoltageTarget(), delta_t=delta_t, substeps=substeps,
+                     action_scale=action_scale, window=window, obs_noise_std=obs_noise_std,
+                     init_v_jitter=init_v_jitter, max_steps_in_episode=max_steps_in_episode)
