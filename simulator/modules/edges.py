@@ -182,14 +182,10 @@ class SynapseParameterMixin:
     def set(self, key: str, val) -> None:
         if key not in synapse_keys(self.base):
             return super().set(key, val)
+        from simulator.modules.parameters import checked_values
+
         rows = self._edge_rows(key, "set")
-        values = np.asarray(val, dtype=float)
-        if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(rows)):
-            raise ValueError(f"set({key!r}) expects a scalar or {len(rows)} values (one per"
-                             f" synapse), got shape {values.shape}")
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"set({key!r}) got non-finite values {val!r}")
-        self.base._edges.loc[rows.index, key] = values
+        self.base._edges.loc[rows.index, key] = checked_values(key, val, len(rows), "synapse")
         self._invalidate()
 
     def data_set(self, key: str, val, param_state):
@@ -210,31 +206,14 @@ class SynapseParameterMixin:
     def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
         if key not in synapse_keys(self.base):
             return super().make_trainable(key, init_val, verbose)
-        import jax.numpy as jnp
+        from simulator.modules.parameters import shared_parameters
 
         rows = self._edge_rows(key, "make_trainable")
         control = pd.Series(self._edge_controlled_by, index=self._edge_inds).loc[rows.index]
-        groups, inverse = np.unique(control.to_numpy(), return_inverse=True)
-        within = rows["index_within_type"].to_numpy()
-        members = [within[inverse == g] for g in range(len(groups))]
-        indices = np.full((len(groups), max(len(m) for m in members)), -1, dtype=np.int32)
-        for g, m in enumerate(members):
-            indices[g, : len(m)] = m
-        if init_val is None:
-            values = np.array([rows[key].to_numpy()[inverse == g].mean()
-                               for g in range(len(groups))])
-        else:
-            values = np.asarray(init_val, dtype=float)
-            if values.ndim > 1 or values.size not in (1, len(groups)):
-                raise ValueError(f"init_val for {key!r} must be a scalar or {len(groups)} values,"
-                                 f" got shape {values.shape}")
-            values = np.broadcast_to(values.reshape(-1) if values.ndim else values,
-                                     (len(groups),)).copy()
-        self.base._trainable_params.append({key: jnp.asarray(values)})
-        self.base._indices_set_by_trainables.append(indices)
-        if verbose:
-            print(f"Number of newly added trainable parameters: {len(groups)}. Total number of"
-                  f" trainable parameters: {self.num_trainable_params}")
+        values, indices = shared_parameters(
+            key, control.to_numpy(), rows["index_within_type"].to_numpy(),
+            rows[key].to_numpy(), init_val)
+        self._add_trainable(key, values, indices, verbose)
 
     def _synapse_state_rows(self, state: str):
         """index_within_type of the selection's synapses that have ``state``, or None."""

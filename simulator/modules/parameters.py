@@ -20,6 +20,50 @@ def _settable(module) -> list[str]:
     ]
 
 
+def checked_values(key: str, val, n: int, what: str) -> np.ndarray:
+    """``val`` as a finite scalar or (n,) float array for ``set(key)`` on n ``what``s."""
+    values = np.asarray(val, dtype=float)
+    if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != n):
+        raise ValueError(
+            f"set({key!r}) expects a scalar or {n} values (one per {what}), got shape"
+            f" {values.shape}"
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"set({key!r}) got non-finite values {val!r}")
+    return values
+
+
+def shared_parameters(key: str, control: np.ndarray, targets: np.ndarray, current: np.ndarray,
+                      init_val) -> tuple[np.ndarray, np.ndarray]:
+    """Group ``targets`` by ``control`` into one parameter each.
+
+    Args:
+        control: (n,) sharing label of each target (equal labels share one parameter).
+        targets: (n,) indices written by the parameters (node or within-type synapse indices).
+        current: (n,) current values (the default initial value is their mean per group).
+        init_val: None, a float, or one value per group.
+
+    Returns:
+        ``(values (g,), indices (g, max_group_size) padded with -1)``.
+    """
+    groups, inverse = np.unique(control, return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(len(groups))]
+    indices = np.full((len(groups), max(len(m) for m in members)), -1, dtype=np.int32)
+    for g, m in enumerate(members):
+        indices[g, : len(m)] = targets[m]
+    if init_val is None:
+        return np.array([np.nanmean(current[m]) for m in members]), indices
+    values = np.asarray(init_val, dtype=float)
+    if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(groups)):
+        raise ValueError(
+            f"init_val for {key!r} must be a scalar or {len(groups)} values (one per"
+            f" parameter), got shape {values.shape}"
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"init_val for {key!r} must be finite, got {init_val!r}")
+    return np.broadcast_to(values, (len(groups),)).copy(), indices
+
+
 class ParameterMixin:
     """Parameter and initial-state handling shared by modules and views."""
 
@@ -50,14 +94,7 @@ class ParameterMixin:
         cylinders.
         """
         rows = self._rows_defined(key, "set")
-        values = np.asarray(val, dtype=float)
-        if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(rows)):
-            raise ValueError(
-                f"set({key!r}) expects a scalar or {len(rows)} values (one per compartment),"
-                f" got shape {values.shape}"
-            )
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"set({key!r}) got non-finite values {val!r}")
+        values = checked_values(key, val, len(rows), "compartment")
         if key in POSITIVE_KEYS and np.any(values <= 0):
             raise ValueError(f"{key} must be positive, got {val!r}")
         nodes = self.base._nodes
@@ -106,32 +143,18 @@ class ParameterMixin:
         rows = self._rows_defined(key, "make_trainable")
         table = self._view_table()
         control = self._controlled_by[np.isin(table.index.to_numpy(), rows)]
-        groups, inverse = np.unique(control, return_inverse=True)
-        members = [rows[inverse == g] for g in range(len(groups))]
-        width = max(len(m) for m in members)
-        indices = np.full((len(groups), width), -1, dtype=np.int32)
-        for g, m in enumerate(members):
-            indices[g, : len(m)] = m
-        current = self.base._nodes[key]
-        if init_val is None:
-            values = np.array([np.nanmean(current.loc[m].to_numpy()) for m in members])
-        else:
-            values = np.asarray(init_val, dtype=float)
-            if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(groups)):
-                raise ValueError(
-                    f"init_val for {key!r} must be a scalar or {len(groups)} values (one per"
-                    f" parameter), got shape {values.shape}"
-                )
-            if not np.all(np.isfinite(values)):
-                raise ValueError(f"init_val for {key!r} must be finite, got {init_val!r}")
-            values = np.broadcast_to(values, (len(groups),)).copy()
+        current = self.base._nodes.loc[rows, key].to_numpy()
+        values, indices = shared_parameters(key, control, rows, current, init_val)
+        self._add_trainable(key, values, indices, verbose)
+
+    def _add_trainable(self, key: str, values: np.ndarray, indices: np.ndarray,
+                       verbose: bool) -> None:
         self.base._trainable_params.append({key: jnp.asarray(values)})
         self.base._indices_set_by_trainables.append(indices)
         if verbose:
-            total = sum(v.size for p in self.base._trainable_params for v in p.values())
             print(
-                f"Number of newly added trainable parameters: {len(groups)}. "
-                f"Total number of trainable parameters: {total}"
+                f"Number of newly added trainable parameters: {len(values)}. "
+                f"Total number of trainable parameters: {self.num_trainable_params}"
             )
 
     def get_parameters(self) -> list[dict]:

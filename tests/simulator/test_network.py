@@ -12,7 +12,7 @@ import pytest
 import simulator as jx
 from simulator.channels import HH
 from simulator.solvers.dhs import build_schedule
-from simulator.synapses import IonotropicSynapse, TanhConductanceSynapse, TanhRateSynapse
+from simulator.synapses import IonotropicSynapse, TanhRateSynapse
 
 STIM = dict(i_delay=0.5, i_dur=1.0, delta_t=0.025, t_max=5.0)
 # The reference's golden network (two 3-branch HH cells, one ionotropic synapse), every 20th
@@ -79,19 +79,16 @@ def chain_and_layer(pkg, channels, synapses, rate_synapses=True):
 
 
 def test_matches_reference_live(x64):
-    jaxley = pytest.importorskip("jaxley")
-    import jaxley.channels
-    import jaxley.synapses
+    reference = pytest.importorskip("jaxley")
+    ref_channels = pytest.importorskip("jaxley.channels")
+    ref_synapses = pytest.importorskip("jaxley.synapses")
 
-    import simulator.channels
-    import simulator.synapses
-
-    ours = chain_and_layer(jx, simulator.channels, simulator.synapses, rate_synapses=False)
-    theirs = chain_and_layer(jaxley, jaxley.channels, jaxley.synapses, rate_synapses=False)
+    ours = chain_and_layer(jx, jx.channels, jx.synapses, rate_synapses=False)
+    theirs = chain_and_layer(reference, ref_channels, ref_synapses, rate_synapses=False)
     assert ours.edges[["pre_index", "post_index", "type"]].equals(
         theirs.edges[["pre_index", "post_index", "type"]])
     a = np.asarray(jx.integrate(ours, t_max=10.0))
-    b = np.asarray(jaxley.integrate(theirs, t_max=10.0))
+    b = np.asarray(reference.integrate(theirs, t_max=10.0))
     assert a[:7].max() > 0  # spikes propagate along the chain
     # Measured max |ΔV| (and |Δs|): ~1e-11; the bar is 1e-6 mV.
     np.testing.assert_allclose(a, b, atol=1e-6)
