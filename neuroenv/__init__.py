@@ -2,13 +2,50 @@
 
 ``env, params = neuroenv.make("VoltageTarget-v0")`` gives the functional (jit/vmap/scan/grad)
 env; ``gymnasium.make("neuroenv/VoltageTarget-v0")`` the gymnasium one (registered on
-import).
+import), and ``gymnasium.make("neuroenv:neuroenv/VoltageTarget-v0")`` works without importing
+neuroenv first. ``gymnasium.make_vec("neuroenv/VoltageTarget-v0", num_envs=n)`` gives the
+native batched vector env. ``neuroenv.registered_envs`` lists the gymnasium ids.
+
+The gymnasium ids are registered without ``max_episode_steps``: the env truncates episodes
+by itself after the task's ``max_steps_in_episode`` periods (``gymnasium.make(id,
+max_episode_steps=n)`` adds a ``TimeLimit``, which can only shorten them; pass
+``max_steps_in_episode=n`` to change the task's length).
 """
 
+import gymnasium as _gymnasium
+
 from neuroenv.core import Environment
+from neuroenv.gym_env import NeuronGymEnv
 from neuroenv.neuron_env import EnvParams, EnvState, NeuronEnv
 from neuroenv.registry import TASKS, make, registered_envs
 from neuroenv.spaces import Box
 
-__all__ = ["TASKS", "Box", "EnvParams", "EnvState", "Environment", "NeuronEnv", "make",
-           "registered_envs"]
+
+def _register() -> None:
+    """Register ``neuroenv/<task>`` for every task (skipping ids already registered)."""
+    for name in TASKS:
+        env_id = f"neuroenv/{name}"
+        if env_id in _gymnasium.registry:
+            continue
+        _gymnasium.register(
+            id=env_id,
+            entry_point="neuroenv.gym_env:NeuronGymEnv",
+            vector_entry_point="neuroenv.vector:make_vector_env",
+            kwargs={"task": name},
+            max_episode_steps=None,
+        )
+
+
+_register()
+
+
+def __getattr__(name):
+    if name == "NeuronVectorEnv":  # lazy: the vector module is only needed for make_vec
+        from neuroenv.vector import NeuronVectorEnv
+
+        return NeuronVectorEnv
+    raise AttributeError(f"module 'neuroenv' has no attribute {name!r}")
+
+
+__all__ = ["TASKS", "Box", "EnvParams", "EnvState", "Environment", "NeuronEnv",
+           "NeuronGymEnv", "NeuronVectorEnv", "make", "registered_envs"]

@@ -20,3 +20,11 @@ def hh_cell(v_rest: float = -65.0):
     soma = cell.branch(0).comp(0)
     soma.record(verbose=False)
     return cell, soma
+
+
+def soma_env(task, **env_kwargs):
+    """A :class:`~neuroenv.NeuronEnv` of ``task`` on :func:`hh_cell`, stimulated at the soma."""
+    from neuroenv.neuron_env import NeuronEnv
+
+    cell, soma = hh_cell()
+    return NeuronEnv(cell, [soma], task, **env_kwargs)

@@ -49,14 +49,9 @@ class VoltageTarget(Task):
         return [-150.0], [100.0]
 
 
-def make_env(window: int = 1, substeps: int = 40, delta_t: float = 0.025,
-             action_scale: float = 0.1, obs_noise_std: float = 0.0, init_v_jitter: float = 1.0,
-             max_steps_in_episode: int = 200):
-    """The registered VoltageTarget-v0 environment (keyword arguments override defaults)."""
-    from neuroenv.cells import hh_cell
-    from neuroenv.neuron_env import NeuronEnv
+def make_env(**kwargs):
+    """The registered environment; keyword arguments of :class:`~neuroenv.NeuronEnv`
+    override the task's defaults (``max_steps_in_episode`` 200, ``init_v_jitter`` 1 mV)."""
+    from neuroenv.cells import soma_env
 
-    cell, soma = hh_cell()
-    return NeuronEnv(cell, [soma], VoltageTarget(), delta_t=delta_t, substeps=substeps,
-                     action_scale=action_scale, window=window, obs_noise_std=obs_noise_std,
-                     init_v_jitter=init_v_jitter, max_steps_in_episode=max_steps_in_episode)
+    return soma_env(VoltageTarget(), **{"max_steps_in_episode": 200, "init_v_jitter": 1.0, **kwargs})

@@ -1,0 +1,349 @@
+"""``NeuronVectorEnv``: a native batched gymnasium ``VectorEnv`` over the functional env.
+
+::
+
+    envs = gymnasium.make_vec("neuroenv/VoltageTarget-v0", num_envs=1024,
+                              vectorization_mode="vector_entry_point")
+    obs, info = envs.reset(seed=0)                      # (1024, obs_dim) float32
+    obs, reward, terminated, truncated, info = envs.step(actions)  # actions (1024, n_sites)
+
+Every batch step is ONE jitted, vmapped call of the functional ``env.step`` (no Python loop
+over sub-environments, no subprocesses); states and keys stay on the device between calls and
+only the step's outputs come back to the host as NumPy arrays.
+
+Conventions
+-----------
+- **Seeding.** ``reset(seed=s)`` gives row ``i`` the key ``key_for_seed(s + i)``, the key the
+  gymnasium single env uses for ``reset(seed=s + i)`` (``NeuronGymEnv.key_for_seed`` when that
+  class defines it, else ``jax.random.key(seed)``). From that key each row runs the chain::
+
+      key, k_reset = jax.random.split(key);  obs, state = env.reset(k_reset, params)
+      key, k_step = jax.random.split(key);   env.step(k_step, state, action, params)  # per step
+
+  so row ``i`` follows the single functional env seeded with ``key_for_seed(s + i)`` step for
+  step. ``reset(seed=[s_0, ..., s_{n-1}])`` seeds each row explicitly; ``reset()`` without a
+  seed continues each row's key chain (the first unseeded reset draws a random base seed).
+- **Autoreset: SAME_STEP** (``metadata["autoreset_mode"]``), as in the functional env: a row
+  that terminates or truncates is reset inside the same ``step``, drawing a fresh initial
+  state. The returned observation is the new episode's first one; the reward and flags belong
+  to the finished transition. As gymnasium's ``SyncVectorEnv`` does in SAME_STEP mode,
+  ``info["final_obs"]`` is then an object array of length ``num_envs`` holding the last
+  observation (float32 array) of each finished row and ``None`` elsewhere, with the boolean
+  mask ``info["_final_obs"]``; ``info["final_info"]`` holds the finished rows' step info (with
+  its own ``_key`` masks) and ``info["_final_info"]`` the mask. The step info of the other rows
+  (``numerical_error`` (bool), ``current_nA`` (n_sites,)) is at the top level of ``info`` with
+  masks ``_numerical_error``/``_current_nA`` that are False for finished rows (whose top-level
+  info is the reset's, which is empty).
+- **Episode length.** The functional env truncates by itself after
+  ``params.max_steps_in_episode`` steps. ``max_episode_steps`` (which ``gymnasium.make_vec``
+  passes from the registration) acts like gymnasium's ``TimeLimit`` over the env: episodes are
+  truncated after ``min(params.max_steps_in_episode, max_episode_steps)`` steps, done on the
+  device by lowering ``params.max_steps_in_episode``. To get longer episodes than the task
+  default, pass both ``max_steps_in_episode=`` (an env keyword) and ``max_episode_steps=``.
+- **Params.** Shared by all rows (the task's defaults) unless ``params`` is given: an
+  ``EnvParams`` pytree in which each leaf has either its default shape (shared) or a leading
+  axis of length ``num_envs`` (one value per row) -- domain randomisation, e.g.
+  ``p.replace(action_scale=jnp.linspace(0.05, 0.2, num_envs))``. Leaves are cast to the
+  default dtypes and broadcast to ``num_envs`` rows (``envs.params``), so shared and per-row
+  params run the same compiled step.
+- **Actions.** Shape ``(num_envs, n_sites)``, finite (else ``ValueError``), clipped to
+  [-1, 1] (the functional env scales them by ``params.action_scale`` to nA).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+import neuroenv
+from neuroenv.core import Environment
+
+__all__ = ["NeuronVectorEnv", "key_for_seed", "make_vector_env"]
+
+#: info keys of the functional env that the vector env turns into its own entries.
+_AUTORESET_KEYS = ("final_observation", "terminated", "truncated")
+
+
+def _default_key_for_seed(seed: int) -> jax.Array:
+    return jax.random.key(seed)
+
+
+def key_for_seed(seed: int) -> jax.Array:
+    """The JAX key of ``reset(seed=seed)``: the single gymnasium env's derivation.
+
+    ``NeuronGymEnv.key_for_seed`` when ``neuroenv.gym_env`` defines it, else
+    ``jax.random.key(seed)`` (which the single env must then use too).
+    """
+    return _seed_to_key_fn()(seed)
+
+
+def _seed_to_key_fn():
+    try:
+        from neuroenv.gym_env import NeuronGymEnv
+    except ImportError:
+        return _default_key_for_seed
+    fn = getattr(NeuronGymEnv, "key_for_seed", None)
+    return _default_key_for_seed if fn is None else fn
+
+
+def _check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seeds must be non-negative ints, got {seed!r}")
+    return int(seed)
+
+
+def _batch_params(params, default, num_envs: int):
+    """``params`` with every leaf broadcast to a leading axis of ``num_envs`` (default dtypes).
+
+    Each leaf of ``params`` has its default shape (shared by all rows) or a leading axis of
+    length ``num_envs`` (one value per row); anything else is a ValueError.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
+    ref_leaves, ref_treedef = jax.tree_util.tree_flatten(default)
+    if treedef != ref_treedef:
+        raise ValueError(
+            "params must have the structure of the env's default_params (e.g."
+            f" env.default_params.replace(...)); got {treedef}, expected {ref_treedef}"
+        )
+    batched = []
+    for (path, leaf), ref in zip(leaves, ref_leaves, strict=True):
+        shape, ref_shape = tuple(np.shape(leaf)), tuple(np.shape(ref))
+        if shape not in (ref_shape, (num_envs, *ref_shape)):
+            raise ValueError(
+                f"params leaf {jax.tree_util.keystr(path)} must have shape {ref_shape} (shared)"
+                f" or {(num_envs, *ref_shape)} (one per env), got {shape}"
+            )
+        leaf = jnp.asarray(leaf, dtype=jnp.asarray(ref).dtype)
+        batched.append(jnp.broadcast_to(leaf, (num_envs, *ref_shape)))
+    return jax.tree_util.tree_unflatten(ref_treedef, batched)
+
+
+def _float32_box(box) -> gymnasium.spaces.Box:
+    return gymnasium.spaces.Box(np.asarray(box.low, np.float32), np.asarray(box.high, np.float32),
+                                tuple(box.shape), np.float32)
+
+
+# ---------------------------------------------------------------------- jitted batch functions
+# Module-level with the env as a static argument, so that vector envs over the same functional
+# env and batch size share one compilation (params are always batched, shared or not).
+
+def _reset_rows(env, keys, params):
+    def row(key, p):
+        key, k_reset = jax.random.split(key)
+        obs, state = env.reset(k_reset, p)
+        return key, obs, state
+
+    return jax.vmap(row)(keys, params)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _v_reset(env, keys, params):
+    return _reset_rows(env, keys, params)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _v_reset_masked(env, keys, mask, old_obs, old_states, params):
+    new_keys, obs, states = _reset_rows(env, keys, params)
+
+    def pick(new, old):
+        return jnp.where(mask.reshape(mask.shape + (1,) * (new.ndim - 1)), new, old)
+
+    return (pick(new_keys, keys), pick(obs, old_obs),
+            jax.tree_util.tree_map(pick, states, old_states))
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _v_step(env, keys, states, actions, params):
+    def row(key, state, action, p):
+        key, k_step = jax.random.split(key)
+        return (key, *env.step(k_step, state, action, p))
+
+    return jax.vmap(row)(keys, states, actions, params)
+
+
+_seeds_to_keys = jax.jit(jax.vmap(jax.random.key))
+
+
+class NeuronVectorEnv(gymnasium.vector.VectorEnv):
+    """``num_envs`` copies of a functional env stepped by one jitted, vmapped call.
+
+    Args:
+        env: a functional :class:`~neuroenv.core.Environment` (e.g. from ``neuroenv.make``).
+        num_envs: number of rows (sub-environments).
+        params: ``None`` (the env's defaults, shared) or an ``EnvParams`` pytree whose leaves
+            are shared (default shape) or per row (leading axis ``num_envs``).
+        max_episode_steps: optional cap on the episode length (see the module docstring).
+
+    Observations are float32 ``(num_envs, obs_dim)``, rewards float32 ``(num_envs,)``,
+    terminated/truncated bool ``(num_envs,)``; all NumPy, fresh on every call.
+    """
+
+    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(self, env: Environment, num_envs: int, params=None,
+                 max_episode_steps: int | None = None) -> None:
+        if not isinstance(env, Environment):
+            raise TypeError(f"env must be a neuroenv functional Environment, got {env!r}")
+        self.num_envs = _check_positive_int("num_envs", num_envs)
+        if max_episode_steps is not None:
+            max_episode_steps = _check_positive_int("max_episode_steps", max_episode_steps)
+        self.env = env
+        self.max_episode_steps = max_episode_steps
+        default = env.default_params
+        params = _batch_params(default if params is None else params, default, self.num_envs)
+        if max_episode_steps is not None:
+            params = params.replace(max_steps_in_episode=jnp.minimum(
+                params.max_steps_in_episode, jnp.int32(max_episode_steps)))
+        #: the params of every row (each leaf with a leading axis of ``num_envs``).
+        self.params = params
+
+        self.single_observation_space = _float32_box(env.observation_space(default))
+        self.single_action_space = _float32_box(env.action_space(default))
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._action_shape = (self.num_envs, *self.single_action_space.shape)
+
+        self._keys = None  # (num_envs,) typed key array
+        self._states = None
+        self._obs = None  # device copy of the last observations (for masked resets)
+
+    # ------------------------------------------------------------------ seeding
+    def _keys_for_seeds(self, seeds: list[int]) -> jax.Array:
+        fn = _seed_to_key_fn()
+        if max(seeds) < 2**32:
+            # One vmapped call of jax.random.key, used when it gives the single env's keys
+            # (checked on the first and last seed; true of jax.random.key(seed) below 2**32).
+            keys = _seeds_to_keys(np.asarray(seeds, dtype=np.uint32))
+            data = jax.random.key_data
+            if all(np.array_equal(data(keys[j]), data(fn(seeds[j]))) for j in (0, -1)):
+                return keys
+        return jnp.stack([fn(s) for s in seeds])
+
+    # ------------------------------------------------------------------ gymnasium API
+    def reset(self, *, seed: int | list[int] | None = None,
+              options: dict[str, Any] | None = None):
+        """Reset all rows (or those in ``options["reset_mask"]``); ``(obs, {})``.
+
+        Args:
+            seed: ``s`` (row ``i`` gets ``key_for_seed(s + i)``), a list of ``num_envs`` seeds,
+                or ``None`` (continue each row's key chain).
+            options: ``None`` or ``{"reset_mask": bool array (num_envs,)}``: reset only those
+                rows, the others keep their state and observation.
+        """
+        options = dict(options or {})
+        mask = options.pop("reset_mask", None)
+        if options:
+            raise ValueError(f"unsupported reset options {sorted(options)}; only 'reset_mask'")
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.dtype != np.bool_ or mask.shape != (self.num_envs,):
+                raise ValueError(f"reset_mask must be a bool array of shape ({self.num_envs},),"
+                                 f" got {mask.dtype} {mask.shape}")
+            if self._states is None:
+                raise ValueError("reset with a reset_mask needs a full reset first")
+
+        if seed is None:
+            if self._keys is None:
+                base = int(np.random.SeedSequence().generate_state(1, np.uint32)[0] >> 1)
+                keys = self._keys_for_seeds([base + i for i in range(self.num_envs)])
+            else:
+                keys = self._keys
+        else:
+            if isinstance(seed, list | tuple | np.ndarray):
+                seeds = [_check_seed(s) for s in seed]
+                if len(seeds) != self.num_envs:
+                    raise ValueError(f"give one seed per env ({self.num_envs}), got {len(seeds)}")
+            else:
+                base = _check_seed(seed)
+                super().reset(seed=base)
+                seeds = [base + i for i in range(self.num_envs)]
+            keys = self._keys_for_seeds(seeds)
+
+        if mask is None:
+            self._keys, self._obs, self._states = _v_reset(self.env, keys, self.params)
+        else:
+            self._keys, self._obs, self._states = _v_reset_masked(
+                self.env, keys, jnp.asarray(mask), self._obs, self._states,
+                self.params)
+        return np.array(self._obs, dtype=np.float32), {}
+
+    def step(self, actions):
+        """One control period for every row; ``(obs, reward, terminated, truncated, info)``."""
+        if self._states is None:
+            raise ValueError("call reset() before step()")
+        a = np.asarray(actions)
+        if a.shape != self._action_shape:
+            raise ValueError(f"actions must have shape {self._action_shape} (num_envs, n_sites),"
+                             f" got {a.shape}")
+        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+            raise ValueError(f"actions must be real numbers, got dtype {a.dtype}")
+        a = a.astype(np.float32)
+        if not np.all(np.isfinite(a)):
+            raise ValueError("actions must be finite, got NaN or inf")
+        a = np.clip(a, self.single_action_space.low, self.single_action_space.high)
+
+        (self._keys, obs, self._states, reward, terminated, truncated,
+         info) = _v_step(self.env, self._keys, self._states, a, self.params)
+        self._obs = obs
+        obs, reward, terminated, truncated, info = jax.device_get(
+            (obs, reward, terminated, truncated, info))
+        obs = np.array(obs, dtype=np.float32)
+        reward = np.array(reward, dtype=np.float32)
+        terminated = np.array(terminated, dtype=np.bool_)
+        truncated = np.array(truncated, dtype=np.bool_)
+        return obs, reward, terminated, truncated, self._vector_info(info, terminated | truncated)
+
+    def _vector_info(self, info: dict, done: np.ndarray) -> dict:
+        """gymnasium's SAME_STEP info layout (as ``SyncVectorEnv`` builds it)."""
+        out: dict[str, Any] = {}
+        step_info = {k: np.asarray(v) for k, v in info.items() if k not in _AUTORESET_KEYS}
+        running = ~done
+        for k, v in step_info.items():
+            out[k] = np.where(running.reshape((-1,) + (1,) * (v.ndim - 1)), v,
+                              np.zeros_like(v))
+            out[f"_{k}"] = running.copy()
+        if done.any():
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            last = np.asarray(info["final_observation"], dtype=np.float32)
+            for i in np.flatnonzero(done):
+                final_obs[i] = last[i].copy()
+            final_info: dict[str, Any] = {}
+            for k, v in step_info.items():
+                final_info[k] = np.where(done.reshape((-1,) + (1,) * (v.ndim - 1)), v,
+                                         np.zeros_like(v))
+                final_info[f"_{k}"] = done.copy()
+            out["final_obs"], out["_final_obs"] = final_obs, done.copy()
+            out["final_info"], out["_final_info"] = final_info, done.copy()
+        return out
+
+
+def make_vector_env(num_envs: int, max_episode_steps: int | None = None,
+                    task: str = "VoltageTarget-v0", params=None,
+                    **env_kwargs) -> NeuronVectorEnv:
+    """The ``vector_entry_point`` of the registered tasks.
+
+    Args:
+        num_envs: number of rows.
+        max_episode_steps: optional cap on the episode length (``gymnasium.make_vec`` passes
+            the registration's); the functional env truncates by itself.
+        task: registered task name (``"VoltageTarget-v0"``; a ``neuroenv/`` prefix is fine).
+        params: optional ``EnvParams`` with per-row leaves (leading axis ``num_envs``) for
+            domain randomisation; build it from ``neuroenv.make(task, **env_kwargs)[1]``.
+        **env_kwargs: keyword arguments of the task's ``make_env`` (``max_steps_in_episode``,
+            ``substeps``, ``obs_noise_std``, ...).
+    """
+    env, _ = neuroenv.make(task, **env_kwargs)
+    return NeuronVectorEnv(env, num_envs, params=params, max_episode_steps=max_episode_steps)
