@@ -70,4 +70,5 @@ def make_env(**kwargs):
     override the task's defaults (``max_steps_in_episode`` 300, ``init_v_jitter`` 1 mV)."""
     from neuroenv.cells import soma_env
 
-    return soma_env(SpikeRate(), **{"max_steps_in_episode": 300, "init_v_jitter": 1.0, **kwargs})
+    defaults = {"max_steps_in_episode": 300, "init_v_jitter": 1.0}
+    return soma_env(SpikeRate(), **{**defaults, **kwargs})

@@ -54,4 +54,5 @@ def make_env(**kwargs):
     override the task's defaults (``max_steps_in_episode`` 200, ``init_v_jitter`` 1 mV)."""
     from neuroenv.cells import soma_env
 
-    return soma_env(VoltageTarget(), **{"max_steps_in_episode": 200, "init_v_jitter": 1.0, **kwargs})
+    defaults = {"max_steps_in_episode": 200, "init_v_jitter": 1.0}
+    return soma_env(VoltageTarget(), **{**defaults, **kwargs})
