@@ -46,8 +46,9 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
                 f"{clash} are group names in one part and channel names in another; rename"
                 " the group or the channel"
             )
-        tables.append(part.nodes.drop(columns=list(BOOKKEEPING_COLUMNS)))
-    table = pd.concat(tables, ignore_index=True)
+        tables.append(part.nodes)
+    # One concat, then one drop (a drop per part dominated building large networks).
+    table = pd.concat(tables, ignore_index=True).drop(columns=list(BOOKKEEPING_COLUMNS))
     for name in [*channels, *groups]:
         table[name] = table[name].astype("boolean").fillna(False).astype(bool)
     return table, list(channels.values()), groups

@@ -109,14 +109,37 @@ class SelectionMixin:
         positions = parse_index(idx, len(unique), what)
         return np.isin(ids, unique[positions])
 
+    def _select_within(self, column: str, group_column: str, idx: Index, what: str):
+        """Mask of rows whose ``column`` has local rank ``idx`` within its ``group_column``."""
+        table = self._view_table()
+        ids, groups = table[column].to_numpy(), table[group_column].to_numpy()
+        mask = np.zeros(len(table), dtype=bool)
+        sizes = {g: len(np.unique(ids[groups == g])) for g in np.unique(groups)}
+        parse_index(idx, max(sizes.values()), what)  # refuses indices beyond every group
+        for g, size in sizes.items():
+            members = groups == g
+            try:
+                positions = parse_index(idx, size, what)
+            except IndexError:
+                continue  # this cell has fewer branches than the index
+            mask |= members & np.isin(ids, np.unique(ids[members])[positions])
+        return mask
+
     def cell(self, idx: Index):
         """Cells of the selection (one trainable parameter per cell)."""
         mask = self._select_level("global_cell_index", idx, "cell")
         return self._subview(mask, "global_cell_index", what=f"cell({idx!r})")
 
     def branch(self, idx: Index):
-        """Branches of the selection (one trainable parameter per branch)."""
-        mask = self._select_level("global_branch_index", idx, "branch")
+        """Branches of the selection (one trainable parameter per branch).
+
+        Locally, ``branch(i)`` is branch i of every cell in the selection (as the reference:
+        ``net.cell("all").branch(0)`` is each cell's root branch).
+        """
+        if self._scope == "global":
+            mask = self._select_level("global_branch_index", idx, "branch")
+        else:
+            mask = self._select_within("global_branch_index", "global_cell_index", idx, "branch")
         return self._subview(
             mask, "global_branch_index", explicit_branches=True, what=f"branch({idx!r})"
         )

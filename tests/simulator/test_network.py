@@ -196,3 +196,11 @@ def test_network_dhs_levels_are_parallel_lanes():
     assert lanes_many.n_levels <= lanes_one.n_levels * 2
     assert build_schedule(many._compiled.numbering.tree_parent, 1).n_levels > 10 * \
         lanes_many.n_levels
+
+
+def test_branch_is_local_to_each_cell():
+    net = jx.Network([jx.Cell(jx.Branch(jx.Compartment(), 2), [-1, 0, 0]) for _ in range(3)])
+    # As the reference: branch(0) of a multi-cell selection is every cell's root branch.
+    assert net.cell("all").branch(0).comp(0).nodes.index.tolist() == [0, 7, 14]
+    assert net.cell(1).branch(2).nodes.index.tolist() == [11, 12]
+    assert net.scope("global").branch(4).nodes.index.tolist() == [9, 10]
