@@ -6,7 +6,7 @@ Task card
   0 mV at the soma.
 - **Observation** (float32, shape (window + 2,)): soma voltage (mV) at the end of the last
   ``window`` control periods, the running firing-rate estimate (Hz), the target rate (Hz).
-- **Action** (float32, (1,), [−1, 1]): soma current × ``action_scale`` (default 0.1 nA).
+- **Action** (float32, (1,), [−1, 1]): soma current × ``action_scale`` (default 0.5 nA).
 - **Control period**: 40 × 0.025 ms = 1 ms.
 - **Rate estimate**: exponential moving average of spikes per period with time constant
   ``rate_tau`` = 50 ms, in Hz.
@@ -67,8 +67,8 @@ class SpikeRate(Task):
 
 def make_env(**kwargs):
     """The registered environment; keyword arguments of :class:`~neuroenv.NeuronEnv`
-    override the task's defaults (``max_steps_in_episode`` 300, ``init_v_jitter`` 1 mV)."""
+    override the task's defaults (``action_scale`` 0.5 nA, ``max_steps_in_episode`` 300, ``init_v_jitter`` 1 mV)."""
     from neuroenv.cells import soma_env
 
-    defaults = {"max_steps_in_episode": 300, "init_v_jitter": 1.0}
+    defaults = {"action_scale": 0.5, "max_steps_in_episode": 300, "init_v_jitter": 1.0}
     return soma_env(SpikeRate(), **{**defaults, **kwargs})

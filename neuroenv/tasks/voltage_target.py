@@ -2,12 +2,12 @@
 
 Task card
 ---------
-- **Neuron**: three-branch HH cell (branches of 4 compartments, radius 2 µm, soma =
-  branch 0, compartment 0), gates at rest (−65 mV).
+- **Neuron**: three-branch HH cell (branches of 4 compartments; soma branch radius 10 µm,
+  dendrites 1 µm; soma = branch 0, compartment 0), gates at rest (−65 mV).
 - **Observation** (float32, shape (window + 1,)): soma voltage (mV) at the end of each of the
   last ``window`` control periods (clipped to [−150, 100]), then the target (mV).
 - **Action** (float32, shape (1,), in [−1, 1]): current into the soma, × ``action_scale``
-  (default 0.1 nA), held for one control period.
+  (default 0.5 nA), held for one control period.
 - **Control period**: ``substeps`` × ``delta_t`` = 40 × 0.025 ms = 1 ms.
 - **Reward** per period: −mean |v − target| / 10 mV over the period's solver steps
   − ``charge_penalty`` × |I| × period (nA·ms = pC), weights in ``params.task``.
@@ -51,8 +51,8 @@ class VoltageTarget(Task):
 
 def make_env(**kwargs):
     """The registered environment; keyword arguments of :class:`~neuroenv.NeuronEnv`
-    override the task's defaults (``max_steps_in_episode`` 200, ``init_v_jitter`` 1 mV)."""
+    override the task's defaults (``action_scale`` 0.5 nA, ``max_steps_in_episode`` 200, ``init_v_jitter`` 1 mV)."""
     from neuroenv.cells import soma_env
 
-    defaults = {"max_steps_in_episode": 200, "init_v_jitter": 1.0}
+    defaults = {"action_scale": 0.5, "max_steps_in_episode": 200, "init_v_jitter": 1.0}
     return soma_env(VoltageTarget(), **{**defaults, **kwargs})

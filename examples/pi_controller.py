@@ -5,7 +5,7 @@ Hodgkin–Huxley cell once per millisecond and injects current there to hold it 
 that steps from −65 to −58 mV, then back. The neuron runs in the jitted ``step_fn`` of
 ``build_init_and_step_fn``; one control period (40 solver steps) is one ``lax.scan``.
 
-Run: ``python examples/demo.py`` (writes ``demo.png`` when matplotlib is installed).
+Run: ``python examples/pi_controller.py`` (writes ``pi_controller.png`` with matplotlib).
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ def main() -> None:
     ax_i.set_ylabel("injected (nA)")
     ax_i.set_xlabel("time (ms)")
     fig.tight_layout()
-    fig.savefig("demo.png", dpi=120)
-    print("saved demo.png")
+    fig.savefig("pi_controller.png", dpi=120)
+    print("saved pi_controller.png")
 
 
 if __name__ == "__main__":
