@@ -51,7 +51,8 @@ class VoltageTarget(Task):
 
 def make_env(**kwargs):
     """The registered environment; keyword arguments of :class:`~neuroenv.NeuronEnv`
-    override the task's defaults (``action_scale`` 0.5 nA, ``max_steps_in_episode`` 200, ``init_v_jitter`` 1 mV)."""
+    override the task's defaults (``action_scale`` 0.5 nA,
+    ``max_steps_in_episode`` 200, ``init_v_jitter`` 1 mV)."""
     from neuroenv.cells import soma_env
 
     defaults = {"action_scale": 0.5, "max_steps_in_episode": 200, "init_v_jitter": 1.0}

@@ -84,7 +84,7 @@ def test_compiles_once(voltage_env):
 
 def test_vmap_over_params_is_domain_randomisation(voltage_env):
     env, params = voltage_env
-    scales = jnp.array([0.0, 0.1, 0.3])
+    scales = jnp.array([0.0, 0.02, 0.05])  # nA: below the firing threshold
     batch = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (3, *jnp.shape(x))), params)
     batch = batch.replace(action_scale=scales)
     actions = jnp.ones((10, 1))
@@ -102,8 +102,8 @@ def test_vmapped_rollouts_stay_finite(voltage_env):
     assert np.all(np.isfinite(np.asarray(obs))) and np.all(np.isfinite(np.asarray(reward)))
 
 
-def test_gradients_of_the_return(voltage_env):
-    env, params = voltage_env
+def test_gradients_of_the_return(x64):
+    env, params = neuroenv.make("VoltageTarget-v0", max_steps_in_episode=20)
     key = jax.random.key(2)
 
     def ret(actions, params):
@@ -117,7 +117,8 @@ def test_gradients_of_the_return(voltage_env):
     assert np.all(np.isfinite(g_gna)) and np.any(g_gna != 0)
     h = 1e-3
     fd = (ret(actions.at[3, 0].add(h), params) - ret(actions.at[3, 0].add(-h), params)) / (2 * h)
-    np.testing.assert_allclose(g_actions[3, 0], fd, rtol=2e-2)
+    # float64 simulator (float32 observations and rewards): measured relative error ~1e-4.
+    np.testing.assert_allclose(g_actions[3, 0], fd, rtol=2e-3)
 
 
 def test_numerical_blow_up_ends_the_episode_without_nans(voltage_env):
