@@ -14,8 +14,8 @@ only the step's outputs come back to the host as NumPy arrays.
 Conventions
 -----------
 - **Seeding.** ``reset(seed=s)`` gives row ``i`` the key ``key_for_seed(s + i)``, the key the
-  gymnasium single env uses for ``reset(seed=s + i)`` (``NeuronGymEnv.key_for_seed`` when that
-  class defines it, else ``jax.random.key(seed)``). From that key each row runs the chain::
+  gymnasium single env uses for ``reset(seed=s + i)`` (``NeuronGymEnv.key_for_seed``:
+  ``jax.random.key(seed)`` for seeds below 2**32). From that key each row runs the chain::
 
       key, k_reset = jax.random.split(key);  obs, state = env.reset(k_reset, params)
       key, k_step = jax.random.split(key);   env.step(k_step, state, action, params)  # per step
@@ -32,8 +32,10 @@ Conventions
   mask ``info["_final_obs"]``; ``info["final_info"]`` holds the finished rows' step info (with
   its own ``_key`` masks) and ``info["_final_info"]`` the mask. The step info of the other rows
   (``numerical_error`` (bool), ``current_nA`` (n_sites,)) is at the top level of ``info`` with
-  masks ``_numerical_error``/``_current_nA`` that are False for finished rows (whose top-level
-  info is the reset's, which is empty).
+  masks ``_numerical_error``/``_current_nA`` that are False for finished rows, whose top-level
+  info is that of their reset instead: ``action_scale_nA`` and, for tasks with a target,
+  ``target`` (float64, masks ``_action_scale_nA``/``_target``). ``reset`` returns that info
+  for the rows it resets. This is the info ``SyncVectorEnv`` builds from ``NeuronGymEnv``.
 - **Episode length.** The functional env truncates by itself after
   ``params.max_steps_in_episode`` steps. ``max_episode_steps`` (which ``gymnasium.make_vec``
   passes from the registration) acts like gymnasium's ``TimeLimit`` over the env: episodes are
@@ -78,8 +80,8 @@ def _default_key_for_seed(seed: int) -> jax.Array:
 def key_for_seed(seed: int) -> jax.Array:
     """The JAX key of ``reset(seed=seed)``: the single gymnasium env's derivation.
 
-    ``NeuronGymEnv.key_for_seed`` when ``neuroenv.gym_env`` defines it, else
-    ``jax.random.key(seed)`` (which the single env must then use too).
+    ``NeuronGymEnv.key_for_seed`` (``jax.random.key(seed)`` below 2**32), or
+    ``jax.random.key(seed)`` if ``neuroenv.gym_env`` cannot be imported.
     """
     return _seed_to_key_fn()(seed)
 
@@ -216,6 +218,7 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._action_shape = (self.num_envs, *self.single_action_space.shape)
 
+        self._on_cpu = jax.default_backend() == "cpu"
         self._keys = None  # (num_envs,) typed key array
         self._states = None
         self._obs = None  # device copy of the last observations (for masked resets)
@@ -235,7 +238,7 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | list[int] | None = None,
               options: dict[str, Any] | None = None):
-        """Reset all rows (or those in ``options["reset_mask"]``); ``(obs, {})``.
+        """Reset all rows (or those in ``options["reset_mask"]``); ``(obs, info)``.
 
         Args:
             seed: ``s`` (row ``i`` gets ``key_for_seed(s + i)``), a list of ``num_envs`` seeds,
@@ -274,11 +277,24 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
 
         if mask is None:
             self._keys, self._obs, self._states = _v_reset(self.env, keys, self.params)
+            mask = np.ones(self.num_envs, np.bool_)
         else:
             self._keys, self._obs, self._states = _v_reset_masked(
                 self.env, keys, jnp.asarray(mask), self._obs, self._states,
                 self.params)
-        return np.array(self._obs, dtype=np.float32), {}
+        return np.array(self._obs, dtype=np.float32), self._reset_info(mask)
+
+    def _reset_info(self, rows: np.ndarray) -> dict:
+        """The single env's reset info (``action_scale_nA``, ``target``) of ``rows``."""
+        info: dict[str, Any] = {}
+        values = {"action_scale_nA": self.params.action_scale}
+        task_state = getattr(self._states, "task", None)
+        if isinstance(task_state, dict) and "target" in task_state:
+            values["target"] = task_state["target"]
+        for k, v in values.items():
+            info[k] = np.where(rows, np.asarray(v, dtype=np.float64), 0.0)
+            info[f"_{k}"] = rows.copy()
+        return info
 
     def step(self, actions):
         """One control period for every row; ``(obs, reward, terminated, truncated, info)``."""
@@ -298,8 +314,12 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         (self._keys, obs, self._states, reward, terminated, truncated,
          info) = _v_step(self.env, self._keys, self._states, a, self.params)
         self._obs = obs
-        obs, reward, terminated, truncated, info = jax.device_get(
-            (obs, reward, terminated, truncated, info))
+        out = (obs, reward, terminated, truncated, info)
+        if not self._on_cpu:  # start every transfer before waiting on any
+            for x in jax.tree_util.tree_leaves(out):
+                x.copy_to_host_async()
+        # np.asarray per leaf: on CPU ~10x cheaper than jax.device_get of the tuple
+        obs, reward, terminated, truncated, info = jax.tree_util.tree_map(np.asarray, out)
         obs = np.array(obs, dtype=np.float32)
         reward = np.array(reward, dtype=np.float32)
         terminated = np.array(terminated, dtype=np.bool_)
@@ -327,6 +347,7 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
                 final_info[f"_{k}"] = done.copy()
             out["final_obs"], out["_final_obs"] = final_obs, done.copy()
             out["final_info"], out["_final_info"] = final_info, done.copy()
+            out.update(self._reset_info(done))
         return out
 
 

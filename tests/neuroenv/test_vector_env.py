@@ -1,0 +1,292 @@
+"""The native vector env: rows equal single functional envs, SAME_STEP autoreset, make_vec."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from gymnasium.vector import AutoresetMode
+
+from neuroenv.vector import NeuronVectorEnv, key_for_seed, make_vector_env
+
+N = 4
+# The batched (vmapped) program may round differently from the unbatched one in the last
+# float32 bits of the stepped voltages (XLA fuses and vectorises them differently); resets
+# are compared exactly, steps to this tolerance (mV) and 1e-6 relative.
+STEP_ATOL = 1e-4
+EPISODE = 3  # control periods per episode in the short-episode env
+REGISTERED_ID = "neuroenv/VoltageTarget-v0"
+TMP_ID = "neuroenv-test/VoltageTarget-v0"
+
+
+@pytest.fixture(scope="module")
+def vec():
+    """Four rows of VoltageTarget-v0 with 3-period episodes (set through the env kwargs)."""
+    return make_vector_env(N, max_steps_in_episode=EPISODE)
+
+
+def single_rollout(env, params, seed, actions):
+    """A single functional env following the vector env's key chain for ``seed``."""
+    key = key_for_seed(seed)
+    key, k = jax.random.split(key)
+    obs, state = env.reset(k, params)
+    out = [(obs, None)]
+    for a in actions:
+        key, k = jax.random.split(key)
+        obs, state, reward, terminated, truncated, info = env.step(k, state, a, params)
+        out.append((obs, (reward, terminated, truncated, info)))
+    return out
+
+
+def scale_of(vec):
+    """The task's default action scale (nA per unit action)."""
+    return float(vec.env.default_params.action_scale)
+
+
+def close(actual, desired, msg):
+    np.testing.assert_allclose(np.asarray(actual), np.asarray(desired), rtol=1e-6,
+                               atol=STEP_ATOL, err_msg=msg)
+
+
+def actions_for(n_steps, n_envs=N, seed=0):
+    """Random subthreshold actions (|I| <= 0.1 nA at the 0.5 nA scale): during a spike the
+    last-bit differences of batched and unbatched float32 programs grow to ~1e-3 mV, below
+    threshold they stay ~1e-5 mV."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-0.2, 0.2, (n_steps, n_envs, 1)).astype(np.float32)
+
+
+def test_spaces_and_metadata(vec):
+    assert vec.num_envs == N
+    assert vec.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
+    assert vec.single_observation_space == gym.spaces.Box(-150.0, 100.0, (2,), np.float32)
+    assert vec.single_action_space == gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
+    assert vec.observation_space.shape == (N, 2) and vec.observation_space.dtype == np.float32
+    assert vec.action_space.shape == (N, 1) and vec.action_space.dtype == np.float32
+    obs, info = vec.reset(seed=0)
+    assert obs.dtype == np.float32 and obs.shape == (N, 2)
+    assert vec.observation_space.contains(obs)
+    # the single env's reset info, batched as SyncVectorEnv batches it
+    assert sorted(info) == ["_action_scale_nA", "_target", "action_scale_nA", "target"]
+    assert info["_target"].all() and info["_action_scale_nA"].all()
+    np.testing.assert_allclose(info["target"], obs[:, 1], rtol=1e-6)
+    np.testing.assert_allclose(info["action_scale_nA"], scale_of(vec), rtol=1e-6)
+
+
+def test_rows_equal_single_functional_envs(vec):
+    """Row i after reset(seed=s) is the functional env seeded with key_for_seed(s + i), across
+    two auto-resets (7 steps of 3-step episodes)."""
+    seed, n_steps = 11, 7
+    actions = actions_for(n_steps)
+    obs, _ = vec.reset(seed=seed)
+    rows = [obs]
+    steps = []
+    for a in actions:
+        obs, reward, terminated, truncated, info = vec.step(a)
+        rows.append(obs)
+        steps.append((reward, terminated, truncated, info))
+    for i in range(N):
+        ref = single_rollout(vec.env, jax.tree_util.tree_map(lambda x, i=i: x[i], vec.params),
+                             seed + i, actions[:, i])
+        for t, (ref_obs, ref_step) in enumerate(ref):
+            if ref_step is None:
+                np.testing.assert_array_equal(rows[t][i], np.asarray(ref_obs), err_msg=f"row {i}")
+                continue
+            close(rows[t][i], ref_obs, f"row {i} t {t}")
+            reward, terminated, truncated, info = steps[t - 1]
+            ref_reward, ref_term, ref_trunc, ref_info = ref_step
+            close(reward[i], ref_reward, f"reward row {i} t {t}")
+            assert terminated[i] == bool(ref_term) and truncated[i] == bool(ref_trunc)
+            assert info.get("_final_obs", np.zeros(N, bool))[i] == (truncated[i] or terminated[i])
+            if truncated[i] or terminated[i]:
+                close(info["final_obs"][i], ref_info["final_observation"], f"final row {i}")
+                # the new episode's target is drawn exactly as the single env draws it
+                assert rows[t][i][1] == np.asarray(ref_obs)[1]
+
+
+def test_seed_list_and_unseeded_resets(vec):
+    obs_a, _ = vec.reset(seed=[5, 6, 7, 8])
+    obs_b, _ = vec.reset(seed=5)
+    np.testing.assert_array_equal(obs_a, obs_b)
+    again, _ = vec.reset()  # continues each row's key chain: new episodes
+    assert not np.array_equal(again[:, 1], obs_b[:, 1])
+    vec.reset(seed=5)
+    np.testing.assert_array_equal(vec.reset()[0], again)  # ... deterministically
+    # seeds crossing 2**32 take the single env's key_for_seed for every row
+    big = 2**32 - 2
+    obs_big, _ = vec.reset(seed=big)
+    for i in range(N):
+        _, k = jax.random.split(key_for_seed(big + i))
+        params_i = jax.tree_util.tree_map(lambda x: x[0], vec.params)
+        np.testing.assert_array_equal(obs_big[i], np.asarray(vec.env.reset(k, params_i)[0]))
+    assert len({float(x) for x in obs_big[:, 1]}) == N
+    with pytest.raises(ValueError, match="one seed per env"):
+        vec.reset(seed=[1, 2])
+    with pytest.raises(ValueError, match="non-negative"):
+        vec.reset(seed=-1)
+    with pytest.raises(ValueError, match="unsupported reset options"):
+        vec.reset(options={"target": -60.0})
+
+
+def test_reset_mask_resets_only_those_rows(vec):
+    obs, _ = vec.reset(seed=3)
+    obs1, *_ = vec.step(np.full((N, 1), 0.5, np.float32))
+    mask = np.array([True, False, True, False])
+    obs2, info = vec.reset(options={"reset_mask": mask})
+    np.testing.assert_array_equal(info["_target"], mask)
+    np.testing.assert_allclose(info["target"][mask], obs2[mask, 1], rtol=1e-6)
+    np.testing.assert_array_equal(obs2[~mask], obs1[~mask])
+    assert np.all(obs2[mask, 1] != obs[mask, 1])  # fresh targets drawn
+    assert np.asarray(vec._states.time).tolist() == [0, 1, 0, 1]
+
+
+def test_same_step_autoreset(vec):
+    obs0, _ = vec.reset(seed=21)
+    actions = np.full((N, 1), 0.4, np.float32)
+    for _ in range(EPISODE - 1):
+        obs, reward, terminated, truncated, info = vec.step(actions)
+        assert not (terminated.any() or truncated.any())
+        assert "final_obs" not in info and info["_numerical_error"].all()
+    last_obs = obs
+    obs, reward, terminated, truncated, info = vec.step(actions)
+    assert truncated.all() and not terminated.any()
+    assert np.all(np.isfinite(reward)) and reward.dtype == np.float32
+    # final observations: gymnasium's SAME_STEP layout (object array + mask)
+    assert info["_final_obs"].all() and info["final_obs"].dtype == object
+    final = np.stack(info["final_obs"])
+    assert final.dtype == np.float32 and final.shape == (N, 2)
+    np.testing.assert_array_equal(final[:, 1], last_obs[:, 1])  # same episode's target
+    assert not np.allclose(final[:, 0], last_obs[:, 0])  # ... one more period simulated
+    assert info["_final_info"].all() and info["final_info"]["_current_nA"].all()
+    np.testing.assert_allclose(info["final_info"]["current_nA"], 0.4 * scale_of(vec),
+                               rtol=1e-6)
+    assert not info["_current_nA"].any()  # top-level step info belongs to running rows only
+    assert info["_target"].all()  # ... finished rows carry their reset's info
+    np.testing.assert_allclose(info["target"], obs[:, 1], rtol=1e-6)
+    # the returned observation starts a new episode (fresh target, near rest)
+    assert np.all(obs[:, 1] != final[:, 1])
+    assert np.all(np.abs(obs[:, 0] + 65.0) < 6.0)
+    assert np.asarray(vec._states.time).tolist() == [0] * N
+    # ... which runs for a full episode again
+    for _ in range(EPISODE - 1):
+        assert not vec.step(actions)[3].any()
+    assert vec.step(actions)[3].all()
+    del obs0
+
+
+def test_record_episode_statistics_wrapper(vec):
+    envs = gym.wrappers.vector.RecordEpisodeStatistics(vec)
+    envs.reset(seed=0)
+    for _ in range(2 * EPISODE):
+        *_, info = envs.step(np.zeros((N, 1), np.float32))
+    assert list(envs.length_queue) == [EPISODE] * (2 * N)
+
+
+@pytest.mark.parametrize(
+    "actions, match",
+    [(np.zeros(N, np.float32), "shape"), (np.zeros((N - 1, 1)), "shape"),
+     (np.zeros((N, 2)), "shape"), (np.zeros((1, N, 1)), "shape"),
+     (np.full((N, 1), np.nan), "finite"), (np.full((N, 1), np.inf), "finite"),
+     (np.full((N, 1), "a"), "real numbers")],
+)
+def test_invalid_actions_raise(vec, actions, match):
+    vec.reset(seed=0)
+    with pytest.raises(ValueError, match=match):
+        vec.step(actions)
+
+
+def test_out_of_range_actions_are_clipped(vec):
+    vec.reset(seed=1)
+    info = vec.step(np.full((N, 1), 7.0))[4]
+    np.testing.assert_allclose(info["current_nA"], scale_of(vec), rtol=1e-6)
+
+
+def test_constructor_validates(vec):
+    with pytest.raises(ValueError, match="num_envs must be a positive int"):
+        NeuronVectorEnv(vec.env, 0)
+    with pytest.raises(ValueError, match="max_episode_steps must be a positive int"):
+        NeuronVectorEnv(vec.env, 2, max_episode_steps=0)
+    with pytest.raises(ValueError, match="must have shape"):
+        NeuronVectorEnv(vec.env, 2, params=vec.env.default_params.replace(
+            action_scale=jnp.ones(3)))
+    with pytest.raises(ValueError, match="structure"):
+        NeuronVectorEnv(vec.env, 2, params={"action_scale": 1.0})
+    with pytest.raises(ValueError, match="call reset"):
+        NeuronVectorEnv(vec.env, 2).step(np.zeros((2, 1)))
+
+
+def test_per_env_params_domain_randomisation(vec):
+    params = vec.env.default_params
+    scales = jnp.array([0.0, 0.1, 0.2, 0.3], jnp.float32)
+    dr = NeuronVectorEnv(vec.env, N, params=params.replace(action_scale=scales))
+    assert dr.params.action_scale.shape == (N,) and dr.params.sim["HH_gNa"].shape[0] == N
+    dr.reset(seed=0)
+    info = dr.step(np.ones((N, 1), np.float32))[4]
+    np.testing.assert_allclose(info["current_nA"][:, 0], scales, rtol=1e-6)
+
+
+def test_max_episode_steps_caps_the_episode(vec):
+    capped = NeuronVectorEnv(vec.env, N, max_episode_steps=2)  # env's own limit is 3
+    assert np.asarray(capped.params.max_steps_in_episode).tolist() == [2] * N
+    capped.reset(seed=0)
+    assert not capped.step(np.zeros((N, 1)))[3].any()
+    assert capped.step(np.zeros((N, 1)))[3].all()
+    longer = NeuronVectorEnv(vec.env, N, max_episode_steps=50)  # the env's limit stays
+    assert np.asarray(longer.params.max_steps_in_episode).tolist() == [EPISODE] * N
+
+
+def test_make_vec_entry_point_plumbing():
+    """gymnasium.make_vec calls the entry point with num_envs, the spec's kwargs and
+    max_episode_steps (under a temporary id with a time limit; nothing is compiled)."""
+    if TMP_ID not in gym.registry:
+        gym.register(TMP_ID, entry_point=None, max_episode_steps=200,
+                     vector_entry_point="neuroenv.vector:make_vector_env",
+                     kwargs={"task": "VoltageTarget-v0"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. make_vec's "missing AutoresetMode metadata"
+        envs = gym.make_vec(TMP_ID, num_envs=3, vectorization_mode="vector_entry_point",
+                            max_steps_in_episode=300)
+    assert isinstance(envs, NeuronVectorEnv) and envs.num_envs == 3
+    assert envs.spec.id == TMP_ID and envs.max_episode_steps == 200
+    assert np.asarray(envs.params.max_steps_in_episode).tolist() == [200] * 3
+
+
+def test_registered_id_make_vec_1024_envs():
+    """gym.make_vec of the registered id: 1,024 rows x 50 random steps stay finite, and rows
+    equal the gymnasium single env reset with seed + i and stepped with the same actions."""
+    if REGISTERED_ID not in gym.registry:
+        pytest.skip(f"{REGISTERED_ID} is not registered yet (the registration in"
+                    " neuroenv/__init__.py lands with neuroenv.gym_env)")
+    assert gym.spec(REGISTERED_ID).vector_entry_point == "neuroenv.vector:make_vector_env"
+    n = 1024
+    envs = gym.make_vec(REGISTERED_ID, num_envs=n, vectorization_mode="vector_entry_point")
+    assert isinstance(envs, NeuronVectorEnv) and envs.num_envs == n
+    assert envs.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
+    envs.reset(seed=0)
+    envs.action_space.seed(0)
+    for _ in range(50):
+        obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+        assert np.all(np.isfinite(obs)) and np.all(np.isfinite(reward))
+        assert not terminated.any() and not info["numerical_error"].any()
+    assert obs.shape == (n, 2) and envs.observation_space.contains(obs)
+    assert np.asarray(envs._states.time).tolist() == [50] * n
+
+    seed, rows = 4, 4
+    obs, _ = envs.reset(seed=seed)
+    actions = actions_for(3, n_envs=n)
+    steps = [envs.step(a) for a in actions]
+    single = gym.make(REGISTERED_ID)
+    for i in range(rows):
+        o, _ = single.reset(seed=seed + i)
+        np.testing.assert_array_equal(np.asarray(o), obs[i], err_msg=f"reset row {i}")
+        for t, a in enumerate(actions[:, i]):
+            o, r, term, trunc, _ = single.step(a)
+            close(o, steps[t][0][i], f"row {i} t {t}")
+            close(r, steps[t][1][i], f"reward row {i} t {t}")
+            assert (term, trunc) == (steps[t][2][i], steps[t][3][i])
+    single.close()
+    envs.close()
