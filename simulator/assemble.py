@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.membrane import membrane_currents, synapse_currents
+from simulator.membrane import all_currents, synapse_currents
 from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
 
 
@@ -67,16 +67,24 @@ def check_param_state(compiled, pstate: list[dict]) -> None:
             )
 
 
-def axial_conductances(compiled, params: dict):
+def axial_conductances(compiled, params: dict, state: str = "v"):
     """Conductance of every directed edge (1/ms into compartments, raw weights into branch points).
 
-    Edge source j -> sink i between compartments: g = 1e7 / ((R_j ρ_j + R_i ρ_i) · A_i · c_i),
-    with R the axial resistivity (Ω·cm), ρ the facing half-compartment resistive loads (µm⁻¹),
-    A the sink's area (µm²) and c its capacitance (µF/cm²). Into a branch point: w = 1/(R ρ)
-    (only ratios matter there: the branch point's voltage is the w-weighted mean).
+    Voltage (``state="v"``): edge source j -> sink i between compartments:
+    g = 1e7 / ((R_j ρ_j + R_i ρ_i) · A_i · c_i), with R the axial resistivity (Ω·cm), ρ the
+    facing half-compartment resistive loads (µm⁻¹), A the sink's area (µm²) and c its
+    capacitance (µF/cm²). Into a branch point: w = 1/(R ρ) (only ratios matter there: the
+    branch point's voltage is the w-weighted mean).
+
+    A diffused state (e.g. ``"CaCon_i"``): the same with R replaced by 1/D (D =
+    ``axial_diffusion_<state>``, µm²/ms) and the area by the volume V (µm³), without the
+    1e7 and the capacitance: g = 1 / ((ρ_j/D_j + ρ_i/D_i) · V_i) (1/ms); w = D/ρ.
     """
     num = compiled.numbering
-    res = params["axial_resistivity"]
+    if state == "v":
+        res = params["axial_resistivity"]
+    else:
+        res = 1.0 / params[f"axial_diffusion_{state}"]
     half = jnp.concatenate(
         [res * params["resistive_load_in"], res * params["resistive_load_out"],
          jnp.zeros(1, dtype=res.dtype)]
@@ -85,9 +93,11 @@ def axial_conductances(compiled, params: dict):
     comp_sink = compiled.is_comp[num.edge_sink]
     sink = num.edge_sink[comp_sink]
     g = jnp.zeros(len(num.edge_sink), dtype=res.dtype)
-    g = g.at[np.flatnonzero(comp_sink)].set(
-        1e7 / (resistance[comp_sink] * params["area"][sink] * params["capacitance"][sink])
-    )
+    if state == "v":
+        g_comp = 1e7 / (resistance[comp_sink] * params["area"][sink] * params["capacitance"][sink])
+    else:
+        g_comp = 1.0 / (resistance[comp_sink] * params["volume"][sink])
+    g = g.at[np.flatnonzero(comp_sink)].set(g_comp)
     return g.at[np.flatnonzero(~comp_sink)].set(1.0 / resistance[~comp_sink])
 
 
@@ -106,17 +116,21 @@ def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:
         params["resistive_load_in"] = jnp.where(mask, half, params["resistive_load_in"])
         params["resistive_load_out"] = jnp.where(mask, half, params["resistive_load_out"])
     params["axial_conductances"] = {"v": axial_conductances(compiled, params)}
+    for state in compiled.diffusion_states:
+        params["axial_conductances"][state] = axial_conductances(compiled, params, state)
     return params
 
 
 def all_states(compiled, node_arrays: dict, pstate: list[dict], params: dict) -> dict:
-    """Every state as (n_nodes,) arrays, plus the membrane currents at those states."""
+    """Every state as (n_nodes,) arrays, plus the membrane (and pump) currents at those states.
+
+    Pump currents see the states as given (e.g. the node value of ``i_Ca``), before the
+    channel currents are written into the states, as in a step.
+    """
     names = (*compiled.state_names, *compiled.synapse_state_names)
     base = {k: jnp.asarray(node_arrays[k]) for k in names}
     states, _ = _apply(base, pstate, compiled.n_nodes, names)
-    _, _, currents = membrane_currents(
-        compiled.channels, compiled.current_names, states, params, states["v"]
-    )
+    *_, currents = all_currents(compiled, states, params, states["v"])
     states.update(currents)
     states.update(synapse_currents(compiled.synapses, states, params, states["v"]))
     return states

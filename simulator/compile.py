@@ -34,13 +34,18 @@ class CompiledModule:
     Attributes:
         numbering: node/edge layout (see :class:`~simulator.modules.topology.Numbering`).
         is_comp: (n_nodes,) True for compartments, False for branch points.
-        channels: ((channel, node indices), ...) in insertion order.
-        state_names: ``"v"`` and every channel state.
-        current_names: membrane current names (``"i_HH"``, ...), recorded as states.
-        param_names: geometry parameters and every channel parameter.
+        channels: ((channel, node indices), ...) in insertion order (pumps excluded).
+        state_names: ``"v"`` and every channel and pump state.
+        current_names: membrane current names (``"i_HH"``, ...) of channels and pumps,
+            recorded as states.
+        param_names: geometry parameters, every channel and pump parameter and the
+            ``axial_diffusion_<ion>`` of every diffused state.
         node_arrays: name -> (n_nodes,) float64 values (NaN where a channel is absent, -1 at
             branch points, as in the reference's ``jaxnodes``).
         signature: hashable summary of everything static (cache key for jitted runners).
+        pumps: ((pump, node indices), ...) in insertion order.
+        ions: the states that pumps act on (``ion_name``s), in order of first appearance.
+        diffusion_states: the diffused states (``module.diffuse``), in the order diffused.
     """
 
     numbering: Numbering
@@ -54,6 +59,9 @@ class CompiledModule:
     synapses: tuple = ()
     synapse_state_names: tuple[str, ...] = ()
     synapse_param_names: tuple[str, ...] = ()
+    pumps: tuple = ()
+    ions: tuple[str, ...] = ()
+    diffusion_states: tuple[str, ...] = ()
 
     @property
     def n_nodes(self) -> int:
@@ -68,17 +76,52 @@ def compile_module(base) -> CompiledModule:
     is_comp = np.zeros(n_nodes, dtype=bool)
     is_comp[numbering.comp_nodes] = True
 
-    channels = []
+    from simulator.modules.mechanisms import diffusion_states_of
+    from simulator.pumps.pump import Pump
+
+    channels, pumps, ions = [], [], []
     state_names = ["v"]
     current_names: list[str] = []
     param_names = list(GEOMETRY_PARAMS)
     for channel in base._channels:
         inds = nodes.index[nodes[channel.name].to_numpy(dtype=bool)].to_numpy().astype(np.int64)
-        channels.append((channel, inds))
+        if isinstance(channel, Pump):
+            pumps.append((channel, inds))
+            if channel.ion_name not in ions:
+                ions.append(channel.ion_name)
+        else:
+            channels.append((channel, inds))
         state_names += [k for k in channel.channel_states if k not in state_names]
         param_names += [k for k in channel.channel_params if k not in param_names]
         if channel.current_name not in current_names:
             current_names.append(channel.current_name)
+    for ion in ions:
+        if ion not in state_names:
+            raise ValueError(
+                f"pumps act on {ion!r}, which is not a state of any inserted mechanism; add it"
+                " to the pump's channel_states"
+            )
+    diffusion_states = diffusion_states_of(nodes)
+    for ion in diffusion_states:
+        if ion not in state_names or ion == "v":
+            raise ValueError(
+                f"{ion!r} is diffused but is not a state of any inserted mechanism (was its"
+                f" mechanism deleted?); call delete_diffusion({ion!r})"
+            )
+        key = f"axial_diffusion_{ion}"
+        values = nodes[key].to_numpy(dtype=float)
+        if not np.all(np.isfinite(values) & (values > 0)):
+            raise ValueError(
+                f"{key} must be finite and strictly positive in every compartment (use a small"
+                f" value such as 1e-8 for almost no diffusion), got {values}"
+            )
+        values = nodes[ion].to_numpy(dtype=float)
+        if not np.all(np.isfinite(values)):
+            raise ValueError(
+                f"the diffused state {ion!r} must be defined (finite) in every compartment,"
+                f" got {values}"
+            )
+        param_names.append(key)
 
     node_arrays = {}
     for key in (*param_names, *state_names):
@@ -105,12 +148,14 @@ def compile_module(base) -> CompiledModule:
         digest.update(pre.tobytes() + b"|" + post.tobytes())
     for arr in (numbering.tree_parent, numbering.edge_halves, numbering.comp_nodes):
         digest.update(np.ascontiguousarray(arr).tobytes())
-    for _, inds in channels:
+    for _, inds in (*channels, *pumps):
         digest.update(np.ascontiguousarray(inds).tobytes())
     signature = (
         n_nodes,
         digest.hexdigest(),
         tuple(id(channel) for channel, _ in channels),
+        tuple(id(pump) for pump, _ in pumps),
+        tuple(diffusion_states),
         tuple(id(synapse) for synapse, _, _ in synapses),
         tuple(state_names),
         tuple(param_names),
@@ -127,4 +172,7 @@ def compile_module(base) -> CompiledModule:
         synapses=tuple(synapses),
         synapse_state_names=tuple(syn_states),
         synapse_param_names=tuple(syn_params),
+        pumps=tuple(pumps),
+        ions=tuple(ions),
+        diffusion_states=tuple(diffusion_states),
     )

@@ -1,6 +1,9 @@
 """Channel evaluation on node arrays: gate updates and linearised membrane currents.
 
 Shared by the step function and by initialisation so that both see channels identically.
+Pumps (:class:`~simulator.pumps.Pump`) are evaluated alongside: their states are advanced
+like channel states (after every channel), and their currents (−d[ion]/dt, mM/ms) are
+linearised in the ion concentration (:func:`pump_currents`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ def update_channel_states(channels, current_names, states, params, v, delta_t):
     """Advance every channel's states with the start-of-step voltage ``v`` (insertion order).
 
     Later channels see earlier channels' new states; a channel may also return ``"v"``
-    (non-capacitive models), which changes the voltage the currents are linearised at.
+    (non-capacitive models), which changes the voltage the currents are linearised at (but
+    not the ``v`` passed to later channels). Each channel receives its own states plus every
+    membrane current (values of the previous step). Pumps are passed here too, after the
+    channels (the step calls it with ``channels + pumps``).
     """
     states = dict(states)
     for channel, inds in channels:
@@ -62,6 +68,51 @@ def membrane_currents(channels, current_names, states, params, v):
         offset = offset.at[inds].add(ds * v_c - i_0)
         currents[channel.current_name] = currents[channel.current_name].at[inds].add(i_0)
     return slope, offset, currents
+
+
+def pump_currents(pumps, ions, current_names, states, params):
+    """Linearise every pump current in its ion's concentration.
+
+    Each pump sees its own states and the concentration ``states[pump.ion_name]`` as they are
+    after the state updates of this step (so ``i_Ca`` is still the previous step's current).
+
+    Returns:
+        lin: ion -> (n_nodes,) Σ ∂I/∂c (1/ms) over the pumps acting on that ion, from a
+            forward difference of ``DV`` (1e-3 mM).
+        const: ion -> (n_nodes,) Σ (∂I/∂c · c − I) (mM/ms), so that d[ion]/dt ≈ −lin·c + const.
+        currents: current name -> (n_nodes,) summed pump currents I(c) (mM/ms), 0 where absent.
+    """
+    if not pumps:
+        return {}, {}, {}
+    n = states["v"].shape[0]
+    dtype = states["v"].dtype
+    lin = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
+    const = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
+    currents = {name: jnp.zeros(n, dtype=dtype) for name in current_names}
+    for pump, inds in pumps:
+        own = channel_states(pump, inds, states)
+        p = channel_params(pump, inds, params)
+        c = states[pump.ion_name][inds]
+        i_0 = pump.compute_current(own, c, p)
+        i_1 = pump.compute_current(own, c + DV, p)
+        dc = (i_1 - i_0) / DV
+        lin[pump.ion_name] = lin[pump.ion_name].at[inds].add(dc)
+        const[pump.ion_name] = const[pump.ion_name].at[inds].add(dc * c - i_0)
+        name = pump.current_name
+        currents[name] = currents[name].at[inds].add(jnp.broadcast_to(i_0, c.shape))
+    return lin, const, currents
+
+
+def all_currents(compiled, states, params, v):
+    """Channel linearisation (slope, offset), pump linearisation (lin, const) and the summed
+    currents of channels and pumps (current name -> (n_nodes,)), all at ``states``."""
+    slope, offset, currents = membrane_currents(compiled.channels, compiled.current_names,
+                                                states, params, v)
+    lin, const, pumped = pump_currents(compiled.pumps, compiled.ions, compiled.current_names,
+                                       states, params)
+    if compiled.pumps:
+        currents = {name: currents[name] + pumped[name] for name in currents}
+    return slope, offset, lin, const, currents
 
 
 #: nA / µm² -> µA/cm².

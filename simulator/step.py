@@ -2,21 +2,33 @@
 
 Order within a step (as the reference simulator; with steady-state initial gates it produces
 the same voltages as NEURON's fadvance, which solves the voltage before the gates):
-1. channel states advanced with the start-of-step voltage (exponential Euler for gates);
+1. channel states advanced with the start-of-step voltage (exponential Euler for gates),
+   then pump states (every channel before every pump, each group in insertion order); each
+   sees the membrane currents of the previous step;
 2. membrane currents linearised around the (possibly channel-written) voltage with a 1e-3 mV
-   forward difference; stimuli (nA) converted to µA/cm² with the compartment area;
+   forward difference; pump currents (−d[ion]/dt) linearised around the ion concentration
+   with a 1e-3 mM forward difference, from the same states (so a pump reading ``i_Ca`` uses
+   the previous step's current); both stored as states under their current names;
+   stimuli (nA) converted to µA/cm² with the compartment area;
    synapse states advanced with the start-of-step voltages, synapse currents (nA) linearised
    around the post-synaptic voltage and converted with the post-synaptic area;
-3. clamps of non-voltage states written;
-4. voltage update by the chosen solver;
-5. voltage clamps written.
+3. ions: pumped, non-diffused ions by per-compartment implicit Euler
+   ``c' = (c + dt·const) / (1 + dt·lin)`` (every solver); diffused states with the chosen
+   solver on their own axial conductances (``all_params["axial_conductances"][ion]``;
+   exp_euler takes ``all_params["exp_euler_transition_ions"][ion]`` if given, else computes
+   the transition matrix in the step);
+4. clamps of non-voltage states written (they win over the ion update);
+5. voltage update by the chosen solver;
+6. voltage clamps written.
 """
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 from simulator.membrane import (
     NA_PER_UM2_TO_UA_PER_CM2,
-    membrane_currents,
+    all_currents,
     step_synapses,
     update_channel_states,
 )
@@ -43,17 +55,34 @@ def make_step_fn(compiled, solver: str = "bwd_euler", voltage_solver: str = "jax
     coupling = KronCoupling(compiled) if solver == "exp_euler" else None
     update = {"bwd_euler": vs.bwd_euler, "crank_nicolson": vs.crank_nicolson,
               "fwd_euler": vs.fwd_euler}.get(solver)
-    channels, current_names = compiled.channels, compiled.current_names
+    mechanisms = compiled.channels + compiled.pumps
+    current_names = compiled.current_names
     synapses = compiled.synapses
+    diffused = compiled.diffusion_states
+    local_ions = tuple(ion for ion in compiled.ions if ion not in diffused)
 
     def step(all_states, all_params, externals, external_inds, delta_t=0.025):
         v = all_states["v"]
-        states = update_channel_states(channels, current_names, all_states, all_params, v,
+        states = update_channel_states(mechanisms, current_names, all_states, all_params, v,
                                        delta_t)
         v0 = states["v"]
-        slope, offset, currents = membrane_currents(channels, current_names, states, all_params,
-                                                    v0)
+        slope, offset, lin, const, currents = all_currents(compiled, states, all_params, v0)
+        ions = {}
+        for ion in local_ions:
+            ions[ion] = (states[ion] + delta_t * const[ion]) / (1.0 + delta_t * lin[ion])
+        for ion in diffused:
+            c = states[ion]
+            zeros = jnp.zeros_like(c)
+            ion_lin, ion_const = lin.get(ion, zeros), const.get(ion, zeros)
+            g_ion = all_params["axial_conductances"][ion]
+            if coupling is not None:
+                transition = all_params.get("exp_euler_transition_ions", {}).get(ion)
+                new = exp_euler(op, coupling, c, ion_lin, ion_const, g_ion, delta_t, transition)
+            else:
+                new = update(op, solve, c, ion_lin, ion_const, g_ion, delta_t)
+            ions[ion] = new.astype(c.dtype)
         states.update(currents)
+        states.update(ions)
         kappa = MA_TO_UA * offset
         lam = MA_TO_UA * slope
         if synapses:

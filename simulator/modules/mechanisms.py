@@ -1,4 +1,11 @@
-"""Inserting, deleting and initialising ion channels."""
+"""Inserting, deleting and initialising ion channels and pumps; ion diffusion.
+
+Pumps (:class:`simulator.pumps.Pump`) are inserted like channels and kept in the same
+insertion-ordered list (so views, recordings and composition treat them alike); the
+simulation steps channels first and pumps after them. A state is *diffused* when the
+column ``axial_diffusion_<state>`` exists in ``.nodes`` (written by :meth:`diffuse`), so the
+setting survives composition, ``set_ncomp`` and pickling with the table itself.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +20,69 @@ RESERVED_NAMES = frozenset(
     }
 )
 GEOMETRY_PARAMS = ("radius", "length", "axial_resistivity", "capacitance")
+#: Column prefix of the axial diffusion constant (µm²/ms) of a diffused state.
+DIFFUSION_PREFIX = "axial_diffusion_"
+
+
+def diffusion_states_of(nodes) -> list[str]:
+    """The diffused states of a ``.nodes`` table, in the order they were diffused."""
+    return [c[len(DIFFUSION_PREFIX):] for c in nodes.columns if c.startswith(DIFFUSION_PREFIX)]
 
 
 class MechanismMixin:
-    """``insert``, ``delete`` and ``init_states``."""
+    """``insert``, ``delete``, ``init_states``, ``diffuse`` and ``delete_diffusion``."""
+
+    @property
+    def pumps(self) -> list:
+        """Inserted pumps, in insertion order (they are stepped after every channel)."""
+        from simulator.pumps.pump import Pump
+
+        return [c for c in self.base._channels if isinstance(c, Pump)]
+
+    @property
+    def diffusion_states(self) -> list[str]:
+        """States that diffuse along the neurites (see :meth:`diffuse`)."""
+        return diffusion_states_of(self.base._nodes)
+
+    def diffuse(self, state: str) -> None:
+        """Let ``state`` (e.g. an ion concentration ``"CaCon_i"``) diffuse along the neurites.
+
+        Only on a whole module (not a view). Adds the column ``axial_diffusion_<state>``
+        (µm²/ms, default 1.0 everywhere; it must stay strictly positive, use e.g. 1e-8 for
+        almost none) and sets the state to 0 in compartments where it is undefined. The
+        state is then solved with the voltage solver on axial conductances
+        ``1 / ((ρ_j/D_j + ρ_i/D_i)·V_i)`` (ρ: half-compartment resistive loads, V: volume);
+        pumps acting on it enter as linearised sink/source terms.
+        """
+        if self._is_view:
+            raise ValueError(
+                "diffuse() works on a whole module, not on a view; call it on the module (use"
+                " a tiny axial_diffusion_<state> to keep parts almost without diffusion)"
+            )
+        nodes = self.base._nodes
+        if state == "v" or state.startswith(DIFFUSION_PREFIX):
+            raise ValueError(f"cannot diffuse {state!r}")
+        state_names = {k for c in self.base._channels for k in c.channel_states}
+        if state not in state_names or state not in nodes.columns:
+            raise ValueError(
+                f"cannot diffuse {state!r}: it is not a state of an inserted channel or pump;"
+                f" states: {sorted(state_names)}"
+            )
+        nodes[f"{DIFFUSION_PREFIX}{state}"] = 1.0
+        nodes[state] = nodes[state].fillna(0.0)
+        self._invalidate()
+
+    def delete_diffusion(self, state: str) -> None:
+        """Stop diffusing ``state`` (drops its ``axial_diffusion_<state>`` column)."""
+        if self._is_view:
+            raise ValueError("delete_diffusion() works on a whole module, not on a view")
+        nodes = self.base._nodes
+        if state not in diffusion_states_of(nodes):
+            raise ValueError(
+                f"{state!r} is not diffused; diffused states: {diffusion_states_of(nodes)}"
+            )
+        self.base._nodes = nodes.drop(columns=[f"{DIFFUSION_PREFIX}{state}"])
+        self._invalidate()
 
     def insert(self, channel) -> None:
         """Insert ``channel`` into every compartment of this selection.
