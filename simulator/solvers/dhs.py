@@ -318,24 +318,23 @@ def _to_solve_order(schedule: TreeSchedule, a, pad_value):
     return jnp.concatenate([a[schedule.order], jnp.full((1,), pad_value, a.dtype)])
 
 
-def _eliminate_sequential(schedule: TreeSchedule, d, lo, up, b):
-    """Width-1 Hines sweep in solve order; returns x at solve positions ``0..n``."""
-    n = schedule.n
-    r = schedule.n_roots
-    child = np.arange(n - 1, r - 1, -1, dtype=np.int32)  # elimination sequence
-    par = schedule.parent[child]
+def _sweep(children, parents, d, lo, up, b):
+    """Hines elimination then substitution over a sequence of steps, in solve order.
+
+    ``children``/``parents`` are (n_steps,) for the width-1 scalar loop or
+    (n_levels, width) for level-parallel DHS: the same body serves both (scalar or vector
+    gathers and scatter-adds). Returns x at solve positions ``0..n``.
+    """
 
     def eliminate(carry, xs):
         d, b = carry
         c, p, u, low = xs
-        dc = d[c]
-        bc = b[c]
-        m = u / dc
+        m = u / d[c]
         d = d.at[p].add(-low * m)
-        b = b.at[p].add(-bc * m)
+        b = b.at[p].add(-b[c] * m)
         return (d, b), None
 
-    (d, b), _ = jax.lax.scan(eliminate, (d, b), (child, par, up[child], lo[child]))
+    (d, b), _ = jax.lax.scan(eliminate, (d, b), (children, parents, up[children], lo[children]))
     x0 = b / d
     ld = lo / d
 
@@ -343,33 +342,17 @@ def _eliminate_sequential(schedule: TreeSchedule, d, lo, up, b):
         c, p, bd, ldc = xs
         return x.at[c].set(bd - ldc * x[p]), None
 
-    x, _ = jax.lax.scan(substitute, x0, (child, par, x0[child], ld[child]), reverse=True)
+    x, _ = jax.lax.scan(substitute, x0, (children, parents, x0[children], ld[children]),
+                        reverse=True)
     return x
 
 
-def _eliminate_levels(schedule: TreeSchedule, d, lo, up, b):
-    """Level-parallel DHS sweep in solve order; returns x at solve positions ``0..n``."""
-    lev = schedule.levels
-    plev = schedule.level_parents
-
-    def eliminate(carry, xs):
-        d, b = carry
-        idx, pidx, u, low = xs
-        m = u / d[idx]
-        d = d.at[pidx].add(-low * m)
-        b = b.at[pidx].add(-b[idx] * m)
-        return (d, b), None
-
-    (d, b), _ = jax.lax.scan(eliminate, (d, b), (lev, plev, up[lev], lo[lev]))
-    x0 = b / d
-    ld = lo / d
-
-    def substitute(x, xs):
-        idx, pidx, bd, ldl = xs
-        return x.at[idx].set(bd - ldl * x[pidx]), None
-
-    x, _ = jax.lax.scan(substitute, x0, (lev, plev, x0[lev], ld[lev]), reverse=True)
-    return x
+def _steps(schedule: TreeSchedule):
+    """(children, parents) of the sweep: a scalar sequence at width 1, levels otherwise."""
+    if schedule.width == 1:
+        child = np.arange(schedule.n - 1, schedule.n_roots - 1, -1, dtype=np.int32)
+        return child, schedule.parent[child]
+    return schedule.levels, schedule.level_parents
 
 
 def _raw_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
@@ -379,10 +362,7 @@ def _raw_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
     lo = _to_solve_order(schedule, lower, jnp.zeros((), dtype))
     up = _to_solve_order(schedule, upper, jnp.zeros((), dtype))
     b = _to_solve_order(schedule, rhs, jnp.zeros((), dtype))
-    if schedule.width == 1:
-        x = _eliminate_sequential(schedule, d, lo, up, b)
-    else:
-        x = _eliminate_levels(schedule, d, lo, up, b)
+    x = _sweep(*_steps(schedule), d, lo, up, b)
     return x[schedule.position]
 
 
