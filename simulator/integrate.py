@@ -32,9 +32,14 @@ def _make_init_fn(module, compiled, solver, step_fn, node_arrays=None):
         pstate = params_to_pstate(params, indices) + list(param_state or [])
         check_param_state(compiled, pstate)
         all_params = all_parameters(compiled, arrays, pstate)
-        if solver == "exp_euler":
-            g = all_params["axial_conductances"]["v"]
-            all_params["exp_euler_transition"] = step_fn.coupling.transition(g, delta_t)
+        if solver == "exp_euler":  # dense matrix exponentials once, not every step
+            conductances = all_params["axial_conductances"]
+            all_params["exp_euler_transition"] = step_fn.coupling.transition(
+                conductances["v"], delta_t)
+            if compiled.diffusion_states:
+                all_params["exp_euler_transition_ions"] = {
+                    ion: step_fn.coupling.transition(conductances[ion], delta_t)
+                    for ion in compiled.diffusion_states}
         if all_states_ is None:
             all_states_ = all_states(compiled, arrays, pstate, all_params)
         return all_states_, all_params
