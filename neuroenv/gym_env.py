@@ -55,9 +55,10 @@ Conventions
   about twice as fast with ``jax.config.update("jax_cpu_enable_async_dispatch", False)`` (a
   process-wide setting, so the env leaves it to the user).
 - **Rendering**: ``render_mode="rgb_array"`` makes ``render()`` return a (240, 320, 3)
-  uint8 frame of the last :attr:`NeuronGymEnv.render_periods` control periods of the first
-  recorded voltage, with the voltage target (VoltageTarget-v0) or a rate-vs-target bar
-  (SpikeRate-v0); see :mod:`neuroenv.render`.
+  uint8 frame of the last :attr:`NeuronGymEnv.render_periods` control periods of the
+  recorded voltages, drawn as the task says (``Task.render_info``: e.g. the voltage target
+  of VoltageTarget-v0, the rate-vs-target bar of SpikeRate-v0); see :mod:`neuroenv.render`.
+  ``gymnasium.wrappers.RecordVideo`` records these frames.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ from neuroenv.registry import make as make_functional
 from neuroenv.render import render_trace
 
 #: EnvParams scalars that ``reset(options={"params": ...})`` may replace besides ``sim``.
-_TOP_LEVEL_PARAMS = ("action_scale", "obs_noise_std", "init_v_jitter")
+_TOP_LEVEL_PARAMS = ("action_scale", "obs_noise_std", "init_v_jitter", "param_spread",
+                     "param_drift")
 
 
 class _Packer:
@@ -340,12 +342,13 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         self._done = self._warned_done = False
         info = {"action_scale_nA": float(params.action_scale)}
         task_state = self.env_state.task
-        self._target = float(task_state["target"]) if "target" in task_state else None
+        target = task_state.get("target")
+        self._target = None if target is None or np.ndim(target) else float(target)
         if self._target is not None:
             info["target"] = self._target
         if self.render_mode == "rgb_array":
             self._traces.clear()
-            self._traces.append(np.asarray(self.env_state.last_trace)[:1, 0])
+            self._traces.append(np.asarray(self.env_state.last_trace)[:1])
         return obs, info
 
     def step(self, action):
@@ -381,7 +384,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         terminated, truncated = bool(out[n + 1]), bool(out[n + 2])
         self._done = terminated or truncated
         if self.render_mode == "rgb_array":
-            self._traces.append(np.asarray(self.env_state.last_trace)[:, 0])
+            self._traces.append(np.asarray(self.env_state.last_trace))
         info = {"numerical_error": bool(out[n + 3]), "current_nA": out[n + 4:].copy()}
         return out[:n].copy(), float(out[n]), terminated, truncated, info
 
@@ -391,22 +394,14 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             gymnasium.logger.warn("render() called without a render_mode: pass "
                                   "render_mode='rgb_array' to the constructor / gym.make")
             return None
-        trace = (np.concatenate(list(self._traces)) if self._traces
-                 else np.zeros((0,), np.float32))
-        task_state = {} if self.env_state is None else self.env_state.task
-        target_v = rate = rate_target = None
-        if "rate" in task_state:  # a rate task: target in Hz, shown as a bar
-            rate, rate_target = (float(x) for x in jax.device_get(
-                (task_state["rate"], task_state["target"])))
-        elif self._target is not None:
-            target_v = self._target
-        rate_max = 100.0
-        if rate is not None:  # bar scale: 1.25 x the largest of the range, rate and target
-            high = self.env_params.task.get("target_high", rate_target)
-            rate_max = 1.25 * max(float(high), rate, rate_target)
+        n_rec = self.functional_env.n_rec
+        traces = (np.concatenate(list(self._traces)) if self._traces
+                  else np.zeros((0, n_rec), np.float32))
+        task_state = {} if self.env_state is None else jax.device_get(self.env_state.task)
+        info = self.functional_env.task.render_info(
+            traces, task_state, jax.device_get(self.env_params.task))
         h, w = self.render_size
-        return render_trace(trace, target=target_v, rate=rate, rate_target=rate_target,
-                            rate_max=rate_max, height=h, width=w)
+        return render_trace(**info, height=h, width=w)
 
     def close(self):
         """Release the episode state, keeping the key chain (idempotent)."""

@@ -3,9 +3,20 @@
 An action in [−1, 1]ⁿ (one entry per stimulation site) is scaled by
 ``params.action_scale`` to nA and injected at the sites for one control period of
 ``substeps`` solver steps of ``delta_t`` ms, run as one ``lax.scan`` of the simulator's
-single step function inside the jitted env step. The observation is the module's recorded
-states at the end of the period (optionally a history window of them, plus measurement
-noise), followed by the task's entries, as float32.
+single step function inside the jitted env step. The pulse shape within the period is a
+constant current or a charge-balanced biphasic pulse (``pulse="biphasic"``: +I for the first
+half, −I for the second). A task may inject its own currents (noisy synaptic drive) at
+``drive_sites``. The observation is the module's recorded states at the end of the period
+(optionally a history window of them, optionally averaged over recordings — the mean field —
+plus measurement noise), followed by the task's entries, as float32.
+
+Variants through ``EnvParams`` (no recompilation, vmappable):
+
+- **noisy electrode**: ``obs_noise_std`` (mV, Gaussian, fresh every observation);
+- **domain randomisation**: ``param_spread`` — every randomised conductance (by default each
+  channel's maximal conductance ``*_g*``) is scaled per episode by exp(N(0, spread²));
+- **parameter drift**: ``param_drift`` — those log-scales then take a Gaussian random walk
+  of std ``param_drift`` per control period within the episode.
 """
 
 from __future__ import annotations
@@ -35,6 +46,8 @@ class EnvParams:
         obs_noise_std: standard deviation of additive measurement noise (obs units, mV).
         init_v_jitter: standard deviation of the initial voltage around rest (mV).
         max_steps_in_episode: episode length in control periods (int32).
+        param_spread: std of the per-episode log-scale of the randomised conductances.
+        param_drift: std of their log-scale's random-walk step per control period.
     """
 
     sim: dict
@@ -43,11 +56,20 @@ class EnvParams:
     obs_noise_std: jax.Array
     init_v_jitter: jax.Array
     max_steps_in_episode: jax.Array
+    param_spread: jax.Array
+    param_drift: jax.Array
 
 
 @chex.dataclass(frozen=True)
 class EnvState:
-    """Simulator states, time (control periods, int32), task state and observation window."""
+    """Simulator states, time (control periods, int32), task state and observation window.
+
+    Attributes:
+        history: (window, n_rec) recorded values at the end of the last periods.
+        last_trace: (substeps, n_rec) recorded values during the last period.
+        last_current: (n_sites,) amplitude of the last action (nA).
+        param_log_scale: (n_randomized,) log-scale of each randomised conductance.
+    """
 
     sim: dict
     time: jax.Array
@@ -55,6 +77,7 @@ class EnvState:
     history: jax.Array
     last_trace: jax.Array
     last_current: jax.Array
+    param_log_scale: jax.Array
 
 
 class NeuronEnv(Environment):
@@ -73,12 +96,23 @@ class NeuronEnv(Environment):
         init_v_jitter: spread of initial voltages (mV).
         max_steps_in_episode: control periods per episode.
         solver, voltage_solver: as in ``simulator.integrate``.
+        pulse: ``"constant"`` (the current is held for the period) or ``"biphasic"``
+            (charge-balanced: +I for the first half of the substeps, −I for the second;
+            ``substeps`` must then be even).
+        drive_sites: views (one compartment each) where the task's ``drive`` currents are
+            injected (e.g. noisy synaptic input); empty by default.
+        observe: ``"all"`` (every recording) or ``"mean"`` (their mean: the mean field).
+        randomize: names of ``params.sim`` entries scaled by domain randomisation and drift
+            (default: every channel conductance, names ``<Channel>_g...``).
+        param_spread, param_drift: defaults of the ``EnvParams`` fields (0: off).
     """
 
     def __init__(self, module, stim_sites, task, delta_t: float = 0.025, substeps: int = 40,
                  action_scale: float = 0.1, window: int = 1, obs_noise_std: float = 0.0,
                  init_v_jitter: float = 0.0, max_steps_in_episode: int = 200,
-                 solver: str = "bwd_euler", voltage_solver: str = "jaxley.dhs") -> None:
+                 solver: str = "bwd_euler", voltage_solver: str = "jaxley.dhs",
+                 pulse: str = "constant", drive_sites=(), observe: str = "all",
+                 randomize=None, param_spread: float = 0.0, param_drift: float = 0.0) -> None:
         base = module.base
         if len(base.recordings) == 0:
             raise ValueError("the module has no recordings: record() what the agent observes")
@@ -93,24 +127,31 @@ class NeuronEnv(Environment):
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         if not delta_t > 0:
             raise ValueError(f"delta_t must be a positive time step (ms), got {delta_t!r}")
-        sites = []
-        for site in stim_sites:
-            inds = site._node_inds if site.base is base else None
-            if inds is None or len(inds) != 1:
-                raise ValueError(
-                    "each stimulation site must be one compartment of the module (e.g."
-                    f" cell.branch(0).loc(0.5)); got {site!r}"
-                )
-            sites.append(int(inds[0]))
+        if pulse not in PULSES:
+            raise ValueError(f"pulse must be one of {PULSES}, got {pulse!r}")
+        if pulse == "biphasic" and substeps % 2:
+            raise ValueError(f"a biphasic pulse needs an even number of substeps, got {substeps}")
+        if observe not in OBSERVE_MODES:
+            raise ValueError(f"observe must be one of {OBSERVE_MODES}, got {observe!r}")
+        for name, value in (("param_spread", param_spread), ("param_drift", param_drift),
+                            ("obs_noise_std", obs_noise_std), ("init_v_jitter", init_v_jitter)):
+            if not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        sites = _site_nodes(base, stim_sites, "stimulation")
         if not sites:
             raise ValueError("give at least one stimulation site")
+        drive = _site_nodes(base, drive_sites, "drive")
         self.module = module
         self.task = task
         self.delta_t = float(delta_t)
         self.substeps = substeps
         self.window = window
+        self.pulse = pulse
+        self.observe = observe
         self.site_nodes = np.asarray(sites, dtype=np.int64)
         self.n_sites = len(sites)
+        self.drive_nodes = np.asarray(drive, dtype=np.int64)
+        self.n_drive = len(drive)
         init_fn, step_fn = build_init_and_step_fn(module, voltage_solver, solver)
         self._step = step_fn
         self._compiled = base._compiled
@@ -120,9 +161,18 @@ class NeuronEnv(Environment):
         self.rec_states = tuple(rec["state"].tolist())
         self.rec_inds = rec["rec_index"].to_numpy()
         self.n_rec = len(rec)
+        self.n_obs_rec = 1 if observe == "mean" else self.n_rec
+        if randomize is None:
+            randomize = tuple(k for k in params0 if _is_conductance(k))
+        unknown = [k for k in randomize if k not in params0]
+        if unknown:
+            raise ValueError(f"randomize names {unknown} that are not simulator parameters; "
+                             f"known: {sorted(k for k in params0 if k != 'axial_conductances')}")
+        self.randomized = tuple(randomize)
         self._defaults = dict(action_scale=action_scale, obs_noise_std=obs_noise_std,
                               init_v_jitter=init_v_jitter,
-                              max_steps_in_episode=max_steps_in_episode)
+                              max_steps_in_episode=max_steps_in_episode,
+                              param_spread=param_spread, param_drift=param_drift)
         self._sim_params0 = params0
 
     # ------------------------------------------------------------------ params and spaces
@@ -136,6 +186,8 @@ class NeuronEnv(Environment):
             obs_noise_std=jnp.asarray(d["obs_noise_std"], jnp.float32),
             init_v_jitter=jnp.asarray(d["init_v_jitter"], jnp.float32),
             max_steps_in_episode=jnp.asarray(d["max_steps_in_episode"], jnp.int32),
+            param_spread=jnp.asarray(d["param_spread"], jnp.float32),
+            param_drift=jnp.asarray(d["param_drift"], jnp.float32),
         )
 
     def action_space(self, params=None) -> Box:
@@ -143,7 +195,7 @@ class NeuronEnv(Environment):
 
     def observation_space(self, params=None) -> Box:
         low_extra, high_extra = self.task.extra_obs_bounds()
-        n = self.window * self.n_rec
+        n = self.window * self.n_obs_rec
         low = np.concatenate([np.full(n, V_BOUNDS[0]), np.asarray(low_extra, float)])
         high = np.concatenate([np.full(n, V_BOUNDS[1]), np.asarray(high_extra, float)])
         return Box.make(low, high)
@@ -158,12 +210,14 @@ class NeuronEnv(Environment):
                                                       strict=True)]).astype(jnp.float32)
 
     def _observe(self, key, history, task_state, params) -> jax.Array:
+        if self.observe == "mean":
+            history = jnp.mean(history, axis=1, keepdims=True)
         noise = params.obs_noise_std * jax.random.normal(key, history.shape, jnp.float32)
         measured = jnp.clip(history + noise, V_BOUNDS[0], V_BOUNDS[1]).reshape(-1)
         return jnp.concatenate([measured, self.task.extra_obs(task_state, params.task)]
                                ).astype(jnp.float32)
 
-    def initial_sim_states(self, key, params) -> dict:
+    def initial_sim_states(self, key, params, sim_params=None) -> dict:
         """Simulator states at rest (module's initial values), voltage jittered per compartment."""
         states = dict(self._states0)
         v = states["v"]
@@ -171,42 +225,99 @@ class NeuronEnv(Environment):
         states["v"] = v + jitter
         compiled = self._compiled
         arrays = {k: states[k] for k in (*compiled.state_names, *compiled.synapse_state_names)}
-        return all_states(compiled, arrays, [], params.sim)
+        return all_states(compiled, arrays, [], params.sim if sim_params is None else sim_params)
+
+    def episode_sim_params(self, log_scale, params) -> dict:
+        """``params.sim`` with the randomised conductances scaled by exp(``log_scale``)
+        ((n_randomized,), an episode's ``EnvState.param_log_scale``)."""
+        if not self.randomized:
+            return params.sim
+        sim = dict(params.sim)
+        for j, name in enumerate(self.randomized):
+            sim[name] = sim[name] * jnp.exp(log_scale[j]).astype(sim[name].dtype)
+        return sim
 
     def reset_env(self, key, params):
-        k_sim, k_task, k_obs = jax.random.split(key, 3)
-        sim = self.initial_sim_states(k_sim, params)
+        k_sim, k_task, k_obs, k_scale = jax.random.split(key, 4)
+        log_scale = params.param_spread * jax.random.normal(
+            k_scale, (len(self.randomized),), jnp.float32)
+        scaled = self.episode_sim_params(log_scale, params)
+        sim = self.initial_sim_states(k_sim, params, scaled)
         task_state = self.task.reset(k_task, params.task)
         now = self._record(sim)
         history = jnp.broadcast_to(now, (self.window, self.n_rec))
         state = EnvState(
             sim=sim, time=jnp.zeros((), jnp.int32), task=task_state, history=history,
             last_trace=jnp.broadcast_to(now, (self.substeps, self.n_rec)),
-            last_current=jnp.zeros((self.n_sites,), jnp.float32),
+            last_current=jnp.zeros((self.n_sites,), jnp.float32), param_log_scale=log_scale,
         )
         return self._observe(k_obs, history, task_state, params), state
 
+    def waveform(self, current) -> jax.Array:
+        """(substeps, n_sites) injected current (nA) over a period for amplitudes ``current``."""
+        steps = jnp.broadcast_to(current, (self.substeps, self.n_sites))
+        if self.pulse == "biphasic":
+            sign = jnp.where(jnp.arange(self.substeps) < self.substeps // 2, 1.0, -1.0)
+            steps = steps * sign[:, None].astype(steps.dtype)
+        return steps
+
     def step_env(self, key, state, action, params):
+        k_obs, k_drive, k_drift = jax.random.split(key, 3)
         action = jnp.clip(jnp.asarray(action, jnp.float32).reshape(self.n_sites), -1.0, 1.0)
         current = action * params.action_scale  # nA
         v_dtype = state.sim["v"].dtype
-        externals = {"i": current.astype(v_dtype)}
-        inds = {"i": self.site_nodes}
+        injected = self.waveform(current)
+        task_state = state.task
+        if self.n_drive:
+            task_state, drive = self.task.drive(task_state, k_drive, params.task, self.substeps,
+                                                self.delta_t)
+            injected = jnp.concatenate([injected, drive.astype(injected.dtype)], axis=1)
+        inds = {"i": np.concatenate([self.site_nodes, self.drive_nodes])}
+        sim_params = self.episode_sim_params(state.param_log_scale, params)
 
-        def solver_step(sim, _):
-            sim = self._step(sim, params.sim, externals, inds, self.delta_t)
+        def solver_step(sim, i_step):
+            sim = self._step(sim, sim_params, {"i": i_step.astype(v_dtype)}, inds, self.delta_t)
             return sim, self._record(sim)
 
-        sim, trace = jax.lax.scan(solver_step, state.sim, None, length=self.substeps)
+        sim, trace = jax.lax.scan(solver_step, state.sim, injected)
         finite = jnp.all(jnp.isfinite(trace)) & jnp.all(jnp.isfinite(sim["v"]))
         trace = jnp.where(finite, trace, state.history[-1])
-        task_state, reward, terminated = self.task.step(state.task, trace, current, params.task,
+        task_state, reward, terminated = self.task.step(task_state, trace, current, params.task,
                                                         self.period_ms)
         reward = jnp.where(finite, reward, jnp.float32(-10.0)).astype(jnp.float32)
         history = jnp.concatenate([state.history[1:], trace[-1:]], axis=0)
+        log_scale = state.param_log_scale + params.param_drift * jax.random.normal(
+            k_drift, state.param_log_scale.shape, jnp.float32)
         next_state = EnvState(sim=sim, time=state.time + 1, task=task_state, history=history,
-                              last_trace=trace, last_current=current)
-        obs = self._observe(key, history, task_state, params)
+                              last_trace=trace, last_current=current,
+                              param_log_scale=log_scale)
+        obs = self._observe(k_obs, history, task_state, params)
         info = {"numerical_error": jnp.logical_not(finite),
                 "current_nA": current}
         return obs, next_state, reward, jnp.logical_or(terminated, ~finite), info
+
+
+#: Pulse shapes of an action within a control period.
+PULSES = ("constant", "biphasic")
+#: What the observation shows of the recordings.
+OBSERVE_MODES = ("all", "mean")
+
+
+def _is_conductance(name: str) -> bool:
+    """``<Channel>_g<...>``: a channel's maximal conductance (e.g. ``HH_gNa``)."""
+    prefix, _, rest = name.partition("_")
+    return bool(prefix) and rest.startswith("g")
+
+
+def _site_nodes(base, sites, what: str) -> list[int]:
+    """Compartment index of each view in ``sites`` (one compartment of ``base`` each)."""
+    nodes = []
+    for site in sites:
+        inds = site._node_inds if getattr(site, "base", None) is base else None
+        if inds is None or len(inds) != 1:
+            raise ValueError(
+                f"each {what} site must be one compartment of the module (e.g."
+                f" cell.branch(0).loc(0.5)); got {site!r}"
+            )
+        nodes.append(int(inds[0]))
+    return nodes

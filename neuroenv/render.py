@@ -1,9 +1,10 @@
 """A tiny NumPy rasteriser for ``render()`` frames (no plotting dependency).
 
 :func:`render_trace` draws a voltage trace into an (H, W, 3) uint8 image: white background,
-light grid lines every 20 mV, a black axes box, the trace in blue, an optional horizontal
-target voltage in red, and an optional bar under the plot comparing a rate (blue) with a
-target rate (red tick).
+light grid lines every 20 mV, a black axes box, the trace in blue, an optional target in red
+(a horizontal line, or a target trace), optional red tick marks (e.g. requested spike
+times), and an optional bar under the plot comparing a rate (blue) with a target rate (red
+tick). Tasks choose what is drawn with ``Task.render_info``.
 """
 
 from __future__ import annotations
@@ -53,18 +54,21 @@ def _draw_box(img, top, left, bottom, right, color) -> None:
     img[top:bottom + 1, right] = color
 
 
-def render_trace(trace, *, target: float | None = None, v_range=(-100.0, 60.0),
+def render_trace(trace, *, target=None, v_range=(-100.0, 60.0),
                  rate: float | None = None, rate_target: float | None = None,
-                 rate_max: float = 100.0, height: int = 240, width: int = 320) -> np.ndarray:
+                 rate_max: float = 100.0, markers=None, height: int = 240,
+                 width: int = 320) -> np.ndarray:
     """An (height, width, 3) uint8 frame of a voltage trace.
 
     Args:
         trace: 1-D voltages (mV), oldest first, spread over the plot's width (values outside
             ``v_range`` are drawn at its edge; non-finite values at the lower edge).
-        target: a target voltage (mV) drawn as a horizontal line, or ``None``.
+        target: a target voltage (mV) drawn as a horizontal line, a 1-D target trace
+            aligned with ``trace`` (drawn as a red polyline), or ``None``.
         v_range: (low, high) voltages (mV) of the plot's bottom and top edges.
         rate, rate_target: if given, a bar under the plot shows ``rate`` (Hz) on a scale of
             ``[0, rate_max]`` with a tick at ``rate_target``.
+        markers: sample indices into ``trace`` marked by red ticks at the top of the plot.
         height, width: frame size in pixels (at least 32 x 32).
     """
     if height < 32 or width < 32:
@@ -88,14 +92,28 @@ def render_trace(trace, *, target: float | None = None, v_range=(-100.0, 60.0),
         img[r, left + 1:right] = GRID
     _draw_box(img, top, left, bottom, right, AXES)
 
-    if target is not None:
+    trace = np.asarray(trace, np.float64).reshape(-1)
+    n = trace.size
+
+    def col_of(i):
+        return left + 1 + np.asarray(i, np.float64) * (right - left - 2) / max(n - 1, 1)
+
+    if target is not None and np.ndim(target) == 0:
         r = int(np.rint(row_of(target)))
         img[r, left + 1:right] = TARGET
-    trace = np.asarray(trace, np.float64).reshape(-1)
-    if trace.size:
-        n = trace.size
-        xs = (left + 1 + np.arange(n) * (right - left - 2) / max(n - 1, 1))
-        draw_polyline(img, xs, row_of(trace), TRACE, thickness=2)
+    elif target is not None:
+        target = np.asarray(target, np.float64).reshape(-1)
+        if target.size != n:
+            raise ValueError(f"a target trace must have the trace's {n} samples, got "
+                             f"{target.size}")
+        draw_polyline(img, col_of(np.arange(n)), row_of(target), TARGET)
+    if n:
+        draw_polyline(img, col_of(np.arange(n)), row_of(trace), TRACE, thickness=2)
+    if markers is not None and n:
+        for i in np.asarray(markers, np.float64).reshape(-1):
+            if 0 <= i <= n - 1:
+                c = int(np.rint(col_of(i)))
+                img[top + 1:top + 9, max(c - 1, left + 1):c + 1] = TARGET
 
     if rate is not None:
         b_top, b_bottom = bottom + margin, bottom + margin + bar_h

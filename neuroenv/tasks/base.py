@@ -2,13 +2,17 @@
 
 A task turns the neuron's recorded trace over one control period into a reward and
 termination, draws its per-episode variables (targets) at reset, and may add entries to the
-observation (e.g. the target). Everything numeric is in ``params`` (a dict of float32
-arrays, part of ``EnvParams``); everything per-episode is in the task state (a dict).
+observation (e.g. the target), inject its own currents (``drive``: noisy synaptic input at
+the env's ``drive_sites``) and say what ``render()`` draws. Everything numeric is in
+``params`` (a dict of float32 arrays, part of ``EnvParams``); everything per-episode is in the
+task state (a dict of arrays).
 """
 
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 
 class Task:
@@ -35,7 +39,7 @@ class Task:
         Args:
             task_state: from ``reset`` or the previous step.
             trace: (substeps, n_recordings) recorded values during the period (mV for v).
-            current: (n_sites,) injected current during the period (nA).
+            current: (n_sites,) amplitude of the injected current during the period (nA).
             params: task parameters.
             period_ms: control period (ms).
 
@@ -44,11 +48,37 @@ class Task:
         """
         raise NotImplementedError
 
+    def drive(self, task_state: dict, key: jax.Array, params: dict, substeps: int,
+              delta_t: float) -> tuple[dict, jax.Array]:
+        """Currents the task injects at the env's ``drive_sites`` during the next period.
+
+        Called before the period's solver steps only when the env has drive sites.
+
+        Returns:
+            ``(task_state, currents)``, currents (substeps, n_drive_sites) in nA.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no drive currents")
+
     def extra_obs(self, task_state: dict, params: dict) -> jax.Array:
         """(n_extra_obs,) float32 entries appended to the observation."""
-        import jax.numpy as jnp
-
         return jnp.zeros((0,), jnp.float32)
 
     def extra_obs_bounds(self) -> tuple[list[float], list[float]]:
         return [], []
+
+    def render_info(self, traces: np.ndarray, task_state: dict, params: dict) -> dict:
+        """Keyword arguments of :func:`neuroenv.render.render_trace` for a frame.
+
+        Args:
+            traces: (T, n_recordings) recorded values of the last periods (NumPy).
+            task_state, params: the current task state and parameters (NumPy values).
+
+        Returns:
+            at least ``{"trace": (T,) values}``; by default the first recording, with the
+            task's scalar ``target`` (mV) drawn as a line when it has one.
+        """
+        info = {"trace": traces[:, 0]}
+        target = task_state.get("target")
+        if target is not None and np.ndim(target) == 0:
+            info["target"] = float(target)
+        return info

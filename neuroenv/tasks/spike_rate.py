@@ -64,6 +64,13 @@ class SpikeRate(Task):
     def extra_obs_bounds(self):
         return [0.0, 0.0], [1000.0, 1000.0]
 
+    def render_info(self, traces, task_state, params):
+        """The soma voltage and a bar of the rate estimate against the target (Hz)."""
+        rate, target = float(task_state["rate"]), float(task_state["target"])
+        high = float(params.get("target_high", target))
+        return {"trace": traces[:, 0], "rate": rate, "rate_target": target,
+                "rate_max": 1.25 * max(high, rate, target)}
+
 
 def make_env(**kwargs):
     """The registered environment; keyword arguments of :class:`~neuroenv.NeuronEnv`
