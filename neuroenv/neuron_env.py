@@ -15,8 +15,9 @@ Variants through ``EnvParams`` (no recompilation, vmappable):
 - **noisy electrode**: ``obs_noise_std`` (mV, Gaussian, fresh every observation);
 - **domain randomisation**: ``param_spread`` — every randomised conductance (by default each
   channel's maximal conductance ``*_g*``) is scaled per episode by exp(N(0, spread²));
-- **parameter drift**: ``param_drift`` — those log-scales then take a Gaussian random walk
-  of std ``param_drift`` per control period within the episode.
+- **parameter drift**: ``param_drift`` — those log-scales then follow a Brownian motion
+  within the episode, of std ``param_drift`` per √ms (``param_drift``·√period per control
+  period, so the drift does not depend on the control period).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class EnvParams:
         init_v_jitter: standard deviation of the initial voltage around rest (mV).
         max_steps_in_episode: episode length in control periods (int32).
         param_spread: std of the per-episode log-scale of the randomised conductances.
-        param_drift: std of their log-scale's random-walk step per control period.
+        param_drift: std of their log-scale's Brownian drift per √ms.
     """
 
     sim: dict
@@ -286,7 +287,8 @@ class NeuronEnv(Environment):
                                                         self.period_ms)
         reward = jnp.where(finite, reward, jnp.float32(-10.0)).astype(jnp.float32)
         history = jnp.concatenate([state.history[1:], trace[-1:]], axis=0)
-        log_scale = state.param_log_scale + params.param_drift * jax.random.normal(
+        drift = params.param_drift * np.float32(np.sqrt(self.period_ms))
+        log_scale = state.param_log_scale + drift * jax.random.normal(
             k_drift, state.param_log_scale.shape, jnp.float32)
         next_state = EnvState(sim=sim, time=state.time + 1, task=task_state, history=history,
                               last_trace=trace, last_current=current,

@@ -4,8 +4,8 @@ Every task also comes in three variants, registered as ``<Task><Variant>-v0``:
 
 - ``Noisy``: a noisy electrode — Gaussian measurement noise of 2 mV on every observed
   voltage (partial observability);
-- ``Drift``: the cell's channel conductances drift within an episode (log-normal random walk,
-  2 % per control period);
+- ``Drift``: the cell's channel conductances drift within an episode (log-normal Brownian
+  motion, 1 % per √ms: about 14 % over 200 ms);
 - ``Randomized``: domain randomisation — the channel conductances are drawn per episode
   (log-normal, 15 % spread).
 
@@ -32,7 +32,7 @@ BASE_TASKS = {
 #: variant suffix -> NeuronEnv keyword arguments it sets.
 VARIANTS = {
     "Noisy": {"obs_noise_std": 2.0},
-    "Drift": {"param_drift": 0.02},
+    "Drift": {"param_drift": 0.01},
     "Randomized": {"param_spread": 0.15},
 }
 
