@@ -40,14 +40,14 @@ def test_record_video_records_episodes(tmp_path):
     pytest.importorskip("moviepy")
     env = gym.wrappers.RecordVideo(
         gym.make("neuroenv/VoltageTarget-v0", render_mode="rgb_array", max_episode_steps=10),
-        str(tmp_path), episode_trigger=lambda i: True, disable_logger=True)
+        str(tmp_path / "videos"), episode_trigger=lambda i: True, disable_logger=True)
     env.reset(seed=0)
     done = False
     while not done:
         *_, terminated, truncated, _ = env.step(env.action_space.sample())
         done = terminated or truncated
     env.close()
-    assert list(tmp_path.glob("*.mp4"))
+    assert list((tmp_path / "videos").glob("*.mp4"))
 
 
 def test_every_variant_is_registered():
