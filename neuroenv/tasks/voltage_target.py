@@ -11,7 +11,11 @@ Task card
 - **Control period**: ``substeps`` × ``delta_t`` = 40 × 0.025 ms = 1 ms.
 - **Reward** per period: −mean |v − target| / 10 mV over the period's solver steps
   − ``charge_penalty`` × |I| × period (nA·ms = pC), weights in ``params.task``.
-- **Target**: drawn per episode uniformly in [``target_low``, ``target_high``] = [−70, −50] mV.
+- **Target**: drawn per episode uniformly in [``target_low``, ``target_high``] = [−75, −55] mV
+  (from hyperpolarised to just above the HH soma's spiking onset: under a steady current
+  the cell has no stable rest above about −61 mV and fires repetitively, so holding it
+  between −61 and −55 mV takes feedback within the 1 ms control period; higher targets
+  cannot be held without spikes at this control rate).
 - **Termination**: numerical blow-up only (``info["numerical_error"]``); **truncation** after
   ``max_steps_in_episode`` = 200 periods (200 ms).
 - **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
@@ -29,7 +33,7 @@ class VoltageTarget(Task):
     n_extra_obs = 1
 
     def default_params(self) -> dict:
-        return {"target_low": -70.0, "target_high": -50.0, "charge_penalty": 0.01}
+        return {"target_low": -75.0, "target_high": -55.0, "charge_penalty": 0.01}
 
     def reset(self, key, params):
         target = jax.random.uniform(key, (), jnp.float32, params["target_low"],

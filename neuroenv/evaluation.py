@@ -1,0 +1,92 @@
+"""Evaluate a policy on a functional env: whole episodes under ``jit``/``vmap``/``scan``.
+
+::
+
+    env, params = neuroenv.make("VoltageTarget-v0")
+    result = neuroenv.evaluation.evaluate(env, params, policy, jax.random.key(0), 64)
+    result.returns.mean(), result.returns.std()
+
+A policy is a function ``policy(obs, key) -> action`` of one observation (float32
+(obs_dim,)) and a JAX key, returning the (n_sites,) action in [−1, 1]; :func:`constant`
+makes the open-loop ones. Episodes run for ``params.max_steps_in_episode`` control periods
+without auto-reset; rewards after a termination (a task's terminal event or a numerical
+blow-up) are not counted.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class Episodes(NamedTuple):
+    """Results of a batch of episodes (leading axis: episode).
+
+    Attributes:
+        returns: (n,) undiscounted return up to and including the terminal step.
+        lengths: (n,) control periods until termination (``max_steps`` if none).
+        rewards: (n, T) reward per control period (0 after termination).
+        traces: (n, T, substeps, n_rec) recorded values (mV) during each period, or ``None``.
+        currents: (n, T, n_sites) injected current amplitudes (nA).
+        task_states: the task state after every period (leaves (n, T, ...)), or ``None``.
+    """
+
+    returns: jax.Array
+    lengths: jax.Array
+    rewards: jax.Array
+    traces: jax.Array | None
+    currents: jax.Array
+    task_states: dict | None
+
+
+def constant(action):
+    """The open-loop policy that always returns ``action`` ((n_sites,) in [−1, 1])."""
+    action = jnp.asarray(action, jnp.float32)
+
+    def policy(obs, key):
+        return action
+
+    return policy
+
+
+def episode(env, params, policy, key, n_steps: int, keep_traces: bool = True) -> Episodes:
+    """One episode of ``n_steps`` control periods (unbatched leaves; see :class:`Episodes`)."""
+    k_reset, k_run = jax.random.split(key)
+    obs, state = env.reset_env(k_reset, params)
+
+    def body(carry, k):
+        obs, state, alive = carry
+        k_pol, k_env = jax.random.split(k)
+        action = policy(obs, k_pol)
+        obs, state, reward, terminated, _ = env.step_env(k_env, state, action, params)
+        reward = jnp.where(alive, reward, 0.0)
+        out = (reward, alive, state.last_trace if keep_traces else None, state.last_current,
+               state.task if keep_traces else None)
+        return (obs, state, jnp.logical_and(alive, ~terminated)), out
+
+    _, (rewards, alive, traces, currents, task_states) = jax.lax.scan(
+        body, (obs, state, jnp.asarray(True)), jax.random.split(k_run, n_steps))
+    return Episodes(rewards.sum(), alive.sum().astype(jnp.int32), rewards, traces, currents,
+                    task_states)
+
+
+def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = False,
+             n_steps: int | None = None) -> Episodes:
+    """``n_episodes`` episodes of ``policy``, vmapped and jitted (see :class:`Episodes`).
+
+    Args:
+        env, params: a functional env and its params (shared by all episodes).
+        policy: ``policy(obs, key) -> action``.
+        key: JAX key; episode i uses ``jax.random.split(key, n_episodes)[i]``.
+        n_episodes: number of episodes.
+        keep_traces: also return every period's recorded trace and task state.
+        n_steps: control periods per episode (default ``params.max_steps_in_episode``).
+    """
+    if n_steps is None:
+        n_steps = int(params.max_steps_in_episode)
+    keys = jax.random.split(key, n_episodes)
+    run = jax.jit(jax.vmap(lambda k, p: episode(env, p, policy, k, n_steps, keep_traces),
+                           in_axes=(0, None)))
+    return run(keys, params)
