@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import time
 
 import jax
@@ -36,13 +37,18 @@ import jax.numpy as jnp
 import numpy as np
 
 import neuroenv
-from neuroenv.evaluation import constant, evaluate
+from neuroenv.evaluation import evaluate_family
 from neuroenv.registry import BASE_TASKS
 
 TUNE_EPISODES = 16
 
 
 # ------------------------------------------------------------------ hand-written controllers
+def constant_family(n_sites):
+    """``theta`` (1,) -> the policy that puts action theta[0] on every site."""
+    return lambda theta: (lambda obs, key: jnp.broadcast_to(theta[0], (n_sites,)))
+
+
 def _p_ff(obs_v, obs_target, kp, kf):
     """P on the voltage error plus feed-forward of the target's distance from rest (per mV)."""
     return jnp.clip(kp * (obs_target - obs_v) + kf * (obs_target + 65.0), -1.0, 1.0)[None]
@@ -81,7 +87,7 @@ def _energy_efficient_spike(amplitude, threshold):  # obs: [v x 4]; pulse while 
 def _desynchronize(gain, delay):
     from neuroenv.tasks.desynchronize import delayed_feedback
 
-    return lambda obs, key: delayed_feedback(obs, gain, delay)
+    return lambda obs, key: delayed_feedback(obs, gain, jnp.asarray(delay).astype(jnp.int32))
 
 
 def _dendrite_control(gain, feedforward):
@@ -112,20 +118,27 @@ CONTROLLERS = {
 
 
 # ------------------------------------------------------------------ evaluation helpers
-def _mean_return(env, params, policy, key, n):
-    return float(np.asarray(evaluate(env, params, policy, key, n).returns).mean())
-
-
 def _tune(env, params, make_policy, grid):
-    key = jax.random.key(999)
-    scores = {args: _mean_return(env, params, make_policy(*args), key, TUNE_EPISODES)
-              for args in grid}
-    return max(scores, key=scores.get)
+    """The row of ``grid`` ((G, k)) whose policy has the best mean return on the tuning
+    episodes (all candidates in one compiled call)."""
+    keys = jax.random.split(jax.random.key(999), TUNE_EPISODES)
+    grid = jnp.asarray(grid, jnp.float32)
+    returns = np.asarray(evaluate_family(env, params, make_policy, grid, keys))
+    return np.asarray(grid[int(np.argmax(returns.mean(axis=1)))])
 
 
-def _over_seeds(env, params, policy_for_seed, seeds, episodes):
-    return np.array([_mean_return(env, params, policy_for_seed(i), jax.random.key(1000 + s),
-                                  episodes) for i, s in enumerate(seeds)])
+def _seed_keys(seeds, episodes):
+    return jnp.stack([jax.random.split(jax.random.key(1000 + s), episodes) for s in seeds])
+
+
+def _over_seeds(env, params, make_policy, thetas, seeds, episodes):
+    """Per-seed mean return: member i of ``thetas`` on seed i's held-out episodes."""
+    returns = evaluate_family(env, params, make_policy, thetas, _seed_keys(seeds, episodes))
+    return np.asarray(returns).mean(axis=1)
+
+
+def _repeat(theta, n):
+    return jnp.broadcast_to(jnp.asarray(theta, jnp.float32), (n, *np.shape(theta)))
 
 
 def _sbx(task, seeds, steps, episodes):
@@ -163,26 +176,25 @@ def run_task(task, args):
         print(f"  {name:<18} {rows[-1][2]:>16}  {steps:>8}  {wall:>7}  {detail}", flush=True)
 
     print(f"{task} ({int(params.max_steps_in_episode)} periods of {env.period_ms:g} ms)")
-    zero = np.zeros(env.n_sites)
-    row("zero current", _over_seeds(env, params, lambda i: constant(zero), seeds,
+    n = len(seeds)
+    constant_policy = constant_family(env.n_sites)
+    row("zero current", _over_seeds(env, params, constant_policy, jnp.zeros((n, 1)), seeds,
                                     args.episodes))
-    levels = [(a,) for a in np.linspace(-1.0, 1.0, 9)]
-    (best,) = _tune(env, params, lambda a: constant(np.full(env.n_sites, a)), levels)
-    row("best constant", _over_seeds(env, params,
-                                     lambda i: constant(np.full(env.n_sites, best)), seeds,
+    (best,) = _tune(env, params, constant_policy, np.linspace(-1.0, 1.0, 9)[:, None])
+    row("best constant", _over_seeds(env, params, constant_policy, _repeat([best], n), seeds,
                                      args.episodes),
         detail=f"a = {best:+.2f} ({best * float(params.action_scale):+.3f} nA per site)")
     name, factory, *grid = CONTROLLERS[task]
-    gains = _tune(env, params, factory, list(itertools.product(*grid)))
-    row("tuned controller", _over_seeds(env, params, lambda i: factory(*gains), seeds,
-                                        args.episodes),
-        detail=f"{name}, args {gains}")
+    gains = _tune(env, params, lambda theta: factory(*theta), list(itertools.product(*grid)))
+    row("tuned controller", _over_seeds(env, params, lambda theta: factory(*theta),
+                                        _repeat(gains, n), seeds, args.episodes),
+        detail=f"{name}, args {tuple(round(float(g), 3) for g in gains)}")
     if args.ppo_steps:
         try:
             from neuroenv import ppo
 
-            policies, wall = ppo.train_seeds(env, params, args.ppo_steps, seeds)
-            row("PPO (rejax)", _over_seeds(env, params, lambda i: policies[i], seeds,
+            make_policy, states, wall = ppo.train_seeds(env, params, args.ppo_steps, seeds)
+            row("PPO (rejax)", _over_seeds(env, params, make_policy, states, seeds,
                                            args.episodes),
                 f"{args.ppo_steps // 1000}k", f"{wall:.0f} s", "all seeds vmapped")
         except ImportError as err:
@@ -220,7 +232,7 @@ def main(argv=None) -> None:
     print("\n" + table)
     if args.out:
         with open(args.out, "w") as f:
-            f.write(f"<!-- python bench/baselines.py {' '.join(argv or [])} -->\n{table}\n")
+            f.write(f"<!-- python bench/baselines.py {' '.join(sys.argv[1:])} -->\n{table}\n")
 
 
 if __name__ == "__main__":

@@ -90,3 +90,32 @@ def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = Fals
     run = jax.jit(jax.vmap(lambda k, p: episode(env, p, policy, k, n_steps, keep_traces),
                            in_axes=(0, None)))
     return run(keys, params)
+
+
+def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None = None
+                    ) -> jax.Array:
+    """Returns of a family of policies in one compiled call (no recompiling per member).
+
+    Args:
+        env, params: a functional env and its params.
+        make_policy: ``make_policy(theta) -> policy``, traceable in ``theta`` (gains,
+            constant actions, a network's weights, ...).
+        thetas: pytree whose leaves have a leading axis G (one member per row).
+        keys: (n,) episode keys shared by every member, or (G, n) keys per member.
+        n_steps: control periods per episode (default ``params.max_steps_in_episode``).
+
+    Returns:
+        (G, n) episode returns.
+    """
+    if n_steps is None:
+        n_steps = int(params.max_steps_in_episode)
+    n_members = jax.tree.leaves(thetas)[0].shape[0]
+    if keys.ndim == 1:
+        keys = jnp.broadcast_to(keys, (n_members, *keys.shape))
+
+    def member(theta, member_keys):
+        policy = make_policy(theta)
+        return jax.vmap(lambda k: episode(env, params, policy, k, n_steps, False).returns
+                        )(member_keys)
+
+    return jax.jit(jax.vmap(member))(thetas, keys)

@@ -121,7 +121,9 @@ def train_seeds(env, params, timesteps: int, seeds, init_log_std: float = INIT_L
     """PPO for each seed at once (``vmap`` of rejax's jitted training).
 
     Returns:
-        ``(policies, wall_s)``: one deterministic policy per seed and the total time
+        ``(make_policy, states, wall_s)``: ``make_policy(state)`` is the deterministic
+        policy of one train state, ``states`` the train states stacked over seeds (for
+        :func:`neuroenv.evaluation.evaluate_family`), ``wall_s`` the total time
         (including compilation).
     """
     algo = make_algo(env, params, timesteps, **overrides)
@@ -130,6 +132,4 @@ def train_seeds(env, params, timesteps: int, seeds, init_log_std: float = INIT_L
     run = jax.vmap(lambda k: algo.train(train_state=init_state(algo, k, init_log_std))[0])
     states = jax.block_until_ready(jax.jit(run)(keys))
     wall = time.perf_counter() - start
-    policies = [deterministic_policy(algo, jax.tree.map(lambda x, i=i: x[i], states),
-                                     env.n_sites) for i in range(len(keys))]
-    return policies, wall
+    return (lambda ts: deterministic_policy(algo, ts, env.n_sites)), states, wall
