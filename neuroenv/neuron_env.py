@@ -148,7 +148,7 @@ class NeuronEnv(Environment):
         self.substeps = substeps
         self.window = window
         self.pulse = pulse
-        self.observe = observe
+        self.observe_mode = observe
         self.site_nodes = np.asarray(sites, dtype=np.int64)
         self.n_sites = len(sites)
         self.drive_nodes = np.asarray(drive, dtype=np.int64)
@@ -211,12 +211,17 @@ class NeuronEnv(Environment):
                                                       strict=True)]).astype(jnp.float32)
 
     def _observe(self, key, history, task_state, params) -> jax.Array:
-        if self.observe == "mean":
+        if self.observe_mode == "mean":
             history = jnp.mean(history, axis=1, keepdims=True)
         noise = params.obs_noise_std * jax.random.normal(key, history.shape, jnp.float32)
         measured = jnp.clip(history + noise, V_BOUNDS[0], V_BOUNDS[1]).reshape(-1)
         return jnp.concatenate([measured, self.task.extra_obs(task_state, params.task)]
                                ).astype(jnp.float32)
+
+    def observe(self, key, state, action, params) -> jax.Array:
+        """The observation of ``state`` (gymnax 1.0's hook; ``action`` is unused), with
+        measurement noise drawn from ``key``."""
+        return self._observe(key, state.history, state.task, params)
 
     def initial_sim_states(self, key, params, sim_params=None) -> dict:
         """Simulator states at rest (module's initial values), voltage jittered per compartment."""

@@ -44,14 +44,7 @@ class GymnaxEnv(SharedEnvAdapter, gymnax_environment.Environment):
         env: a neuroenv functional env (``neuroenv.make(...)[0]``).
     """
 
-    @property
-    def default_params(self):
-        return self._env.default_params
-
-    def reset(self, key, params=None):
-        """``(obs, state)``."""
-        return self._env.reset(key, params)
-
+    # default_params and reset come from SharedEnvAdapter (first in the MRO).
     def step(self, key, state, action, params=None):
         """``(obs, state, reward, terminated, truncated, info)`` with auto-reset."""
         return self._env.step(key, state, action, params)
@@ -67,10 +60,8 @@ class GymnaxEnv(SharedEnvAdapter, gymnax_environment.Environment):
 
     def observe(self, key, state, action, params):
         """The (noisy) observation of ``state``, measurement noise drawn from ``key``."""
-        if callable(getattr(self._env, "observe", None)):  # a gymnax-1.0-style env
+        if callable(getattr(self._env, "observe", None)):  # NeuronEnv, gymnax-1.0-style envs
             return self._env.observe(key, state, action, params)
-        if hasattr(self._env, "_observe"):  # NeuronEnv: from the history window and task
-            return self._env._observe(key, state.history, state.task, params)
         raise NotImplementedError(f"{type(self._env).__name__} has no observation hook")
 
     def action_space(self, params=None) -> gymnax_spaces.Box:

@@ -43,6 +43,14 @@ class SharedEnvAdapter:
         """The wrapped env."""
         return self._env
 
+    @property
+    def default_params(self):
+        return self._env.default_params
+
+    def reset(self, key, params=None):
+        """``(obs, state)`` of a new episode drawn with ``key``."""
+        return self._env.reset(key, params)
+
     def __getattr__(self, name: str):
         if name.startswith("_"):  # `_env` itself, and dunders looked up on a bare copy
             raise AttributeError(name)
@@ -83,14 +91,6 @@ class GymnaxLegacy(SharedEnvAdapter):
         if isinstance(env, GymnaxLegacy):
             raise TypeError("the env already has the five-value API")
         super().__init__(env)
-
-    @property
-    def default_params(self):
-        return self._env.default_params
-
-    def reset(self, key, params=None):
-        """``(obs, state)`` of a new episode drawn with ``key``."""
-        return self._env.reset(key, params)
 
     def step(self, key, state, action, params=None):
         """``(obs, state, reward, done, info)``, resetting finished episodes."""
