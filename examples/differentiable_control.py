@@ -219,43 +219,17 @@ def optimise(problem: Problem, part: str, batches, iters: int, lr: float,
 
 
 def train_ppo(problem: Problem, total_steps: int, seed: int = 0):
-    """PPO (rejax 0.1.3) on the same env through ``GymnaxLegacy``.
+    """PPO (rejax 0.1.3 through ``GymnaxLegacy``, :func:`neuroenv.ppo.train`: its ``CONFIG``
+    and small initial policy) on the same env.
 
     Returns:
-        ``(act, compile_s, train_s, steps)``: ``act(obs) -> (1,)`` the deterministic
-        (mean) action in [−1, 1], compile and training seconds, env steps taken.
+        ``(act, train_s, steps)``: ``act(obs) -> (1,)`` the deterministic (mean) action in
+        [−1, 1], training seconds (including compilation), env steps taken.
     """
-    import rejax
+    from neuroenv import ppo
 
-    from neuroenv.adapters import GymnaxLegacy
-
-    num_envs, num_steps = 64, 64
-    algo = rejax.PPO.create(
-        env=GymnaxLegacy(problem.env), env_params=problem.params,
-        total_timesteps=total_steps, eval_freq=total_steps, skip_initial_evaluation=True,
-        num_envs=num_envs, num_steps=num_steps, num_epochs=8, num_minibatches=8,
-        learning_rate=1e-3, gamma=0.9, gae_lambda=0.9, ent_coef=0.0, max_grad_norm=0.5,
-        normalize_observations=True, normalize_rewards=True,
-        agent_kwargs={"hidden_layer_sizes": (64, 64), "activation": "tanh"})
-    # We evaluate on our own held-out episodes: skip rejax's evaluation rollouts (and their
-    # compilation).
-    algo = algo.replace(eval_callback=lambda algo, ts, rng: jnp.zeros(()))
-    start = time.perf_counter()
-    train = jax.jit(algo.train).lower(jax.random.key(seed)).compile()
-    compile_s = time.perf_counter() - start
-    start = time.perf_counter()
-    ts, _ = train(jax.random.key(seed))
-    jax.block_until_ready(ts)
-    train_s = time.perf_counter() - start
-    iterations = -(-total_steps // (num_envs * num_steps))
-
-    def act(obs):
-        obs = algo.normalize_obs(ts.obs_rms_state, obs)
-        mean = algo.actor.apply(ts.actor_ts.params, obs[None],
-                                method=lambda m, x: m._action_dist(x).mean())[0]
-        return jnp.clip(mean, -1.0, 1.0)
-
-    return act, compile_s, train_s, iterations * num_envs * num_steps
+    policy, info = ppo.train(problem.env, problem.params, total_steps, seed, progress=False)
+    return (lambda obs: policy(obs, None)), info["wall_s"], info["env_steps"]
 
 
 def evaluate_policy(problem: Problem, act, keys: jax.Array, targets: jax.Array) -> dict:
@@ -337,9 +311,8 @@ def run(n_periods: int = FULL["n_periods"], batch: int = FULL["batch"],
     compile_s = {"gradient": problem.compile_s}
     if ppo_steps > 0:
         log(f"PPO (rejax) for {ppo_steps} env steps: compiling and training")
-        act, ppo_compile_s, ppo_train_s, steps = train_ppo(problem, ppo_steps)
-        compile_s["ppo"] = ppo_compile_s
-        log(f"  compiled in {ppo_compile_s:.1f} s, trained in {ppo_train_s:.1f} s")
+        act, ppo_train_s, steps = train_ppo(problem, ppo_steps)
+        log(f"  trained in {ppo_train_s:.1f} s (including compilation)")
         fixed["PPO (rejax)"] = evaluate_policy(problem, act, eval_keys, fixed_targets)
         random["PPO (rejax)"] = evaluate_policy(problem, act, eval_keys, random_targets)
         cost["PPO (rejax)"] = (steps, ppo_train_s)
