@@ -16,12 +16,21 @@ KEY = jax.random.key(3)
 
 
 def _rollout(env, params, key, steps, action=0.0):
-    obs, state = env.reset(key, params)
-    observations, states = [obs], [state]
-    for k in jax.random.split(key, steps):
+    """Observations ((steps + 1, obs_dim)) and states (stacked leaves) of one episode."""
+
+    def body(state, k):
         obs, state, *_ = env.step_env(k, state, jnp.full((env.n_sites,), action), params)
-        observations.append(obs)
-        states.append(state)
+        return state, (obs, state)
+
+    @jax.jit
+    def run(key):
+        obs, state = env.reset_env(key, params)
+        _, (observations, states) = jax.lax.scan(body, state, jax.random.split(key, steps))
+        stack = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), (obs, state),
+                             (observations, states))
+        return stack
+
+    observations, states = run(key)
     return np.asarray(observations), states
 
 
@@ -32,8 +41,8 @@ def test_noisy_variant_adds_measurement_noise_only():
     o_clean, s_clean = _rollout(clean, p_clean, KEY, 20)
     o_noisy, s_noisy = _rollout(noisy, p_noisy, KEY, 20)
     # the neuron is the same (same keys) ...
-    np.testing.assert_array_equal(np.asarray(s_clean[-1].sim["v"]),
-                                  np.asarray(s_noisy[-1].sim["v"]))
+    np.testing.assert_array_equal(np.asarray(s_clean.sim["v"][-1]),
+                                  np.asarray(s_noisy.sim["v"][-1]))
     # ... but the electrode reads it with 2 mV noise (std over 21 samples: 2 +- 0.7 mV)
     residual = o_noisy[:, 0] - o_clean[:, 0]
     assert 1.0 < residual.std() < 3.5
@@ -56,7 +65,7 @@ def test_randomized_variant_draws_conductances_per_episode():
                                np.asarray(params.sim["HH_gNa"]) * np.exp(log_scale[0, 0]),
                                rtol=1e-6)
     quiet = params.replace(init_v_jitter=jnp.float32(0.0))
-    v = [np.asarray(_rollout(env, quiet, k, 30)[1][-1].sim["v"]) for k in keys[:2]]
+    v = [np.asarray(_rollout(env, quiet, k, 30)[1].sim["v"][-1]) for k in keys[:2]]
     assert np.abs(v[0] - v[1]).max() > 0.05
     # and a deterministic env ignores it
     base, p_base = neuroenv.make("VoltageTarget-v0")
@@ -66,7 +75,7 @@ def test_randomized_variant_draws_conductances_per_episode():
 def test_drift_variant_random_walk():
     env, params = neuroenv.make("VoltageTargetDrift-v0")
     _, states = _rollout(env, params, KEY, 100)
-    path = np.stack([np.asarray(s.param_log_scale) for s in states])
+    path = np.asarray(states.param_log_scale)
     assert np.all(path[0] == 0.0)
     steps = np.diff(path, axis=0)
     np.testing.assert_allclose(steps.std(), 0.01, rtol=0.2)  # 300 increments, 1 ms periods
