@@ -29,6 +29,7 @@ import numpy as np
 
 from neuroenv.core import Environment
 from neuroenv.spaces import Box
+from neuroenv.validation import positive_int
 from simulator.assemble import all_states
 from simulator.integrate import build_init_and_step_fn
 
@@ -122,10 +123,9 @@ class NeuronEnv(Environment):
                 f"the module already has inputs {sorted(base.externals)}; the env injects the"
                 " actions at stim_sites: delete_stimuli()/delete_clamps() first"
             )
-        for name, value, kind in (("substeps", substeps, int), ("window", window, int),
-                                  ("max_steps_in_episode", max_steps_in_episode, int)):
-            if not isinstance(value, kind) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        for name, value in (("substeps", substeps), ("window", window),
+                            ("max_steps_in_episode", max_steps_in_episode)):
+            positive_int(name, value)
         if not delta_t > 0:
             raise ValueError(f"delta_t must be a positive time step (ms), got {delta_t!r}")
         if pulse not in PULSES:

@@ -66,6 +66,7 @@ from gymnasium.vector.utils import batch_space
 
 import neuroenv
 from neuroenv.core import Environment
+from neuroenv.validation import positive_int
 
 __all__ = ["NeuronVectorEnv", "key_for_seed", "make_vector_env"]
 
@@ -96,9 +97,7 @@ def _seed_to_key_fn():
 
 
 def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+    return positive_int(name, value, int | np.integer)
 
 
 def _check_seed(seed) -> int:

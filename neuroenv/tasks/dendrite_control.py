@@ -100,6 +100,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.tasks.base import Task
+from neuroenv.tasks.spikes import count_spikes, spike_samples
+from neuroenv.validation import positive_int
 
 #: Reconstruction shipped in ``neuroenv/data`` (see its README for provenance).
 SWC_FILE = "morph_ca1_n120.swc"
@@ -122,8 +124,6 @@ SITE_DISTANCES_UM = (0.0, 97.2, 506.7, 315.1)
 TARGET_DISTANCE_UM = 912.6
 #: Index (into SITES) of the site nearest to the target along the cable.
 NEAREST_SITE = 2
-#: Upward crossings of this somatic voltage (mV) count as spikes.
-SPIKE_THRESHOLD = 0.0
 #: Voltage range (mV) of ``render()`` frames.
 RENDER_V_RANGE = (-80.0, 0.0)
 
@@ -165,8 +165,7 @@ def ca1_cell(ncomp: int = NCOMP):
     from simulator.channels import HH, Leak
     from simulator.morphology.swc import read_swc
 
-    if not isinstance(ncomp, int) or isinstance(ncomp, bool) or ncomp < 1:
-        raise ValueError(f"ncomp must be a positive int, got {ncomp!r}")
+    positive_int("ncomp", ncomp)
     with morphology_path() as path:
         cell = read_swc(path, ncomp=ncomp)
     cell.set("axial_resistivity", AXIAL_RESISTIVITY)
@@ -185,12 +184,6 @@ def ca1_cell(ncomp: int = NCOMP):
     for view in (target, sites[0], *sites[1:]):
         view.record("v", verbose=False)
     return cell, sites, target
-
-
-def count_spikes(v_previous: jax.Array, trace: jax.Array) -> jax.Array:
-    """Upward crossings of :data:`SPIKE_THRESHOLD` in ``(v_previous, *trace)`` (trace (T,))."""
-    v = jnp.concatenate([v_previous[None], trace])
-    return jnp.sum((v[:-1] < SPIKE_THRESHOLD) & (v[1:] >= SPIKE_THRESHOLD))
 
 
 class DendriteControl(Task):
@@ -237,9 +230,8 @@ class DendriteControl(Task):
         """The target compartment's voltage (plot range −80 to 0 mV) with the target line;
         red ticks mark somatic spikes (upward 0-mV crossings of recording 1)."""
         soma = np.asarray(traces[:, 1], np.float64)
-        spikes = np.flatnonzero((soma[:-1] < SPIKE_THRESHOLD) & (soma[1:] >= SPIKE_THRESHOLD))
         return {"trace": traces[:, 0], "target": float(task_state["target"]),
-                "markers": spikes + 1, "v_range": RENDER_V_RANGE}
+                "markers": spike_samples(soma), "v_range": RENDER_V_RANGE}
 
 
 def p_controller(obs: jax.Array, gain: float = 0.2, feedforward: float = 0.02,

@@ -61,10 +61,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.tasks.base import Task
+from neuroenv.tasks.spikes import SPIKE_THRESHOLD
 from simulator.synapses.synapse import Synapse
 
-#: Upward crossings of this voltage (mV) are spikes.
-SPIKE_THRESHOLD = 0.0
 #: Radius and length (µm) of a network cell and of the hub.
 CELL_GEOMETRY = (10.0, 10.0)
 HUB_GEOMETRY = (1.0, 10.0)

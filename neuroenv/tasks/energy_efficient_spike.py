@@ -44,15 +44,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.tasks.base import Task
-
-SPIKE_THRESHOLD = 0.0  # mV
+from neuroenv.tasks.spikes import count_spikes, spike_samples
 
 
 def _spiked(v_previous, trace):
-    """Whether ``(v_previous, *trace)`` (mV; scalar and (T,)) crosses ``SPIKE_THRESHOLD``
-    upwards."""
-    v = jnp.concatenate([jnp.reshape(v_previous, (1,)).astype(trace.dtype), trace])
-    return jnp.any((v[:-1] < SPIKE_THRESHOLD) & (v[1:] >= SPIKE_THRESHOLD))
+    """Whether ``(v_previous, *trace)`` (mV; scalar and (T,)) has a spike."""
+    return count_spikes(v_previous, trace) > 0
 
 
 class EnergyEfficientSpike(Task):
@@ -83,8 +80,7 @@ class EnergyEfficientSpike(Task):
     def render_info(self, traces, task_state, params):
         """The soma voltage with a red tick at the spike."""
         trace = np.asarray(traces[:, 0])
-        up = np.flatnonzero((trace[:-1] < SPIKE_THRESHOLD) & (trace[1:] >= SPIKE_THRESHOLD))
-        return {"trace": trace, "markers": up + 1}
+        return {"trace": trace, "markers": spike_samples(trace)}
 
 
 def make_env(pulse: str = "constant", **kwargs):

@@ -28,31 +28,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from neuroenv.tasks.base import Task
-
-SPIKE_THRESHOLD = 0.0  # mV
-
-
-def count_spikes(v_previous, trace):
-    """Upward crossings of ``SPIKE_THRESHOLD`` in ``(v_previous, *trace)``.
-
-    Args:
-        v_previous: scalar voltage (mV) at the end of the previous period.
-        trace: (T,) voltages (mV) during the period.
-
-    Returns:
-        int32 scalar spike count.
-    """
-    v = jnp.concatenate([jnp.reshape(v_previous, (1,)).astype(trace.dtype), trace])
-    return jnp.sum((v[:-1] < SPIKE_THRESHOLD) & (v[1:] >= SPIKE_THRESHOLD)).astype(jnp.int32)
-
-
-def spike_samples(trace) -> np.ndarray:
-    """Sample indices of the upward crossings of ``SPIKE_THRESHOLD`` in a (T,) NumPy trace."""
-    trace = np.asarray(trace)
-    return np.flatnonzero((trace[:-1] < SPIKE_THRESHOLD) & (trace[1:] >= SPIKE_THRESHOLD)) + 1
+from neuroenv.tasks.spikes import count_spikes, spike_samples
+from neuroenv.validation import positive_int
 
 
 def ou_currents(x0, key, mean, std, tau, substeps: int, delta_t: float):
@@ -99,8 +78,7 @@ class Silence(Task):
     n_extra_obs = 1
 
     def __init__(self, n_drive: int = 2) -> None:
-        if not isinstance(n_drive, int) or isinstance(n_drive, bool) or n_drive < 1:
-            raise ValueError(f"n_drive must be a positive int, got {n_drive!r}")
+        positive_int("n_drive", n_drive)
         self.n_drive = n_drive
 
     def default_params(self) -> dict:

@@ -23,14 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from neuroenv.tasks.base import Task
-
-SPIKE_THRESHOLD = 0.0  # mV
-
-
-def count_spikes(v_previous, trace):
-    """Upward crossings of SPIKE_THRESHOLD in (v_previous, trace...) (trace: (T,))."""
-    v = jnp.concatenate([v_previous[None], trace])
-    return jnp.sum((v[:-1] < SPIKE_THRESHOLD) & (v[1:] >= SPIKE_THRESHOLD))
+from neuroenv.tasks.spikes import count_spikes
 
 
 class SpikeRate(Task):

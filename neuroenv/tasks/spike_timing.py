@@ -49,7 +49,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.tasks.base import Task
-from neuroenv.tasks.spike_rate import SPIKE_THRESHOLD, count_spikes
+from neuroenv.tasks.spikes import SPIKE_THRESHOLD, count_spikes
+from neuroenv.validation import positive_int
 
 #: Clip range (ms) of the observed time until the next request.
 UNTIL_NEXT_BOUNDS = (-10.0, 50.0)
@@ -93,8 +94,7 @@ class SpikeTiming(Task):
     n_extra_obs = 2
 
     def __init__(self, max_requests: int = 6) -> None:
-        if not isinstance(max_requests, int) or isinstance(max_requests, bool) or max_requests < 1:
-            raise ValueError(f"max_requests must be a positive int, got {max_requests!r}")
+        positive_int("max_requests", max_requests)
         self.max_requests = max_requests
 
     def default_params(self) -> dict:

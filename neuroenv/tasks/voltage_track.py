@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.tasks.base import Task
+from neuroenv.validation import positive_int
 
 #: Preview offsets (ms after the end of the last period) of the target in the observation.
 DEFAULT_PREVIEW_MS = (0.0, 1.0, 2.0, 5.0, 10.0)
@@ -80,8 +81,7 @@ class VoltageTrack(Task):
     """
 
     def __init__(self, n_sines: int = 3, preview_ms=DEFAULT_PREVIEW_MS) -> None:
-        if not isinstance(n_sines, int) or isinstance(n_sines, bool) or n_sines < 1:
-            raise ValueError(f"n_sines must be a positive int, got {n_sines!r}")
+        positive_int("n_sines", n_sines)
         preview = tuple(float(d) for d in preview_ms)
         if not preview or not all(np.isfinite(d) and d >= 0 for d in preview):
             raise ValueError(f"preview_ms must be a non-empty sequence of finite offsets >= 0 "
