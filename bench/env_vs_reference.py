@@ -37,12 +37,18 @@ import argparse
 import importlib.metadata
 import platform
 import statistics
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._common import interleaved, median, per_call_us, timed, timer  # noqa: E402
 
 TASK = "VoltageTarget-v0"
 GYM_ID = f"neuroenv/{TASK}"
@@ -50,23 +56,6 @@ DELTA_T = 0.025
 N_BATCH = 1024
 TARGET_STEP_RATIO = 0.15  # gym env.step µs / reference step_fn µs must be <= this
 TARGET_THROUGHPUT_RATIO = 1.0  # functional / reference vmapped solver-steps/s must be >= this
-
-
-def timed(fn, *args):
-    """(seconds, result) of one call, including ``block_until_ready``."""
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(fn(*args))
-    return time.perf_counter() - t0, out
-
-
-def per_call_us(fn, n):
-    """Median µs of ``n`` individually timed calls of ``fn()``."""
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e6
 
 
 # --------------------------------------------------------------------------- cells
@@ -106,9 +95,13 @@ def build_cell(jx, HH, stim_amp=None, t_max=None):
     return cell
 
 
-def step_fn_loop(jx, HH, build_init_and_step_fn, n_calls):
-    """(compile s, µs per call blocking each call (median), µs per call blocking at the end)
-    of a jitted ``step_fn`` in a Python loop, soma stimulated with 0.05 nA."""
+def prepare_step_fn(jx, HH, build_init_and_step_fn, n_calls):
+    """A jitted ``step_fn`` on the env's cell (soma stimulated with 0.05 nA), compiled.
+
+    Returns (compile s, ``each()``, ``end()``, ``v()``): ``each()`` -> median µs of ``n_calls``
+    individually timed calls that block every call; ``end()`` -> µs per call of ``n_calls``
+    calls blocking at the end; ``v()`` -> the current voltages (NumPy).
+    """
     t_max = n_calls * DELTA_T
     cell = build_cell(jx, HH, stim_amp=0.05, t_max=t_max)
     params = cell.get_parameters()
@@ -121,20 +114,33 @@ def step_fn_loop(jx, HH, build_init_and_step_fn, n_calls):
     ext = [{k: v[:, i] for k, v in externals.items()} for i in range(n_calls)]
     jax.block_until_ready(ext)
     compile_s, states = timed(step, states, all_params, ext[0], inds, DELTA_T)
-    it = iter(ext * 2)
     s = [states]
 
-    def one():
-        s[0] = jax.block_until_ready(step(s[0], all_params, next(it), inds, DELTA_T))
+    def each():
+        it = iter(ext)
 
-    each = per_call_us(one, n_calls)
-    t0 = time.perf_counter()
-    for e in ext:
-        s[0] = step(s[0], all_params, e, inds, DELTA_T)
-    jax.block_until_ready(s[0])
-    end = (time.perf_counter() - t0) / n_calls * 1e6
-    assert np.all(np.isfinite(np.asarray(s[0]["v"])))
-    return compile_s, each, end
+        def one():
+            s[0] = jax.block_until_ready(step(s[0], all_params, next(it), inds, DELTA_T))
+
+        return per_call_us(one, n_calls)
+
+    def end():
+        t0 = time.perf_counter()
+        for e in ext:
+            s[0] = step(s[0], all_params, e, inds, DELTA_T)
+        jax.block_until_ready(s[0])
+        return (time.perf_counter() - t0) / n_calls * 1e6
+
+    return compile_s, each, end, lambda: np.asarray(s[0]["v"])
+
+
+def step_fn_loop(jx, HH, build_init_and_step_fn, n_calls):
+    """(compile s, µs per call blocking each call (median), µs per call blocking at the end)
+    of a jitted ``step_fn`` in a Python loop, soma stimulated with 0.05 nA."""
+    compile_s, each, end, v = prepare_step_fn(jx, HH, build_init_and_step_fn, n_calls)
+    out = compile_s, each(), end()
+    assert np.all(np.isfinite(v()))
+    return out
 
 
 def vmapped_integrate(jx, HH, t_max, amps):
@@ -175,51 +181,30 @@ def make_rollout(env, params, n_steps):
     return jax.jit(jax.vmap(rollout))
 
 
-# --------------------------------------------------------------------------- main
+# --------------------------------------------------------------------------- measurements
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="100 env steps in (b), fewer repeats (under 2 minutes)")
-    args = ap.parse_args(argv)
-    quick = args.quick
-    t_start = time.perf_counter()
-    warnings.filterwarnings("ignore")
-
-    import gymnasium as gym
+def load_packages():
+    """{label: (jx, HH, build_init_and_step_fn)}, reference first."""
     import jaxley
     from jaxley.channels import HH as RefHH
     from jaxley.integrate import build_init_and_step_fn as ref_build
 
-    import neuroenv
     import simulator
-    from neuroenv.vector import NeuronVectorEnv
     from simulator.channels import HH as OurHH
     from simulator.integrate import build_init_and_step_fn as our_build
 
-    rollout_steps = 100 if quick else 1000
-    repeats = 2 if quick else 3
-    n_calls = 300 if quick else 2000
-    int_t_max = 40.0
-    print(f"python {platform.python_version()}  jax {jax.__version__}  "
-          f"jaxlib {importlib.metadata.version('jaxlib')}  gymnasium {gym.__version__}  "
-          f"jaxley {importlib.metadata.version('jaxley')}  "
-          f"neuroenv {importlib.metadata.version('neuroenv')}")
-    print(f"devices: {jax.devices()}  x64: {jax.config.jax_enable_x64}  mode: "
-          f"{'quick' if quick else 'full'}")
+    return {"reference": (jaxley, RefHH, ref_build), "ours": (simulator, OurHH, our_build)}
 
-    env, params = neuroenv.make(TASK)
+
+def measure_vector_env(env, quick):
+    """(a): rows of ``NeuronVectorEnv.step`` rates for N = 1, 64, 1024; (rows, all finite)."""
+    from neuroenv.vector import NeuronVectorEnv
+
     substeps = env.substeps
-    print(f"{TASK}: control period {env.period_ms:g} ms = {substeps} solver steps of "
-          f"{env.delta_t:g} ms, {env.n_sites} action, obs {env.observation_space().shape}")
-    print()
-    rows = []  # (section, metric, value string)
-    ok = True
-
-    # (a) vector env -----------------------------------------------------------------
     batch_steps = {1: 50, 64: 20, 1024: 5} if quick else {1: 200, 64: 50, 1024: 10}
     n_batches = 3 if quick else 7
     rng = np.random.default_rng(0)
+    rows, ok = [], True
     for n, k in batch_steps.items():
         envs = NeuronVectorEnv(env, n)
         acts = rng.uniform(-1, 1, (k, n, 1)).astype(np.float32)
@@ -243,104 +228,187 @@ def main(argv=None):
                      f" {statistics.median(times) / k * 1e3:.2f} ms per batch step)"))
         rows.append(("", f"N={n:<5d} compile (reset + step)",
                      f"{t_reset:.1f} s + {t_step:.1f} s{'' if finite else '  NOT FINITE'}"))
-    print("  done: (a) vector env", flush=True)
+    return rows, ok
 
-    # (c) gymnasium single env --------------------------------------------------------
-    gym_us = None
+
+def prepare_gym(n_calls):
+    """``gym.make(GYM_ID)`` reset and stepped once (constant action 0.2).
+
+    Returns {"first": s (reset + first step), "gym": loop, "unwrapped": loop, "close": fn},
+    each loop() -> median µs of ``n_calls`` individually timed ``env.step`` calls (of the
+    wrapped env / of ``.unwrapped``), or {"skipped": why} if there is no gym env.
+    """
+    import gymnasium as gym
+
     try:
         import neuroenv.gym_env  # noqa: F401
     except ImportError as err:
-        rows.append(("(c) gym env.step", "skipped", f"neuroenv.gym_env not importable: {err}"))
-    else:
-        if GYM_ID not in gym.registry:
-            rows.append(("(c) gym env.step", "skipped", f"{GYM_ID} not registered"))
-        else:
-            single = gym.make(GYM_ID)
-            a = np.full(single.action_space.shape, 0.2, np.float32)
-            t0 = time.perf_counter()
-            single.reset(seed=0)
-            single.step(a)
-            t_first = time.perf_counter() - t0
-            results = {}
+        return {"skipped": f"neuroenv.gym_env not importable: {err}"}
+    if GYM_ID not in gym.registry:
+        return {"skipped": f"{GYM_ID} not registered"}
+    single = gym.make(GYM_ID)
+    a = np.full(single.action_space.shape, 0.2, np.float32)
+    t0 = time.perf_counter()
+    single.reset(seed=0)
+    single.step(a)
+    out = {"first": time.perf_counter() - t0, "close": single.close}
+    for label, e in (("gym", single), ("unwrapped", single.unwrapped)):
+        e.reset(seed=0)
 
-            for label, e in (("gym.make", single), ("unwrapped", single.unwrapped)):
-                e.reset(seed=0)
+        def one(e=e):
+            _, r, term, trunc, _ = e.step(a)
+            if term or trunc:
+                e.reset()
 
-                def one(e=e):
-                    _, r, term, trunc, _ = e.step(a)
-                    if term or trunc:
-                        e.reset()
+        one()
+        out[label] = lambda one=one: per_call_us(one, n_calls)
+    return out
 
-                one()
-                results[label] = per_call_us(one, n_calls)
-            gym_us = results["gym.make"]
-            rows.append(("(c) gym env.step", "µs per step (median), gym.make",
-                         f"{gym_us:10.1f} µs  ({substeps} solver steps, NumPy out)"))
-            rows.append(("", "µs per step (median), .unwrapped",
-                         f"{results['unwrapped']:10.1f} µs"))
-            rows.append(("", "compile (reset + first step)", f"{t_first:.1f} s"))
-            single.close()
-    print("  done: (c) gym env", flush=True)
 
-    # (d) step_fn loops ---------------------------------------------------------------
-    step_res = {}
-    for label, (jx, HH, build) in (("reference", (jaxley, RefHH, ref_build)),
-                                   ("ours", (simulator, OurHH, our_build))):
-        step_res[label] = step_fn_loop(jx, HH, build, n_calls)
-    for label, (c, each, end) in step_res.items():
-        rows.append((f"(d) {label} step_fn" if label == "reference" else "    ours (diagnostic)",
-                     "µs per call: block each / at end",
-                     f"{each:10.1f} µs / {end:.1f} µs  (1 solver step; compile {c:.1f} s)"))
-    print("  done: (d) step_fn loops", flush=True)
+def measure_gym(n_calls):
+    """(c): µs per ``env.step`` of ``gym.make(GYM_ID)`` and of ``.unwrapped`` (median of
+    ``n_calls`` individually timed steps): {"gym": µs, "unwrapped": µs, "first": s} or
+    {"skipped": why}."""
+    prep = prepare_gym(n_calls)
+    if "skipped" in prep:
+        return prep
+    out = {"first": prep["first"], "gym": prep["gym"](), "unwrapped": prep["unwrapped"]()}
+    prep["close"]()
+    return out
 
-    # (b) functional env vs (d) vmapped integrate, interleaved ------------------------
+
+def measure_step_fns(n_calls, pkgs=None):
+    """(d): {label: (compile s, µs per call blocking each call, µs blocking at the end)} of the
+    packages' jitted ``step_fn`` on the env's cell."""
+    pkgs = pkgs or load_packages()
+    return {label: step_fn_loop(jx, HH, build, n_calls) for label, (jx, HH, build) in pkgs.items()}
+
+
+def measure_vmap(env, params, rollout_steps, repeats, int_t_max=40.0, pkgs=None,
+                 ours_integrate=True):
+    """(b) and (d): solver-steps/s of the vmapped functional env (``N_BATCH`` envs x
+    ``rollout_steps`` env steps) and of the reference's (and with ``ours_integrate`` our)
+    vmapped ``integrate`` (``N_BATCH`` x ``int_t_max`` ms), steady-state repeats alternating.
+
+    Returns {"rate": {label: solver-steps/s}, "first": {label: s}, "finite": bool,
+    "return", "errors", ["dv_sub", "n_sub", "dv_all"]} with labels ``functional``,
+    ``reference`` (and ``ours integrate``).
+    """
+    pkgs = pkgs or load_packages()
+    substeps = env.substeps
     keys = jax.random.split(jax.random.key(0), N_BATCH)
     scale = float(params.action_scale)
-    amps = jnp.linspace(-scale, scale, N_BATCH, dtype=jnp.float32)
+    amps = jnp.linspace(-scale, scale, N_BATCH)
+    (ref_jx, ref_hh, _), (our_jx, our_hh, _) = pkgs["reference"], pkgs["ours"]
     progs = {
         "functional": (make_rollout(env, params, rollout_steps), keys,
                        N_BATCH * rollout_steps * substeps),
-        "reference": (vmapped_integrate(jaxley, RefHH, int_t_max, amps), amps, None),
-        "ours integrate": (vmapped_integrate(simulator, OurHH, int_t_max, amps), amps, None),
+        "reference": (vmapped_integrate(ref_jx, ref_hh, int_t_max, amps), amps, None),
     }
+    if ours_integrate:
+        progs["ours integrate"] = (vmapped_integrate(our_jx, our_hh, int_t_max, amps), amps,
+                                   None)
     first, outs = {}, {}
     for label, (fn, arg, _) in progs.items():
         first[label], outs[label] = timed(fn, arg)
     n_int = outs["reference"].shape[-1] - 1  # solver steps of integrate (trace has t=0 too)
     work = {label: (w if w is not None else N_BATCH * n_int) for label, (_, _, w) in
             progs.items()}
-    samples = {label: [] for label in progs}
-    for rep in range(repeats):
-        order = list(progs) if rep % 2 == 0 else list(progs)[::-1]
-        for label in order:
-            fn, arg, _ = progs[label]
-            dt, outs[label] = timed(fn, arg)
-            samples[label].append(dt)
-    rate = {label: work[label] / statistics.median(s) for label, s in samples.items()}
+    samples = interleaved({label: timer(fn, arg) for label, (fn, arg, _) in progs.items()},
+                          repeats)
+    rate = {label: work[label] / median(s) for label, s in samples.items()}
     f_ok, f_ret, f_err = (np.asarray(x) for x in outs["functional"])
     finite_f = bool(f_ok.all() and np.isfinite(f_ret).all())
-    ref_v, our_v = np.asarray(outs["reference"]), np.asarray(outs["ours integrate"])
-    finite_r = bool(np.isfinite(ref_v).all() and np.isfinite(our_v).all())
-    ok &= finite_f and finite_r
-    # Same cell check: subthreshold rows agree to float32 rounding; spiking rows differ by up
-    # to ~1 mV because rounding shifts spike times (in float64 all rows agree to ~1e-11 mV).
-    sub = (ref_v.max(axis=(1, 2)) < -40.0) & (our_v.max(axis=(1, 2)) < -40.0)
-    dv_all = float(np.max(np.abs(ref_v - our_v)))
-    dv_sub = float(np.max(np.abs(ref_v[sub] - our_v[sub]))) if sub.any() else float("nan")
+    ref_v = np.asarray(outs["reference"])
+    out = {"rate": rate, "first": first, "finite_functional": finite_f,
+           "return": float(f_ret.mean()), "errors": int(f_err.sum()), "dtype": str(ref_v.dtype),
+           "rollout_steps": rollout_steps, "int_t_max": int_t_max}
+    finite_r = bool(np.isfinite(ref_v).all())
+    if ours_integrate:
+        our_v = np.asarray(outs["ours integrate"])
+        finite_r &= bool(np.isfinite(our_v).all())
+        # Same cell check: subthreshold rows agree to float32 rounding; spiking rows differ by
+        # up to ~1 mV because rounding shifts spike times (in float64 all rows agree to
+        # ~1e-11 mV).
+        sub = (ref_v.max(axis=(1, 2)) < -40.0) & (our_v.max(axis=(1, 2)) < -40.0)
+        out.update(n_sub=int(sub.sum()), dv_all=float(np.max(np.abs(ref_v - our_v))),
+                   dv_sub=(float(np.max(np.abs(ref_v[sub] - our_v[sub]))) if sub.any()
+                           else np.nan))
+    out["finite"] = finite_f and finite_r
+    return out
+
+
+# --------------------------------------------------------------------------- main
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="100 env steps in (b), fewer repeats (under 2 minutes)")
+    args = ap.parse_args(argv)
+    quick = args.quick
+    t_start = time.perf_counter()
+    warnings.filterwarnings("ignore")
+
+    import gymnasium as gym
+
+    import neuroenv
+
+    rollout_steps = 100 if quick else 1000
+    repeats = 2 if quick else 3
+    n_calls = 300 if quick else 2000
+    print(f"python {platform.python_version()}  jax {jax.__version__}  "
+          f"jaxlib {importlib.metadata.version('jaxlib')}  gymnasium {gym.__version__}  "
+          f"jaxley {importlib.metadata.version('jaxley')}  "
+          f"neuroenv {importlib.metadata.version('neuroenv')}")
+    print(f"devices: {jax.devices()}  x64: {jax.config.jax_enable_x64}  mode: "
+          f"{'quick' if quick else 'full'}")
+
+    env, params = neuroenv.make(TASK)
+    substeps = env.substeps
+    print(f"{TASK}: control period {env.period_ms:g} ms = {substeps} solver steps of "
+          f"{env.delta_t:g} ms, {env.n_sites} action, obs {env.observation_space().shape}")
+    print()
+    pkgs = load_packages()
+
+    rows, ok = measure_vector_env(env, quick)
+    print("  done: (a) vector env", flush=True)
+
+    gym_res = measure_gym(n_calls)
+    gym_us = gym_res.get("gym")
+    if gym_us is None:
+        rows.append(("(c) gym env.step", "skipped", gym_res["skipped"]))
+    else:
+        rows.append(("(c) gym env.step", "µs per step (median), gym.make",
+                     f"{gym_us:10.1f} µs  ({substeps} solver steps, NumPy out)"))
+        rows.append(("", "µs per step (median), .unwrapped", f"{gym_res['unwrapped']:10.1f} µs"))
+        rows.append(("", "compile (reset + first step)", f"{gym_res['first']:.1f} s"))
+    print("  done: (c) gym env", flush=True)
+
+    step_res = measure_step_fns(n_calls, pkgs)
+    for label, (c, each, end) in step_res.items():
+        rows.append((f"(d) {label} step_fn" if label == "reference" else "    ours (diagnostic)",
+                     "µs per call: block each / at end",
+                     f"{each:10.1f} µs / {end:.1f} µs  (1 solver step; compile {c:.1f} s)"))
+    print("  done: (d) step_fn loops", flush=True)
+
+    vm = measure_vmap(env, params, rollout_steps, repeats, pkgs=pkgs)
+    rate, first = vm["rate"], vm["first"]
+    ok &= vm["finite"]
     rows.append(("(b) functional env", f"{N_BATCH} envs x {rollout_steps} steps, solver-steps/s",
                  f"{rate['functional'] / 1e6:10.2f} M  ({rate['functional'] / substeps:,.0f}"
                  f" env-steps/s; compile+run {first['functional']:.1f} s)"))
     rows.append(("", "all obs and rewards finite",
-                 f"{finite_f}  (numerical-error flags: {int(f_err.sum())}; mean return"
-                 f" {float(f_ret.mean()):.2f})"))
-    rows.append(("(d) reference", f"vmap integrate {N_BATCH} x {int_t_max:g} ms, solver-steps/s",
+                 f"{vm['finite_functional']}  (numerical-error flags: {vm['errors']}; mean return"
+                 f" {vm['return']:.2f})"))
+    rows.append(("(d) reference",
+                 f"vmap integrate {N_BATCH} x {vm['int_t_max']:g} ms, solver-steps/s",
                  f"{rate['reference'] / 1e6:10.2f} M  (compile+run {first['reference']:.1f} s)"))
     rows.append(("    ours (diagnostic)", "vmap integrate, same stimuli",
                  f"{rate['ours integrate'] / 1e6:10.2f} M  (compile+run"
                  f" {first['ours integrate']:.1f} s)"))
     rows.append(("", "max |ΔV| vs reference (same cell?)",
-                 f"{dv_sub:.1e} mV on {int(sub.sum())} subthreshold rows; {dv_all:.2f} mV over"
-                 " all (spike times shift by float32 rounding)"))
+                 f"{vm['dv_sub']:.1e} mV on {vm['n_sub']} subthreshold rows; {vm['dv_all']:.2f}"
+                 " mV over all (spike times shift by float32 rounding)"))
     print("  done: (b) functional env, (d) vmapped integrate", flush=True)
 
     # table ------------------------------------------------------------------------------

@@ -25,18 +25,19 @@ Run: ``python bench/network_vs_reference.py [--quick] [--repeats N] [--no-agreem
 
 from __future__ import annotations
 
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
 import jax
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import argparse  # noqa: E402
-import importlib.metadata  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._common import interleaved, median, timed, timer, versions  # noqa: E402
 
 DELTA_T = 0.025
 P_CONNECT = 0.1
@@ -112,13 +113,6 @@ def n_synapses(net):
 
 
 # --------------------------------------------------------------------------- timing helpers
-
-def timed(fn, *args):
-    """(seconds, result) of one call, including ``block_until_ready``."""
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(fn(*args))
-    return time.perf_counter() - t0, out
-
 
 def warm_up(pkg):
     """Pay a package's one-time costs (first trace of its helpers) on a tiny network."""
@@ -203,41 +197,23 @@ def ours_connect_alone(pkg, n_cells, repeats):
     return times, count
 
 
-# --------------------------------------------------------------------------- main
+# --------------------------------------------------------------------------- measure
 
-def fmt(x):
-    if x is None or np.isnan(x):
-        return f"{'-':>13s}"
-    return f"{x * 1e3:10.1f} ms" if x < 10 else f"{x:10.2f} s "
+def measure(n_cells=1000, t_max=100.0, repeats=5, pieces=True, agreement=True,
+            connect_alone=True, verbose=False, pkgs=None):
+    """Build, first call and steady-state run of the network in both packages.
 
-
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="200 cells, t_max 20 ms")
-    ap.add_argument("--cells", type=int, default=None, help="number of cells (default 1000)")
-    ap.add_argument("--t-max", type=float, default=None, help="simulated time, ms (default 100)")
-    ap.add_argument("--repeats", type=int, default=None, help="timed runs per package")
-    ap.add_argument("--no-agreement", action="store_true", help="skip the agreement check")
-    args = ap.parse_args(argv)
-    n_cells = args.cells if args.cells is not None else (200 if args.quick else 1000)
-    t_max = args.t_max if args.t_max is not None else (20.0 if args.quick else 100.0)
-    repeats = args.repeats if args.repeats is not None else (3 if args.quick else 5)
-
-    warnings.filterwarnings("ignore")
-    pkgs = load_packages()
+    Returns {"ours_ref": {label: {construct, insert, connect, build, n_syn, first, run,
+    run_min, v, [build2, to_jax, trace, lower, compile, run1]}}, "connect_alone":
+    (seconds list, synapse count) or None, "agreement": (max |ΔV|, n ours, n reference,
+    shape, max v) or None, "ok": traces finite and agreement within TOL_MV}.
+    """
+    say = print if verbose else (lambda *a, **k: None)
+    pkgs = pkgs or load_packages()
     labels = list(pkgs)
-    print(f"python {platform.python_version()}  jax {jax.__version__}  "
-          f"jaxlib {importlib.metadata.version('jaxlib')}  "
-          f"jaxley {importlib.metadata.version('jaxley')}  "
-          f"simulator (neuroenv) {importlib.metadata.version('neuroenv')}")
-    print(f"devices: {jax.devices()}  x64: {jax.config.jax_enable_x64}")
-    print(f"{n_cells} HH point cells, sparse_connect p={P_CONNECT}, step current {I_AMP} nA "
-          f"into {max(1, n_cells // 10)} cells, v of {min(10, n_cells)} recorded; t_max "
-          f"{t_max} ms, delta_t {DELTA_T} ms ({int(t_max // DELTA_T + 1)} steps); "
-          f"{repeats} runs (median)")
     for label in labels:
-        print(f"one-time package warm-up (untimed below) {label:9s}: "
-              f"{warm_up(pkgs[label]) * 1e3:8.1f} ms", flush=True)
+        say(f"one-time package warm-up (untimed below) {label:9s}: "
+            f"{warm_up(pkgs[label]) * 1e3:8.1f} ms", flush=True)
 
     # Build + first call on one fresh network per package.
     res = {label: {} for label in labels}
@@ -252,34 +228,67 @@ def main(argv=None):
         sim, params = jit_integrate(pkg, net, t_max)
         res[label]["first"], v = timed(sim, params)
         res[label]["v"] = np.asarray(v)
-        sims[label] = (sim, params)
-        print(f"  built + first call: {label} ({res[label]['n_syn']} synapses)", flush=True)
+        sims[label] = timer(sim, params)
+        say(f"  built + first call: {label} ({res[label]['n_syn']} synapses)", flush=True)
 
     # Steady-state runs, alternating which package goes first.
-    runs = {label: [] for label in labels}
-    for rep in range(repeats):
-        for label in (labels if rep % 2 == 0 else labels[::-1]):
-            sim, params = sims[label]
-            runs[label].append(timed(sim, params)[0])
-    for label in labels:
-        res[label]["run"] = statistics.median(runs[label])
-        res[label]["run_min"] = min(runs[label])
+    for label, runs in interleaved(sims, repeats).items():
+        res[label]["run"] = median(runs)
+        res[label]["run_min"] = min(runs)
     del sims
 
     # The first call in pieces, on a second fresh network per package.
-    for label in labels:
-        pkg = pkgs[label]
-        net, build = build_network(pkg, n_cells,
-                                   lambda net, pkg=pkg: pkg["sparse"](net, P_CONNECT, SEED))
-        res[label]["build2"] = build["build"]
-        add_io(pkg, net, n_cells, t_max)
-        res[label].update(first_call_pieces(pkg, net, t_max))
-        print(f"  first call in pieces: {label}", flush=True)
+    if pieces:
+        for label in labels:
+            pkg = pkgs[label]
+            net, build = build_network(
+                pkg, n_cells, lambda net, pkg=pkg: pkg["sparse"](net, P_CONNECT, SEED))
+            res[label]["build2"] = build["build"]
+            add_io(pkg, net, n_cells, t_max)
+            res[label].update(first_call_pieces(pkg, net, t_max))
+            say(f"  first call in pieces: {label}", flush=True)
 
-    connect_times, connect_count = ours_connect_alone(pkgs["ours"], 1000, 3)
-    agreement = None if args.no_agreement else agreement_check(pkgs, min(n_cells, 200),
-                                                               min(t_max, 20.0))
+    alone = ours_connect_alone(pkgs["ours"], 1000, 3) if connect_alone else None
+    agree = agreement_check(pkgs, min(n_cells, 200), min(t_max, 20.0)) if agreement else None
+    ok = all(bool(np.all(np.isfinite(res[label]["v"]))) for label in labels)
+    if agree is not None:
+        ok &= agree[0] <= TOL_MV and agree[1] == agree[2]
+    return {"ours_ref": res, "connect_alone": alone, "agreement": agree, "ok": ok,
+            "n_cells": n_cells, "t_max": t_max, "repeats": repeats}
 
+
+# --------------------------------------------------------------------------- main
+
+def fmt(x):
+    if x is None or np.isnan(x):
+        return f"{'-':>13s}"
+    return f"{x * 1e3:10.1f} ms" if x < 10 else f"{x:10.2f} s "
+
+
+def main(argv=None):
+    jax.config.update("jax_enable_x64", True)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="200 cells, t_max 20 ms")
+    ap.add_argument("--cells", type=int, default=None, help="number of cells (default 1000)")
+    ap.add_argument("--t-max", type=float, default=None, help="simulated time, ms (default 100)")
+    ap.add_argument("--repeats", type=int, default=None, help="timed runs per package")
+    ap.add_argument("--no-agreement", action="store_true", help="skip the agreement check")
+    args = ap.parse_args(argv)
+    n_cells = args.cells if args.cells is not None else (200 if args.quick else 1000)
+    t_max = args.t_max if args.t_max is not None else (20.0 if args.quick else 100.0)
+    repeats = args.repeats if args.repeats is not None else (3 if args.quick else 5)
+
+    warnings.filterwarnings("ignore")
+    print(versions())
+    print(f"devices: {jax.devices()}  x64: {jax.config.jax_enable_x64}")
+    print(f"{n_cells} HH point cells, sparse_connect p={P_CONNECT}, step current {I_AMP} nA "
+          f"into {max(1, n_cells // 10)} cells, v of {min(10, n_cells)} recorded; t_max "
+          f"{t_max} ms, delta_t {DELTA_T} ms ({int(t_max // DELTA_T + 1)} steps); "
+          f"{repeats} runs (median)")
+    m = measure(n_cells, t_max, repeats, agreement=not args.no_agreement, verbose=True)
+    res, labels = m["ours_ref"], ["ours", "reference"]
+    connect_times, connect_count = m["connect_alone"]
+    agreement = m["agreement"]
     o, r = res["ours"], res["reference"]
     rows = [
         ("synapses (sparse_connect p=0.1)", "n", o["n_syn"], r["n_syn"]),

@@ -8,19 +8,28 @@ Run: ``python bench/simulator_vs_reference.py [--quick] [--t-max MS] [--repeats 
 
 from __future__ import annotations
 
+import argparse
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import argparse  # noqa: E402
-import importlib.metadata  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._common import (  # noqa: E402
+    interleaved,
+    median,
+    per_call_times,
+    timed,
+    versions,
+    warm_up_jax,
+    warm_up_package,
+)
 
 DELTA_T = 0.025
 TOL_MV = 1e-6
@@ -74,32 +83,6 @@ def build_model(name, jx, HH, t_max):
 
 
 # --------------------------------------------------------------------------- timing helpers
-
-def timed(fn, *args):
-    """(seconds, result) of one call, including ``block_until_ready``."""
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(fn(*args))
-    return time.perf_counter() - t0, out
-
-
-def warm_up_jax():
-    """Pay JAX's one-time costs (backend start, first jit/scan/grad) before any timing."""
-    f = jax.jit(jax.grad(lambda x: jnp.sum(jax.lax.scan(lambda c, _: (jnp.tanh(c), c), x,
-                                                        None, length=3)[1])))
-    jax.block_until_ready(f(jnp.ones(3)))
-
-
-def warm_up_package(jx, HH):
-    """Pay a package's one-time costs (first trace of its helpers) on a model unlike the
-    benchmarked ones (a 2-compartment branch, 1 ms); returns the seconds it took."""
-    t0 = time.perf_counter()
-    mod = jx.Branch(jx.Compartment(), ncomp=2)
-    mod.insert(HH())
-    mod.comp(0).stimulate(jx.step_current(0.1, 0.5, 0.1, DELTA_T, 1.0), verbose=False)
-    mod.comp(1).record("v", verbose=False)
-    jax.block_until_ready(jx.integrate(mod, t_max=1.0, delta_t=DELTA_T))
-    return time.perf_counter() - t0
-
 
 def prepare_integrate(mod, jx, t_max):
     """jit of ``integrate``: returns (zero-argument callable, its argument)."""
@@ -155,6 +138,102 @@ def prepare_step(mod, build_init_and_step_fn, n_calls):
     return compile_first, loop_block_end, loop_block_each
 
 
+# --------------------------------------------------------------------------- step loop
+
+def neuron_compartment():
+    """One NEURON section (nseg 1, L 10 µm, diam 2 µm, ``hh``, ``usetable_hh = 0``, 0.1 nA
+    IClamp), all other sections deleted; returns ``advance()``: one ``h.fadvance()`` and a
+    read of the membrane voltage, as a Python loop would do."""
+    from neuron import h
+
+    h.load_file("stdrun.hoc")
+    for sec in list(h.allsec()):
+        h.delete_section(sec=sec)
+    sec = h.Section(name="soma")
+    sec.L, sec.diam, sec.nseg = 10.0, 2.0, 1
+    sec.insert("hh")
+    seg = sec(0.5)
+    stim = h.IClamp(seg)
+    stim.delay, stim.dur, stim.amp = 0.0, 1e9, 0.1
+    h.usetable_hh = 0
+    h.celsius = 6.3
+    h.dt = DELTA_T
+    h.secondorder = 0
+    h.finitialize(-65.0)
+
+    def advance():
+        h.fadvance()
+        return seg.v
+
+    advance.keep = (sec, stim)
+    return advance
+
+
+def measure_step_loop(n_calls=2000, repeats=5, neuron=True, pkgs=None):
+    """µs per call of a jitted ``step_fn`` (``build_init_and_step_fn``, one HH compartment)
+    called once per step from Python with ``v`` read back to NumPy after every call; the
+    same for NEURON's ``h.fadvance()`` (+ reading ``seg.v``) with ``neuron``.
+
+    Returns ``{label: {"us": median over repeats of the median per-call µs, "us_min",
+    "compile": s}}`` for ``ours``, ``reference`` (and ``neuron``); ``ok``: all v finite.
+    """
+    pkgs = pkgs or load_packages()
+    t_max = n_calls * DELTA_T
+    loops, res, finals = {}, {}, {}
+    for label, (jx, build_init_and_step_fn, HH) in pkgs.items():
+        mod = build_model("compartment", jx, HH, t_max)
+        params = mod.get_parameters()
+        mod.to_jax()
+        externals = {k: jnp.asarray(v) for k, v in mod.externals.items()}
+        inds = mod.external_inds.copy()
+        init_fn, step_fn = build_init_and_step_fn(mod)
+        states, all_params = init_fn(params, delta_t=DELTA_T)
+        step = jax.jit(step_fn)
+        ext = [{k: v[:, i] for k, v in externals.items()} for i in range(n_calls)]
+        jax.block_until_ready(ext)
+        compile_s, _ = timed(step, states, all_params, ext[0], inds, DELTA_T)
+        res[label] = {"compile": compile_s}
+
+        def loop(step=step, states=states, all_params=all_params, ext=ext, inds=inds,
+                 label=label):
+            it = iter(ext)
+            s = [states]
+
+            def one():
+                s[0] = step(s[0], all_params, next(it), inds, DELTA_T)
+                finals[label] = np.asarray(s[0]["v"])
+
+            return median(per_call_times(one, n_calls))
+
+        loops[label] = loop
+    if neuron:
+        advance = neuron_compartment()
+        res["neuron"] = {}
+
+        def nrn_loop():
+            from neuron import h
+
+            h.finitialize(-65.0)
+            v = [0.0]
+
+            def one():
+                v[0] = advance()
+
+            out = median(per_call_times(one, n_calls))
+            finals["neuron"] = np.array([v[0]])
+            return out
+
+        loops["neuron"] = nrn_loop
+    for f in loops.values():
+        f()  # one untimed loop each (first-call paths, caches)
+    for label, s in interleaved(loops, repeats).items():
+        res[label]["us"] = median(s) * 1e6
+        res[label]["us_min"] = min(s) * 1e6
+    res["ok"] = all(bool(np.all(np.isfinite(v))) for v in finals.values())
+    res["n_calls"], res["repeats"] = n_calls, repeats
+    return res
+
+
 # --------------------------------------------------------------------------- main
 
 def fmt(x, unit):
@@ -166,6 +245,7 @@ def fmt(x, unit):
 
 
 def main(argv=None):
+    jax.config.update("jax_enable_x64", True)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats, t_max 20 ms")
     ap.add_argument("--t-max", type=float, default=None, help="simulated time, ms (default 100)")
@@ -179,10 +259,7 @@ def main(argv=None):
 
     warnings.filterwarnings("ignore")
     pkgs = load_packages()
-    print(f"python {platform.python_version()}  jax {jax.__version__}  "
-          f"jaxlib {importlib.metadata.version('jaxlib')}  "
-          f"jaxley {importlib.metadata.version('jaxley')}  "
-          f"simulator (neuroenv) {importlib.metadata.version('neuroenv')}")
+    print(versions())
     print(f"devices: {jax.devices()}  x64: {jax.config.jax_enable_x64}")
     print(f"t_max {t_max} ms, delta_t {DELTA_T} ms ({int(t_max // DELTA_T + 1)} steps), "
           f"{repeats} repeats (median), step loop {n_calls} calls x {step_repeats} repeats")
