@@ -14,6 +14,7 @@ max_episode_steps=n)`` adds a ``TimeLimit``, which can only shorten them; pass
 
 import gymnasium as _gymnasium
 
+from neuroenv import sharding
 from neuroenv.core import Environment
 from neuroenv.gym_env import NeuronGymEnv
 from neuroenv.neuron_env import EnvParams, EnvState, NeuronEnv
@@ -48,4 +49,4 @@ def __getattr__(name):
 
 
 __all__ = ["TASKS", "Box", "EnvParams", "EnvState", "Environment", "NeuronEnv",
-           "NeuronGymEnv", "NeuronVectorEnv", "make", "registered_envs"]
+           "NeuronGymEnv", "NeuronVectorEnv", "make", "registered_envs", "sharding"]

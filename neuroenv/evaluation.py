@@ -73,7 +73,7 @@ def episode(env, params, policy, key, n_steps: int, keep_traces: bool = True) ->
 
 
 def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = False,
-             n_steps: int | None = None) -> Episodes:
+             n_steps: int | None = None, mesh=None) -> Episodes:
     """``n_episodes`` episodes of ``policy``, vmapped and jitted (see :class:`Episodes`).
 
     Args:
@@ -83,17 +83,25 @@ def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = Fals
         n_episodes: number of episodes.
         keep_traces: also return every period's recorded trace and task state.
         n_steps: control periods per episode (default ``params.max_steps_in_episode``).
+        mesh: a ``jax.sharding.Mesh`` (``simulator.sharding.batch_mesh()``) to split the
+            episodes over its devices (:func:`neuroenv.sharding.sharded_evaluate`); default
+            one device.
     """
     if n_steps is None:
         n_steps = int(params.max_steps_in_episode)
     keys = jax.random.split(key, n_episodes)
+    if mesh is not None:
+        from neuroenv.sharding import sharded_evaluate  # it imports this module
+
+        return sharded_evaluate(env, params, policy, keys, n_steps, keep_traces=keep_traces,
+                                mesh=mesh)
     run = jax.jit(jax.vmap(lambda k, p: episode(env, p, policy, k, n_steps, keep_traces),
                            in_axes=(0, None)))
     return run(keys, params)
 
 
-def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None = None
-                    ) -> jax.Array:
+def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None = None,
+                    mesh=None) -> jax.Array:
     """Returns of a family of policies in one compiled call (no recompiling per member).
 
     Args:
@@ -103,6 +111,8 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
         thetas: pytree whose leaves have a leading axis G (one member per row).
         keys: (n,) episode keys shared by every member, or (G, n) keys per member.
         n_steps: control periods per episode (default ``params.max_steps_in_episode``).
+        mesh: a ``jax.sharding.Mesh`` to split the G members over its devices; default one
+            device.
 
     Returns:
         (G, n) episode returns.
@@ -118,4 +128,8 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
         return jax.vmap(lambda k: episode(env, params, policy, k, n_steps, False).returns
                         )(member_keys)
 
+    if mesh is not None:
+        from simulator.sharding import sharded_vmap
+
+        return sharded_vmap(member, mesh)(thetas, keys)
     return jax.jit(jax.vmap(member))(thetas, keys)

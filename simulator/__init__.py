@@ -5,7 +5,7 @@ defaults): ``import simulator as jx`` lets its users switch by changing one impo
 Units: ms, mV, µm, µF/cm², Ω·cm, S/cm² (channels), mA/cm² (channel currents), nA (stimuli).
 """
 
-from simulator import channels, pumps, synapses
+from simulator import channels, pumps, sharding, synapses
 from simulator.connect import (
     connect,
     connectivity_matrix_connect,
@@ -38,6 +38,7 @@ __all__ = [
     "integrate",
     "pumps",
     "read_swc",
+    "sharding",
     "sparse_connect",
     "step_current",
     "synapses",

@@ -64,13 +64,19 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     step = make_step_fn(compiled, solver, voltage_solver, dhs_width)
     default_inds = {k: np.asarray(v) for k, v in module.base.external_inds.items()}
     # Jitted here so that a Python loop over step_fn costs one dispatch per call; inside a
-    # user's jit/vmap/grad the inner jit is simply inlined.
-    step_default = jax.jit(lambda s, p, e, dt: step(s, p, e, default_inds, dt))
+    # user's jit/vmap/grad the inner jit is simply inlined. A Python-number ``delta_t`` is
+    # a static argument (compiled once per value, no transfer per call); a traced or array
+    # one goes through the general function.
+    step_default = jax.jit(lambda s, p, e, dt: step(s, p, e, default_inds, dt),
+                           static_argnums=3)
     step_general = jax.jit(step)
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
-        if external_inds is None or _same_inds(external_inds, default_inds):
+        if ((external_inds is None or _same_inds(external_inds, default_inds))
+                and type(delta_t) in (float, int)):
             return step_default(all_states, all_params, externals, delta_t)
+        if external_inds is None:
+            external_inds = default_inds
         return step_general(all_states, all_params, externals, external_inds, delta_t)
 
     step_fn.coupling = step.coupling
@@ -82,9 +88,12 @@ def _same_inds(given: dict, default: dict) -> bool:
         return True
     if given.keys() != default.keys():
         return False
-    return all(
-        isinstance(given[k], np.ndarray) and np.array_equal(given[k], default[k]) for k in given
-    )
+    for k, inds in given.items():
+        if inds is default[k]:  # e.g. module.external_inds.copy(): the same arrays
+            continue
+        if not (isinstance(inds, np.ndarray) and np.array_equal(inds, default[k])):
+            return False
+    return True
 
 
 def add_stimuli(externals: dict, external_inds: dict, data_stimuli):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from simulator import node_index as ix
+
 #: Voltage offset (mV) of the forward difference that linearises membrane currents (as NEURON).
 DV = 1e-3
 #: Geometry parameters every channel receives besides its own parameters.
@@ -19,11 +21,11 @@ CHANNEL_GEOMETRY = ("radius", "length", "axial_resistivity", "capacitance")
 def channel_params(channel, inds, params):
     """The channel's parameters plus geometry, gathered at its compartments ``inds``."""
     keys = (*channel.channel_params, *CHANNEL_GEOMETRY)
-    return {k: params[k][inds] for k in keys}
+    return {k: ix.take(params[k], inds) for k in keys}
 
 
 def channel_states(channel, inds, states):
-    return {k: states[k][inds] for k in channel.channel_states}
+    return {k: ix.take(states[k], inds) for k in channel.channel_states}
 
 
 def update_channel_states(channels, current_names, states, params, v, delta_t):
@@ -38,10 +40,11 @@ def update_channel_states(channels, current_names, states, params, v, delta_t):
     states = dict(states)
     for channel, inds in channels:
         own = channel_states(channel, inds, states)
-        own.update({name: states[name][inds] for name in current_names})
-        new = channel.update_states(own, delta_t, v[inds], channel_params(channel, inds, params))
+        own.update({name: ix.take(states[name], inds) for name in current_names})
+        new = channel.update_states(own, delta_t, ix.take(v, inds),
+                                     channel_params(channel, inds, params))
         for key, value in new.items():
-            states[key] = states[key].at[inds].set(value)
+            states[key] = ix.put(states[key], inds, value)
     return states
 
 
@@ -60,13 +63,14 @@ def membrane_currents(channels, current_names, states, params, v):
     for channel, inds in channels:
         own = channel_states(channel, inds, states)
         p = channel_params(channel, inds, params)
-        v_c = v[inds]
+        v_c = ix.take(v, inds)
         i_0 = channel.compute_current(own, v_c, p)
         i_1 = channel.compute_current(own, v_c + DV, p)
         ds = (i_1 - i_0) / DV
-        slope = slope.at[inds].add(ds)
-        offset = offset.at[inds].add(ds * v_c - i_0)
-        currents[channel.current_name] = currents[channel.current_name].at[inds].add(i_0)
+        slope = ix.add(slope, inds, ds)
+        offset = ix.add(offset, inds, ds * v_c - i_0)
+        name = channel.current_name
+        currents[name] = ix.add(currents[name], inds, i_0)
     return slope, offset, currents
 
 
@@ -92,14 +96,14 @@ def pump_currents(pumps, ions, current_names, states, params):
     for pump, inds in pumps:
         own = channel_states(pump, inds, states)
         p = channel_params(pump, inds, params)
-        c = states[pump.ion_name][inds]
+        c = ix.take(states[pump.ion_name], inds)
         i_0 = pump.compute_current(own, c, p)
         i_1 = pump.compute_current(own, c + DV, p)
         dc = (i_1 - i_0) / DV
-        lin[pump.ion_name] = lin[pump.ion_name].at[inds].add(dc)
-        const[pump.ion_name] = const[pump.ion_name].at[inds].add(dc * c - i_0)
+        lin[pump.ion_name] = ix.add(lin[pump.ion_name], inds, dc)
+        const[pump.ion_name] = ix.add(const[pump.ion_name], inds, dc * c - i_0)
         name = pump.current_name
-        currents[name] = currents[name].at[inds].add(jnp.broadcast_to(i_0, c.shape))
+        currents[name] = ix.add(currents[name], inds, jnp.broadcast_to(i_0, c.shape))
     return lin, const, currents
 
 

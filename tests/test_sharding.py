@@ -294,3 +294,16 @@ def test_rollout_errors():
 
 if __name__ == "__main__":
     print(json.dumps(_run_checks(sys.argv[1])))
+
+
+def test_evaluate_with_mesh_matches_evaluate():
+    """``evaluate(..., mesh=)`` on this process's device(s) equals the plain vmapped run."""
+    import neuroenv
+    from neuroenv.evaluation import constant, evaluate
+
+    env, params = neuroenv.make("VoltageTarget-v0")
+    key = jax.random.key(3)
+    policy = constant(jnp.asarray([0.2], jnp.float32))
+    plain = evaluate(env, params, policy, key, 3, n_steps=4)
+    sharded = evaluate(env, params, policy, key, 3, n_steps=4, mesh=batch_mesh())
+    np.testing.assert_array_equal(np.asarray(sharded.returns), np.asarray(plain.returns))

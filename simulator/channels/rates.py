@@ -43,6 +43,9 @@ _SMALL_DU_F64 = 0.1
 _SMALL_DU_F32 = 0.5
 # u above which exp(u) - 1 == exp(u) in float32 and float64.
 _LARGE_U = 40.0
+# Largest exponent evaluated (exp of it is finite): float64, float32.
+_EXP_CAP_F64 = 700.0
+_EXP_CAP_F32 = 80.0
 
 
 def _is_f64(a) -> bool:
@@ -72,24 +75,24 @@ def _efun_derivative(u):
 
 @jax.custom_jvp
 def _vtrap(x, y):
+    # One exponential serves the exact and the asymptotic branch: exp(min(u, cap)) is
+    # finite (cap 700 in float64, 80 in float32), and for u > 40 exp(u) - 1 == exp(u) to
+    # working precision, so x / (exp(u) - 1) is already the asymptote x exp(-u).
     u = x / y
-    large = u > _LARGE_U
     if _is_f64(u):
         small = jnp.abs(u) < _SMALL_U_F64
         us = jnp.where(small, u, 0.0)
         series = y * (1.0 - us / 2.0)
-        xe = jnp.where(small | large, y, x)
-        exact = xe / (jnp.exp(xe / y) - 1.0)
+        ue = jnp.where(small, 1.0, jnp.minimum(u, _EXP_CAP_F64))
+        exact = jnp.where(small, y, x) / (jnp.exp(ue) - 1.0)
     else:
         small = jnp.abs(u) < _SMALL_U_F32
         us = jnp.where(small, u, 0.0)
         u2 = us * us
         series = y * (1.0 - us / 2.0 + u2 * (1.0 / 12.0 - u2 * (1.0 / 720.0 - u2 / 30240.0)))
-        xe = jnp.where(small | large, y, x)
-        exact = xe / jnp.expm1(xe / y)
-    xl = jnp.where(large, x, 0.0)
-    asymptotic = xl * jnp.exp(-xl / y)
-    return jnp.where(small, series, jnp.where(large, asymptotic, exact))
+        ue = jnp.where(small, 1.0, jnp.minimum(u, _EXP_CAP_F32))
+        exact = jnp.where(small, y, x) / jnp.expm1(ue)
+    return jnp.where(small, series, exact)
 
 
 @_vtrap.defjvp
