@@ -9,6 +9,8 @@ linearised in the ion concentration (:func:`pump_currents`).
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
 from simulator import node_index as ix
 
@@ -133,6 +135,29 @@ def synapse_currents(synapses, states, params, v):
     return out
 
 
+def _update_synapses(synapse, own, delta_t, v, pre, v_post, params):
+    """``synapse.update_states`` for all synapses of one type, evaluating the presynaptic
+    terms once per pre-synaptic node where the model allows it (see
+    :mod:`simulator.synapses.synapse`)."""
+    v_pre = v[pre]
+    names = synapse.presynaptic_params
+    nodes, inverse = np.unique(pre, return_inverse=True)
+    if names is None or 2 * len(nodes) > len(pre):  # not factorised, or little sharing
+        return synapse.update_states(own, delta_t, v_pre, v_post, params)
+    shared = {k: params[k] for k in names}
+
+    def per_node(_):
+        terms = synapse.presynaptic_terms(v[nodes], delta_t, {k: a[0] for k, a in shared.items()})
+        return {k: t[inverse] for k, t in terms.items()}
+
+    def per_synapse(_):
+        return synapse.presynaptic_terms(v_pre, delta_t, shared)
+
+    uniform = jnp.stack([jnp.all(a == a[0]) for a in shared.values()]).all()
+    terms = lax.cond(uniform, per_node, per_synapse, None)
+    return synapse.advance(own, terms, delta_t, v_pre, v_post, params)
+
+
 def step_synapses(synapses, states, params, v, delta_t):
     """Advance synapse states and linearise their currents around the post voltage.
 
@@ -147,7 +172,7 @@ def step_synapses(synapses, states, params, v, delta_t):
         p = {k: params[k] for k in synapse.synapse_params}
         v_pre, v_post = v[pre], v[post]
         own = {k: states[k] for k in synapse.synapse_states}
-        new = synapse.update_states(own, delta_t, v_pre, v_post, p)
+        new = _update_synapses(synapse, own, delta_t, v, pre, v_post, p)
         own.update(new)
         states.update(new)
         i_0 = synapse.compute_current(own, v_pre, v_post, p)

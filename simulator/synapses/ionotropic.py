@@ -24,13 +24,21 @@ class IonotropicSynapse(Synapse):
                                f"{p}_v_th": -35.0, f"{p}_delta": 10.0}
         self.synapse_states = {f"{p}_s": 0.2}
 
-    def update_states(self, states, delta_t, pre_voltage, post_voltage, params):
+    @property
+    def presynaptic_params(self) -> tuple[str, ...]:
+        p = self.name
+        return (f"{p}_v_th", f"{p}_delta", f"{p}_k_minus")
+
+    def presynaptic_terms(self, pre_voltage, delta_t, params):
+        """``s_inf`` and ``decay = exp(−dt/τ_s)``: functions of ``v_pre`` only."""
         p = self.name
         s_inf = 1.0 / (1.0 + jnp.exp((params[f"{p}_v_th"] - pre_voltage) / params[f"{p}_delta"]))
         tau = (1.0 - s_inf) / params[f"{p}_k_minus"]
-        decay = jnp.exp(-delta_t / tau)
-        s = states[f"{p}_s"]
-        return {f"{p}_s": s * decay + s_inf * (1.0 - decay)}
+        return {"s_inf": s_inf, "decay": jnp.exp(-delta_t / tau)}
+
+    def advance(self, states, terms, delta_t, pre_voltage, post_voltage, params):
+        s, decay = states[f"{self.name}_s"], terms["decay"]
+        return {f"{self.name}_s": s * decay + terms["s_inf"] * (1.0 - decay)}
 
     def compute_current(self, states, pre_voltage, post_voltage, params):
         p = self.name

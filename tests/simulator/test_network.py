@@ -204,3 +204,29 @@ def test_branch_is_local_to_each_cell():
     assert net.cell("all").branch(0).comp(0).nodes.index.tolist() == [0, 7, 14]
     assert net.cell(1).branch(2).nodes.index.tolist() == [11, 12]
     assert net.scope("global").branch(4).nodes.index.tolist() == [9, 10]
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_presynaptic_terms_once_per_node_are_exact(x64, uniform):
+    """Ionotropic gating evaluated once per pre-synaptic node (shared v_th, delta, k_minus)
+    equals the per-synapse update bitwise; per-synapse values take the per-synapse path."""
+    from simulator.membrane import _update_synapses
+
+    syn = IonotropicSynapse()
+    rng = np.random.default_rng(0)
+    pre = rng.integers(0, 5, 40)  # 40 synapses from 5 nodes: factorised
+    v = jnp.asarray(rng.uniform(-80.0, 20.0, 5))
+    params = {k: jnp.full(40, d) for k, d in syn.synapse_params.items()}
+    if not uniform:
+        params["IonotropicSynapse_v_th"] = jnp.asarray(rng.uniform(-40.0, -30.0, 40))
+    own = {"IonotropicSynapse_s": jnp.asarray(rng.uniform(0.0, 1.0, 40))}
+    v_post = jnp.zeros(40)
+    got = jax.jit(lambda v, p: _update_synapses(syn, own, 0.025, v, pre, v_post, p))(v, params)
+    want = jax.jit(lambda v, p: syn.update_states(own, 0.025, v[pre], v_post, p))(v, params)
+    # Both jitted: XLA compiles the same arithmetic the same way (eager differs in ulps).
+    np.testing.assert_array_equal(got["IonotropicSynapse_s"], want["IonotropicSynapse_s"])
+    grad = jax.grad(lambda v: _update_synapses(syn, own, 0.025, v, pre, v_post,
+                                               params)["IonotropicSynapse_s"].sum())(v)
+    want_grad = jax.grad(lambda v: syn.update_states(own, 0.025, v[pre], v_post,
+                                                     params)["IonotropicSynapse_s"].sum())(v)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-12)
