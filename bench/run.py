@@ -363,9 +363,15 @@ def run_memory(quick, dtype):
                         gb(r), gb(ref) if ref else None, "GB", target=target_gb,
                         absolute=True, note=f"max(XLA temp+args+out, peak RSS delta); "
                                             f"grad {r['grad_s']:.1f} s"))
-    grads = [r["grad"] for r in res if "grad" in r]
-    ok = all(abs(g - grads[0]) <= 1e-6 * max(abs(grads[0]), 1.0) for g in grads)
-    return rows, ok, res, f"dL/dgNa agrees over {len(grads)} configurations: {ok}"
+    # Checkpointing must not change a package's gradient; the two packages' CA1 cells differ
+    # (624 vs 620 compartments), so their gradients are compared only within a package.
+    ok, counts = True, []
+    for package in ("ours", "ref"):
+        grads = [r["grad"] for r in res if "grad" in r and r.get("package") == package]
+        ok &= all(abs(g - grads[0]) <= 1e-6 * max(abs(grads[0]), 1.0) for g in grads)
+        counts.append(f"{package} {len(grads)}")
+    return rows, ok, res, (f"dL/dgNa equal with and without checkpointing within each package"
+                           f" ({', '.join(counts)} configurations): {ok}")
 
 
 def run_sharding(quick, dtype):

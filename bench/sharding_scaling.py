@@ -122,6 +122,24 @@ def run_children(args) -> list[dict]:
     return rows
 
 
+QUICK = {"batch": 256, "steps": 10, "repeats": 3}
+FULL = {"batch": 1024, "steps": 50, "repeats": 5}
+
+
+def measure(quick: bool = False, devices=(1, 2, 4)) -> list[dict]:
+    """One row dict per device count (for ``bench/run.py``): ``ours_s`` is the median time
+    of one sharded call, ``speed_up`` against 1 device, ``ok`` whether results are finite."""
+    args = argparse.Namespace(devices=list(devices), real_devices=False,
+                              **(QUICK if quick else FULL))
+    rows = run_children(args)
+    base = next((r for r in rows if r["devices"] == 1), rows[0])
+    return [{"metric": f"{r['devices']} {r['platform']} device(s), batch {r['batch']}",
+             "ours_s": r["median_s"], "ok": r["finite"],
+             "speed_up": base["median_s"] / r["median_s"],
+             "solver_steps_per_s": r["batch"] * r["n_steps"] * r["substeps"] / r["median_s"],
+             "cpu_count": os.cpu_count()} for r in rows]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="batch 256, 10 periods, 3 repeats")
@@ -133,9 +151,7 @@ def main() -> int:
     parser.add_argument("--real-devices", action="store_true",
                         help="use jax.devices() as they are (GPUs/TPUs), no fake CPU devices")
     args = parser.parse_args()
-    quick = {"batch": 256, "steps": 10, "repeats": 3}
-    full = {"batch": 1024, "steps": 50, "repeats": 5}
-    for name, value in (quick if args.quick else full).items():
+    for name, value in (QUICK if args.quick else FULL).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
     print(f"task {TASK}, os.cpu_count() = {os.cpu_count()}, python {sys.version.split()[0]}")
