@@ -6,6 +6,7 @@ Both run the same pure step (:mod:`simulator.step`). ``integrate`` runs it in on
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -80,7 +81,43 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         return step_general(all_states, all_params, externals, external_inds, delta_t)
 
     step_fn.coupling = step.coupling
-    return _make_init_fn(module, compiled, solver, step), step_fn
+    return _jitted_init(_make_init_fn(module, compiled, solver, step)), step_fn
+
+
+def _jitted_init(init_fn):
+    """``init_fn`` compiled as one program, returning dicts in ``init_fn``'s key order.
+
+    Run op by op, initialisation compiled ~50 small operations one at a time (1.8 s for a
+    13-node cell, against 0.09 s jitted). ``jax.jit`` returns dicts with sorted keys, so the
+    order seen while tracing is recorded and restored.
+    """
+    orders = {}
+
+    def record(tree):
+        if isinstance(tree, dict):
+            orders[frozenset(tree)] = list(tree)
+        if isinstance(tree, dict | tuple | list):
+            for value in tree.values() if isinstance(tree, dict) else tree:
+                record(value)
+
+    def traced(*args, **kwargs):
+        out = init_fn(*args, **kwargs)
+        record(out)
+        return out
+
+    jitted = jax.jit(traced)
+
+    def reorder(tree):
+        if not isinstance(tree, dict):
+            return tree
+        keys = orders.get(frozenset(tree), list(tree))
+        return {k: reorder(tree[k]) for k in keys}
+
+    @functools.wraps(init_fn)
+    def init(*args, **kwargs):
+        return tuple(reorder(part) for part in jitted(*args, **kwargs))
+
+    return init
 
 
 def _same_inds(given: dict, default: dict) -> bool:

@@ -263,3 +263,21 @@ def test_retrains_when_trainable_sites_change_with_the_same_shapes(x64):
     cell.branch(1).set("HH_gNa", 0.0)
     np.testing.assert_allclose(second, jx.integrate(cell), atol=1e-12)
     assert np.abs(np.asarray(first) - np.asarray(second)).max() > 0.5  # measured 0.84 mV
+
+
+def test_init_fn_is_jitted_and_keeps_key_order():
+    """``init_fn`` runs as one compiled program but returns dicts in the eager key order."""
+    from simulator.integrate import _compiled, _make_init_fn
+    from simulator.step import make_step_fn
+
+    comp = jx.Compartment()
+    comp.insert(HH())
+    init_fn, _ = jx.build_init_and_step_fn(comp)
+    states, params = init_fn(comp.get_parameters())
+    compiled = _compiled(comp)
+    eager_states, eager_params = _make_init_fn(comp, compiled, "bwd_euler",
+                                               make_step_fn(compiled))(comp.get_parameters())
+    assert list(states) == list(eager_states)
+    assert list(params) == list(eager_params)
+    for key in eager_states:
+        np.testing.assert_allclose(states[key], eager_states[key], rtol=1e-12)
