@@ -30,6 +30,9 @@ def _make_init_fn(module, compiled, solver, step_fn, node_arrays=None):
     arrays = compiled.node_arrays if node_arrays is None else node_arrays
 
     def init_fn(params, all_states_=None, param_state=None, delta_t=0.025):
+        if isinstance(params, list | tuple) and len(params) == 0:
+            # No params given (integrate's default): the trainables' current values.
+            params = module.base.get_parameters()
         pstate = params_to_pstate(params, indices) + list(param_state or [])
         check_param_state(compiled, pstate)
         all_params = all_parameters(compiled, arrays, pstate)
@@ -211,7 +214,8 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
 
     Args:
         module: a Compartment, Branch, Cell or Network with at least one ``record()``.
-        params: trainable parameters (``get_parameters()``), differentiable.
+        params: trainable parameters (``get_parameters()``), differentiable. Empty (the
+            default): the trainables' current values, as ``get_parameters()`` returns them.
         param_state: ``data_set`` entries (jit-safe parameter/initial-state overrides).
         data_stimuli, data_clamps: ``data_stimulate`` / ``data_clamp`` outputs.
         t_max: simulated time (ms); ``int(t_max // delta_t + 1)`` steps. Default: as many

@@ -281,3 +281,14 @@ def test_init_fn_is_jitted_and_keeps_key_order():
     assert list(params) == list(eager_params)
     for key in eager_states:
         np.testing.assert_allclose(states[key], eager_states[key], rtol=1e-12)
+
+
+def test_integrate_without_params_uses_trainables_current_values():
+    """``integrate(module)`` after ``make_trainable`` runs with ``get_parameters()``."""
+    comp = jx.Compartment()
+    comp.insert(HH())
+    comp.record("v")
+    comp.stimulate(jx.step_current(1.0, 2.0, 0.5, 0.025, 5.0))
+    comp.make_trainable("HH_gNa", 0.2)
+    np.testing.assert_array_equal(jx.integrate(comp, t_max=5.0),
+                                  jx.integrate(comp, comp.get_parameters(), t_max=5.0))
