@@ -135,14 +135,14 @@ def synapse_currents(synapses, states, params, v):
     return out
 
 
-def _update_synapses(synapse, own, delta_t, v, pre, v_post, params):
+def _update_synapses(synapse, own, delta_t, v, pre, v_pre, v_post, params):
     """``synapse.update_states`` for all synapses of one type, evaluating the presynaptic
     terms once per pre-synaptic node where the model allows it (see
-    :mod:`simulator.synapses.synapse`)."""
-    v_pre = v[pre]
+    :mod:`simulator.synapses.synapse`). ``v_pre`` is ``v[pre]``."""
     names = synapse.presynaptic_params
     nodes, inverse = np.unique(pre, return_inverse=True)
-    if names is None or 2 * len(nodes) > len(pre):  # not factorised, or little sharing
+    # Not factorised, no synapses, or too little sharing of pre-synaptic nodes to pay.
+    if names is None or len(pre) == 0 or 2 * len(nodes) > len(pre):
         return synapse.update_states(own, delta_t, v_pre, v_post, params)
     shared = {k: params[k] for k in names}
 
@@ -172,7 +172,7 @@ def step_synapses(synapses, states, params, v, delta_t):
         p = {k: params[k] for k in synapse.synapse_params}
         v_pre, v_post = v[pre], v[post]
         own = {k: states[k] for k in synapse.synapse_states}
-        new = _update_synapses(synapse, own, delta_t, v, pre, v_post, p)
+        new = _update_synapses(synapse, own, delta_t, v, pre, v_pre, v_post, p)
         own.update(new)
         states.update(new)
         i_0 = synapse.compute_current(own, v_pre, v_post, p)

@@ -221,11 +221,12 @@ def test_presynaptic_terms_once_per_node_are_exact(x64, uniform):
         params["IonotropicSynapse_v_th"] = jnp.asarray(rng.uniform(-40.0, -30.0, 40))
     own = {"IonotropicSynapse_s": jnp.asarray(rng.uniform(0.0, 1.0, 40))}
     v_post = jnp.zeros(40)
-    got = jax.jit(lambda v, p: _update_synapses(syn, own, 0.025, v, pre, v_post, p))(v, params)
+    got = jax.jit(lambda v, p: _update_synapses(syn, own, 0.025, v, pre, v[pre], v_post,
+                                                 p))(v, params)
     want = jax.jit(lambda v, p: syn.update_states(own, 0.025, v[pre], v_post, p))(v, params)
     # Both jitted: XLA compiles the same arithmetic the same way (eager differs in ulps).
     np.testing.assert_array_equal(got["IonotropicSynapse_s"], want["IonotropicSynapse_s"])
-    grad = jax.grad(lambda v: _update_synapses(syn, own, 0.025, v, pre, v_post,
+    grad = jax.grad(lambda v: _update_synapses(syn, own, 0.025, v, pre, v[pre], v_post,
                                                params)["IonotropicSynapse_s"].sum())(v)
     want_grad = jax.grad(lambda v: syn.update_states(own, 0.025, v[pre], v_post,
                                                      params)["IonotropicSynapse_s"].sum())(v)
