@@ -314,8 +314,8 @@ def _as_vectors(n: int, names, arrays, dtype):
 
 
 def _to_solve_order(schedule: TreeSchedule, a, pad_value):
-    """Node-order ``(n,)`` -> solve-order ``(n + 1,)`` with the dummy slot appended."""
-    return jnp.concatenate([a[schedule.order], jnp.full((1,), pad_value, a.dtype)])
+    """Node-order ``(n, ...)`` -> solve-order ``(n + 1, ...)`` with the dummy slot appended."""
+    return jnp.concatenate([a[schedule.order], jnp.full((1, *a.shape[1:]), pad_value, a.dtype)])
 
 
 def _sweep(children, parents, d, lo, up, b):
@@ -356,7 +356,29 @@ def _steps(schedule: TreeSchedule):
 
 
 def _raw_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
-    """Solve ``A x = rhs`` (node order in, node order out), no custom derivative."""
+    """Solve ``A x = rhs`` (node order in, node order out), no custom derivative.
+
+    Under ``vmap`` the batch becomes the *last* axis (``(n, B)`` arrays): every step of the
+    sweep then reads and writes one contiguous row of B values, where ``vmap``'s own layout
+    (batch first) would make each a strided column access. The arithmetic is the same.
+    """
+
+    @jax.custom_batching.custom_vmap
+    def solve(diag, lower, upper, rhs):
+        return _solve_nodes_first(schedule, diag, lower, upper, rhs)
+
+    @solve.def_vmap
+    def _solve_batched(axis_size, in_batched, diag, lower, upper, rhs):
+        args = [jnp.moveaxis(a, 0, -1) if batched
+                else jnp.broadcast_to(a[..., None], (*a.shape, axis_size))
+                for a, batched in zip((diag, lower, upper, rhs), in_batched, strict=True)]
+        return jnp.moveaxis(_solve_nodes_first(schedule, *args), -1, 0), True
+
+    return solve(diag, lower, upper, rhs)
+
+
+def _solve_nodes_first(schedule: TreeSchedule, diag, lower, upper, rhs):
+    """The sweep on ``(n, ...)`` arrays (node axis first, any trailing batch axes)."""
     dtype = rhs.dtype
     d = _to_solve_order(schedule, diag, jnp.ones((), dtype))
     lo = _to_solve_order(schedule, lower, jnp.zeros((), dtype))
