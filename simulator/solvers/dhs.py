@@ -318,23 +318,36 @@ def _to_solve_order(schedule: TreeSchedule, a, pad_value):
     return jnp.concatenate([a[schedule.order], jnp.full((1, *a.shape[1:]), pad_value, a.dtype)])
 
 
-def _sweep(children, parents, d, lo, up, b):
+def _sweep(children, parents, d, lo, up, b, stacked=False):
     """Hines elimination then substitution over a sequence of steps, in solve order.
 
     ``children``/``parents`` are (n_steps,) for the width-1 scalar loop or
     (n_levels, width) for level-parallel DHS: the same body serves both (scalar or vector
-    gathers and scatter-adds). Returns x at solve positions ``0..n``.
+    gathers and scatter-adds). Returns x at solve positions ``0..n``. With ``stacked``, d
+    and b travel as one (2, n + 1, ...) array, one update per step instead of two: faster
+    for batched rows (1,024 vmapped env cells: 23 % less time), slower for a single
+    system (CA1 solve 13 µs against 9 µs). Same arithmetic either way.
     """
 
-    def eliminate(carry, xs):
-        d, b = carry
-        c, p, u, low = xs
-        m = u / d[c]
-        d = d.at[p].add(-low * m)
-        b = b.at[p].add(-b[c] * m)
-        return (d, b), None
+    xs = (children, parents, up[children], lo[children])
+    if stacked:
+        def eliminate(db, xs):
+            c, p, u, low = xs
+            m = u / db[0, c]
+            return db.at[:, p].add(jnp.stack([-low * m, -db[1, c] * m])), None
 
-    (d, b), _ = jax.lax.scan(eliminate, (d, b), (children, parents, up[children], lo[children]))
+        db, _ = jax.lax.scan(eliminate, jnp.stack([d, b]), xs)
+        d, b = db[0], db[1]
+    else:
+        def eliminate(carry, xs):
+            d, b = carry
+            c, p, u, low = xs
+            m = u / d[c]
+            d = d.at[p].add(-low * m)
+            b = b.at[p].add(-b[c] * m)
+            return (d, b), None
+
+        (d, b), _ = jax.lax.scan(eliminate, (d, b), xs)
     x0 = b / d
     ld = lo / d
 
@@ -372,19 +385,19 @@ def _raw_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
         args = [jnp.moveaxis(a, 0, -1) if batched
                 else jnp.broadcast_to(a[..., None], (*a.shape, axis_size))
                 for a, batched in zip((diag, lower, upper, rhs), in_batched, strict=True)]
-        return jnp.moveaxis(_solve_nodes_first(schedule, *args), -1, 0), True
+        return jnp.moveaxis(_solve_nodes_first(schedule, *args, stacked=True), -1, 0), True
 
     return solve(diag, lower, upper, rhs)
 
 
-def _solve_nodes_first(schedule: TreeSchedule, diag, lower, upper, rhs):
+def _solve_nodes_first(schedule: TreeSchedule, diag, lower, upper, rhs, stacked=False):
     """The sweep on ``(n, ...)`` arrays (node axis first, any trailing batch axes)."""
     dtype = rhs.dtype
     d = _to_solve_order(schedule, diag, jnp.ones((), dtype))
     lo = _to_solve_order(schedule, lower, jnp.zeros((), dtype))
     up = _to_solve_order(schedule, upper, jnp.zeros((), dtype))
     b = _to_solve_order(schedule, rhs, jnp.zeros((), dtype))
-    x = _sweep(*_steps(schedule), d, lo, up, b)
+    x = _sweep(*_steps(schedule), d, lo, up, b, stacked)
     return x[schedule.position]
 
 
