@@ -39,6 +39,28 @@ def timed(fn, *args):
     return time.perf_counter() - t0, out
 
 
+def step_fn_setup(module, build_init_and_step_fn, n_calls):
+    """A jitted ``step_fn`` of ``module`` (either package) ready for a Python loop.
+
+    Returns ``(step, states, all_params, ext_steps, external_inds)``: ``ext_steps`` holds the
+    per-step externals of ``n_calls`` calls, pre-sliced (cycling through the module's
+    samples) so that a timed loop measures ``step_fn`` only.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    params = module.get_parameters()
+    module.to_jax()
+    externals = {k: jnp.asarray(v) for k, v in module.externals.items()}
+    external_inds = module.external_inds.copy()
+    init_fn, step_fn = build_init_and_step_fn(module)
+    states, all_params = init_fn(params, delta_t=DELTA_T)
+    n_t = min(v.shape[1] for v in externals.values())
+    ext_steps = [{k: v[:, i % n_t] for k, v in externals.items()} for i in range(n_calls)]
+    jax.block_until_ready(ext_steps)
+    return jax.jit(step_fn), states, all_params, ext_steps, external_inds
+
+
 def timed_plain(fn, *args):
     """(seconds, result) of one call of a function that is not JAX (NEURON, NumPy)."""
     t0 = time.perf_counter()

@@ -48,7 +48,14 @@ import numpy as np
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._common import interleaved, median, per_call_us, timed, timer  # noqa: E402
+from bench._common import (  # noqa: E402
+    interleaved,
+    median,
+    per_call_us,
+    step_fn_setup,
+    timed,
+    timer,
+)
 
 TASK = "VoltageTarget-v0"
 GYM_ID = f"neuroenv/{TASK}"
@@ -104,15 +111,7 @@ def prepare_step_fn(jx, HH, build_init_and_step_fn, n_calls):
     """
     t_max = n_calls * DELTA_T
     cell = build_cell(jx, HH, stim_amp=0.05, t_max=t_max)
-    params = cell.get_parameters()
-    cell.to_jax()
-    externals = {k: jnp.asarray(v) for k, v in cell.externals.items()}
-    inds = cell.external_inds.copy()
-    init_fn, step_fn = build_init_and_step_fn(cell)
-    states, all_params = init_fn(params, delta_t=DELTA_T)
-    step = jax.jit(step_fn)
-    ext = [{k: v[:, i] for k, v in externals.items()} for i in range(n_calls)]
-    jax.block_until_ready(ext)
+    step, states, all_params, ext, inds = step_fn_setup(cell, build_init_and_step_fn, n_calls)
     compile_s, states = timed(step, states, all_params, ext[0], inds, DELTA_T)
     s = [states]
 

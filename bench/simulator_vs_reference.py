@@ -25,6 +25,7 @@ from bench._common import (  # noqa: E402
     interleaved,
     median,
     per_call_times,
+    step_fn_setup,
     timed,
     versions,
     warm_up_jax,
@@ -102,17 +103,8 @@ def prepare_grad(mod, jx, t_max):
 
 def prepare_step(mod, build_init_and_step_fn, n_calls):
     """Two loop functions (block at the end / block every call), each -> s per call."""
-    params = mod.get_parameters()
-    mod.to_jax()
-    externals = {k: jnp.asarray(v) for k, v in mod.externals.items()}
-    external_inds = mod.external_inds.copy()
-    init_fn, step_fn = build_init_and_step_fn(mod)
-    states, all_params = init_fn(params, delta_t=DELTA_T)
-    step = jax.jit(step_fn)
-    n_t = min(v.shape[1] for v in externals.values())
-    # Pre-slice the per-step inputs so that the loop times step_fn only.
-    ext_steps = [{k: v[:, i % n_t] for k, v in externals.items()} for i in range(n_calls)]
-    jax.block_until_ready(ext_steps)
+    step, states, all_params, ext_steps, external_inds = step_fn_setup(
+        mod, build_init_and_step_fn, n_calls)
 
     def call(s, e):
         return step(s, all_params, e, external_inds, DELTA_T)
@@ -182,15 +174,8 @@ def measure_step_loop(n_calls=2000, repeats=5, neuron=True, pkgs=None):
     loops, res, finals = {}, {}, {}
     for label, (jx, build_init_and_step_fn, HH) in pkgs.items():
         mod = build_model("compartment", jx, HH, t_max)
-        params = mod.get_parameters()
-        mod.to_jax()
-        externals = {k: jnp.asarray(v) for k, v in mod.externals.items()}
-        inds = mod.external_inds.copy()
-        init_fn, step_fn = build_init_and_step_fn(mod)
-        states, all_params = init_fn(params, delta_t=DELTA_T)
-        step = jax.jit(step_fn)
-        ext = [{k: v[:, i] for k, v in externals.items()} for i in range(n_calls)]
-        jax.block_until_ready(ext)
+        step, states, all_params, ext, inds = step_fn_setup(mod, build_init_and_step_fn,
+                                                            n_calls)
         compile_s, _ = timed(step, states, all_params, ext[0], inds, DELTA_T)
         res[label] = {"compile": compile_s}
 

@@ -81,30 +81,18 @@ def build(jx, HH, path, ncomp, t_max, cell=None):
 def neuron_cell(path, ncomp, our_cell, t_max):
     """The cell in NEURON, stimulated and recorded like ``build``'s; returns (run, vector):
     ``run()`` simulates ``t_max`` ms (``vector`` then holds the soma voltage)."""
-    import numpy as np
     from neuron import h
 
-    def key(xyz_first, xyz_last):
-        return tuple(np.round(np.concatenate([xyz_first, xyz_last]), 2))
+    # The tests' NEURON builder (Import3d, nseg = ncomp, Ra 100 Ω·cm, cm 1, hh everywhere).
+    tests_dir = str(Path(__file__).resolve().parents[1] / "tests" / "simulator")
+    if tests_dir not in sys.path:
+        sys.path.insert(0, tests_dir)
+    from neuron_swc import _key
+    from neuron_swc import neuron_cell as build_sections
 
-    h.load_file("stdlib.hoc")
     h.load_file("stdrun.hoc")
-    h.load_file("import3d.hoc")
-    for sec in list(h.allsec()):
-        h.delete_section(sec=sec)
-    reader = h.Import3d_SWC_read()
-    reader.quiet = 1
-    reader.input(str(path))
-    h.Import3d_GUI(reader, False).instantiate(None)
-    by_key = {}
-    for sec in h.allsec():
-        n = sec.n3d()
-        by_key[key([sec.x3d(0), sec.y3d(0), sec.z3d(0)],
-                   [sec.x3d(n - 1), sec.y3d(n - 1), sec.z3d(n - 1)])] = sec
-        sec.nseg = ncomp
-        sec.Ra, sec.cm = RA, 1.0
-        sec.insert("hh")
-    soma = by_key[key(our_cell.xyzr[0][0, :3], our_cell.xyzr[0][-1, :3])]
+    _, by_key = build_sections(str(path), ncomp)
+    soma = by_key[_key(our_cell.xyzr[0][0, :3], our_cell.xyzr[0][-1, :3])]
     site = int(our_cell.branch(0).loc(0.5).nodes["global_comp_index"].iloc[0])
     seg = soma((site + 0.5) / ncomp)
     stim = h.IClamp(seg)
