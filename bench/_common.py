@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SWC_DIR = REPO.parent / "shared" / "data" / "swc"
+#: The test morphologies (SWC files kept in the repository, see tests/data/README.md).
+SWC_DIR = REPO / "tests" / "data" / "swc"
 DELTA_T = 0.025
 
 

@@ -40,7 +40,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SWC = ROOT.parent / "shared" / "data" / "swc" / "morph_ca1_n120.swc"
+SWC = ROOT / "tests" / "data" / "swc" / "morph_ca1_n120.swc"
 NCOMP = 4
 DELTA_T = 0.025
 N_STEPS = 10_000

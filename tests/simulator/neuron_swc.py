@@ -7,7 +7,6 @@ import numpy as np
 import simulator as jx
 from simulator.channels import HH
 
-DATA = "../shared/data/swc"
 DT, V_INIT, RA = 0.025, -65.0, 100.0
 
 

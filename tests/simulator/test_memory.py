@@ -16,7 +16,7 @@ import pytest
 import simulator as jx
 from simulator.channels import HH
 
-DATA = Path(__file__).parents[3] / "shared" / "data" / "swc"
+DATA = Path(__file__).parents[1] / "data" / "swc"
 DELTA_T = 0.025
 N_STEPS = 10_000
 T_MAX = (N_STEPS - 1) * DELTA_T  # int(T_MAX // DELTA_T + 1) == 10_000 steps

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import simulator as jx  # noqa: E402
 
-DATA = Path(__file__).parents[3] / "shared" / "data" / "swc"
+DATA = Path(__file__).parents[1] / "data" / "swc"
 CA1 = DATA / "morph_ca1_n120.swc"
 TYPES = ("line", "scatter", "comp", "morph")
 

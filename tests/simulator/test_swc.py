@@ -14,12 +14,13 @@ import simulator as jx
 from simulator.channels import HH
 from simulator.morphology.swc_file import parse_swc
 
-DATA = Path(__file__).parents[3] / "shared" / "data" / "swc"
+DATA = Path(__file__).parents[1] / "data" / "swc"
 FILES = sorted(p.name for p in DATA.glob("*.swc"))
 
 
 def test_the_data_folder_is_there():
-    assert "morph_ca1_n120.swc" in FILES
+    # Guards the parametrisation below, which would otherwise collect zero cases.
+    assert len(FILES) == 7 and "morph_ca1_n120.swc" in FILES
 
 
 @pytest.mark.parametrize("fname", FILES)
