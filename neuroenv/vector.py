@@ -7,8 +7,8 @@
     obs, info = envs.reset(seed=0)                      # (1024, obs_dim) float32
     obs, reward, terminated, truncated, info = envs.step(actions)  # actions (1024, n_sites)
 
-Every batch step is ONE jitted, vmapped call of the functional ``env.step`` (no Python loop
-over sub-environments, no subprocesses); states and keys stay on the device between calls and
+Every batch step is ONE jitted, vmapped call of the functional env's step and, where rows
+need it, reset (no Python loop over sub-environments, no subprocesses); states and keys stay on the device between calls and
 only the step's outputs come back to the host as NumPy arrays.
 
 Conventions
@@ -20,22 +20,40 @@ Conventions
       key, k_reset = jax.random.split(key);  obs, state = env.reset(k_reset, params)
       key, k_step = jax.random.split(key);   env.step(k_step, state, action, params)  # per step
 
-  so row ``i`` follows the single functional env seeded with ``key_for_seed(s + i)`` step for
-  step. ``reset(seed=[s_0, ..., s_{n-1}])`` seeds each row explicitly; ``reset()`` without a
-  seed continues each row's key chain (the first unseeded reset draws a random base seed).
-- **Autoreset: SAME_STEP** (``metadata["autoreset_mode"]``), as in the functional env: a row
-  that terminates or truncates is reset inside the same ``step``, drawing a fresh initial
-  state. The returned observation is the new episode's first one; the reward and flags belong
-  to the finished transition. As gymnasium's ``SyncVectorEnv`` does in SAME_STEP mode,
-  ``info["final_obs"]`` is then an object array of length ``num_envs`` holding the last
-  observation (float32 array) of each finished row and ``None`` elsewhere, with the boolean
-  mask ``info["_final_obs"]``; ``info["final_info"]`` holds the finished rows' step info (with
-  its own ``_key`` masks) and ``info["_final_info"]`` the mask. The step info of the other rows
-  (``numerical_error`` (bool), ``current_nA`` (n_sites,)) is at the top level of ``info`` with
-  masks ``_numerical_error``/``_current_nA`` that are False for finished rows, whose top-level
-  info is that of their reset instead: ``action_scale_nA`` and, for tasks with a target,
-  ``target`` (float64, masks ``_action_scale_nA``/``_target``). ``reset`` returns that info
-  for the rows it resets. This is the info ``SyncVectorEnv`` builds from ``NeuronGymEnv``.
+  so row ``i`` follows the single functional env seeded with ``key_for_seed(s + i)`` (and the
+  gymnasium single env reset with ``seed=s + i``) step for step.
+  ``reset(seed=[s_0, ..., s_{n-1}])`` seeds each row explicitly; ``reset()`` without a seed
+  continues each row's key chain (the first unseeded reset draws a random base seed).
+- **Autoreset** (``autoreset_mode=``, a constructor and ``gymnasium.make_vec`` keyword;
+  ``metadata["autoreset_mode"]`` of the instance), as gymnasium's ``SyncVectorEnv`` over
+  ``NeuronGymEnv`` with the same seeds does it, in the one jitted step:
+
+  - ``AutoresetMode.NEXT_STEP`` (default, gymnasium's default; every gymnasium vector
+    wrapper supports it): a row that terminates or truncates returns its last observation;
+    at the next ``step`` it is reset instead of stepped (its action is ignored), returning
+    the new episode's first observation with reward 0 and both flags False. Its key chain
+    continues as a seedless ``reset`` does (``key, k_reset = split(key)``). ``info`` holds
+    the step info of stepped rows (``numerical_error`` (bool), ``current_nA`` (n_sites,),
+    masks ``_numerical_error``/``_current_nA``) and the reset info of reset rows
+    (``action_scale_nA`` and, for tasks with a scalar target, ``target``, float64, masks
+    ``_action_scale_nA``/``_target``).
+  - ``AutoresetMode.SAME_STEP``: a row that ends is reset inside the same ``step`` (with the
+    reset key of the functional ``Environment.step``, ``split(k_step)[1]``): the returned
+    observation is the new episode's first one, the reward and flags belong to the finished
+    transition. ``info["final_obs"]`` is an object array of length ``num_envs`` holding the
+    last observation (float32 array) of each finished row and ``None`` elsewhere (mask
+    ``info["_final_obs"]``); ``info["final_info"]`` holds the finished rows' step info (with
+    its own ``_key`` masks; mask ``info["_final_info"]``); the top-level step info is that of
+    the running rows, and finished rows carry their reset's info. Row ``i`` then follows
+    the functional ``Environment.step`` seeded with ``key_for_seed(s + i)`` exactly. Some
+    gymnasium vector wrappers reject this mode (``NormalizeObservation``,
+    ``TransformObservation``) and gymnasium 1.3's ``RecordEpisodeStatistics`` counts every
+    episode after the first one step short in it.
+  - ``AutoresetMode.DISABLED``: no resets; stepping a row that ended raises ``ValueError``
+    until it is reset with ``reset(options={"reset_mask": mask})``.
+
+  Info keys appear only when at least one row has them (as in ``SyncVectorEnv``).
+  ``reset`` returns the reset info of the rows it resets.
 - **Episode length.** The functional env truncates by itself after
   ``params.max_steps_in_episode`` steps. ``max_episode_steps`` (which ``gymnasium.make_vec``
   passes from the registration) acts like gymnasium's ``TimeLimit`` over the env: episodes are
@@ -69,10 +87,6 @@ from neuroenv.core import Environment
 from neuroenv.validation import positive_int
 
 __all__ = ["NeuronVectorEnv", "key_for_seed", "make_vector_env"]
-
-#: info keys of the functional env that the vector env turns into its own entries.
-_AUTORESET_KEYS = ("final_observation", "terminated", "truncated")
-
 
 def _default_key_for_seed(seed: int) -> jax.Array:
     return jax.random.key(seed)
@@ -166,16 +180,89 @@ def _v_reset_masked(env, keys, mask, old_obs, old_states, params):
             jax.tree_util.tree_map(pick, states, old_states))
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _v_step(env, keys, states, actions, params):
+def _select_rows(mask, new, old):
+    """``new`` where ``mask`` (num_envs,) is True, else ``old`` (pytrees of batched arrays)."""
+    def pick(n, o):
+        return jnp.where(mask.reshape(mask.shape + (1,) * (n.ndim - 1)), n, o)
+
+    return jax.tree_util.tree_map(pick, new, old)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _v_step(env, mode, keys, states, actions, params, pending):
+    """One batch step in autoreset ``mode`` (an :class:`AutoresetMode`, static).
+
+    Every row draws ``key, k_step = split(key)`` and runs the functional env's step without
+    auto-reset (``step_env`` with ``split(k_step)[0]``, as ``Environment.step``). Then, only
+    if some row needs it (``lax.cond`` on the whole batch, so steps without resets skip the
+    reset program):
+
+    - SAME_STEP: rows that ended are reset with ``split(k_step)[1]`` (``Environment.step``'s
+      reset key); their reward and flags stay those of the finished transition.
+    - NEXT_STEP: rows in ``pending`` (ended at the previous step) are reset instead of
+      stepped, from their key chain (``key, k_reset = split(key)``, as a seedless
+      ``reset``); reward 0, flags False, their action is ignored.
+    - DISABLED: no resets.
+
+    Returns ``(keys, obs, states, reward, terminated, truncated, info, final_obs)``;
+    ``final_obs`` is the stepped observation (before any SAME_STEP reset).
+    """
     def row(key, state, action, p):
         key, k_step = jax.random.split(key)
-        return (key, *env.step(k_step, state, action, p))
+        k_env, k_reset = jax.random.split(k_step)
+        obs, state, reward, terminated, info = env.step_env(k_env, state, action, p)
+        truncated = jnp.logical_and(env.is_truncated(state, p), jnp.logical_not(terminated))
+        return key, k_reset, obs, state, reward, terminated, truncated, info
 
-    return jax.vmap(row)(keys, states, actions, params)
+    (new_keys, reset_keys, obs, new_states, reward, terminated, truncated,
+     info) = jax.vmap(row)(keys, states, actions, params)
+    final_obs = obs
+
+    if mode is AutoresetMode.SAME_STEP:
+        done = jnp.logical_or(terminated, truncated)
+
+        def reset_done(operand):
+            obs, new_states = operand
+            _, r_obs, r_states = _reset_rows_with(env, reset_keys, params)
+            return _select_rows(done, (r_obs, r_states), (obs, new_states))
+
+        obs, new_states = jax.lax.cond(jnp.any(done), reset_done, lambda o: o,
+                                       (obs, new_states))
+    elif mode is AutoresetMode.NEXT_STEP:
+        def reset_pending(operand):
+            r_keys, r_obs, r_states = _reset_rows(env, keys, params)
+            zero = jnp.zeros_like(reward)
+            no = jnp.zeros_like(terminated)
+            resets = (r_keys, r_obs, r_states, zero, no, no)
+            return _select_rows(pending, resets, operand)
+
+        (new_keys, obs, new_states, reward, terminated, truncated) = jax.lax.cond(
+            jnp.any(pending), reset_pending, lambda o: o,
+            (new_keys, obs, new_states, reward, terminated, truncated))
+    return new_keys, obs, new_states, reward, terminated, truncated, info, final_obs
+
+
+def _reset_rows_with(env, reset_keys, params):
+    """``(reset_keys, obs, states)``: every row reset with its own ``reset_keys`` entry."""
+    obs, states = jax.vmap(env.reset_env)(reset_keys, params)
+    return reset_keys, obs, states
 
 
 _seeds_to_keys = jax.jit(jax.vmap(jax.random.key))
+
+
+def autoreset_mode_of(value) -> AutoresetMode:
+    """``value`` as an :class:`AutoresetMode`: the enum itself, its value (``"NextStep"``,
+    ``"SameStep"``, ``"Disabled"``) or its name in any case (``"next_step"``)."""
+    if isinstance(value, AutoresetMode):
+        return value
+    if isinstance(value, str):
+        for mode in AutoresetMode:
+            if value in (mode.value, mode.name) or value.upper() == mode.name:
+                return mode
+    raise ValueError(
+        f"autoreset_mode must be a gymnasium.vector.AutoresetMode or one of "
+        f"{[m.value for m in AutoresetMode]}, got {value!r}")
 
 
 class NeuronVectorEnv(gymnasium.vector.VectorEnv):
@@ -187,17 +274,23 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         params: ``None`` (the env's defaults, shared) or an ``EnvParams`` pytree whose leaves
             are shared (default shape) or per row (leading axis ``num_envs``).
         max_episode_steps: optional cap on the episode length (see the module docstring).
+        autoreset_mode: ``AutoresetMode.NEXT_STEP`` (default, gymnasium's), ``SAME_STEP`` or
+            ``DISABLED`` (or their string values); see the module docstring. Stored in
+            ``metadata["autoreset_mode"]`` of the instance.
 
     Observations are float32 ``(num_envs, obs_dim)``, rewards float32 ``(num_envs,)``,
     terminated/truncated bool ``(num_envs,)``; all NumPy, fresh on every call.
     """
 
-    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
     def __init__(self, env: Environment, num_envs: int, params=None,
-                 max_episode_steps: int | None = None) -> None:
+                 max_episode_steps: int | None = None,
+                 autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP) -> None:
         if not isinstance(env, Environment):
             raise TypeError(f"env must be a neuroenv functional Environment, got {env!r}")
+        self.autoreset_mode = autoreset_mode_of(autoreset_mode)
+        self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
         self.num_envs = _check_positive_int("num_envs", num_envs)
         if max_episode_steps is not None:
             max_episode_steps = _check_positive_int("max_episode_steps", max_episode_steps)
@@ -221,6 +314,8 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         self._keys = None  # (num_envs,) typed key array
         self._states = None
         self._obs = None  # device copy of the last observations (for masked resets)
+        # rows whose episode ended at the last step (NEXT_STEP: reset at the next step)
+        self._ended = np.zeros(self.num_envs, np.bool_)
 
     # ------------------------------------------------------------------ seeding
     def _keys_for_seeds(self, seeds: list[int]) -> jax.Array:
@@ -277,10 +372,12 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         if mask is None:
             self._keys, self._obs, self._states = _v_reset(self.env, keys, self.params)
             mask = np.ones(self.num_envs, np.bool_)
+            self._ended = np.zeros(self.num_envs, np.bool_)
         else:
             self._keys, self._obs, self._states = _v_reset_masked(
                 self.env, keys, jnp.asarray(mask), self._obs, self._states,
                 self.params)
+            self._ended = self._ended & ~mask
         return np.array(self._obs, dtype=np.float32), self._reset_info(mask)
 
     def _reset_info(self, rows: np.ndarray) -> dict:
@@ -288,8 +385,8 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         info: dict[str, Any] = {}
         values = {"action_scale_nA": self.params.action_scale}
         task_state = getattr(self._states, "task", None)
-        if isinstance(task_state, dict) and "target" in task_state:
-            values["target"] = task_state["target"]
+        if isinstance(task_state, dict) and np.ndim(task_state.get("target")) == 1:
+            values["target"] = task_state["target"]  # a scalar target per row
         for k, v in values.items():
             info[k] = np.where(rows, np.asarray(v, dtype=np.float64), 0.0)
             info[f"_{k}"] = rows.copy()
@@ -309,9 +406,16 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         if not np.all(np.isfinite(a)):
             raise ValueError("actions must be finite, got NaN or inf")
         a = np.clip(a, self.single_action_space.low, self.single_action_space.high)
+        mode = self.autoreset_mode
+        if mode is AutoresetMode.DISABLED and self._ended.any():
+            raise ValueError(
+                f"rows {np.flatnonzero(self._ended).tolist()} ended and autoreset_mode is "
+                "DISABLED: reset them first (reset(options={'reset_mask': mask}))")
+        pending = self._ended if mode is AutoresetMode.NEXT_STEP else np.zeros_like(self._ended)
 
-        (self._keys, obs, self._states, reward, terminated, truncated,
-         info) = _v_step(self.env, self._keys, self._states, a, self.params)
+        (self._keys, obs, self._states, reward, terminated, truncated, info,
+         final_obs) = _v_step(self.env, mode, self._keys, self._states, a, self.params,
+                              jnp.asarray(pending))
         self._obs = obs
         out = (obs, reward, terminated, truncated, info)
         if not self._on_cpu:  # start every transfer before waiting on any
@@ -323,35 +427,52 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         reward = np.array(reward, dtype=np.float32)
         terminated = np.array(terminated, dtype=np.bool_)
         truncated = np.array(truncated, dtype=np.bool_)
-        return obs, reward, terminated, truncated, self._vector_info(info, terminated | truncated)
+        done = terminated | truncated
+        self._ended = done
+        if mode is AutoresetMode.SAME_STEP:
+            info = self._same_step_info(info, done, final_obs)
+        else:
+            info = self._next_step_info(info, pending)
+        return obs, reward, terminated, truncated, info
 
-    def _vector_info(self, info: dict, done: np.ndarray) -> dict:
-        """gymnasium's SAME_STEP info layout (as ``SyncVectorEnv`` builds it)."""
+    def _rows_info(self, info: dict, rows: np.ndarray) -> dict:
+        """``info`` of ``rows`` in SyncVectorEnv's layout: each key with a ``_key`` mask,
+        zeros elsewhere; empty if no row is selected."""
         out: dict[str, Any] = {}
-        step_info = {k: np.asarray(v) for k, v in info.items() if k not in _AUTORESET_KEYS}
-        running = ~done
-        for k, v in step_info.items():
-            out[k] = np.where(running.reshape((-1,) + (1,) * (v.ndim - 1)), v,
-                              np.zeros_like(v))
-            out[f"_{k}"] = running.copy()
+        if not rows.any():
+            return out
+        for k, v in info.items():
+            v = np.asarray(v)
+            out[k] = np.where(rows.reshape((-1,) + (1,) * (v.ndim - 1)), v, np.zeros_like(v))
+            out[f"_{k}"] = rows.copy()
+        return out
+
+    def _next_step_info(self, info: dict, reset_rows: np.ndarray) -> dict:
+        """NEXT_STEP (and DISABLED): the step info of stepped rows, the reset info of
+        ``reset_rows`` (as ``SyncVectorEnv`` builds it)."""
+        out = self._rows_info(info, ~reset_rows)
+        if reset_rows.any():
+            out.update(self._reset_info(reset_rows))
+        return out
+
+    def _same_step_info(self, info: dict, done: np.ndarray, final_obs) -> dict:
+        """SAME_STEP: step info of running rows, ``final_obs``/``final_info`` and reset info
+        of finished rows (as ``SyncVectorEnv`` builds it)."""
+        out = self._rows_info(info, ~done)
         if done.any():
-            final_obs = np.full(self.num_envs, None, dtype=object)
-            last = np.asarray(info["final_observation"], dtype=np.float32)
+            objects = np.full(self.num_envs, None, dtype=object)
+            last = np.asarray(final_obs, dtype=np.float32)
             for i in np.flatnonzero(done):
-                final_obs[i] = last[i].copy()
-            final_info: dict[str, Any] = {}
-            for k, v in step_info.items():
-                final_info[k] = np.where(done.reshape((-1,) + (1,) * (v.ndim - 1)), v,
-                                         np.zeros_like(v))
-                final_info[f"_{k}"] = done.copy()
-            out["final_obs"], out["_final_obs"] = final_obs, done.copy()
-            out["final_info"], out["_final_info"] = final_info, done.copy()
+                objects[i] = last[i].copy()
+            out["final_obs"], out["_final_obs"] = objects, done.copy()
+            out["final_info"], out["_final_info"] = self._rows_info(info, done), done.copy()
             out.update(self._reset_info(done))
         return out
 
 
 def make_vector_env(num_envs: int, max_episode_steps: int | None = None,
                     task: str = "VoltageTarget-v0", params=None,
+                    autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
                     **env_kwargs) -> NeuronVectorEnv:
     """The ``vector_entry_point`` of the registered tasks.
 
@@ -362,8 +483,11 @@ def make_vector_env(num_envs: int, max_episode_steps: int | None = None,
         task: registered task name (``"VoltageTarget-v0"``; a ``neuroenv/`` prefix is fine).
         params: optional ``EnvParams`` with per-row leaves (leading axis ``num_envs``) for
             domain randomisation; build it from ``neuroenv.make(task, **env_kwargs)[1]``.
+        autoreset_mode: ``AutoresetMode.NEXT_STEP`` (default), ``SAME_STEP`` or ``DISABLED``
+            (``gymnasium.make_vec(id, num_envs=n, autoreset_mode=...)`` passes it here).
         **env_kwargs: keyword arguments of the task's ``make_env`` (``max_steps_in_episode``,
             ``substeps``, ``obs_noise_std``, ...).
     """
     env, _ = neuroenv.make(task, **env_kwargs)
-    return NeuronVectorEnv(env, num_envs, params=params, max_episode_steps=max_episode_steps)
+    return NeuronVectorEnv(env, num_envs, params=params, max_episode_steps=max_episode_steps,
+                           autoreset_mode=autoreset_mode)

@@ -1,4 +1,7 @@
-"""The native vector env: rows equal single functional envs, SAME_STEP autoreset, make_vec."""
+"""The native vector env: rows equal single functional envs, autoreset modes, make_vec.
+
+The wrappers of ``gymnasium.wrappers.vector`` and the comparison with ``SyncVectorEnv`` are in
+``test_vector_wrappers.py``."""
 
 from __future__ import annotations
 
@@ -25,7 +28,14 @@ TMP_ID = "neuroenv-test/VoltageTarget-v0"
 
 @pytest.fixture(scope="module")
 def vec():
-    """Four rows of VoltageTarget-v0 with 3-period episodes (set through the env kwargs)."""
+    """Four rows of VoltageTarget-v0 with 3-period episodes (set through the env kwargs), in
+    SAME_STEP mode: its rows follow the functional ``Environment.step`` exactly."""
+    return make_vector_env(N, max_steps_in_episode=EPISODE, autoreset_mode="SameStep")
+
+
+@pytest.fixture(scope="module")
+def vec_next():
+    """As ``vec`` in the default autoreset mode (NEXT_STEP)."""
     return make_vector_env(N, max_steps_in_episode=EPISODE)
 
 
@@ -47,6 +57,17 @@ def scale_of(vec):
     return float(vec.env.default_params.action_scale)
 
 
+def targets(vec):
+    """Each row's episode target (mV), from the task state on the device."""
+    return np.asarray(vec._states.task["target"], np.float64)
+
+
+def physical(vec, obs):
+    """Observations in mV (the env's ``to_physical`` where observations are scaled)."""
+    to_physical = getattr(vec.env, "to_physical", None)
+    return np.asarray(obs if to_physical is None else to_physical(obs))
+
+
 def close(actual, desired, msg):
     np.testing.assert_allclose(np.asarray(actual), np.asarray(desired), rtol=1e-6,
                                atol=STEP_ATOL, err_msg=msg)
@@ -63,17 +84,21 @@ def actions_for(n_steps, n_envs=N, seed=0):
 def test_spaces_and_metadata(vec):
     assert vec.num_envs == N
     assert vec.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
-    assert vec.single_observation_space == gym.spaces.Box(-150.0, 100.0, (2,), np.float32)
+    box = vec.env.observation_space(vec.env.default_params)
+    dim = box.shape[0]
+    assert vec.single_observation_space == gym.spaces.Box(
+        np.asarray(box.low, np.float32), np.asarray(box.high, np.float32), (dim,), np.float32)
     assert vec.single_action_space == gym.spaces.Box(-1.0, 1.0, (1,), np.float32)
-    assert vec.observation_space.shape == (N, 2) and vec.observation_space.dtype == np.float32
+    assert vec.observation_space.shape == (N, dim) and vec.observation_space.dtype == np.float32
     assert vec.action_space.shape == (N, 1) and vec.action_space.dtype == np.float32
     obs, info = vec.reset(seed=0)
-    assert obs.dtype == np.float32 and obs.shape == (N, 2)
+    assert obs.dtype == np.float32 and obs.shape == (N, dim)
     assert vec.observation_space.contains(obs)
     # the single env's reset info, batched as SyncVectorEnv batches it
     assert sorted(info) == ["_action_scale_nA", "_target", "action_scale_nA", "target"]
     assert info["_target"].all() and info["_action_scale_nA"].all()
-    np.testing.assert_allclose(info["target"], obs[:, 1], rtol=1e-6)
+    assert info["target"].dtype == np.float64
+    np.testing.assert_allclose(info["target"], targets(vec), rtol=1e-6)
     np.testing.assert_allclose(info["action_scale_nA"], scale_of(vec), rtol=1e-6)
 
 
@@ -104,8 +129,8 @@ def test_rows_equal_single_functional_envs(vec):
             assert info.get("_final_obs", np.zeros(N, bool))[i] == (truncated[i] or terminated[i])
             if truncated[i] or terminated[i]:
                 close(info["final_obs"][i], ref_info["final_observation"], f"final row {i}")
-                # the new episode's target is drawn exactly as the single env draws it
-                assert rows[t][i][1] == np.asarray(ref_obs)[1]
+                # the new episode's target entries are drawn exactly as the single env's
+                np.testing.assert_array_equal(rows[t][i][1:], np.asarray(ref_obs)[1:])
 
 
 def test_seed_list_and_unseeded_resets(vec):
@@ -113,17 +138,17 @@ def test_seed_list_and_unseeded_resets(vec):
     obs_b, _ = vec.reset(seed=5)
     np.testing.assert_array_equal(obs_a, obs_b)
     again, _ = vec.reset()  # continues each row's key chain: new episodes
-    assert not np.array_equal(again[:, 1], obs_b[:, 1])
+    assert not np.array_equal(again, obs_b)
     vec.reset(seed=5)
     np.testing.assert_array_equal(vec.reset()[0], again)  # ... deterministically
     # seeds crossing 2**32 take the single env's key_for_seed for every row
     big = 2**32 - 2
-    obs_big, _ = vec.reset(seed=big)
+    obs_big, info_big = vec.reset(seed=big)
     for i in range(N):
         _, k = jax.random.split(key_for_seed(big + i))
         params_i = jax.tree_util.tree_map(lambda x: x[0], vec.params)
         np.testing.assert_array_equal(obs_big[i], np.asarray(vec.env.reset(k, params_i)[0]))
-    assert len({float(x) for x in obs_big[:, 1]}) == N
+    assert len({float(x) for x in info_big["target"]}) == N
     with pytest.raises(ValueError, match="one seed per env"):
         vec.reset(seed=[1, 2])
     with pytest.raises(ValueError, match="non-negative"):
@@ -133,14 +158,16 @@ def test_seed_list_and_unseeded_resets(vec):
 
 
 def test_reset_mask_resets_only_those_rows(vec):
-    obs, _ = vec.reset(seed=3)
+    vec.reset(seed=3)
+    old = targets(vec)
     obs1, *_ = vec.step(np.full((N, 1), 0.5, np.float32))
     mask = np.array([True, False, True, False])
     obs2, info = vec.reset(options={"reset_mask": mask})
     np.testing.assert_array_equal(info["_target"], mask)
-    np.testing.assert_allclose(info["target"][mask], obs2[mask, 1], rtol=1e-6)
+    np.testing.assert_allclose(info["target"][mask], targets(vec)[mask], rtol=1e-6)
     np.testing.assert_array_equal(obs2[~mask], obs1[~mask])
-    assert np.all(obs2[mask, 1] != obs[mask, 1])  # fresh targets drawn
+    assert np.all(targets(vec)[mask] != old[mask])  # fresh targets drawn
+    np.testing.assert_array_equal(targets(vec)[~mask], old[~mask])
     assert np.asarray(vec._states.time).tolist() == [0, 1, 0, 1]
 
 
@@ -151,25 +178,25 @@ def test_same_step_autoreset(vec):
         obs, reward, terminated, truncated, info = vec.step(actions)
         assert not (terminated.any() or truncated.any())
         assert "final_obs" not in info and info["_numerical_error"].all()
-    last_obs = obs
+    last_obs, old = obs, targets(vec)
     obs, reward, terminated, truncated, info = vec.step(actions)
     assert truncated.all() and not terminated.any()
     assert np.all(np.isfinite(reward)) and reward.dtype == np.float32
     # final observations: gymnasium's SAME_STEP layout (object array + mask)
     assert info["_final_obs"].all() and info["final_obs"].dtype == object
     final = np.stack(info["final_obs"])
-    assert final.dtype == np.float32 and final.shape == (N, 2)
-    np.testing.assert_array_equal(final[:, 1], last_obs[:, 1])  # same episode's target
-    assert not np.allclose(final[:, 0], last_obs[:, 0])  # ... one more period simulated
+    assert final.dtype == np.float32 and final.shape == last_obs.shape
+    assert not np.allclose(final[:, 0], last_obs[:, 0])  # one more period simulated
     assert info["_final_info"].all() and info["final_info"]["_current_nA"].all()
     np.testing.assert_allclose(info["final_info"]["current_nA"], 0.4 * scale_of(vec),
                                rtol=1e-6)
-    assert not info["_current_nA"].any()  # top-level step info belongs to running rows only
+    # top-level step info belongs to running rows only (absent: all rows ended)
+    assert "current_nA" not in info and "_current_nA" not in info
     assert info["_target"].all()  # ... finished rows carry their reset's info
-    np.testing.assert_allclose(info["target"], obs[:, 1], rtol=1e-6)
+    np.testing.assert_allclose(info["target"], targets(vec), rtol=1e-6)
     # the returned observation starts a new episode (fresh target, near rest)
-    assert np.all(obs[:, 1] != final[:, 1])
-    assert np.all(np.abs(obs[:, 0] + 65.0) < 6.0)
+    assert np.all(targets(vec) != old)
+    assert np.all(np.abs(physical(vec, obs)[:, 0] + 65.0) < 6.0)
     assert np.asarray(vec._states.time).tolist() == [0] * N
     # ... which runs for a full episode again
     for _ in range(EPISODE - 1):
@@ -178,15 +205,104 @@ def test_same_step_autoreset(vec):
     del obs0
 
 
-def test_record_episode_statistics_wrapper(vec):
-    if tuple(int(x) for x in gym.__version__.split(".")[:2]) < (1, 4):
-        pytest.skip("gymnasium < 1.4's vector RecordEpisodeStatistics assumes NEXT_STEP "
-                    "autoreset (it skips the step after a done); this env is SAME_STEP")
-    envs = gym.wrappers.vector.RecordEpisodeStatistics(vec)
+def test_record_episode_statistics_wrapper(vec_next):
+    """Regression: the default (then SAME_STEP) env gave lengths 3, 3, ..., 2, 2, ... here."""
+    envs = gym.wrappers.vector.RecordEpisodeStatistics(vec_next)
     envs.reset(seed=0)
-    for _ in range(2 * EPISODE):
+    for _ in range(2 * EPISODE + 1):  # two episodes and the reset step between them
         *_, info = envs.step(np.zeros((N, 1), np.float32))
     assert list(envs.length_queue) == [EPISODE] * (2 * N)
+
+
+def test_autoreset_mode_default_and_per_instance(vec, vec_next):
+    assert vec_next.metadata["autoreset_mode"] is AutoresetMode.NEXT_STEP
+    assert vec_next.autoreset_mode is AutoresetMode.NEXT_STEP
+    assert NeuronVectorEnv.metadata["autoreset_mode"] is AutoresetMode.NEXT_STEP
+    assert vec.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP  # per instance
+    assert vec.metadata["render_modes"] == []
+    for value, mode in [("NextStep", AutoresetMode.NEXT_STEP), ("same_step", AutoresetMode.SAME_STEP),
+                        ("DISABLED", AutoresetMode.DISABLED),
+                        (AutoresetMode.SAME_STEP, AutoresetMode.SAME_STEP)]:
+        assert NeuronVectorEnv(vec.env, 2, autoreset_mode=value).metadata[
+            "autoreset_mode"] is mode
+    with pytest.raises(ValueError, match="autoreset_mode must be .*got 'sometimes'"):
+        NeuronVectorEnv(vec.env, 2, autoreset_mode="sometimes")
+    with pytest.raises(ValueError, match="autoreset_mode"):
+        make_vector_env(2, autoreset_mode=1)
+
+
+def test_next_step_autoreset(vec, vec_next):
+    """NEXT_STEP: the step that ends returns the last observation (SAME_STEP's final_obs);
+    the next step resets those rows whatever the action, with reward 0 and flags False."""
+    actions = actions_for(EPISODE + 2, seed=3)
+    obs_s, _ = vec.reset(seed=8)
+    obs_n, _ = vec_next.reset(seed=8)
+    old = targets(vec_next)
+    np.testing.assert_array_equal(obs_n, obs_s)
+    for t in range(EPISODE):
+        obs_s, r_s, term_s, trunc_s, info_s = vec.step(actions[t])
+        obs_n, r_n, term_n, trunc_n, info_n = vec_next.step(actions[t])
+        # both modes run the same compiled step program on the same keys
+        np.testing.assert_array_equal(r_n, r_s)
+        np.testing.assert_array_equal(term_n, term_s)
+        np.testing.assert_array_equal(trunc_n, trunc_s)
+    assert trunc_n.all() and "final_obs" not in info_n
+    np.testing.assert_array_equal(obs_n, np.stack(info_s["final_obs"]))
+    np.testing.assert_array_equal(info_n["current_nA"], info_s["final_info"]["current_nA"])
+    # the reset step: the action is ignored
+    keys, states = vec_next._keys, vec_next._states  # immutable device arrays
+    outs = []
+    for a in (actions[EPISODE], np.ones((N, 1), np.float32)):
+        vec_next._keys, vec_next._states, vec_next._ended = keys, states, np.ones(N, bool)
+        outs.append(vec_next.step(a))
+    for out in outs:
+        obs, reward, terminated, truncated, info = out
+        assert not (terminated.any() or truncated.any())
+        np.testing.assert_array_equal(reward, np.zeros(N, np.float32))
+        assert sorted(info) == ["_action_scale_nA", "_target", "action_scale_nA", "target"]
+        np.testing.assert_allclose(info["target"], targets(vec_next), rtol=1e-6)
+        assert np.all(targets(vec_next) != old)  # fresh targets
+        np.testing.assert_array_equal(obs, outs[0][0])
+    assert np.asarray(vec_next._states.time).tolist() == [0] * N
+    # ... a seedless reset of each row's key chain
+    for i in range(N):
+        _, k_reset = jax.random.split(keys[i])
+        params_i = jax.tree_util.tree_map(lambda x: x[0], vec_next.params)
+        np.testing.assert_array_equal(outs[0][0][i], np.asarray(vec_next.env.reset(k_reset,
+                                                                                   params_i)[0]))
+    # then a full episode again
+    for _ in range(EPISODE - 1):
+        assert not vec_next.step(actions[0])[3].any()
+    assert vec_next.step(actions[0])[3].all()
+
+
+def test_next_step_reset_mask_cancels_the_pending_reset(vec_next):
+    vec_next.reset(seed=2)
+    for _ in range(EPISODE):
+        done = vec_next.step(np.zeros((N, 1), np.float32))[3]
+    assert done.all()
+    mask = np.array([True, True, False, False])
+    vec_next.reset(options={"reset_mask": mask})
+    obs, reward, _, _, info = vec_next.step(np.zeros((N, 1), np.float32))
+    np.testing.assert_array_equal(info["_current_nA"], mask)  # rows 0, 1 stepped
+    np.testing.assert_array_equal(info["_target"], ~mask)  # rows 2, 3 reset
+    assert np.asarray(vec_next._states.time).tolist() == [1, 1, 0, 0]
+
+
+def test_disabled_autoreset(vec):
+    envs = NeuronVectorEnv(vec.env, N, autoreset_mode=AutoresetMode.DISABLED)
+    envs.reset(seed=0)
+    for _ in range(EPISODE):
+        obs, reward, terminated, truncated, info = envs.step(np.zeros((N, 1), np.float32))
+    assert truncated.all() and "final_obs" not in info and "target" not in info
+    with pytest.raises(ValueError, match=r"rows \[0, 1, 2, 3\] ended .*DISABLED"):
+        envs.step(np.zeros((N, 1), np.float32))
+    mask = np.array([True, False, True, True])
+    envs.reset(options={"reset_mask": mask})
+    with pytest.raises(ValueError, match=r"rows \[1\] ended"):
+        envs.step(np.zeros((N, 1), np.float32))
+    envs.reset(options={"reset_mask": ~mask})
+    assert not envs.step(np.zeros((N, 1), np.float32))[3].any()
 
 
 @pytest.mark.parametrize(
@@ -256,6 +372,11 @@ def test_make_vec_entry_point_plumbing():
     assert isinstance(envs, NeuronVectorEnv) and envs.num_envs == 3
     assert envs.spec.id == TMP_ID and envs.max_episode_steps == 200
     assert np.asarray(envs.params.max_steps_in_episode).tolist() == [200] * 3
+    assert envs.metadata["autoreset_mode"] is AutoresetMode.NEXT_STEP
+    # autoreset_mode is a make_vec keyword (it does not reach the task factory)
+    envs = gym.make_vec(TMP_ID, num_envs=2, vectorization_mode="vector_entry_point",
+                        autoreset_mode=AutoresetMode.SAME_STEP)
+    assert envs.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
 
 
 def test_registered_id_make_vec_1024_envs():
@@ -268,14 +389,14 @@ def test_registered_id_make_vec_1024_envs():
     n = 1024
     envs = gym.make_vec(REGISTERED_ID, num_envs=n, vectorization_mode="vector_entry_point")
     assert isinstance(envs, NeuronVectorEnv) and envs.num_envs == n
-    assert envs.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP
+    assert envs.metadata["autoreset_mode"] is AutoresetMode.NEXT_STEP
     envs.reset(seed=0)
     envs.action_space.seed(0)
     for _ in range(50):
         obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
         assert np.all(np.isfinite(obs)) and np.all(np.isfinite(reward))
         assert not terminated.any() and not info["numerical_error"].any()
-    assert obs.shape == (n, 2) and envs.observation_space.contains(obs)
+    assert obs.shape == envs.observation_space.shape and envs.observation_space.contains(obs)
     assert np.asarray(envs._states.time).tolist() == [50] * n
 
     seed, rows = 4, 4
