@@ -10,6 +10,20 @@ half, −I for the second). A task may inject its own currents (noisy synaptic d
 (optionally a history window of them, optionally averaged over recordings — the mean field —
 plus measurement noise), followed by the task's entries, as float32.
 
+Observation units (``obs_units``, static):
+
+- ``"scaled"`` (default): every entry is of order 1, so that standard RL hyperparameters
+  work without observation normalisation. A recorded voltage v (mV, clipped to
+  ``V_BOUNDS``) is observed as ``(v − V_OFFSET) / V_SCALE = (v + 65 mV) / 20 mV`` (0 at
+  rest, ±0.5 at ±10 mV from rest, about +5 at a spike's peak); each task entry as
+  ``(x − offset) / scale`` with the task's ``extra_obs_scaling`` (voltage targets like
+  voltages; see each task card). The ``observation_space`` bounds are mapped the same way.
+- ``"physical"``: the same entries in physical units (mV, Hz, ms, ...), unscaled.
+
+``obs_affine()`` returns the per-entry ``(offset, scale)`` of the map and ``to_physical(obs)``
+undoes it. Measurement noise (``obs_noise_std``) is in mV in both modes, added before
+scaling.
+
 Variants through ``EnvParams`` (no recompilation, vmappable):
 
 - **noisy electrode**: ``obs_noise_std`` (mV, Gaussian, fresh every observation);
@@ -30,11 +44,14 @@ import numpy as np
 from neuroenv.core import Environment
 from neuroenv.spaces import Box
 from neuroenv.validation import positive_int
-from simulator.assemble import all_states
+from simulator.assemble import DERIVED, all_states, derive, exp_euler_transitions, split_all_params
 from simulator.integrate import build_init_and_step_fn
 
 #: Observation bounds of recorded voltages (mV); observations are clipped to them.
 V_BOUNDS = (-150.0, 100.0)
+#: Scaled observations: a voltage v (mV) is observed as (v − V_OFFSET) / V_SCALE.
+V_OFFSET = -65.0
+V_SCALE = 20.0
 
 
 @chex.dataclass(frozen=True)
@@ -42,7 +59,12 @@ class EnvParams:
     """Every number of the environment (a pytree; vmap over it to randomise domains).
 
     Attributes:
-        sim: the simulator's ``all_params`` (per-compartment arrays, axial conductances).
+        sim: the simulator's primary parameters: name -> (n_nodes,) array (``radius`` µm,
+            ``length`` µm, ``axial_resistivity`` Ω·cm, ``capacitance`` µF/cm², channel
+            parameters; synapse parameters (n_synapses_of_type,)). The derived ones (area,
+            volume, resistive loads, axial conductances) are not stored: every step derives
+            them from these (``NeuronEnv.derived_sim_params``), so replacing, vmapping,
+            randomising or drifting e.g. ``radius`` changes the cell's dynamics consistently.
         task: task parameters (dict of float32 scalars).
         action_scale: nA injected per unit action.
         obs_noise_std: standard deviation of additive measurement noise (obs units, mV).
@@ -105,16 +127,29 @@ class NeuronEnv(Environment):
             injected (e.g. noisy synaptic input); empty by default.
         observe: ``"all"`` (every recording) or ``"mean"`` (their mean: the mean field).
         randomize: names of ``params.sim`` entries scaled by domain randomisation and drift
-            (default: every channel conductance, names ``<Channel>_g...``).
+            (default: every channel conductance, names ``<Channel>_g...``); any primary
+            parameter, e.g. ``("radius", "axial_resistivity")`` (derived values such as
+            ``area`` follow; naming one is a ValueError).
         param_spread, param_drift: defaults of the ``EnvParams`` fields (0: off).
+        obs_units: ``"scaled"`` (default: O(1) entries, voltages as (v + 65 mV) / 20 mV,
+            task entries by the task's ``extra_obs_scaling``) or ``"physical"`` (mV and the
+            task's units); static. See the module docstring.
     """
+
+    #: The builder module is mutable and never read by traced code (which reads the
+    #: snapshots ``_compiled``, ``_step``, ``_states0``, ``_sim_params0``): it stays out of
+    #: the content key that equal envs share compilations by (``Environment.__eq__``).
+    _unkeyed_attributes = ("module",)
 
     def __init__(self, module, stim_sites, task, delta_t: float = 0.025, substeps: int = 40,
                  action_scale: float = 0.1, window: int = 1, obs_noise_std: float = 0.0,
                  init_v_jitter: float = 0.0, max_steps_in_episode: int = 200,
                  solver: str = "bwd_euler", voltage_solver: str = "jaxley.dhs",
                  pulse: str = "constant", drive_sites=(), observe: str = "all",
-                 randomize=None, param_spread: float = 0.0, param_drift: float = 0.0) -> None:
+                 randomize=None, param_spread: float = 0.0, param_drift: float = 0.0,
+                 obs_units: str = "scaled") -> None:
+        if obs_units not in OBS_UNITS:
+            raise ValueError(f"obs_units must be one of {OBS_UNITS}, got {obs_units!r}")
         base = module.base
         if len(base.recordings) == 0:
             raise ValueError("the module has no recordings: record() what the agent observes")
@@ -156,8 +191,11 @@ class NeuronEnv(Environment):
         init_fn, step_fn = build_init_and_step_fn(module, voltage_solver, solver)
         self._step = step_fn
         self._compiled = base._compiled
-        states0, params0 = init_fn(base.get_parameters())
+        states0, all_params0 = init_fn(base.get_parameters())
         self._states0 = states0
+        # Primary parameters (EnvParams.sim) and the built geometry they are derived against.
+        params0, self._geometry_reference = split_all_params(all_params0)
+        self._coupling = step_fn.coupling  # exp_euler only (transition matrices), else None
         rec = base.recordings
         self.rec_states = tuple(rec["state"].tolist())
         self.rec_inds = rec["rec_index"].to_numpy()
@@ -165,16 +203,26 @@ class NeuronEnv(Environment):
         self.n_obs_rec = 1 if observe == "mean" else self.n_rec
         if randomize is None:
             randomize = tuple(k for k in params0 if _is_conductance(k))
+        if isinstance(randomize, str) or not all(isinstance(k, str) for k in randomize):
+            raise ValueError(f"randomize must be a sequence of parameter names (e.g."
+                             f" ('radius', 'HH_gNa')), got {randomize!r}")
+        derived = [k for k in randomize if k in DERIVED]
+        if derived:
+            raise ValueError(
+                f"randomize names {derived}, which the simulator derives from radius, length,"
+                " axial_resistivity and capacitance in every step; randomize those instead")
         unknown = [k for k in randomize if k not in params0]
         if unknown:
             raise ValueError(f"randomize names {unknown} that are not simulator parameters; "
-                             f"known: {sorted(k for k in params0 if k != 'axial_conductances')}")
+                             f"known: {sorted(params0)}")
         self.randomized = tuple(randomize)
         self._defaults = dict(action_scale=action_scale, obs_noise_std=obs_noise_std,
                               init_v_jitter=init_v_jitter,
                               max_steps_in_episode=max_steps_in_episode,
                               param_spread=param_spread, param_drift=param_drift)
         self._sim_params0 = params0
+        self.obs_units = obs_units
+        self._obs_offset, self._obs_scale = self._affine()
 
     # ------------------------------------------------------------------ params and spaces
     @property
@@ -195,11 +243,47 @@ class NeuronEnv(Environment):
         return Box.make(-1.0, 1.0, (self.n_sites,))
 
     def observation_space(self, params=None) -> Box:
+        """Bounds of the observation, in the env's ``obs_units``."""
         low_extra, high_extra = self.task.extra_obs_bounds()
         n = self.window * self.n_obs_rec
         low = np.concatenate([np.full(n, V_BOUNDS[0]), np.asarray(low_extra, float)])
         high = np.concatenate([np.full(n, V_BOUNDS[1]), np.asarray(high_extra, float)])
-        return Box.make(low, high)
+        offset, scale = self.obs_affine()
+        return Box.make((low - offset) / scale, (high - offset) / scale)
+
+    def _affine(self) -> tuple[np.ndarray, np.ndarray]:
+        n = self.window * self.n_obs_rec
+        if self.obs_units == "physical":
+            n_all = n + self.task.n_extra_obs
+            return np.zeros(n_all, np.float32), np.ones(n_all, np.float32)
+        offset_extra, scale_extra = self.task.extra_obs_scaling()
+        if (len(offset_extra) != self.task.n_extra_obs
+                or len(scale_extra) != self.task.n_extra_obs
+                or not all(np.isfinite(s) and s > 0 for s in scale_extra)):
+            raise ValueError(f"{type(self.task).__name__}.extra_obs_scaling() must give "
+                             f"{self.task.n_extra_obs} offsets and positive scales, got "
+                             f"{offset_extra!r}, {scale_extra!r}")
+        offset = np.concatenate([np.full(n, V_OFFSET), np.asarray(offset_extra, float)])
+        scale = np.concatenate([np.full(n, V_SCALE), np.asarray(scale_extra, float)])
+        return offset.astype(np.float32), scale.astype(np.float32)
+
+    def obs_affine(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(offset, scale)``, each (n_obs,) float32: an observation entry is
+        ``(x − offset) / scale`` of the physical value x (offset 0 and scale 1 everywhere
+        with ``obs_units="physical"``)."""
+        return self._obs_offset.copy(), self._obs_scale.copy()
+
+    def to_physical(self, obs):
+        """Observations (..., n_obs) in the env's units -> physical units (mV, Hz, ms, ...)."""
+        return obs * self._obs_scale + self._obs_offset
+
+    def task_obs(self, task_state, params) -> jax.Array:
+        """The task's entries of the observation, (n_extra_obs,) float32 in the env's units."""
+        extra = self.task.extra_obs(task_state, params.task).astype(jnp.float32)
+        if self.obs_units == "physical":
+            return extra
+        n = self.window * self.n_obs_rec
+        return (extra - self._obs_offset[n:]) / self._obs_scale[n:]
 
     @property
     def period_ms(self) -> float:
@@ -215,23 +299,39 @@ class NeuronEnv(Environment):
             history = jnp.mean(history, axis=1, keepdims=True)
         noise = params.obs_noise_std * jax.random.normal(key, history.shape, jnp.float32)
         measured = jnp.clip(history + noise, V_BOUNDS[0], V_BOUNDS[1]).reshape(-1)
-        return jnp.concatenate([measured, self.task.extra_obs(task_state, params.task)]
-                               ).astype(jnp.float32)
+        obs = jnp.concatenate([measured, self.task.extra_obs(task_state, params.task)]
+                              ).astype(jnp.float32)
+        if self.obs_units == "physical":
+            return obs
+        return (obs - self._obs_offset) / self._obs_scale
 
     def observe(self, key, state, action, params) -> jax.Array:
         """The observation of ``state`` (gymnax 1.0's hook; ``action`` is unused), with
         measurement noise drawn from ``key``."""
         return self._observe(key, state.history, state.task, params)
 
+    def derived_sim_params(self, sim, transitions: bool = True) -> dict:
+        """The step function's ``all_params`` from primary parameters ``sim`` (as
+        ``params.sim``): plus area, volume, resistive loads and axial conductances derived
+        from them (:func:`simulator.assemble.derive`), and with ``solver="exp_euler"`` (and
+        ``transitions``) the transition matrices of one ``delta_t``."""
+        params = derive(self._compiled, sim, self._geometry_reference)
+        if transitions and self._coupling is not None:
+            params = exp_euler_transitions(self._compiled, params, self._coupling, self.delta_t)
+        return params
+
     def initial_sim_states(self, key, params, sim_params=None) -> dict:
-        """Simulator states at rest (module's initial values), voltage jittered per compartment."""
+        """Simulator states at rest (module's initial values), voltage jittered per compartment.
+
+        ``sim_params``: primary parameters (default ``params.sim``)."""
         states = dict(self._states0)
         v = states["v"]
         jitter = params.init_v_jitter.astype(v.dtype) * jax.random.normal(key, v.shape, v.dtype)
         states["v"] = v + jitter
         compiled = self._compiled
         arrays = {k: states[k] for k in (*compiled.state_names, *compiled.synapse_state_names)}
-        return all_states(compiled, arrays, [], params.sim if sim_params is None else sim_params)
+        sim = params.sim if sim_params is None else sim_params
+        return all_states(compiled, arrays, [], self.derived_sim_params(sim, transitions=False))
 
     def episode_sim_params(self, log_scale, params) -> dict:
         """``params.sim`` with the randomised conductances scaled by exp(``log_scale``)
@@ -279,7 +379,9 @@ class NeuronEnv(Environment):
                                                 self.delta_t)
             injected = jnp.concatenate([injected, drive.astype(injected.dtype)], axis=1)
         inds = {"i": np.concatenate([self.site_nodes, self.drive_nodes])}
-        sim_params = self.episode_sim_params(state.param_log_scale, params)
+        # Derived once per period (outside the scan) from the episode's primary parameters.
+        sim_params = self.derived_sim_params(
+            self.episode_sim_params(state.param_log_scale, params))
 
         def solver_step(sim, i_step):
             sim = self._step(sim, sim_params, {"i": i_step.astype(v_dtype)}, inds, self.delta_t)
@@ -308,6 +410,8 @@ class NeuronEnv(Environment):
 PULSES = ("constant", "biphasic")
 #: What the observation shows of the recordings.
 OBSERVE_MODES = ("all", "mean")
+#: Units of the observation: O(1) scaled entries (default) or physical units.
+OBS_UNITS = ("scaled", "physical")
 
 
 def _is_conductance(name: str) -> bool:

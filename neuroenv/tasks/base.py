@@ -3,7 +3,10 @@
 A task turns the neuron's recorded trace over one control period into a reward and
 termination, draws its per-episode variables (targets) at reset, and may add entries to the
 observation (e.g. the target), inject its own currents (``drive``: noisy synaptic input at
-the env's ``drive_sites``) and say what ``render()`` draws. Everything numeric is in
+the env's ``drive_sites``) and say what ``render()`` draws. A task's observation entries are
+computed in physical units (mV, Hz, ms, ...); ``extra_obs_scaling`` gives the affine map
+``(x − offset) / scale`` that :class:`~neuroenv.NeuronEnv` applies to them for its default
+``obs_units="scaled"`` observations (O(1) entries). Everything numeric is in
 ``params`` (a dict of float32 arrays, part of ``EnvParams``); everything per-episode is in the
 task state (a dict of arrays).
 """
@@ -64,7 +67,16 @@ class Task:
         return jnp.zeros((0,), jnp.float32)
 
     def extra_obs_bounds(self) -> tuple[list[float], list[float]]:
+        """``(low, high)``: bounds of the ``n_extra_obs`` entries in physical units."""
         return [], []
+
+    def extra_obs_scaling(self) -> tuple[list[float], list[float]]:
+        """``(offset, scale)`` of each of the ``n_extra_obs`` entries (physical units,
+        scale > 0): the scaled observation is ``(x − offset) / scale``, of order 1.
+
+        By default the entries are not scaled (offset 0, scale 1).
+        """
+        return [0.0] * self.n_extra_obs, [1.0] * self.n_extra_obs
 
     def render_info(self, traces: np.ndarray, task_state: dict, params: dict) -> dict:
         """Keyword arguments of :func:`neuroenv.render.render_trace` for a frame.

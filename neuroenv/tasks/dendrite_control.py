@@ -31,19 +31,29 @@ Task card
   radius 0.24 µm), 913 µm from the soma.
 - **Recordings** (``trace`` columns, in this order): target, soma, proximal apical, mid apical
   trunk, basal dendrite (membrane voltage, mV).
-- **Observation** (float32, shape (5 · ``window`` + 1,), default ``window`` = 2 → (11,)): the
-  five recorded voltages (mV, clipped to [−150, 100]) at the end of each of the last
-  ``window`` control periods (oldest first), then the episode's target (mV).
+- **Observation** (float32, shape (5 · ``window`` + 2,), default ``window`` = 2 → (12,)):
+  the five recorded voltages (clipped to [−150, 100] mV) at the end of each of the last
+  ``window`` control periods (oldest first), the episode's target, then the integral of the
+  target compartment's error ∫(target − v_target) dt since the episode's start (mV·ms;
+  per-sample error capped at ±``error_cap`` = 20 mV, integral clipped to ±100 mV·ms).
+  Units (``obs_units``): by default scaled to O(1), voltages and target as
+  (v + 65 mV) / 20 mV (targets in [0.25, 1]), the integral as integral / 50 mV·ms (in
+  [−2, 2]); with ``obs_units="physical"`` mV and mV·ms (the first 5 · window + 1 entries
+  are then the observation of the earlier versions).
 - **Action** (float32, shape (4,), in [−1, 1]): the current at each site × ``action_scale``
   (default 0.5 nA), held for one control period.
 - **Control period**: ``substeps`` × ``delta_t`` = 40 × 0.025 ms = 1 ms.
 - **Reward** per period (weights in ``params.task``)::
 
-      − mean|v_target − target| / 10 mV
-      − soma_weight · mean|v_soma − v_rest| / 10 mV      (soma_weight 0.5, v_rest −65 mV)
+      − mean min(|v_target − target|, error_cap) / 10 mV     (error_cap 20 mV)
+      − soma_weight · mean min(|v_soma − v_rest|, error_cap) / 10 mV
+                                                         (soma_weight 0.5, v_rest −65 mV)
       − spike_penalty · (somatic spikes in the period)    (spike_penalty 1; upward 0-mV crossings)
       − charge_penalty · Σ_sites |I| · period             (charge_penalty 0.01 per pC)
 
+  The caps keep the voltage terms in [−3, 0] (a somatic spike no longer costs ~5 per
+  period through the voltage terms; it still costs ``spike_penalty``); below 20 mV of
+  error, which covers the baselines below, the terms are the uncapped ones.
 - **Target**: drawn per episode uniformly in [``target_low``, ``target_high``] = [−60, −45] mV
   (5–20 mV above rest, so every episode needs current).
 - **Termination**: numerical blow-up only (``info["numerical_error"]``); **truncation** after
@@ -99,8 +109,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from neuroenv.neuron_env import V_OFFSET, V_SCALE
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes, spike_samples
+from neuroenv.tasks.tracking import (
+    ERROR_CAP,
+    INTEGRAL_CLIP,
+    INTEGRAL_SCALE,
+    capped_abs_error,
+    integrate_error,
+)
 from neuroenv.validation import positive_int
 
 #: Reconstruction shipped in ``neuroenv/data`` (see its README for provenance).
@@ -191,40 +209,50 @@ class DendriteControl(Task):
 
     Task state: ``target`` (mV, float32), ``v_soma_last`` (mV, float32: the soma voltage at
     the end of the last period, for spike detection), ``spikes`` (int32: somatic spikes so
-    far in the episode).
+    far in the episode), ``err_int`` (mV·ms, float32: the clipped integral of the capped
+    error target − v_target).
     """
 
-    n_extra_obs = 1
+    n_extra_obs = 2
 
     def default_params(self) -> dict:
         return {"target_low": -60.0, "target_high": -45.0, "v_rest": V_REST,
-                "soma_weight": 0.5, "spike_penalty": 1.0, "charge_penalty": 0.01}
+                "soma_weight": 0.5, "spike_penalty": 1.0, "charge_penalty": 0.01,
+                "error_cap": ERROR_CAP}
 
     def reset(self, key, params):
         target = jax.random.uniform(key, (), jnp.float32, params["target_low"],
                                     params["target_high"])
         return {"target": target,
                 "v_soma_last": jnp.asarray(params["v_rest"], jnp.float32),
-                "spikes": jnp.zeros((), jnp.int32)}
+                "spikes": jnp.zeros((), jnp.int32), "err_int": jnp.zeros((), jnp.float32)}
 
     def step(self, task_state, trace, current, params, period_ms):
         v_target, v_soma = trace[:, 0], trace[:, 1]
-        error = jnp.mean(jnp.abs(v_target - task_state["target"])) / 10.0
-        soma = params["soma_weight"] * jnp.mean(jnp.abs(v_soma - params["v_rest"])) / 10.0
+        cap = params["error_cap"]
+        error = capped_abs_error(v_target, task_state["target"], cap) / 10.0
+        soma = params["soma_weight"] * capped_abs_error(v_soma, params["v_rest"], cap) / 10.0
         spikes = count_spikes(task_state["v_soma_last"], v_soma)
         charge = jnp.sum(jnp.abs(current)) * period_ms  # pC
         reward = -(error + soma + params["spike_penalty"] * spikes.astype(jnp.float32)
                    + params["charge_penalty"] * charge)
+        err_int = integrate_error(task_state["err_int"], v_target, task_state["target"], cap,
+                                  period_ms, INTEGRAL_CLIP)
         new_state = {"target": task_state["target"],
                      "v_soma_last": v_soma[-1].astype(jnp.float32),
-                     "spikes": (task_state["spikes"] + spikes).astype(jnp.int32)}
+                     "spikes": (task_state["spikes"] + spikes).astype(jnp.int32),
+                     "err_int": err_int}
         return new_state, reward.astype(jnp.float32), jnp.asarray(False)
 
     def extra_obs(self, task_state, params):
-        return task_state["target"][None].astype(jnp.float32)
+        return jnp.stack([task_state["target"], task_state["err_int"]]).astype(jnp.float32)
 
     def extra_obs_bounds(self):
-        return [-150.0], [100.0]
+        return [-150.0, -INTEGRAL_CLIP], [100.0, INTEGRAL_CLIP]
+
+    def extra_obs_scaling(self):
+        """The target like a voltage, (x + 65 mV) / 20 mV; the integral / 50 mV·ms."""
+        return [V_OFFSET, 0.0], [V_SCALE, INTEGRAL_SCALE]
 
     def render_info(self, traces, task_state, params):
         """The target compartment's voltage (plot range −80 to 0 mV) with the target line;
@@ -235,7 +263,8 @@ class DendriteControl(Task):
 
 
 def p_controller(obs: jax.Array, gain: float = 0.2, feedforward: float = 0.02,
-                 soma_gain: float = 0.0, window: int = 2) -> jax.Array:
+                 soma_gain: float = 0.0, window: int = 2,
+                 obs_units: str = "scaled") -> jax.Array:
     """A hand-written baseline: proportional control of the target with the nearest site.
 
     ``action[nearest] = feedforward · (target − V_REST) + gain · (target − v_target)`` and,
@@ -245,17 +274,23 @@ def p_controller(obs: jax.Array, gain: float = 0.2, feedforward: float = 0.02,
     at the target (1 / (0.5 nA × 108 mV/nA)).
 
     Args:
-        obs: the default observation, (5 · window + 1,) or batched (..., 5 · window + 1):
-            the newest target and soma voltages are ``obs[..., 5 · (window − 1)]`` and the
-            entry after it, the target is ``obs[..., -1]``.
+        obs: an observation, (5 · window + 2,) or batched (..., 5 · window + 2): the newest
+            target and soma voltages are ``obs[..., 5 · (window − 1)]`` and the entry after
+            it, the target is ``obs[..., 5 · window]``.
         window: the env's ``window``.
+        obs_units: the env's ``obs_units``, ``"scaled"`` (default) or ``"physical"``.
 
     Returns:
         (..., 4) float32 actions.
     """
+    if obs_units not in ("scaled", "physical"):
+        raise ValueError(f"obs_units must be 'scaled' or 'physical', got {obs_units!r}")
     obs = jnp.asarray(obs, jnp.float32)
+    if obs_units == "scaled":  # voltages and target back to mV
+        obs = obs * V_SCALE + V_OFFSET
     newest = 5 * (window - 1)
-    target, v_target, v_soma = obs[..., -1], obs[..., newest], obs[..., newest + 1]
+    target, v_target, v_soma = (obs[..., 5 * window], obs[..., newest],
+                                obs[..., newest + 1])
     u = feedforward * (target - V_REST) + gain * (target - v_target)
     action = jnp.zeros(obs.shape[:-1] + (len(SITES),), jnp.float32)
     action = action.at[..., NEAREST_SITE].set(jnp.clip(u, -1.0, 1.0))

@@ -24,15 +24,18 @@ Task card
   junctions, about 1/``n_cells`` of it into each cell (a global stimulus, as the DBS-Gym
   stimulus acts on the whole ensemble). (Injected into two of the cells instead, the same
   feedback reaches the rest only through those cells' junctions: S 1.6 instead of 3.6.)
-- **Observation** (float32, shape (``window``,) = (40,)): the mean field X (mV, the average
+- **Observation** (float32, shape (``window``,) = (40,)): the mean field X (the average
   soma voltage of the ``n_cells`` cells; not the hub) at the end of each of the last 40
   control periods (20 ms), oldest first, clipped to [−150, 100] mV, plus ``obs_noise_std``
-  measurement noise (default 0).
+  measurement noise (mV, default 0). Units (``obs_units``): by default scaled to O(1),
+  (X + 65 mV) / 20 mV (the synchronised oscillation spans about −0.5 to +3); with
+  ``obs_units="physical"`` mV.
 - **Action** (float32, shape (1,), in [−1, 1]): hub current × ``action_scale`` (default
   1 nA), held for the period (``pulse="constant"``) or charge-balanced (``pulse="biphasic"``:
   +I for the first half of the period, −I for the second).
 - **Control period**: ``substeps`` × ``delta_t`` = 20 × 0.025 ms = 0.5 ms.
-- **Reward** per period: −mean over the period's solver steps of (X − ⟨X⟩)² /
+- **Reward** per period (O(1): about −1.2 per period uncontrolled, −0.2 under delayed
+  feedback): −mean over the period's solver steps of (X − ⟨X⟩)² /
   ``sync_scale``² − ``charge_penalty`` × |I| × period (nA·ms = pC), with ⟨X⟩ a running mean
   of X (bias-corrected exponential average, time constant ``mean_tau`` = 50 ms),
   ``sync_scale`` = 20 mV (≈ the std of the uncontrolled mean field, so doing nothing scores
@@ -60,6 +63,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from neuroenv.neuron_env import V_SCALE
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import SPIKE_THRESHOLD
 from simulator.synapses.synapse import Synapse
@@ -242,23 +246,28 @@ def kuramoto_order(phases, axis: int = -1):
     return jnp.hypot(jnp.mean(jnp.cos(phases), axis=axis), jnp.mean(jnp.sin(phases), axis=axis))
 
 
-def delayed_feedback(obs, gain, delay: int = 0, action_scale=1.0):
+def delayed_feedback(obs, gain, delay: int = 0, action_scale=1.0, obs_units: str = "scaled"):
     """Rosenblum–Pikovsky delayed linear feedback from a Desynchronize observation.
 
     I = −gain · (X(t − τ) − ⟨X⟩), with X(t − τ) the observed mean field ``delay`` periods
     before the newest sample and ⟨X⟩ the mean of the observation window.
 
     Args:
-        obs: (window,) observation (mV); ``delay`` must be < window (static).
+        obs: (window,) observation; ``delay`` must be < window (static).
         gain: K (nA/mV, traceable).
         delay: τ in control periods (int, may be traced).
         action_scale: the env's nA per unit action.
+        obs_units: the env's ``obs_units``: ``"scaled"`` (default; (X + 65 mV) / 20 mV) or
+            ``"physical"`` (mV).
 
     Returns:
         (1,) float32 action in [−1, 1].
     """
+    if obs_units not in ("scaled", "physical"):
+        raise ValueError(f"obs_units must be 'scaled' or 'physical', got {obs_units!r}")
     obs = jnp.asarray(obs, jnp.float32)
-    current = -gain * (obs[-1 - delay] - jnp.mean(obs))
+    mv_per_unit = V_SCALE if obs_units == "scaled" else 1.0
+    current = -gain * mv_per_unit * (obs[-1 - delay] - jnp.mean(obs))
     return jnp.clip(current / action_scale, -1.0, 1.0).reshape(1).astype(jnp.float32)
 
 

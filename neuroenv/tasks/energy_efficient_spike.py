@@ -4,15 +4,19 @@ Task card
 ---------
 - **Neuron**: the three-branch HH cell of VoltageTarget-v0 (:func:`neuroenv.cells.hh_cell`),
   at rest; a spike is an upward crossing of 0 mV at the soma.
-- **Observation** (float32, shape (window,)): soma voltage (mV) at the end of each of the
-  last ``window`` (default 4) control periods.
+- **Observation** (float32, shape (window,)): soma voltage at the end of each of the
+  last ``window`` (default 4) control periods (clipped to [−150, 100] mV). Units
+  (``obs_units``): by default scaled to O(1), (v + 65 mV) / 20 mV (0 at rest, about +5 at a
+  spike's peak); with ``obs_units="physical"`` mV.
 - **Action** (float32, (1,), [−1, 1]): soma current × ``action_scale`` (default 4 nA, enough
   for a biphasic spike). With the default ``pulse="constant"`` it is held for the period
   (monophasic); with ``make_env(pulse="biphasic")`` (or ``neuroenv.make(
   "EnergyEfficientSpike-v0", pulse="biphasic")``) every period is a charge-balanced biphasic
   pulse (+I for the first half, −I for the second; a negative action reverses the order).
 - **Control period**: 20 × 0.025 ms = 0.5 ms.
-- **Reward** per period: ``spike_bonus`` (1) in the period of the first spike,
+- **Reward** per period (O(1): in [−1.02, 1] at the default weights and ``action_scale``;
+  ``charge_penalty`` × 4 nA × 0.5 ms = 1 at full current): ``spike_bonus`` (1) in the
+  period of the first spike,
   − ``charge_penalty`` (0.5 per pC) × |I| × period (the absolute charge delivered, pC; both
   phases of a biphasic pulse count), − ``wait_penalty`` (0.02) for every period that ends
   without a spike. No spike by the end costs ``wait_penalty`` × episode length (0.6 by

@@ -9,12 +9,16 @@ Task card
   ``drive_std`` = 0.15 nA and correlation time ``drive_tau`` = 5 ms, advanced every solver
   step with the exact OU transition and drawn from its stationary law at reset. Uncontrolled,
   the cell fires irregularly at about 49 Hz (ISI CV about 0.4; measured over 16 × 500 ms).
-- **Observation** (float32, shape (window + 1,)): soma voltage (mV) at the end of each of the
-  last ``window`` (default 5) control periods, then the number of spikes in the last period.
+- **Observation** (float32, shape (window + 1,)): soma voltage at the end of each of the
+  last ``window`` (default 5) control periods (clipped to [−150, 100] mV), then the number
+  of spikes in the last period. Units (``obs_units``): by default scaled to O(1), voltages
+  as (v + 65 mV) / 20 mV (about +5 at a spike's peak), the spike count unscaled (0 or 1);
+  with ``obs_units="physical"`` mV and the count.
 - **Action** (float32, (1,), [−1, 1]): soma current × ``action_scale`` (default 1 nA), held
   for the control period (``pulse="constant"``).
 - **Control period**: 20 × 0.025 ms = 0.5 ms.
-- **Reward** per period: −(spikes in the period) − ``charge_penalty`` × |I| × period (pC),
+- **Reward** per period (O(1): in [−1.03, 0] with at most one spike per 0.5 ms period):
+  −(spikes in the period) − ``charge_penalty`` × |I| × period (pC),
   ``charge_penalty`` = 0.05 per pC. Holding the cell hyperpolarised silences it but costs
   charge all the time; the penalty is tuned so that a reactive policy (hyperpolarise only
   when the soma depolarises) clearly beats the best constant current, which beats no current

@@ -4,14 +4,17 @@ Task card
 ---------
 - **Neuron**: the three-branch HH cell of VoltageTarget-v0; spikes are upward crossings of
   0 mV at the soma.
-- **Observation** (float32, shape (window + 2,)): soma voltage (mV) at the end of the last
-  ``window`` control periods, the running firing-rate estimate (Hz), the target rate (Hz).
+- **Observation** (float32, shape (window + 2,)): soma voltage at the end of the last
+  ``window`` control periods (clipped to [−150, 100] mV), the running firing-rate estimate,
+  the target rate. Units (``obs_units``): by default scaled to O(1), the voltage as
+  (v + 65 mV) / 20 mV (about +5 at a spike's peak), rates as rate / 100 Hz (targets in
+  [0.2, 1]); with ``obs_units="physical"`` mV, Hz, Hz.
 - **Action** (float32, (1,), [−1, 1]): soma current × ``action_scale`` (default 0.5 nA).
 - **Control period**: 40 × 0.025 ms = 1 ms.
 - **Rate estimate**: exponential moving average of spikes per period with time constant
   ``rate_tau`` = 50 ms, in Hz.
 - **Reward** per period: −|rate − target| / ``target_high`` − ``charge_penalty`` × |I| ×
-  period (pC).
+  period (pC): in [−1, 0] for rates up to twice ``target_high`` (O(1)).
 - **Target**: uniform in [``target_low``, ``target_high``] = [20, 100] Hz per episode.
 - **Termination**: numerical blow-up only; **truncation** after 300 periods (300 ms).
 - **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
@@ -24,6 +27,10 @@ import jax.numpy as jnp
 
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes
+
+
+#: Scaled observations show rates (Hz) as rate / RATE_SCALE.
+RATE_SCALE = 100.0
 
 
 class SpikeRate(Task):
@@ -56,6 +63,10 @@ class SpikeRate(Task):
 
     def extra_obs_bounds(self):
         return [0.0, 0.0], [1000.0, 1000.0]
+
+    def extra_obs_scaling(self):
+        """Rates (Hz) observed as rate / 100 Hz."""
+        return [0.0, 0.0], [RATE_SCALE, RATE_SCALE]
 
     def render_info(self, traces, task_state, params):
         """The soma voltage and a bar of the rate estimate against the target (Hz)."""

@@ -15,7 +15,10 @@ Task card
   of each of the last ``window`` = 5 control periods (clipped to [−150, 100]), then the time
   until the next open request (ms, the request minus now, clipped to [−10, 50]; 50 when none
   is left; it goes down to −``tolerance`` while a just-passed request can still be hit), then
-  the time since the last spike (ms, clipped to [0, 50]; 50 before the first one).
+  the time since the last spike (ms, clipped to [0, 50]; 50 before the first one). Units
+  (``obs_units``): by default scaled to O(1), voltages as (v + 65 mV) / 20 mV (about +5 at
+  a spike's peak), both times as t / 10 ms (in [−1, 5] and [0, 5]); with
+  ``obs_units="physical"`` mV, ms, ms.
 - **Action** (float32, (1,), [−1, 1]): soma current × ``action_scale`` (default 0.5 nA), held
   for one control period. From rest, a 1 ms pulse of 0.5 nA evokes a spike ≈ 1.4 ms after
   its onset, 0.35 nA ≈ 1.9 ms, 0.25 nA ≈ 2.8 ms: the amplitude sets the spike time within
@@ -60,6 +63,8 @@ SINCE_LAST_BOUNDS = (0.0, 50.0)
 PADDED_MS = 1e6
 #: Time (ms) of the "last spike" before the first one.
 NO_SPIKE_MS = -1e4
+#: Scaled observations show the two times (ms) as t / TIME_SCALE.
+TIME_SCALE = 10.0
 
 
 def crossing_times(v_previous, trace, t0, dt):
@@ -170,6 +175,10 @@ class SpikeTiming(Task):
     def extra_obs_bounds(self):
         return [UNTIL_NEXT_BOUNDS[0], SINCE_LAST_BOUNDS[0]], [UNTIL_NEXT_BOUNDS[1],
                                                               SINCE_LAST_BOUNDS[1]]
+
+    def extra_obs_scaling(self):
+        """Both times (ms) observed as t / 10 ms."""
+        return [0.0, 0.0], [TIME_SCALE, TIME_SCALE]
 
     def render_info(self, traces, task_state, params):
         """The soma voltage with a tick at every requested time inside the shown window (the

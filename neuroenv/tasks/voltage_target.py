@@ -4,13 +4,24 @@ Task card
 ---------
 - **Neuron**: three-branch HH cell (branches of 4 compartments; soma branch radius 10 µm,
   dendrites 1 µm; soma = branch 0, compartment 0), gates at rest (−65 mV).
-- **Observation** (float32, shape (window + 1,)): soma voltage (mV) at the end of each of the
-  last ``window`` control periods (clipped to [−150, 100]), then the target (mV).
+- **Observation** (float32, shape (window + 2,)): soma voltage at the end of each of the
+  last ``window`` control periods (clipped to [−150, 100] mV), the target, then the
+  integral of the tracking error ∫(target − v) dt since the episode's start (mV·ms, the
+  per-sample error capped at ±``error_cap`` = 20 mV, the integral clipped to
+  ±100 mV·ms, ``tracking.INTEGRAL_CLIP``): with it a memoryless policy can integrate away the
+  steady-state offset of proportional feedback.
+  Units (``obs_units``): by default scaled to O(1), voltages and target as
+  (v + 65 mV) / 20 mV (the target range [−75, −55] mV is [−0.5, 0.5]), the integral as
+  integral / 50 mV·ms (in [−2, 2]); with ``obs_units="physical"`` mV, mV and mV·ms (the
+  first window + 1 entries are then the observation of the earlier versions, [v, target]).
 - **Action** (float32, shape (1,), in [−1, 1]): current into the soma, × ``action_scale``
   (default 0.5 nA), held for one control period.
 - **Control period**: ``substeps`` × ``delta_t`` = 40 × 0.025 ms = 1 ms.
-- **Reward** per period: −mean |v − target| / 10 mV over the period's solver steps
-  − ``charge_penalty`` × |I| × period (nA·ms = pC), weights in ``params.task``.
+- **Reward** per period: −mean min(|v − target|, ``error_cap``) / 10 mV over the period's
+  solver steps − ``charge_penalty`` × |I| × period (nA·ms = pC), weights in
+  ``params.task``; ``error_cap`` = 20 mV keeps every period's reward in [−2.01, 0] (a spike
+  costs about 4 over the periods it spans; below the cap, e.g. with zero current, the
+  reward is the uncapped one).
 - **Target**: drawn per episode uniformly in [``target_low``, ``target_high``] = [−75, −55] mV
   (from hyperpolarised to just above the HH soma's spiking onset: under a steady current
   the cell has no stable rest above about −61 mV and fires repetitively, so holding it
@@ -26,31 +37,53 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from neuroenv.neuron_env import V_OFFSET, V_SCALE
 from neuroenv.tasks.base import Task
+from neuroenv.tasks.tracking import (
+    ERROR_CAP,
+    INTEGRAL_CLIP,
+    INTEGRAL_SCALE,
+    capped_abs_error,
+    integrate_error,
+)
 
 
 class VoltageTarget(Task):
-    n_extra_obs = 1
+    """Hold recording 0 at a per-episode target (see the module's task card).
+
+    Task state: ``target`` (mV) and ``err_int`` (mV·ms, the clipped integral of the capped
+    error target − v), float32 scalars.
+    """
+
+    n_extra_obs = 2
 
     def default_params(self) -> dict:
-        return {"target_low": -75.0, "target_high": -55.0, "charge_penalty": 0.01}
+        return {"target_low": -75.0, "target_high": -55.0, "charge_penalty": 0.01,
+                "error_cap": ERROR_CAP}
 
     def reset(self, key, params):
         target = jax.random.uniform(key, (), jnp.float32, params["target_low"],
                                     params["target_high"])
-        return {"target": target}
+        return {"target": target, "err_int": jnp.zeros((), jnp.float32)}
 
     def step(self, task_state, trace, current, params, period_ms):
-        error = jnp.mean(jnp.abs(trace[:, 0] - task_state["target"])) / 10.0
+        v, target = trace[:, 0], task_state["target"]
+        error = capped_abs_error(v, target, params["error_cap"]) / 10.0
         charge = jnp.sum(jnp.abs(current)) * period_ms
         reward = -(error + params["charge_penalty"] * charge)
-        return task_state, reward.astype(jnp.float32), jnp.asarray(False)
+        err_int = integrate_error(task_state["err_int"], v, target, params["error_cap"],
+                                  period_ms, INTEGRAL_CLIP)
+        return ({**task_state, "err_int": err_int}, reward.astype(jnp.float32),
+                jnp.asarray(False))
 
     def extra_obs(self, task_state, params):
-        return task_state["target"][None].astype(jnp.float32)
+        return jnp.stack([task_state["target"], task_state["err_int"]]).astype(jnp.float32)
 
     def extra_obs_bounds(self):
-        return [-150.0], [100.0]
+        return [-150.0, -INTEGRAL_CLIP], [100.0, INTEGRAL_CLIP]
+
+    def extra_obs_scaling(self):
+        return [V_OFFSET, 0.0], [V_SCALE, INTEGRAL_SCALE]
 
 
 def make_env(**kwargs):

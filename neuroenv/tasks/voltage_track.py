@@ -15,18 +15,25 @@ Task card
   ≈ −61 mV, where the controller must hold the sodium current back) and changes by at most
   2π·40 Hz·8 mV ≈ 2 mV/ms, well inside the ≈ 16 mV/ms the action range can drive. Only the
   10 numbers of the waveform are stored (no sampled array).
-- **Observation** (float32, shape (window + n_preview,), default (6,)): soma voltage (mV) at
-  the end of each of the last ``window`` control periods (clipped to [−150, 100]), then the
-  target (mV) now and ahead: ``target(t + d)`` for d in ``preview_ms`` = (0, 1, 2, 5, 10) ms,
+- **Observation** (float32, shape (window + n_preview + 1,), default (7,)): soma voltage at
+  the end of each of the last ``window`` control periods (clipped to [−150, 100] mV), then
+  the target now and ahead: ``target(t + d)`` for d in ``preview_ms`` = (0, 1, 2, 5, 10) ms,
   t the end of the last period (entry 0 is the current target, entry 1 the target at the end
-  of the next period).
+  of the next period), then the integral of the tracking error ∫(target − v) dt since the
+  episode's start (mV·ms; per-sample error capped at ±``error_cap`` = 20 mV, integral
+  clipped to ±100 mV·ms), with which a memoryless policy can remove a steady offset.
+  Units (``obs_units``): by default scaled to O(1), voltages and targets as
+  (v + 65 mV) / 20 mV (targets in [−0.5, 0.5]), the integral as integral / 50 mV·ms (in
+  [−2, 2]); with ``obs_units="physical"`` mV and mV·ms (the first window + n_preview
+  entries are then the observation of the earlier versions).
 - **Action** (float32, shape (1,), in [−1, 1]): current into the soma, × ``action_scale``
   (default 0.5 nA), held for one control period.
 - **Control period**: ``substeps`` × ``delta_t`` = 40 × 0.025 ms = 1 ms.
-- **Reward** per period: −mean |v(tᵢ) − target(tᵢ)| / 10 mV over the period's solver steps
-  tᵢ (the target is evaluated at every solver step) − ``charge_penalty`` × |I| × period
-  (nA·ms = pC; default weight 0.01). An evoked spike (≈ 100 mV for ≈ 2 ms) costs several
-  units of reward over the periods it spans.
+- **Reward** per period: −mean min(|v(tᵢ) − target(tᵢ)|, ``error_cap``) / 10 mV over the
+  period's solver steps tᵢ (the target is evaluated at every solver step)
+  − ``charge_penalty`` × |I| × period (nA·ms = pC; default weight 0.01). ``error_cap`` =
+  20 mV keeps every period's reward in [−2.01, 0]: an evoked spike (≈ 100 mV for ≈ 2 ms)
+  costs about 4 over the periods it spans; errors below the cap are not changed.
 - **Termination**: numerical blow-up only (``info["numerical_error"]``); **truncation** after
   ``max_steps_in_episode`` = 200 periods (200 ms).
 - **Noise**: ``obs_noise_std`` (mV, default 0; on the voltages only, the target is exact),
@@ -38,7 +45,8 @@ Task card
 - **Task state**: ``center`` () mV, ``amp`` (n_sines,) mV, ``freq`` (n_sines,) Hz,
   ``phase`` (n_sines,) rad, ``t_ms`` () time at the end of the last period, ``dt_ms`` ()
   sample interval of the traces (0 before the first step), ``target`` () the target at
-  ``t_ms`` (mV), ``step`` () int32 periods elapsed.
+  ``t_ms`` (mV), ``step`` () int32 periods elapsed, ``err_int`` () the error integral
+  (mV·ms).
 """
 
 from __future__ import annotations
@@ -47,7 +55,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from neuroenv.neuron_env import V_OFFSET, V_SCALE
 from neuroenv.tasks.base import Task
+from neuroenv.tasks.tracking import (
+    ERROR_CAP,
+    INTEGRAL_CLIP,
+    INTEGRAL_SCALE,
+    capped_abs_error,
+    integrate_error,
+)
 from neuroenv.validation import positive_int
 
 #: Preview offsets (ms after the end of the last period) of the target in the observation.
@@ -88,11 +104,12 @@ class VoltageTrack(Task):
                              f"(ms), got {preview_ms!r}")
         self.n_sines = n_sines
         self.preview_ms = preview
-        self.n_extra_obs = len(preview)
+        self.n_extra_obs = len(preview) + 1
 
     def default_params(self) -> dict:
         return {"v_low": -75.0, "v_high": -55.0, "amp_low": 2.0, "amp_high": 8.0,
-                "freq_low": 2.0, "freq_high": 40.0, "charge_penalty": 0.01}
+                "freq_low": 2.0, "freq_high": 40.0, "charge_penalty": 0.01,
+                "error_cap": ERROR_CAP}
 
     def reset(self, key, params):
         k_amp, k_weight, k_center, k_freq, k_phase = jax.random.split(key, 5)
@@ -110,7 +127,7 @@ class VoltageTrack(Task):
         phase = jax.random.uniform(k_phase, (n,), f32, 0.0, 2.0 * jnp.pi)
         state = {"center": center, "amp": amp, "freq": jnp.exp(log_f), "phase": phase,
                  "t_ms": jnp.zeros((), f32), "dt_ms": jnp.zeros((), f32),
-                 "step": jnp.zeros((), jnp.int32)}
+                 "step": jnp.zeros((), jnp.int32), "err_int": jnp.zeros((), f32)}
         state["target"] = target_at(state, state["t_ms"])
         return state
 
@@ -119,22 +136,31 @@ class VoltageTrack(Task):
         dt = period_ms / substeps
         t0 = task_state["t_ms"]
         times = t0 + dt * jnp.arange(1, substeps + 1, dtype=jnp.float32)  # each solver step
-        error = jnp.mean(jnp.abs(trace[:, 0] - target_at(task_state, times))) / 10.0
+        v, target = trace[:, 0], target_at(task_state, times)
+        error = capped_abs_error(v, target, params["error_cap"]) / 10.0
         charge = jnp.sum(jnp.abs(current)) * period_ms
         reward = -(error + params["charge_penalty"] * charge)
+        err_int = integrate_error(task_state["err_int"], v, target, params["error_cap"],
+                                  period_ms, INTEGRAL_CLIP)
         step = task_state["step"] + 1
         t_ms = (step.astype(jnp.float32) * period_ms).astype(jnp.float32)  # no drift
         new_state = {**task_state, "t_ms": t_ms, "dt_ms": jnp.asarray(dt, jnp.float32),
-                     "step": step, "target": target_at(task_state, t_ms)}
+                     "step": step, "target": target_at(task_state, t_ms), "err_int": err_int}
         return new_state, reward.astype(jnp.float32), jnp.asarray(False)
 
     def extra_obs(self, task_state, params):
         ahead = task_state["t_ms"] + jnp.asarray(self.preview_ms, jnp.float32)
-        return target_at(task_state, ahead)
+        return jnp.concatenate([target_at(task_state, ahead),
+                                task_state["err_int"][None].astype(jnp.float32)])
 
     def extra_obs_bounds(self):
-        n = self.n_extra_obs
-        return [-150.0] * n, [100.0] * n
+        n = len(self.preview_ms)
+        return [-150.0] * n + [-INTEGRAL_CLIP], [100.0] * n + [INTEGRAL_CLIP]
+
+    def extra_obs_scaling(self):
+        """Targets like voltages, (x + 65 mV) / 20 mV; the integral / 50 mV·ms."""
+        n = len(self.preview_ms)
+        return [V_OFFSET] * n + [0.0], [V_SCALE] * n + [INTEGRAL_SCALE]
 
     def render_info(self, traces, task_state, params):
         """The soma voltage and the target trace at the same samples (the last sample is

@@ -1,0 +1,55 @@
+"""Voltage-tracking terms shared by the tasks that drive a voltage to a target.
+
+The per-sample error is capped (``error_cap``, mV) so that a spike (≈ 100 mV away from any
+subthreshold target for ≈ 2 ms) costs a few units of reward rather than tens: per-period
+rewards stay O(1). The same capped error is integrated (``integral``, mV·ms, clipped to
+±``integral_clip``: anti-windup) and observed, so that a memoryless policy can act like an
+integral controller and remove the steady-state offset that proportional feedback leaves.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+#: Default cap (mV) of the per-sample |v − target| in rewards and in the error integral.
+ERROR_CAP = 20.0
+#: Default clip (mV·ms) of the error integral.
+INTEGRAL_CLIP = 100.0
+#: The error integral is observed (scaled units) as integral / INTEGRAL_SCALE (mV·ms): ±2 at
+#: the clip.
+INTEGRAL_SCALE = 50.0
+
+
+def capped_abs_error(v, target, cap):
+    """Mean over samples of min(|v − target|, cap) (mV).
+
+    Args:
+        v: (T,) voltages (mV).
+        target: scalar or (T,) target voltages (mV).
+        cap: cap of the per-sample error (mV).
+
+    Returns:
+        float32 scalar (mV).
+    """
+    return jnp.mean(jnp.minimum(jnp.abs(v - target), cap)).astype(jnp.float32)
+
+
+def integrate_error(integral, v, target, cap, period_ms, clip):
+    """The error integral after one control period.
+
+    ``clip(integral + mean(clip(target − v, ±cap)) · period_ms, ±clip)``: positive when the
+    voltage sits below the target (more current is needed).
+
+    Args:
+        integral: () integral so far (mV·ms).
+        v: (T,) voltages during the period (mV).
+        target: scalar or (T,) targets (mV).
+        cap: cap of the per-sample error (mV).
+        period_ms: control period (ms).
+        clip: bound of the integral (mV·ms).
+
+    Returns:
+        float32 scalar (mV·ms).
+    """
+    error = jnp.mean(jnp.clip(target - v, -cap, cap))
+    return jnp.clip(integral + error * period_ms, -clip, clip).astype(jnp.float32)
