@@ -9,11 +9,11 @@ changing them with ``set`` never triggers a retrace.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 import numpy as np
 
 from simulator.modules.topology import Numbering
+from simulator.static_key import static_key
 
 GEOMETRY_PARAMS = (
     "radius",
@@ -42,7 +42,8 @@ class CompiledModule:
             ``axial_diffusion_<ion>`` of every diffused state.
         node_arrays: name -> (n_nodes,) float64 values (NaN where a channel is absent, -1 at
             branch points, as in the reference's ``jaxnodes``).
-        signature: hashable summary of everything static (cache key for jitted runners).
+        signature: hashable content key of everything static (all but ``node_arrays``; see
+            :func:`structure_key`): equal for identically built modules.
         pumps: ((pump, node indices), ...) in insertion order.
         ions: the states that pumps act on (``ion_name``s), in order of first appearance.
         diffusion_states: the diffused states (``module.diffuse``), in the order diffused.
@@ -143,24 +144,7 @@ def compile_module(base) -> CompiledModule:
             node_arrays[key] = rows[key].to_numpy(dtype=float)
             syn_states.append(key)
 
-    digest = hashlib.sha1()
-    for _, pre, post in synapses:
-        digest.update(pre.tobytes() + b"|" + post.tobytes())
-    for arr in (numbering.tree_parent, numbering.edge_halves, numbering.comp_nodes):
-        digest.update(np.ascontiguousarray(arr).tobytes())
-    for _, inds in (*channels, *pumps):
-        digest.update(np.ascontiguousarray(inds).tobytes())
-    signature = (
-        n_nodes,
-        digest.hexdigest(),
-        tuple(id(channel) for channel, _ in channels),
-        tuple(id(pump) for pump, _ in pumps),
-        tuple(diffusion_states),
-        tuple(id(synapse) for synapse, _, _ in synapses),
-        tuple(state_names),
-        tuple(param_names),
-    )
-    return CompiledModule(
+    compiled = CompiledModule(
         numbering=numbering,
         is_comp=is_comp,
         channels=tuple(channels),
@@ -168,7 +152,7 @@ def compile_module(base) -> CompiledModule:
         current_names=tuple(current_names),
         param_names=tuple(param_names),
         node_arrays=node_arrays,
-        signature=signature,
+        signature=(),
         synapses=tuple(synapses),
         synapse_state_names=tuple(syn_states),
         synapse_param_names=tuple(syn_params),
@@ -176,3 +160,19 @@ def compile_module(base) -> CompiledModule:
         ions=tuple(ions),
         diffusion_states=tuple(diffusion_states),
     )
+    return dataclasses.replace(compiled, signature=structure_key(compiled))
+
+
+def structure_key(compiled: CompiledModule) -> tuple:
+    """Content key of everything static in ``compiled`` (all fields but the node arrays).
+
+    Mechanisms (channels, pumps, synapses) are keyed by class and attributes, arrays by their
+    bytes (:func:`~simulator.static_key.static_key`): two identically built modules have equal
+    keys, and any change of structure, of a mechanism's attributes or of its sites changes it.
+    """
+    static = tuple(
+        (field.name, getattr(compiled, field.name))
+        for field in dataclasses.fields(compiled)
+        if field.name not in ("node_arrays", "signature")
+    )
+    return static_key(static)

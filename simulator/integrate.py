@@ -6,6 +6,7 @@ Both run the same pure step (:mod:`simulator.step`). ``integrate`` runs it in on
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
@@ -13,8 +14,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.assemble import all_parameters, all_states, check_param_state, params_to_pstate
+from simulator.assemble import all_parameters, check_param_state, params_to_pstate
+from simulator.assemble import all_states as _all_states
+from simulator.program import (
+    InitProgram,
+    RunProgram,
+    StepProgram,
+    check_dhs_width,
+    freeze_indices,
+    index_array,
+    structure_of,
+)
 from simulator.scan import nested_checkpoint_scan
+from simulator.solvers.exponential import KronCoupling
 from simulator.solvers.voltage import check_solver_names, default_width
 from simulator.step import make_step_fn
 
@@ -25,30 +37,107 @@ def _compiled(module):
     return base._compiled
 
 
-def _make_init_fn(module, compiled, solver, step_fn, node_arrays=None):
-    indices = [np.asarray(i) for i in module.base.indices_set_by_trainables]
-    arrays = compiled.node_arrays if node_arrays is None else node_arrays
+class _Ordered:
+    """A dict that keeps its key order through ``jax.jit`` (which sorts plain dicts' keys)."""
 
-    def init_fn(params, all_states_=None, param_state=None, delta_t=0.025):
-        if isinstance(params, list | tuple) and len(params) == 0:
-            # No params given (integrate's default): the trainables' current values.
-            params = module.base.get_parameters()
-        pstate = params_to_pstate(params, indices) + list(param_state or [])
-        check_param_state(compiled, pstate)
-        all_params = all_parameters(compiled, arrays, pstate)
-        if solver == "exp_euler":  # dense matrix exponentials once, not every step
-            conductances = all_params["axial_conductances"]
-            all_params["exp_euler_transition"] = step_fn.coupling.transition(
-                conductances["v"], delta_t)
-            if compiled.diffusion_states:
-                all_params["exp_euler_transition_ions"] = {
-                    ion: step_fn.coupling.transition(conductances[ion], delta_t)
-                    for ion in compiled.diffusion_states}
-        if all_states_ is None:
-            all_states_ = all_states(compiled, arrays, pstate, all_params)
-        return all_states_, all_params
+    def __init__(self, items: dict) -> None:
+        self.items = items
 
-    return init_fn
+
+jax.tree_util.register_pytree_node(
+    _Ordered,
+    lambda o: (tuple(o.items.values()), tuple(o.items)),
+    lambda keys, values: _Ordered(dict(zip(keys, values, strict=True))),
+)
+
+
+def _ordered(tree):
+    """Nested dicts as :class:`_Ordered` (inside a jitted function, before returning)."""
+    if isinstance(tree, dict):
+        return _Ordered({k: _ordered(v) for k, v in tree.items()})
+    return tree
+
+
+def _plain(tree):
+    """Undo :func:`_ordered` (after the jitted function returned)."""
+    if isinstance(tree, _Ordered):
+        return {k: _plain(v) for k, v in tree.items.items()}
+    return tree
+
+
+def _initialise(program: InitProgram, node_arrays, params, pstate_values, initial_states,
+                delta_t):
+    """``(all_states, all_params)``; pure: reads only the static ``program`` and its arguments."""
+    compiled = program.structure.compiled
+    indices = [index_array(inds) for inds in program.trainable_inds]
+    data = [{"key": k, "val": val, "indices": inds}
+            for k, (val, inds) in zip(program.pstate_keys, pstate_values, strict=True)]
+    pstate = params_to_pstate(params, indices) + data
+    check_param_state(compiled, pstate)
+    all_params = all_parameters(compiled, node_arrays, pstate)
+    if program.solver == "exp_euler":  # dense matrix exponentials once, not every step
+        coupling = KronCoupling(compiled)
+        conductances = all_params["axial_conductances"]
+        all_params["exp_euler_transition"] = coupling.transition(conductances["v"], delta_t)
+        if compiled.diffusion_states:
+            all_params["exp_euler_transition_ions"] = {
+                ion: coupling.transition(conductances[ion], delta_t)
+                for ion in compiled.diffusion_states}
+    if initial_states is None:
+        initial_states = _all_states(compiled, node_arrays, pstate, all_params)
+    return initial_states, all_params
+
+
+@functools.partial(jax.jit, static_argnames="program")
+def _init(node_arrays, params, pstate_values, initial_states, delta_t, *, program):
+    """``init_fn`` as one compiled program (op by op, a 13-node cell's initialisation took
+    1.8 s against 0.09 s jitted); dicts keep ``_initialise``'s key order."""
+    states, all_params = _initialise(program, node_arrays, params, pstate_values,
+                                     initial_states, delta_t)
+    return _ordered(states), _ordered(all_params)
+
+
+def _make_step(program: StepProgram):
+    compiled = program.structure.compiled
+    return make_step_fn(compiled, program.solver, program.voltage_solver, program.width)
+
+
+@functools.partial(jax.jit, static_argnames="program")
+def _step(states, all_params, externals, external_inds, delta_t, *, program):
+    """One step; ``program.external_inds`` / ``program.delta_t``, where set, replace the
+    ``external_inds`` / ``delta_t`` arguments (then None) by constants."""
+    if program.external_inds is not None:
+        external_inds = {k: index_array(v) for k, v in program.external_inds}
+    if program.delta_t is not None:
+        delta_t = program.delta_t
+    return _make_step(program)(states, all_params, externals, external_inds, delta_t)
+
+
+def _trainable_inds(base) -> tuple:
+    return tuple(freeze_indices(i) for i in base.indices_set_by_trainables)
+
+
+def _frozen_inds(external_inds: dict) -> tuple:
+    """``((key, frozen node indices), ...)`` sorted by key."""
+    return tuple((k, freeze_indices(v)) for k, v in sorted(external_inds.items()))
+
+
+def _split_param_state(compiled, param_state) -> tuple[tuple[str, ...], list]:
+    """``data_set`` entries -> (static keys, traced ``(val, indices)`` pairs)."""
+    param_state = list(param_state or [])
+    check_param_state(compiled, param_state)
+    keys = tuple(entry["key"] for entry in param_state)
+    return keys, [(entry["val"], entry["indices"]) for entry in param_state]
+
+
+def _width(voltage_solver: str, dhs_width) -> int | None:
+    if voltage_solver == "dense":
+        return None
+    return check_dhs_width(default_width(voltage_solver) if dhs_width is None else dhs_width)
+
+
+def _device_arrays(compiled) -> dict:
+    return {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
 
 
 def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler",
@@ -56,71 +145,51 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     """Return ``(init_fn, step_fn)`` for step-by-step simulation.
 
     ``init_fn(params, all_states=None, param_state=None, delta_t=0.025) -> (all_states,
-    all_params)``: ``params`` from ``get_parameters()``, ``param_state`` from ``data_set``.
+    all_params)``: ``params`` from ``get_parameters()`` (empty: the trainables' values at the
+    time ``build_init_and_step_fn`` was called), ``param_state`` from ``data_set``.
     ``step_fn(all_states, all_params, externals, external_inds=<module's>, delta_t=0.025)
     -> all_states``: ``externals[key]`` holds this step's values, shape (n_inputs_of_key,).
-    Both are pure and jit/vmap/grad-able. The module's values are read now: rebuild after
-    changing the module. ``dhs_width`` sets the DHS level width (default 1 on CPU, 32 on
-    accelerators).
+    Both are pure and jit/vmap/grad-able. The module is read now (its structure, values,
+    trainables and inputs) and never again: rebuild after changing the module. Modules of
+    the same structure share compiled programs. ``dhs_width`` sets the DHS level width
+    (default 1 on CPU, 32 on accelerators).
     """
     check_solver_names(solver, voltage_solver)
     compiled = _compiled(module)
-    step = make_step_fn(compiled, solver, voltage_solver, dhs_width)
-    default_inds = {k: np.asarray(v) for k, v in module.base.external_inds.items()}
-    # Jitted here so that a Python loop over step_fn costs one dispatch per call; inside a
-    # user's jit/vmap/grad the inner jit is simply inlined. A Python-number ``delta_t`` is
-    # a static argument (compiled once per value, no transfer per call); a traced or array
-    # one goes through the general function.
-    step_default = jax.jit(lambda s, p, e, dt: step(s, p, e, default_inds, dt),
-                           static_argnums=3)
-    step_general = jax.jit(step)
+    base = module.base
+    structure = structure_of(compiled)
+    width = _width(voltage_solver, dhs_width)
+    node_arrays = _device_arrays(compiled)
+    trainable_inds = _trainable_inds(base)
+    default_params = [{k: jnp.asarray(v) for k, v in entry.items()}
+                      for entry in base.get_parameters()]
+    default_inds = {k: np.asarray(v) for k, v in base.external_inds.items()}
+    frozen_inds = _frozen_inds(default_inds)
+    general = StepProgram(structure, solver, voltage_solver, width)
+
+    def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
+        if isinstance(params, list | tuple) and len(params) == 0:
+            params = default_params
+        keys, values = _split_param_state(compiled, param_state)
+        program = InitProgram(structure, solver, trainable_inds, keys)
+        out = _init(node_arrays, params, values, all_states, delta_t, program=program)
+        return tuple(_plain(part) for part in out)
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
-        if ((external_inds is None or _same_inds(external_inds, default_inds))
-                and type(delta_t) in (float, int)):
-            return step_default(all_states, all_params, externals, delta_t)
-        if external_inds is None:
-            external_inds = default_inds
-        return step_general(all_states, all_params, externals, external_inds, delta_t)
+        # A Python loop over step_fn costs one dispatch per call; inside a user's
+        # jit/vmap/grad the jitted step is traced into the user's program. The module's own
+        # indices and a Python-number delta_t are compiled in as constants (no transfer per
+        # call; one compilation per delta_t value); others are traced arguments.
+        fixed_inds = external_inds is None or _same_inds(external_inds, default_inds)
+        fixed_dt = type(delta_t) in (float, int)
+        program = dataclasses.replace(
+            general, external_inds=frozen_inds if fixed_inds else None,
+            delta_t=float(delta_t) if fixed_dt else None)
+        return _step(all_states, all_params, externals, None if fixed_inds else external_inds,
+                     None if fixed_dt else delta_t, program=program)
 
-    step_fn.coupling = step.coupling
-    return _jitted_init(_make_init_fn(module, compiled, solver, step)), step_fn
-
-
-def _jitted_init(init_fn):
-    """``init_fn`` compiled as one program, returning dicts in ``init_fn``'s key order.
-
-    Run op by op, initialisation compiled ~50 small operations one at a time (1.8 s for a
-    13-node cell, against 0.09 s jitted). ``jax.jit`` returns dicts with sorted keys, so the
-    order seen while tracing is recorded and restored.
-    """
-    orders = {}
-
-    def record(tree):
-        if isinstance(tree, dict):
-            orders[frozenset(tree)] = list(tree)
-        if isinstance(tree, dict | tuple | list):
-            for value in tree.values() if isinstance(tree, dict) else tree:
-                record(value)
-
-    def traced(*args, **kwargs):
-        out = init_fn(*args, **kwargs)
-        record(out)
-        return out
-
-    jitted = jax.jit(traced)
-
-    def reorder(tree):
-        if not isinstance(tree, dict):
-            return tree
-        keys = orders.get(frozenset(tree), list(tree))
-        return {k: reorder(tree[k]) for k in keys}
-
-    @functools.wraps(init_fn)
-    def init(*args, **kwargs):
-        return tuple(reorder(part) for part in jitted(*args, **kwargs))
-
-    return init
+    step_fn.coupling = KronCoupling(compiled) if solver == "exp_euler" else None
+    return init_fn, step_fn
 
 
 def _same_inds(given: dict, default: dict) -> bool:
@@ -263,61 +332,54 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
                 f"checkpoint_lengths {checkpoint_lengths} must be positive with a product of at"
                 f" least the number of steps ({n_steps})"
             )
-    width = default_width(voltage_solver) if dhs_width is None else dhs_width
-    param_state = list(param_state or [])
-    check_param_state(compiled, param_state)
-    pstate_keys = tuple(entry["key"] for entry in param_state)
-    pstate_values = [(entry["val"], entry["indices"]) for entry in param_state]
+    structure = structure_of(compiled)
+    keys, pstate_values = _split_param_state(compiled, param_state)
     rec = base.recordings
-    trainable_layout = tuple(np.asarray(i).tobytes() + bytes(str(np.shape(i)), "ascii")
-                             for i in base.indices_set_by_trainables)
-    key = (compiled.signature, solver, voltage_solver, width, n_steps, checkpoint_lengths,
-           pstate_keys, trainable_layout,
-           return_states, tuple(rec["state"]), rec["rec_index"].to_numpy().tobytes(),
-           tuple((k, np.asarray(v).tobytes()) for k, v in sorted(external_inds.items())))
-    cache = base.__dict__.setdefault("_runners", {})
-    if key not in cache:
-        if len(cache) >= 8:  # keep the most recent configurations compiled
-            cache.pop(next(iter(cache)))
-        cache[key] = _make_runner(module, compiled, solver, voltage_solver, width, n_steps,
-                                  checkpoint_lengths, return_states, rec, external_inds,
-                                  pstate_keys)
-    node_arrays = {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
-    return cache[key](node_arrays, params, pstate_values, externals, all_states, delta_t)
+    program = RunProgram(
+        init=InitProgram(structure, solver, _trainable_inds(base), keys),
+        step=StepProgram(structure, solver, voltage_solver, _width(voltage_solver, dhs_width),
+                         _frozen_inds(external_inds)),
+        n_steps=n_steps,
+        checkpoint_lengths=checkpoint_lengths,
+        return_states=bool(return_states),
+        recordings=tuple((str(s), int(i)) for s, i in zip(rec["state"], rec["rec_index"],
+                                                           strict=True)),
+    )
+    if isinstance(params, list | tuple) and len(params) == 0:
+        params = base.get_parameters()  # the trainables' current values
+    return _run(_device_arrays(compiled), params, pstate_values, externals, all_states, delta_t,
+                program=program)
 
 
-def _make_runner(module, compiled, solver, voltage_solver, width, n_steps, checkpoint_lengths,
-                 return_states, recordings, external_inds, pstate_keys):
-    step = make_step_fn(compiled, solver, voltage_solver, width)
-    states_of_rec = recordings["state"].to_numpy()
-    inds_of_rec = recordings["rec_index"].to_numpy()
+@functools.partial(jax.jit, static_argnames="program")
+def _run(node_arrays, params, pstate_values, externals, initial_states, delta_t, *, program):
+    """``integrate``'s one compiled program: initialise, scan the steps, record."""
+    step_program = program.step
+    step = _make_step(step_program)
+    ext_inds = {k: index_array(v) for k, v in step_program.external_inds}
+    states_of_rec = np.asarray([s for s, _ in program.recordings], dtype=object)
+    inds_of_rec = np.asarray([i for _, i in program.recordings], dtype=np.int64)
     groups = [(s, inds_of_rec[states_of_rec == s]) for s in dict.fromkeys(states_of_rec)]
     order = np.concatenate([np.flatnonzero(states_of_rec == s) for s, _ in groups])
     inverse = np.argsort(order)
-    ext_inds = {k: np.asarray(v) for k, v in external_inds.items()}
+    checkpointed = program.checkpoint_lengths is not None
 
     def record(states):
         return jnp.concatenate([states[s][i] for s, i in groups])[inverse]
 
-    @jax.jit
-    def run(node_arrays, params, pstate_values, externals, initial_states, delta_t):
-        param_state = [{"key": k, "val": val, "indices": inds}
-                       for k, (val, inds) in zip(pstate_keys, pstate_values, strict=True)]
-        init_fn = _make_init_fn(module, compiled, solver, step, node_arrays)
-        states, all_params = init_fn(params, initial_states, param_state, delta_t)
+    states, all_params = _initialise(program.init, node_arrays, params, pstate_values,
+                                     initial_states, delta_t)
 
-        def body(carry, x):
-            new = step(carry, all_params, x["ext"], ext_inds, delta_t)
-            # Steps past n_steps (padding of a checkpointed scan) leave the state unchanged.
-            if checkpoint_lengths is not None:
-                new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new,
-                                             carry)
-            return new, record(new)
+    def body(carry, x):
+        new = step(carry, all_params, x["ext"], ext_inds, delta_t)
+        # Steps past n_steps (padding of a checkpointed scan) leave the state unchanged.
+        if checkpointed:
+            new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new, carry)
+        return new, record(new)
 
-        xs = {"ext": {k: jnp.asarray(v).T for k, v in externals.items()},
-              "active": jnp.ones(n_steps, dtype=bool)}
-        final, recs = nested_checkpoint_scan(body, states, xs, checkpoint_lengths, n_steps)
-        out = jnp.concatenate([record(states)[None], recs[:n_steps]]).T
-        return (out, final) if return_states else out
-
-    return run
+    n_steps = program.n_steps
+    xs = {"ext": {k: jnp.asarray(v).T for k, v in externals.items()},
+          "active": jnp.ones(n_steps, dtype=bool)}
+    final, recs = nested_checkpoint_scan(body, states, xs, program.checkpoint_lengths, n_steps)
+    out = jnp.concatenate([record(states)[None], recs[:n_steps]]).T
+    return (out, final) if program.return_states else out

@@ -267,18 +267,25 @@ def test_retrains_when_trainable_sites_change_with_the_same_shapes(x64):
 
 def test_init_fn_is_jitted_and_keeps_key_order():
     """``init_fn`` runs as one compiled program but returns dicts in the eager key order."""
-    from simulator.integrate import _compiled, _make_init_fn
-    from simulator.step import make_step_fn
+    from simulator.integrate import _compiled, _init, _initialise
+    from simulator.program import InitProgram, freeze_indices, structure_of
 
     comp = jx.Compartment()
-    comp.insert(HH())
+    comp.insert(HH().change_name("HHorder"))  # a structure no other test compiles
+    comp.make_trainable("HHorder_gNa", verbose=False)
     init_fn, _ = jx.build_init_and_step_fn(comp)
+    before = _init._cache_size()
     states, params = init_fn(comp.get_parameters())
+    assert _init._cache_size() == before + 1  # traced and compiled as one program
     compiled = _compiled(comp)
-    eager_states, eager_params = _make_init_fn(comp, compiled, "bwd_euler",
-                                               make_step_fn(compiled))(comp.get_parameters())
+    program = InitProgram(structure_of(compiled), "bwd_euler",
+                          tuple(freeze_indices(i) for i in comp.indices_set_by_trainables), ())
+    arrays = {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
+    eager_states, eager_params = _initialise(program, arrays, comp.get_parameters(), [], None,
+                                             0.025)
     assert list(states) == list(eager_states)
     assert list(params) == list(eager_params)
+    assert list(params["axial_conductances"]) == list(eager_params["axial_conductances"])
     for key in eager_states:
         np.testing.assert_allclose(states[key], eager_states[key], rtol=1e-12)
 
