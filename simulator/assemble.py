@@ -3,10 +3,23 @@
 ``param_state`` entries (from ``data_set`` and from trainable parameters) are dicts
 ``{"key": name, "val": (g,) values, "indices": (g, k) node indices padded with -1}``: value
 ``val[j]`` is written to every node in row ``indices[j]``.
+
+Parameters come in two kinds. *Primary* ones are what a user sets: ``radius``, ``length``,
+``axial_resistivity``, ``capacitance``, channel, pump, diffusion and synapse parameters.
+*Derived* ones (:data:`DERIVED_GEOMETRY` and ``axial_conductances``) follow from them:
+:func:`derive` computes them from the primary ones and a geometry *reference* (the module's
+built geometry, :func:`primary_parameters`). A compartment's area, volume and half loads are
+the reference's, scaled by the change of its radius r and length L since it was built: area
+∝ r·L, volume ∝ r²·L, half load ∝ L/r². That is exact at the built values (the ratios are
+exactly 1, so default values are bitwise the reference's), equals the cylinder formulas for
+cylinders (as ``Module.set`` rebuilds them), and keeps the shape of SWC frusta. So anything
+that changes the primary parameters inside a jitted program (``data_set``, trainables, an
+env's ``EnvParams.sim``, vmap over them) gets consistent derived values.
 """
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -101,24 +114,116 @@ def axial_conductances(compiled, params: dict, state: str = "v"):
     return g.at[np.flatnonzero(~comp_sink)].set(1.0 / resistance[~comp_sink])
 
 
-def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:
-    """Every parameter as (n_nodes,) arrays plus ``axial_conductances``."""
+#: Geometry that :func:`derive` computes from radius and length (not primary parameters).
+DERIVED_GEOMETRY = ("area", "volume", "resistive_load_in", "resistive_load_out")
+#: Every derived entry of ``all_params`` (never primary; recomputed by :func:`derive`).
+DERIVED = (*DERIVED_GEOMETRY, "axial_conductances", "exp_euler_transition",
+           "exp_euler_transition_ions")
+#: Entries of a geometry reference: the built radius and length and what they gave.
+REFERENCE_KEYS = ("radius", "length", *DERIVED_GEOMETRY)
+
+
+def primary_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> tuple[dict, dict]:
+    """The primary parameters with ``pstate`` applied, and their geometry reference.
+
+    Args:
+        compiled: a :class:`~simulator.compile.CompiledModule`.
+        node_arrays: name -> (n_nodes,) (or (n_synapses_of_type,)) values.
+        pstate: param_state entries (``data_set`` and trainables).
+
+    Returns:
+        ``(primary, reference)``: ``primary`` maps every primary parameter name to its
+        (n_nodes,) (synapse parameters: (n_synapses_of_type,)) array; ``reference`` maps
+        :data:`REFERENCE_KEYS` to (n_nodes,) arrays: the built geometry, with ``pstate``'s
+        derived-geometry entries applied and cylinders (as ``Module.set`` writes them) at the
+        nodes whose radius or length ``pstate`` sets. Its radius and length equal the primary
+        ones and carry no gradient (the primary ones do), so :func:`derive` returns the
+        reference's values, differentiable through the primary ones.
+    """
     n = compiled.n_nodes
     names = (*compiled.param_names, *compiled.synapse_param_names)
     base = {k: jnp.asarray(node_arrays[k]) for k in names}
     params, touched = _apply(base, pstate, n, names)
+    primary = {k: v for k, v in params.items() if k not in DERIVED_GEOMETRY}
+    r = jax.lax.stop_gradient(params["radius"])
+    length = jax.lax.stop_gradient(params["length"])
+    reference = {"radius": r, "length": length,
+                 **{k: params[k] for k in DERIVED_GEOMETRY}}
     if "radius" in touched or "length" in touched:
         mask = touched.get("radius", jnp.zeros(n, bool)) | touched.get("length", jnp.zeros(n, bool))
-        r, length = params["radius"], params["length"]
-        params["area"] = jnp.where(mask, cylinder_area(r, length), params["area"])
-        params["volume"] = jnp.where(mask, cylinder_volume(r, length), params["volume"])
         half = cylinder_half_load(r, length)
-        params["resistive_load_in"] = jnp.where(mask, half, params["resistive_load_in"])
-        params["resistive_load_out"] = jnp.where(mask, half, params["resistive_load_out"])
+        cylinder = {"area": cylinder_area(r, length), "volume": cylinder_volume(r, length),
+                    "resistive_load_in": half, "resistive_load_out": half}
+        for key, value in cylinder.items():
+            reference[key] = jnp.where(mask, value, reference[key])
+    return primary, reference
+
+
+def derive(compiled, primary: dict, reference: dict) -> dict:
+    """``all_params``: the primary parameters plus every derived one.
+
+    Args:
+        compiled: a :class:`~simulator.compile.CompiledModule`.
+        primary: every primary parameter (as :func:`primary_parameters` returns; no entry of
+            :data:`DERIVED`); arrays may be traced and differentiated.
+        reference: the geometry the module was built with (:data:`REFERENCE_KEYS`, (n_nodes,)
+            each), a constant.
+
+    Returns:
+        ``primary`` plus area (µm²), volume (µm³), resistive_load_in/out (µm⁻¹), each the
+        reference's scaled by the change of radius and length (see the module docstring),
+        and ``axial_conductances`` (``"v"`` and every diffused state).
+    """
+    stale = [k for k in DERIVED if k in primary]
+    if stale:
+        raise ValueError(
+            f"primary parameters must not hold derived values {stale}: they are computed from"
+            " radius, length, axial_resistivity and capacitance (set those instead)"
+        )
+    missing = [k for k in REFERENCE_KEYS if k not in reference]
+    if missing:
+        raise ValueError(f"the geometry reference lacks {missing}; expected {REFERENCE_KEYS}")
+    params = dict(primary)
+    r_scale = params["radius"] / reference["radius"]
+    l_scale = params["length"] / reference["length"]
+    params["area"] = reference["area"] * r_scale * l_scale
+    params["volume"] = reference["volume"] * (r_scale * r_scale) * l_scale
+    load_scale = l_scale / (r_scale * r_scale)
+    params["resistive_load_in"] = reference["resistive_load_in"] * load_scale
+    params["resistive_load_out"] = reference["resistive_load_out"] * load_scale
     params["axial_conductances"] = {"v": axial_conductances(compiled, params)}
     for state in compiled.diffusion_states:
         params["axial_conductances"][state] = axial_conductances(compiled, params, state)
     return params
+
+
+def split_all_params(all_params: dict) -> tuple[dict, dict]:
+    """``(primary, reference)`` of an ``all_params`` (e.g. ``init_fn``'s): its primary
+    entries, and its geometry as the reference that :func:`derive` reproduces it from."""
+    primary = {k: v for k, v in all_params.items() if k not in DERIVED}
+    return primary, {k: all_params[k] for k in REFERENCE_KEYS}
+
+
+def exp_euler_transitions(compiled, params: dict, coupling, delta_t) -> dict:
+    """``params`` plus the exponential-Euler transition matrices of its axial conductances.
+
+    ``coupling`` is the step function's (``step_fn.coupling``); computed once here instead of
+    in every step (dense matrix exponentials).
+    """
+    params = dict(params)
+    conductances = params["axial_conductances"]
+    params["exp_euler_transition"] = coupling.transition(conductances["v"], delta_t)
+    if compiled.diffusion_states:
+        params["exp_euler_transition_ions"] = {
+            ion: coupling.transition(conductances[ion], delta_t)
+            for ion in compiled.diffusion_states}
+    return params
+
+
+def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:
+    """Every parameter as (n_nodes,) arrays plus ``axial_conductances`` (jaxley's ``all_params``)."""
+    primary, reference = primary_parameters(compiled, node_arrays, pstate)
+    return derive(compiled, primary, reference)
 
 
 def all_states(compiled, node_arrays: dict, pstate: list[dict], params: dict) -> dict:
