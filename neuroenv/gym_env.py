@@ -44,9 +44,11 @@ Conventions
   - ``"params"``: a dict replacing simulator parameters in ``params.sim`` (keys of
     ``env.unwrapped.env_params.sim``, e.g. ``"HH_gNa"``, ``"capacitance"``), plus the env
     scalars ``"action_scale"``, ``"obs_noise_std"`` and ``"init_v_jitter"``. Each value
-    must have the default's shape (or be a scalar, broadcast to it) and be finite. Derived
-    geometric values (``area``, ``volume``, ``axial_conductances``, ...) are *not*
-    recomputed from ``radius``/``length``; set them explicitly if needed. Episodes with
+    must have the default's shape (or be a scalar, broadcast to it) and be finite.
+    ``params.sim`` holds primary parameters only: area, volume, resistive loads and axial
+    conductances are derived from ``radius``, ``length``, ``axial_resistivity`` and
+    ``capacitance`` in every step, so e.g. ``{"radius": ...}`` gives the dynamics of a cell
+    built with that radius (naming a derived value is a ``ValueError``). Episodes with
     replaced params run a second jitted step that takes the params as an argument (compiled
     once, so per-episode domain randomisation does not recompile).
 - **Speed**: a step is one jitted call that takes and returns one packed device buffer (key
@@ -78,6 +80,7 @@ from gymnasium.utils import EzPickle
 
 from neuroenv.registry import make as make_functional
 from neuroenv.render import render_trace
+from simulator.assemble import DERIVED
 
 #: EnvParams scalars that ``reset(options={"params": ...})`` may replace besides ``sim``.
 _TOP_LEVEL_PARAMS = ("action_scale", "obs_noise_std", "init_v_jitter", "param_spread",
@@ -422,6 +425,10 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
                 top[name] = _validated(name, value, getattr(default, name))
             elif name in sim:
                 sim[name] = _validated(name, value, sim[name])
+            elif name in DERIVED:
+                raise ValueError(f"options['params'] sets {name!r}, which is derived from radius,"
+                                 " length, axial_resistivity and capacitance in every step: set"
+                                 " those instead")
             else:
                 raise ValueError(f"unknown parameter {name!r} in options['params']; known: "
                                  f"{sorted(sim) + list(_TOP_LEVEL_PARAMS)}")
