@@ -20,8 +20,10 @@ Conventions
       key, k_reset = jax.random.split(key);  obs, state = env.reset(k_reset, params)
       key, k_step = jax.random.split(key);   env.step(k_step, state, action, params)  # per step
 
-  so row ``i`` follows the single functional env seeded with ``key_for_seed(s + i)`` (and the
-  gymnasium single env reset with ``seed=s + i``) step for step.
+  and every reset of a row after an episode ends (autoreset) continues that chain as the
+  first line does. So row ``i`` follows the gymnasium single env reset with ``seed=s + i``
+  (and reset without a seed after each episode) step for step, and the single functional
+  env seeded with ``key_for_seed(s + i)`` until its episode ends.
   ``reset(seed=[s_0, ..., s_{n-1}])`` seeds each row explicitly; ``reset()`` without a seed
   continues each row's key chain (the first unseeded reset draws a random base seed).
 - **Autoreset** (``autoreset_mode=``, a constructor and ``gymnasium.make_vec`` keyword;
@@ -37,15 +39,15 @@ Conventions
     masks ``_numerical_error``/``_current_nA``) and the reset info of reset rows
     (``action_scale_nA`` and, for tasks with a scalar target, ``target``, float64, masks
     ``_action_scale_nA``/``_target``).
-  - ``AutoresetMode.SAME_STEP``: a row that ends is reset inside the same ``step`` (with the
-    reset key of the functional ``Environment.step``, ``split(k_step)[1]``): the returned
-    observation is the new episode's first one, the reward and flags belong to the finished
+  - ``AutoresetMode.SAME_STEP``: a row that ends is reset inside the same ``step`` (its key
+    chain continuing as a seedless ``reset``, as in NEXT_STEP): the returned observation is the new episode's first one, the reward and flags belong to the finished
     transition. ``info["final_obs"]`` is an object array of length ``num_envs`` holding the
     last observation (float32 array) of each finished row and ``None`` elsewhere (mask
     ``info["_final_obs"]``); ``info["final_info"]`` holds the finished rows' step info (with
     its own ``_key`` masks; mask ``info["_final_info"]``); the top-level step info is that of
-    the running rows, and finished rows carry their reset's info. Row ``i`` then follows
-    the functional ``Environment.step`` seeded with ``key_for_seed(s + i)`` exactly. Some
+    the running rows, and finished rows carry their reset's info. (The functional
+    ``Environment.step`` also resets in the same step, but with another key: the one of its
+    step, ``split(k_step)[1]``; so rows equal it until their first episode ends.) Some
     gymnasium vector wrappers reject this mode (``NormalizeObservation``,
     ``TransformObservation``) and gymnasium 1.3's ``RecordEpisodeStatistics`` counts every
     episode after the first one step short in it.
@@ -195,26 +197,26 @@ def _v_step(env, mode, keys, states, actions, params, pending):
     Every row draws ``key, k_step = split(key)`` and runs the functional env's step without
     auto-reset (``step_env`` with ``split(k_step)[0]``, as ``Environment.step``). Then, only
     if some row needs it (``lax.cond`` on the whole batch, so steps without resets skip the
-    reset program):
+    reset program), rows are reset from their key chain (``key, k_reset = split(key)``, as a
+    seedless ``reset`` of the gymnasium single env):
 
-    - SAME_STEP: rows that ended are reset with ``split(k_step)[1]`` (``Environment.step``'s
-      reset key); their reward and flags stay those of the finished transition.
-    - NEXT_STEP: rows in ``pending`` (ended at the previous step) are reset instead of
-      stepped, from their key chain (``key, k_reset = split(key)``, as a seedless
-      ``reset``); reward 0, flags False, their action is ignored.
-    - DISABLED: no resets.
+    - SAME_STEP: rows that ended, after their step; their reward and flags stay those of the
+      finished transition.
+    - NEXT_STEP: rows in ``pending`` (ended at the previous step), instead of their step;
+      reward 0, flags False, their action is ignored.
+    - DISABLED: none.
 
     Returns ``(keys, obs, states, reward, terminated, truncated, info, final_obs)``;
     ``final_obs`` is the stepped observation (before any SAME_STEP reset).
     """
     def row(key, state, action, p):
         key, k_step = jax.random.split(key)
-        k_env, k_reset = jax.random.split(k_step)
+        k_env, _ = jax.random.split(k_step)
         obs, state, reward, terminated, info = env.step_env(k_env, state, action, p)
         truncated = jnp.logical_and(env.is_truncated(state, p), jnp.logical_not(terminated))
-        return key, k_reset, obs, state, reward, terminated, truncated, info
+        return key, obs, state, reward, terminated, truncated, info
 
-    (new_keys, reset_keys, obs, new_states, reward, terminated, truncated,
+    (new_keys, obs, new_states, reward, terminated, truncated,
      info) = jax.vmap(row)(keys, states, actions, params)
     final_obs = obs
 
@@ -222,12 +224,10 @@ def _v_step(env, mode, keys, states, actions, params, pending):
         done = jnp.logical_or(terminated, truncated)
 
         def reset_done(operand):
-            obs, new_states = operand
-            _, r_obs, r_states = _reset_rows_with(env, reset_keys, params)
-            return _select_rows(done, (r_obs, r_states), (obs, new_states))
+            return _select_rows(done, _reset_rows(env, operand[0], params), operand)
 
-        obs, new_states = jax.lax.cond(jnp.any(done), reset_done, lambda o: o,
-                                       (obs, new_states))
+        new_keys, obs, new_states = jax.lax.cond(jnp.any(done), reset_done, lambda o: o,
+                                                 (new_keys, obs, new_states))
     elif mode is AutoresetMode.NEXT_STEP:
         def reset_pending(operand):
             r_keys, r_obs, r_states = _reset_rows(env, keys, params)
@@ -240,12 +240,6 @@ def _v_step(env, mode, keys, states, actions, params, pending):
             jnp.any(pending), reset_pending, lambda o: o,
             (new_keys, obs, new_states, reward, terminated, truncated))
     return new_keys, obs, new_states, reward, terminated, truncated, info, final_obs
-
-
-def _reset_rows_with(env, reset_keys, params):
-    """``(reset_keys, obs, states)``: every row reset with its own ``reset_keys`` entry."""
-    obs, states = jax.vmap(env.reset_env)(reset_keys, params)
-    return reset_keys, obs, states
 
 
 _seeds_to_keys = jax.jit(jax.vmap(jax.random.key))

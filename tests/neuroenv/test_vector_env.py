@@ -40,7 +40,8 @@ def vec_next():
 
 
 def single_rollout(env, params, seed, actions):
-    """A single functional env following the vector env's key chain for ``seed``."""
+    """A single functional env following the vector env's key chain for ``seed``, reset
+    (SAME_STEP) from that chain when an episode ends, as a seedless gymnasium ``reset``."""
     key = key_for_seed(seed)
     key, k = jax.random.split(key)
     obs, state = env.reset(k, params)
@@ -48,6 +49,9 @@ def single_rollout(env, params, seed, actions):
     for a in actions:
         key, k = jax.random.split(key)
         obs, state, reward, terminated, truncated, info = env.step(k, state, a, params)
+        if terminated or truncated:  # replace the functional env's own reset
+            key, k = jax.random.split(key)
+            obs, state = env.reset(k, params)
         out.append((obs, (reward, terminated, truncated, info)))
     return out
 
