@@ -8,8 +8,9 @@
     obs, reward, terminated, truncated, info = envs.step(actions)  # actions (1024, n_sites)
 
 Every batch step is ONE jitted, vmapped call of the functional env's step and, where rows
-need it, reset (no Python loop over sub-environments, no subprocesses); states and keys stay on the device between calls and
-only the step's outputs come back to the host as NumPy arrays.
+need it, reset (no Python loop over sub-environments, no subprocesses); states and keys stay
+on the device between calls and only the step's outputs come back to the host as NumPy
+arrays.
 
 Conventions
 -----------
@@ -40,17 +41,18 @@ Conventions
     (``action_scale_nA`` and, for tasks with a scalar target, ``target``, float64, masks
     ``_action_scale_nA``/``_target``).
   - ``AutoresetMode.SAME_STEP``: a row that ends is reset inside the same ``step`` (its key
-    chain continuing as a seedless ``reset``, as in NEXT_STEP): the returned observation is the new episode's first one, the reward and flags belong to the finished
-    transition. ``info["final_obs"]`` is an object array of length ``num_envs`` holding the
-    last observation (float32 array) of each finished row and ``None`` elsewhere (mask
-    ``info["_final_obs"]``); ``info["final_info"]`` holds the finished rows' step info (with
-    its own ``_key`` masks; mask ``info["_final_info"]``); the top-level step info is that of
-    the running rows, and finished rows carry their reset's info. (The functional
-    ``Environment.step`` also resets in the same step, but with another key: the one of its
-    step, ``split(k_step)[1]``; so rows equal it until their first episode ends.) Some
-    gymnasium vector wrappers reject this mode (``NormalizeObservation``,
-    ``TransformObservation``) and gymnasium 1.3's ``RecordEpisodeStatistics`` counts every
-    episode after the first one step short in it.
+    chain continuing as a seedless ``reset``, as in NEXT_STEP): the returned observation is
+    the new episode's first one, the reward and flags belong to the finished transition.
+    ``info["final_obs"]`` is an object array of length ``num_envs`` holding the last
+    observation (float32 array) of each finished row and ``None`` elsewhere (mask
+    ``info["_final_obs"]``); ``info["final_info"]`` holds the finished rows' step info
+    (with its own ``_key`` masks; mask ``info["_final_info"]``); the top-level step info is
+    that of the running rows, and finished rows carry their reset's info. (The functional
+    ``Environment.step`` also resets in the same step, but with another key, ``split(k_step)
+    [1]``; rows equal it until their first episode ends.) gymnasium 1.3's observation
+    wrappers (``VectorObservationWrapper``, ``VectorizeTransformObservation`` and their
+    subclasses, ``NormalizeObservation``) refuse this mode, and its
+    ``RecordEpisodeStatistics`` counts every episode after the first one step short in it.
   - ``AutoresetMode.DISABLED``: no resets; stepping a row that ended raises ``ValueError``
     until it is reset with ``reset(options={"reset_mask": mask})``.
 

@@ -224,7 +224,8 @@ def test_autoreset_mode_default_and_per_instance(vec, vec_next):
     assert NeuronVectorEnv.metadata["autoreset_mode"] is AutoresetMode.NEXT_STEP
     assert vec.metadata["autoreset_mode"] is AutoresetMode.SAME_STEP  # per instance
     assert vec.metadata["render_modes"] == []
-    for value, mode in [("NextStep", AutoresetMode.NEXT_STEP), ("same_step", AutoresetMode.SAME_STEP),
+    for value, mode in [("NextStep", AutoresetMode.NEXT_STEP),
+                        ("same_step", AutoresetMode.SAME_STEP),
                         ("DISABLED", AutoresetMode.DISABLED),
                         (AutoresetMode.SAME_STEP, AutoresetMode.SAME_STEP)]:
         assert NeuronVectorEnv(vec.env, 2, autoreset_mode=value).metadata[

@@ -120,7 +120,7 @@ def _assert_same(actual, desired, where: str) -> None:
     if isinstance(desired, dict):
         assert isinstance(actual, dict), where
         keys = set(desired) - ({"t"} if where.endswith("episode") else set())  # wall time
-        assert set(actual) - {"t"} == keys - {"t"}, f"{where}: {sorted(actual)} vs {sorted(desired)}"
+        assert set(actual) - {"t"} == keys - {"t"}, f"{where}: {sorted(actual)} vs {keys}"
         for k in keys:
             _assert_same(actual[k], desired[k], f"{where}.{k}")
     elif isinstance(desired, list | tuple):
