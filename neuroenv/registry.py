@@ -11,10 +11,17 @@ Every task also comes in three variants, registered as ``<Task><Variant>-v0``:
 
 Each variant is the base task with different ``EnvParams`` defaults, so ``make`` keyword
 arguments (and ``EnvParams.replace``) still override them.
+
+gymnasium ids: ``neuroenv/<Task>`` exists in processes that imported neuroenv (the import
+registers it); ``neuroenv:neuroenv/<Task>`` works in any process, since gymnasium imports the
+module before ``:`` first (gymnasium 1.x loads no plugins or entry points, so nothing can
+register the ids in a process that never imports neuroenv: RLlib env runners, CleanRL
+scripts, subprocesses).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 #: name -> "module:factory" of the functional env of each base task.
@@ -49,16 +56,39 @@ TASKS.update({_variant_name(base, variant): (base, kwargs)
 registered_envs = tuple(f"neuroenv/{name}" for name in TASKS)
 
 
+def task_name(name: str) -> str:
+    """The registered task name of ``name``: a task name (``"VoltageTarget-v0"``) or a
+    gymnasium id (``"neuroenv/VoltageTarget-v0"``, ``"neuroenv:neuroenv/VoltageTarget-v0"``).
+
+    Raises ``TypeError`` for a non-string and ``ValueError`` for an unknown name; the message
+    lists the closest registered names and the gymnasium id forms.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"task name must be a str, got {name!r}")
+    bare = name.removeprefix("neuroenv:").removeprefix("neuroenv/")
+    if bare in TASKS:
+        return bare
+    by_lower = {t.lower(): t for t in TASKS}
+    close = [by_lower[t] for t in difflib.get_close_matches(bare.lower(), by_lower, n=3,
+                                                            cutoff=0.6)]
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise ValueError(
+        f"unknown task {name!r}.{hint} Registered tasks: {', '.join(BASE_TASKS)}, each also "
+        f"as <Task>{{{','.join(VARIANTS)}}}-v0 (neuroenv.registered_envs lists them). "
+        "gymnasium ids are 'neuroenv/<task>' after `import neuroenv`, or "
+        "'neuroenv:neuroenv/<task>' in any process (gymnasium then imports neuroenv itself)")
+
+
 def make(name: str, **kwargs):
     """``(env, params)``: the functional env of a registered task and its default params.
 
-    Keyword arguments go to the task's factory (those of :class:`~neuroenv.NeuronEnv`:
-    ``action_scale``, ``window``, ``obs_noise_std``, ``max_steps_in_episode``, ...).
+    Args:
+        name: a registered task name or gymnasium id (see :func:`task_name`).
+        **kwargs: keyword arguments of the task's factory (those of
+            :class:`~neuroenv.NeuronEnv`: ``action_scale``, ``window``, ``obs_noise_std``,
+            ``max_steps_in_episode``, ...).
     """
-    name = name.removeprefix("neuroenv/")
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; registered: {sorted(TASKS)}")
-    base, variant_kwargs = TASKS[name]
+    base, variant_kwargs = TASKS[task_name(name)]
     module, factory = BASE_TASKS[base].split(":")
     env = getattr(importlib.import_module(module), factory)(**{**variant_kwargs, **kwargs})
     return env, env.default_params
