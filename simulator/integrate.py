@@ -2,6 +2,12 @@
 
 Both run the same pure step (:mod:`simulator.step`). ``integrate`` runs it in one jitted
 ``lax.scan`` (optionally nested and checkpointed) and records the requested states.
+
+Each entry point calls one module-level ``jax.jit``-ed function (``_run``, ``_init``,
+``_step``) with a frozen description of the program (:mod:`simulator.program`) as its static
+argument and every value as a traced argument. The module is read outside the trace, when the
+call is prepared, so a result never depends on what an earlier call compiled; modules of the
+same structure share compilations.
 """
 
 from __future__ import annotations

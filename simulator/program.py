@@ -73,7 +73,7 @@ def structure_of(compiled: CompiledModule) -> Structure:
               if f.name not in ("node_arrays", "signature")}
     try:
         static = copy.deepcopy(static)
-    except Exception:  # noqa: BLE001 - an uncopyable mechanism: keep the user's objects
+    except Exception:  # an uncopyable mechanism: keep the user's objects
         static = dict(static)
     snapshot = CompiledModule(**static, node_arrays=_NoNodeArrays(), signature=())
     key = structure_key(snapshot)

@@ -190,10 +190,9 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParam
         self.base._compiled = None
 
     def __getstate__(self) -> dict:
-        # Pickle (the save/load mechanism) without compiled caches: jitted runners are local
-        # functions that cannot be pickled, and they are rebuilt on demand anyway.
+        # Pickle (the save/load mechanism) without the compiled module: it is rebuilt on
+        # demand anyway.
         state = dict(self.__dict__)
-        state.pop("_runners", None)
         if "_compiled" in state:
             state["_compiled"] = None
         return state

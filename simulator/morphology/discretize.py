@@ -290,8 +290,7 @@ def set_branch_ncomp(base, new_ncomp: dict[int, int], min_radius: float | None =
     )
     base._init_data(new_table, new_topology, channels=list(base._channels),
                     groups=list(base._groups), xyzr=base.xyzr)
-    for stale in ("_runners", "jaxnodes"):
-        base.__dict__.pop(stale, None)
+    base.__dict__.pop("jaxnodes", None)
 
 
 def branch_d_lambda_ncomp(base, branch: int, rule: DLambdaRule, columns=None, first=None) -> int:

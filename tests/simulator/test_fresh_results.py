@@ -342,3 +342,28 @@ def test_identical_modules_and_new_values_reuse_one_compilation(x64):
     third.insert(Leak())
     jx.integrate(third)
     assert _run._cache_size() == size + 1
+
+
+def test_compiled_programs_do_not_hold_the_module(x64):
+    """The jit caches keep neither the module nor the user's channel objects alive."""
+    import gc
+    import weakref
+
+    channel = HH()
+    module = _cell_with(channel)
+    jx.integrate(module, t_max=T_MAX)
+    init_fn, step_fn = jx.build_init_and_step_fn(module)
+    states, params = init_fn([])
+    step_fn(states, params, {"i": jnp.zeros(1)})
+    refs = weakref.ref(module), weakref.ref(channel)
+    del module, channel, init_fn, step_fn, states, params
+    gc.collect()
+    assert refs[0]() is None and refs[1]() is None
+
+
+def _cell_with(channel):
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 2), [-1, 0])
+    cell.insert(channel)
+    cell.branch(0).comp(0).record("v", verbose=False)
+    cell.branch(0).comp(0).stimulate(_current(), verbose=False)
+    return cell
