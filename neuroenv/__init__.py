@@ -10,10 +10,18 @@ The gymnasium ids are registered without ``max_episode_steps``: the env truncate
 by itself after the task's ``max_steps_in_episode`` periods (``gymnasium.make(id,
 max_episode_steps=n)`` adds a ``TimeLimit``, which can only shorten them; pass
 ``max_steps_in_episode=n`` to change the task's length).
+
+Importing neuroenv does not start JAX's backend, and neither does building a gymnasium env
+(its first ``reset`` does), so processes may fork after ``gymnasium.make`` (e.g.
+``make_vec(..., vectorization_mode="async")`` with the default start method); see
+:mod:`neuroenv.fork_guard`. JAX's persistent compilation cache is turned on in
+``~/.cache/neuroenv/jax`` (``NEUROENV_COMPILATION_CACHE=0`` turns it off); see
+:mod:`neuroenv.compilation_cache`.
 """
 
 import gymnasium as _gymnasium
 
+from neuroenv import compilation_cache as _compilation_cache
 from neuroenv import sharding
 from neuroenv.core import Environment
 from neuroenv.gym_env import NeuronGymEnv
@@ -38,6 +46,7 @@ def _register() -> None:
 
 
 _register()
+_compilation_cache.enable()
 
 
 def __getattr__(name):

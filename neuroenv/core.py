@@ -9,21 +9,44 @@
 ``step`` resets automatically when an episode ends, drawing a fresh initial state from the
 step's key (never a cached one); ``info["final_observation"]`` is the observation before
 that reset. ``EnvParams`` and ``EnvState`` are pytrees: ``vmap`` over params is domain
-randomisation. The env object holds only static structure and must not be mutated after
-first use (its methods are jitted with the env as a static argument).
+randomisation.
+
+Compiled programs are shared by structure: an env compares equal to (and hashes like) every
+env of the same content (:meth:`Environment.structure_digest`), so two ``neuroenv.make`` of
+one task share one compilation of ``reset`` and ``step`` (also in any ``jax.jit`` that takes
+the env as a static argument). The jitted ``reset``/``step`` hold the env only through a
+weak reference, so dropping an env frees it. The env object holds only static structure and
+must not be mutated after first use (its content key is computed once).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import types
+import weakref
 
 import jax
 import jax.numpy as jnp
 
+from neuroenv import fork_guard
+from simulator.static_key import Identity, static_key
+
 
 class Environment:
     """Base class: subclasses implement ``reset_env``, ``step_env``, ``default_params``,
-    ``action_space`` and ``observation_space``."""
+    ``action_space`` and ``observation_space``.
+
+    Equality and hashing are by content (see the module docstring): every attribute in
+    ``vars(env)`` except those named in ``_unkeyed_attributes`` enters the key.
+    """
+
+    #: Attributes left out of the content key: mutable builders that traced code never
+    #: reads (everything traced code reads must be keyed, or equal envs could run each
+    #: other's numbers).
+    _unkeyed_attributes: tuple[str, ...] = ()
+    #: Caches kept out of the key, copies and pickles.
+    _cache_attributes = ("_structure_cache", "_jit_handle")
 
     @property
     def default_params(self):
@@ -39,27 +62,15 @@ class Environment:
     def is_truncated(self, state, params) -> jax.Array:
         return state.time >= params.max_steps_in_episode
 
-    @functools.partial(jax.jit, static_argnums=0)
     def reset(self, key, params=None):
         """``(obs, state)`` of a new episode drawn with ``key``."""
-        return self.reset_env(key, self.default_params if params is None else params)
+        fork_guard.check("Environment.reset()")
+        return _reset(self._handle(), key, params)
 
-    @functools.partial(jax.jit, static_argnums=0)
     def step(self, key, state, action, params=None):
         """``(obs, state, reward, terminated, truncated, info)``, resetting finished episodes."""
-        params = self.default_params if params is None else params
-        key_step, key_reset = jax.random.split(key)
-        obs, next_state, reward, terminated, info = self.step_env(key_step, state, action, params)
-        truncated = jnp.logical_and(self.is_truncated(next_state, params),
-                                    jnp.logical_not(terminated))
-        done = jnp.logical_or(terminated, truncated)
-        reset_obs, reset_state = self.reset_env(key_reset, params)
-        state_out = jax.tree_util.tree_map(lambda r, s: jnp.where(done, r, s), reset_state,
-                                           next_state)
-        obs_out = jnp.where(done, reset_obs, obs)
-        info = {**info, "final_observation": obs, "terminated": terminated,
-                "truncated": truncated}
-        return obs_out, state_out, reward, terminated, truncated, info
+        fork_guard.check("Environment.step()")
+        return _step(self._handle(), key, state, action, params)
 
     def action_space(self, params=None):
         raise NotImplementedError
@@ -74,3 +85,133 @@ class Environment:
     @property
     def num_actions(self) -> int:
         return int(self.action_space().shape[0])
+
+    # ------------------------------------------------------------------ structural identity
+    def structure_digest(self) -> bytes:
+        """SHA-256 digest of the env's content: its class and every keyed attribute (arrays
+        by dtype, shape and bytes; objects by class and attributes; closures by code and
+        captured values; anything unreadable by identity). Computed once, at first use."""
+        return self._structure()[0]
+
+    def _structure(self):
+        cached = self.__dict__.get("_structure_cache")
+        if cached is None:
+            skip = set(self._unkeyed_attributes) | set(self._cache_attributes)
+            key = (type(self), tuple((name, _content_key(value))
+                                     for name, value in sorted(vars(self).items())
+                                     if name not in skip))
+            digest = _digest(key)
+            # The key stays referenced: its identity-keyed parts keep their ids unique.
+            cached = (digest, int.from_bytes(digest[:8], "little"), key)
+            self.__dict__["_structure_cache"] = cached
+        return cached
+
+    def __eq__(self, other) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Environment) or type(other) is not type(self):
+            return NotImplemented
+        return self.structure_digest() == other.structure_digest()
+
+    def __hash__(self) -> int:
+        return self._structure()[1]
+
+    def _handle(self) -> _EnvHandle:
+        handle = self.__dict__.get("_jit_handle")
+        if handle is None or handle.ref() is not self:  # none yet, or copied from another env
+            handle = _EnvHandle(self)
+            self.__dict__["_jit_handle"] = handle
+        return handle
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in self._cache_attributes}
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+
+
+class _EnvHandle:
+    """The static argument of the jitted ``reset``/``step``: the env's digest (equality and
+    hash) and a weak reference to the env (used while tracing, when the caller holds it)."""
+
+    __slots__ = ("digest", "hash", "key", "ref")
+
+    def __init__(self, env: Environment) -> None:
+        self.digest, self.hash, self.key = env._structure()
+        self.ref = weakref.ref(env)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _EnvHandle) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def env(self) -> Environment:
+        env = self.ref()
+        if env is None:  # cannot happen: a trace only starts from a call on a live env
+            raise RuntimeError("the environment of this jitted call was garbage collected")
+        return env
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _reset(handle, key, params):
+    env = handle.env()
+    return env.reset_env(key, env.default_params if params is None else params)
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def _step(handle, key, state, action, params):
+    env = handle.env()
+    params = env.default_params if params is None else params
+    key_step, key_reset = jax.random.split(key)
+    obs, next_state, reward, terminated, info = env.step_env(key_step, state, action, params)
+    truncated = jnp.logical_and(env.is_truncated(next_state, params),
+                                jnp.logical_not(terminated))
+    done = jnp.logical_or(terminated, truncated)
+    reset_obs, reset_state = env.reset_env(key_reset, params)
+    state_out = jax.tree_util.tree_map(lambda r, s: jnp.where(done, r, s), reset_state,
+                                       next_state)
+    obs_out = jnp.where(done, reset_obs, obs)
+    info = {**info, "final_observation": obs, "terminated": terminated,
+            "truncated": truncated}
+    return obs_out, state_out, reward, terminated, truncated, info
+
+
+def _content_key(value):
+    """:func:`~simulator.static_key.static_key`, with closures keyed by their code and
+    captured values instead of their identity (``build_init_and_step_fn``'s step function
+    is a fresh closure per env over content-comparable programs)."""
+    if isinstance(value, types.FunctionType):
+        cells = tuple(cell.cell_contents for cell in (value.__closure__ or ()))
+        return ("function", Identity(value.__code__), static_key(cells),
+                static_key(value.__defaults__), static_key(value.__kwdefaults__),
+                static_key(vars(value)))
+    return static_key(value)
+
+
+def _digest(key) -> bytes:
+    """SHA-256 of a :func:`_content_key` (types by module, name and id; identity-keyed
+    objects by id, unique while the key holds them)."""
+    sha = hashlib.sha256()
+    stack = [key]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, tuple):
+            sha.update(b"(%d" % len(item))
+            stack.extend(reversed(item))
+        elif isinstance(item, bytes):
+            sha.update(b"b%d:" % len(item) + item)
+        elif isinstance(item, str):
+            data = item.encode("utf-8", "surrogatepass")
+            sha.update(b"s%d:" % len(data) + data)
+        elif isinstance(item, bool | int):
+            sha.update(b"i%r;" % item)
+        elif item is None:
+            sha.update(b"N")
+        elif isinstance(item, type):
+            sha.update(f"t{item.__module__}.{item.__qualname__}@{id(item)};".encode())
+        elif isinstance(item, Identity):
+            sha.update(f"o{type(item.obj).__qualname__}@{id(item.obj)};".encode())
+        else:  # anything else static_key may return: keyed by its repr and type
+            sha.update(f"r{type(item).__qualname__}:{item!r};".encode())
+    return sha.digest()

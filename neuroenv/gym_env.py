@@ -61,6 +61,19 @@ Conventions
   recorded voltages, drawn as the task says (``Task.render_info``: e.g. the voltage target
   of VoltageTarget-v0, the rate-vs-target bar of SpikeRate-v0); see :mod:`neuroenv.render`.
   ``gymnasium.wrappers.RecordVideo`` records these frames.
+- **Processes**: the constructor does not start JAX's backend: the spaces come from
+  :mod:`neuroenv.space_probe` (stored, or built in a short-lived forked child), and the
+  functional env and its jitted programs are built at the first ``reset`` (or first use
+  of :attr:`NeuronGymEnv.functional_env`). So ``gymnasium.make_vec(id, n,
+  vectorization_mode="async")`` and SB3's ``SubprocVecEnv`` work with the default
+  ``fork`` start method. A process forked after its parent started JAX gets a
+  ``RuntimeError`` naming the ``spawn``/``forkserver`` fix at its first ``reset``/``step``
+  instead of a hang (:mod:`neuroenv.fork_guard`). Compiled programs are loaded from JAX's
+  persistent cache in later processes (:mod:`neuroenv.compilation_cache`).
+- **Copies**: ``copy.deepcopy(env)`` and ``pickle`` carry the episode (key chain,
+  ``EnvState``, replaced params, target, done flags, render traces and ``np_random``):
+  stepping a copy and the original with the same actions gives identical outputs, so a
+  planner can branch from a state.
 """
 
 from __future__ import annotations
@@ -78,6 +91,7 @@ import jax.numpy as jnp
 import numpy as np
 from gymnasium.utils import EzPickle
 
+from neuroenv import fork_guard, space_probe
 from neuroenv.registry import make as make_functional
 from neuroenv.render import render_trace
 from simulator.assemble import DERIVED
@@ -147,11 +161,8 @@ class _Core:
     def __init__(self, task: str, env_kwargs: dict, max_episode_steps: int | None) -> None:
         env, params = make_functional(task, **env_kwargs)
         if max_episode_steps is not None:
-            steps = operator.index(max_episode_steps)
-            if steps < 1:
-                raise ValueError(f"max_episode_steps must be a positive int, got {steps!r}")
             params = params.replace(max_steps_in_episode=jnp.minimum(
-                params.max_steps_in_episode, jnp.asarray(steps, jnp.int32)))
+                params.max_steps_in_episode, jnp.asarray(max_episode_steps, jnp.int32)))
         self.env = env
         self.params = params
         key0 = NeuronGymEnv.key_for_seed(0)
@@ -255,18 +266,41 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             raise ValueError(f"render_mode must be None or one of "
                              f"{self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
+        if not isinstance(task, str):
+            raise TypeError(f"task must be a registered task name (str), got {task!r}")
         self.task_name = task.removeprefix("neuroenv/")
-        self._core = _core(self.task_name, dict(env_kwargs), max_episode_steps)
-        env = self._core.env
-        self.functional_env = env
-        self.action_space = env.action_space().to_gymnasium()
-        self.observation_space = env.observation_space().to_gymnasium()
+        if max_episode_steps is not None:
+            try:
+                max_episode_steps = operator.index(max_episode_steps)
+            except TypeError as err:
+                raise ValueError(f"max_episode_steps must be a positive int or None, got "
+                                 f"{max_episode_steps!r}") from err
+            if max_episode_steps < 1:
+                raise ValueError(f"max_episode_steps must be a positive int, got "
+                                 f"{max_episode_steps!r}")
+        self._core_args = (self.task_name, dict(env_kwargs), max_episode_steps)
+        self._core_obj = None  # built at the first reset (or first use of functional_env)
+        # The spaces without starting JAX here, so that this process may still fork
+        # (neuroenv.fork_guard): known, or built by a forked probe; else built here.
+        bounds = space_probe.cached(self.task_name, env_kwargs)
+        if bounds is None and space_probe.probe_possible():
+            try:
+                bounds = space_probe.probe(self.task_name, env_kwargs)
+            except space_probe.ProbeFailed as err:
+                gymnasium.logger.warn(f"{err}; building the env in this process")
+        if bounds is None:
+            bounds = space_probe.bounds_of(self._core.env)
+            space_probe.remember(self.task_name, env_kwargs, bounds)
+        (obs_low, obs_high, obs_dtype), (act_low, act_high, act_dtype) = bounds
+        self.observation_space = gymnasium.spaces.Box(obs_low, obs_high, obs_low.shape,
+                                                      obs_dtype)
+        self.action_space = gymnasium.spaces.Box(act_low, act_high, act_low.shape, act_dtype)
         self._action_shape = tuple(self.action_space.shape)
         self._obs_dtype = self.observation_space.dtype
         self._n_obs = int(self.observation_space.shape[0])
         if self._obs_dtype != np.float32:  # the packed step output is float32
             raise TypeError(f"expected a float32 observation space, got {self._obs_dtype}")
-        self.env_params = self._core.params
+        self._params = None  # EnvParams of the episode (None: the core's defaults)
         self._carry = None  # packed (key, EnvState) on the device, see _Core
         self._unpacked = None  # (key, EnvState) of the carry, unpacked on demand
         self._key = None  # the key chain while there is no carry (before reset, after close)
@@ -275,6 +309,24 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         self._warned_done = False
         self._traces: deque = deque(maxlen=self.render_periods)
         self._target = None
+
+    @property
+    def _core(self) -> _Core:
+        """The jitted programs (built on first use: this starts JAX's backend)."""
+        if self._core_obj is None:
+            fork_guard.check("building a NeuronGymEnv's programs")
+            self._core_obj = _core(*self._core_args)
+        return self._core_obj
+
+    @property
+    def functional_env(self):
+        """The functional env (``neuroenv.NeuronEnv``; first use starts JAX's backend)."""
+        return self._core.env
+
+    @property
+    def env_params(self):
+        """The ``EnvParams`` of the current episode (the defaults before the first reset)."""
+        return self._core.params if self._params is None else self._params
 
     @property
     def env_state(self):
@@ -312,6 +364,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             ``(obs, info)``: float32 observation and ``{"action_scale_nA": float}`` plus
             ``"target"`` (float) for tasks with a target.
         """
+        fork_guard.check("NeuronGymEnv.reset()")
         super().reset(seed=seed)
         options = {} if options is None else options
         if not isinstance(options, Mapping):
@@ -341,7 +394,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             unpacked = (key, state)
             carry = core.pack(unpacked)
         self._carry, self._unpacked, self._key = carry, unpacked, None
-        self.env_params, self._custom_params = params, custom
+        self._params, self._custom_params = params, custom
         self._done = self._warned_done = False
         info = {"action_scale_nA": float(params.action_scale)}
         task_state = self.env_state.task
@@ -364,6 +417,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         """
         if self._carry is None:
             raise gymnasium.error.ResetNeeded("call reset() before step()")
+        fork_guard.check("NeuronGymEnv.step()")
         try:
             a = np.asarray(action, dtype=np.float32)
         except (TypeError, ValueError) as err:
@@ -413,6 +467,49 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         self._carry = self._unpacked = None
         self._traces.clear()
 
+    # ------------------------------------------------------------------ copy and pickle
+    def __getstate__(self) -> dict:
+        """The constructor's arguments (``EzPickle``) and the episode: the packed key and
+        ``EnvState``, replaced params, done flags, target, render traces and ``np_random``
+        (as NumPy/Python values), so a copy continues the episode exactly."""
+        state = EzPickle.__getstate__(self)
+        key = None
+        if self._carry is None and self._key is not None:
+            key = (np.asarray(jax.random.key_data(self._key)),
+                   str(jax.random.key_impl(self._key)))
+        state["episode"] = {
+            "carry": None if self._carry is None else np.asarray(self._carry),
+            "key": key,
+            "params": jax.device_get(self._params) if self._custom_params else None,
+            "custom_params": self._custom_params,
+            "done": self._done,
+            "warned_done": self._warned_done,
+            "target": self._target,
+            "traces": [np.asarray(trace) for trace in self._traces],
+            "np_random": self._np_random,
+            "np_random_seed": self._np_random_seed,
+        }
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        episode = state.pop("episode", None)
+        EzPickle.__setstate__(self, state)  # a fresh env from the constructor's arguments
+        if episode is None:
+            return
+        self._carry = episode["carry"]  # NumPy: moved to the device by the next jitted call
+        self._unpacked = None
+        if episode["key"] is not None:
+            data, impl = episode["key"]
+            self._key = jax.random.wrap_key_data(data, impl=impl)
+        self._custom_params = episode["custom_params"]
+        self._params = episode["params"]
+        self._done, self._warned_done = episode["done"], episode["warned_done"]
+        self._target = episode["target"]
+        self._traces.extend(episode["traces"])
+        self._np_random = episode["np_random"]
+        self._np_random_seed = episode["np_random_seed"]
+
     # ------------------------------------------------------------------ options
     def _replaced_params(self, overrides):
         if not isinstance(overrides, Mapping):
@@ -443,7 +540,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             raise ValueError(f"options['target'] must be a finite number, got {target!r}")
         old = state.task["target"]
         task_state = {**state.task, "target": jnp.asarray(value, old.dtype)}
-        extra = np.asarray(env.task.extra_obs(task_state, params.task), dtype=self._obs_dtype)
+        extra = np.asarray(env.task_obs(task_state, params), dtype=self._obs_dtype)
         n = extra.shape[0]
         low, high = self.observation_space.low[-n:], self.observation_space.high[-n:]
         if not np.all((extra >= low) & (extra <= high)):
