@@ -2,8 +2,8 @@
 
 Run from the repository root: ``python -m bench [--quick] [--only NAME ...] [--json PATH]``
 (or ``python bench/run.py ...``). Sections (``--only`` takes any of them, comma-separated or
-repeated): ``ca1``, ``step``, ``gym``, ``vmap``, ``network``, ``compile``, ``memory``,
-``sharding``; ``--list`` prints them with their descriptions.
+repeated): ``ca1``, ``step``, ``gym``, ``first_step``, ``vmap``, ``network``, ``compile``,
+``memory``, ``sharding``; ``--list`` prints them with their descriptions.
 
 Ours and the reference (and NEURON where it applies) run in the same process: JAX and each
 package are warmed up on a tiny unrelated model first, steady-state repeats alternate between
@@ -50,6 +50,8 @@ SECTIONS = {
     "step": "build_init_and_step_fn: jitted step_fn per call from Python, v read back "
             "(1 HH compartment); NEURON h.fadvance()",
     "gym": "gym.make('neuroenv/VoltageTarget-v0') env.step µs vs the reference's step_fn µs",
+    "first_step": "gym.make -> first step in a fresh process, cold (empty compilation cache) "
+                  "and warm, every base task (quick: VoltageTarget-v0; bench/first_step.py)",
     "vmap": "vmapped functional env, 1,024 envs: solver steps/s vs the reference's vmapped "
             "integrate (float64 here, float32 in a child process)",
     "network": "1,000 HH point neurons, ~100,000 synapses, 100 ms (quick: 200 cells, 20 ms)",
@@ -229,6 +231,27 @@ def run_gym(quick, dtype):
     return rows, ok, res, ""
 
 
+def run_first_step(quick, dtype):
+    from bench import first_step
+
+    res = first_step.measure(quick=quick)
+    rows = []
+    for r in res:
+        cold, warm = r["cold"], r["warm"]
+        for label, t in (("cold", cold), ("warm", warm)):
+            rows.append(row("gym.make -> first step", f"{r['task']} {label}", "float32",
+                            t["first_step_s"], None, "s",
+                            target=first_step.TARGET_WARM_S if label == "warm" else None,
+                            absolute=True,
+                            note=(f"make {t['make_s']:.2f} + reset {t['reset_s']:.2f} + "
+                                  f"step {t['step_s']:.2f} s; import {t['import_s']:.2f} s"
+                                  + (f"; {r['cache_files']} cache entries" if label == "cold"
+                                     else ""))))
+    ok = all(isinstance(r["warm"]["reward"], float) and math.isfinite(r["warm"]["reward"])
+             for r in res)
+    return rows, ok, res, ""
+
+
 def run_vmap(quick, dtype):
     import neuroenv
     from bench import env_vs_reference as evr
@@ -386,9 +409,9 @@ def run_sharding(quick, dtype):
     return rows, ok, res, ""
 
 
-RUNNERS = {"ca1": run_ca1, "step": run_step, "gym": run_gym, "vmap": run_vmap,
-           "network": run_network, "compile": run_compile, "memory": run_memory,
-           "sharding": run_sharding}
+RUNNERS = {"ca1": run_ca1, "step": run_step, "gym": run_gym, "first_step": run_first_step,
+           "vmap": run_vmap, "network": run_network, "compile": run_compile,
+           "memory": run_memory, "sharding": run_sharding}
 
 
 def _has_neuron():

@@ -1,0 +1,107 @@
+"""``gym.make`` -> first ``step`` of every base task in a fresh process, cold and warm.
+
+A new process pays for building the env and compiling its jitted programs before its first
+step. neuroenv keeps compiled programs in JAX's persistent compilation cache
+(:mod:`neuroenv.compilation_cache`), so only the first process on a machine compiles:
+
+- **cold**: a fresh Python process with an empty cache folder (``NEUROENV_CACHE_DIR`` set to
+  a new temporary folder): build + trace + compile + run;
+- **warm**: a second fresh process with the folder the cold one filled: build + trace +
+  load from the cache + run.
+
+Each child process times ``gym.make(id)``, ``reset(seed=0)`` and one ``step`` of a zero
+action after ``import neuroenv`` (the import itself, mostly JAX's, is reported apart).
+Target: warm ``gym.make`` -> first step <= 1.5 s.
+
+Run alone: ``python -m bench.first_step [--quick] [TASK ...]`` or as the ``first_step``
+section of ``python -m bench``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._common import REPO  # noqa: E402
+
+#: Target for the warm time from gym.make to the end of the first step (s).
+TARGET_WARM_S = 1.5
+#: Variables that would change where (or whether) the child caches.
+_CACHE_VARIABLES = ("JAX_COMPILATION_CACHE_DIR", "NEUROENV_COMPILATION_CACHE",
+                    "NEUROENV_CACHE_DIR", "XDG_CACHE_HOME")
+
+CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import gymnasium as gym
+import numpy as np
+import neuroenv
+t1 = time.perf_counter()
+env = gym.make(sys.argv[1])
+t2 = time.perf_counter()
+env.reset(seed=0)
+t3 = time.perf_counter()
+out = env.step(np.zeros(env.action_space.shape, env.action_space.dtype))
+t4 = time.perf_counter()
+import jax
+print(json.dumps({"import_s": t1 - t0, "make_s": t2 - t1, "reset_s": t3 - t2,
+                  "step_s": t4 - t3, "first_step_s": t4 - t1, "reward": out[1],
+                  "cache_dir": jax.config.jax_compilation_cache_dir}))
+"""
+
+
+def run_child(env_id: str, cache_root: str) -> dict:
+    """One fresh process timing ``env_id`` with neuroenv's cache under ``cache_root``."""
+    env = {k: v for k, v in os.environ.items() if k not in _CACHE_VARIABLES}
+    env["NEUROENV_CACHE_DIR"] = cache_root
+    proc = subprocess.run([sys.executable, "-c", CHILD, env_id], capture_output=True,
+                          text=True, cwd=REPO, env=env, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"first-step child for {env_id} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure(quick: bool = False, tasks=None) -> list[dict]:
+    """Cold and warm times of each task (``quick``: VoltageTarget-v0 only).
+
+    Returns:
+        one dict per task: ``task``, ``cold``/``warm`` (the child's timings, s),
+        ``cache_files`` (entries the cold run wrote), ``met`` (warm <= target).
+    """
+    from neuroenv.registry import BASE_TASKS
+
+    names = list(tasks) if tasks else (["VoltageTarget-v0"] if quick else list(BASE_TASKS))
+    results = []
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix="neuroenv-first-step-") as root:
+            cold = run_child(f"neuroenv/{name}", root)
+            files = sum(1 for p in Path(root).rglob("*") if p.is_file())
+            warm = run_child(f"neuroenv/{name}", root)
+        results.append({"task": name, "cold": cold, "warm": warm, "cache_files": files,
+                        "met": warm["first_step_s"] <= TARGET_WARM_S})
+    return results
+
+
+def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    quick = "--quick" in args
+    tasks = [a for a in args if not a.startswith("--")]
+    print(f"{'task':28s} {'cold s':>7s} {'warm s':>7s}  warm: make / reset / step s"
+          f"  (import s)  cache files")
+    for r in measure(quick=quick, tasks=tasks):
+        c, w = r["cold"], r["warm"]
+        print(f"{r['task']:28s} {c['first_step_s']:7.2f} {w['first_step_s']:7.2f}  "
+              f"{w['make_s']:.2f} / {w['reset_s']:.2f} / {w['step_s']:.2f}  "
+              f"({w['import_s']:.2f})  {r['cache_files']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
