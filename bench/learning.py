@@ -126,6 +126,8 @@ def sb3_task(task: str, seeds, episodes: int, timesteps: int = SB3_TIMESTEPS) ->
         model = PPO("MlpPolicy", env, seed=int(s), verbose=0, device="cpu")
         model.learn(total_timesteps=int(timesteps))
         trained.append(play(env, lambda obs: model.predict(obs, deterministic=True)[0], 0))
+        print(f"  SB3 seed {s}: {trained[-1]:.1f} (zero current {zero:.1f}), "
+              f"{time.perf_counter() - start:.0f} s so far", flush=True)
     env.close()
     return {"task": task, "trainer": "SB3 PPO", "zero": zero, "trained": trained,
             "wall_s": time.perf_counter() - start, "steps": int(timesteps)}

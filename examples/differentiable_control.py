@@ -63,9 +63,10 @@ N_FEATURES = 3
 
 
 def features(obs: jax.Array) -> jax.Array:
-    """(3,) policy inputs from an observation [v (mV), target (mV)]: the error
-    (target − v) / 10 mV, the target's offset (target + 60 mV) / 10 mV, and a bias 1."""
-    v, target = obs[0], obs[-1]
+    """(3,) policy inputs from a physical-units observation [v (mV), target (mV), error
+    integral (mV·ms)]: the error (target − v) / 10 mV, the target's offset
+    (target + 60 mV) / 10 mV, and a bias 1."""
+    v, target = obs[0], obs[1]
     return jnp.stack([(target - v) / 10.0, (target + 60.0) / 10.0, jnp.ones_like(v)])
 
 
@@ -99,7 +100,7 @@ class Problem:
         if not (isinstance(batch, int) and batch > 0):
             raise ValueError(f"batch must be a positive int, got {batch!r}")
         self.n_periods, self.batch = n_periods, batch
-        self.env, self.params = neuroenv.make("VoltageTarget-v0",
+        self.env, self.params = neuroenv.make("VoltageTarget-v0", obs_units="physical",
                                               max_steps_in_episode=n_periods)
         start = time.perf_counter()
         keys, targets = self.fixed_batch(jax.random.key(0), TARGET)
@@ -219,8 +220,8 @@ def optimise(problem: Problem, part: str, batches, iters: int, lr: float,
 
 
 def train_ppo(problem: Problem, total_steps: int, seed: int = 0):
-    """PPO (rejax 0.1.3 through ``GymnaxLegacy``, :func:`neuroenv.ppo.train`: its ``CONFIG``
-    and small initial policy) on the same env.
+    """PPO (rejax 0.1.3 through ``GymnaxLegacy``, :func:`neuroenv.ppo.train` with its
+    ``CONFIG``) on the same env.
 
     Returns:
         ``(act, train_s, steps)``: ``act(obs) -> (1,)`` the deterministic (mean) action in

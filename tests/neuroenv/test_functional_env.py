@@ -60,7 +60,7 @@ def test_auto_reset_draws_fresh_states(voltage_env):
     obs, reward, terminated, truncated = rollout(env, params, jax.random.key(1), actions)
     ends = np.flatnonzero(np.asarray(truncated))
     assert ends.tolist() == [19, 39, 59]
-    targets = np.asarray(obs)[ends, -1]  # new episodes' targets (obs after the reset)
+    targets = np.asarray(obs)[ends, -2]  # new episodes' targets (obs after the reset)
     assert len(set(targets.round(4).tolist())) == 3, "each reset must draw a new target"
     assert not np.asarray(terminated).any()
 

@@ -138,7 +138,9 @@ def test_reward_terms_and_spike_count():
     spike = on_target.copy()
     spike[10:12, 1] = 20.0                                           # one somatic spike
     new, r = reward(spike)
-    assert int(new["spikes"]) == 1 and r == pytest.approx(-1.0 - 0.5 * 170.0 / 40 / 10)
+    # 85 mV off rest for 2 of 40 samples, capped at error_cap = 20 mV
+    assert int(new["spikes"]) == 1 and r == pytest.approx(-1.0 - 0.5 * 2 * 20.0 / 40 / 10)
+    assert float(new["err_int"]) == pytest.approx(0.0, abs=1e-6)  # the target is met
     # a spike already above threshold at the period's start is not counted again
     spike[:12, 1] = 20.0
     new, _ = reward(spike, state={**state, "v_soma_last": jnp.float32(10.0)})
@@ -201,7 +203,7 @@ def test_vmap_1024_step(env_params):
     actions = jax.random.uniform(jax.random.key(1), (1024, 4), jnp.float32, -1.0, 1.0)
     obs, state, reward, terminated, truncated, _ = jax.jit(
         jax.vmap(env.step, in_axes=(0, 0, 0, None)))(keys, state, actions, params)
-    assert obs.shape == (1024, 5 * env.window + 1) and obs.dtype == jnp.float32
+    assert obs.shape == (1024, 5 * env.window + 2) and obs.dtype == jnp.float32
     assert reward.shape == (1024,) and reward.dtype == jnp.float32
     assert bool(jnp.all(jnp.isfinite(reward))) and not bool(jnp.any(terminated))
 

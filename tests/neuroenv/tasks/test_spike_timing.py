@@ -121,7 +121,8 @@ def pulse_rule(obs, p):
 
 
 def test_pulse_rule_hits_the_requested_times():
-    env, params = neuroenv.make("SpikeTiming-v0", max_steps_in_episode=EPISODE)
+    env, params = neuroenv.make("SpikeTiming-v0", max_steps_in_episode=EPISODE,
+                                obs_units="physical")  # the rule reads ms
     params = params.replace(task={**params.task, "t_last": jnp.float32(EPISODE - 10),
                                   "requests_high": jnp.float32(4)})
     assert env.observation_space(params).shape == (7,)

@@ -47,20 +47,25 @@ def test_reward_evaluates_the_target_at_every_substep(task_and_params):
     task, params = task_and_params
     step = jax.jit(lambda s, trace, i: task.step(s, trace, i, params, 1.0))
     state = task.reset(jax.random.key(1), params)
-    state, _, _ = step(state, jnp.zeros((40, 1)), jnp.zeros(1))  # now t = 1 ms
+    state, r0, _ = step(state, jnp.zeros((40, 1)), jnp.zeros(1))  # now t = 1 ms
+    # 0 mV is ≥ 55 mV above every target: the per-sample error is capped at 20 mV
+    assert float(r0) == pytest.approx(-2.0)
+    assert float(state["err_int"]) == pytest.approx(-20.0)  # mV·ms: −20 mV for 1 ms
     times = 1.0 + 0.025 * jnp.arange(1, 41)
     exact = target_at(state, times)[:, None]
     current = jnp.array([0.2])  # nA: 0.2 pC over 1 ms
     new, reward, terminated = step(state, exact + 3.0, current)
     np.testing.assert_allclose(float(reward), -(0.3 + 0.01 * 0.2), rtol=1e-5)
     assert not bool(terminated)
+    # the integral of target − v adds −3 mV × 1 ms (float32 sums, measured error < 1e-6)
+    assert float(new["err_int"]) == pytest.approx(-23.0, abs=1e-4)
     # Holding the period-start target is worse than following it within the period.
     _, held, _ = step(state, jnp.broadcast_to(exact[:1], (40, 1)), jnp.zeros(1))
     assert float(held) < 0.0
     assert float(new["t_ms"]) == 2.0 and int(new["step"]) == 2
     np.testing.assert_allclose(float(new["target"]), float(target_at(state, 2.0)), atol=1e-5)
     # The observation previews the target at t + (0, 1, 2, 5, 10) ms.
-    preview = task.extra_obs(new, params)
+    preview = task.extra_obs(new, params)[:5]
     np.testing.assert_allclose(preview, target_at(state, 2.0 + jnp.array([0, 1, 2, 5, 10.0])),
                                atol=1e-5)
 
@@ -96,8 +101,9 @@ def controller(obs, p):
 
 
 def test_p_feedforward_controller_tracks_the_target():
-    env, params = neuroenv.make("VoltageTrack-v0", max_steps_in_episode=EPISODE)
-    assert env.observation_space(params).shape == (6,)
+    env, params = neuroenv.make("VoltageTrack-v0", max_steps_in_episode=EPISODE,
+                                obs_units="physical")  # the controller reads mV
+    assert env.observation_space(params).shape == (7,)
 
     def episode(p, key):
         obs, state = env.reset(key, params)
