@@ -10,7 +10,10 @@ step. neuroenv keeps compiled programs in JAX's persistent compilation cache
   load from the cache + run.
 
 Each child process times ``gym.make(id)``, ``reset(seed=0)`` and one ``step`` of a zero
-action after ``import neuroenv`` (the import itself, mostly JAX's, is reported apart).
+action after ``import neuroenv`` (the import itself, mostly JAX's, is reported apart), in
+wall-clock time and in CPU time of the process (all its threads; less sensitive to other
+jobs on a shared machine than the wall time, equal to it within a few % on an idle one for
+the warm runs, which are single-threaded Python and cache reads).
 Target: warm ``gym.make`` -> first step <= 1.5 s.
 
 Run alone: ``python -m bench.first_step [--quick] [TASK ...]`` or as the ``first_step``
@@ -43,16 +46,17 @@ t0 = time.perf_counter()
 import gymnasium as gym
 import numpy as np
 import neuroenv
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 env = gym.make(sys.argv[1])
 t2 = time.perf_counter()
 env.reset(seed=0)
 t3 = time.perf_counter()
 out = env.step(np.zeros(env.action_space.shape, env.action_space.dtype))
-t4 = time.perf_counter()
+t4, c4 = time.perf_counter(), time.process_time()
 import jax
 print(json.dumps({"import_s": t1 - t0, "make_s": t2 - t1, "reset_s": t3 - t2,
-                  "step_s": t4 - t3, "first_step_s": t4 - t1, "reward": out[1],
+                  "step_s": t4 - t3, "first_step_s": t4 - t1, "first_step_cpu_s": c4 - c1,
+                  "reward": out[1],
                   "cache_dir": jax.config.jax_compilation_cache_dir}))
 """
 
@@ -93,11 +97,12 @@ def main(argv=None) -> int:
     args = sys.argv[1:] if argv is None else argv
     quick = "--quick" in args
     tasks = [a for a in args if not a.startswith("--")]
-    print(f"{'task':28s} {'cold s':>7s} {'warm s':>7s}  warm: make / reset / step s"
-          f"  (import s)  cache files")
+    print(f"{'task':28s} {'cold s':>7s} {'warm s':>7s} {'warm cpu s':>10s}  "
+          f"warm: make / reset / step s  (import s)  cache files")
     for r in measure(quick=quick, tasks=tasks):
         c, w = r["cold"], r["warm"]
-        print(f"{r['task']:28s} {c['first_step_s']:7.2f} {w['first_step_s']:7.2f}  "
+        print(f"{r['task']:28s} {c['first_step_s']:7.2f} {w['first_step_s']:7.2f} "
+              f"{w['first_step_cpu_s']:10.2f}  "
               f"{w['make_s']:.2f} / {w['reset_s']:.2f} / {w['step_s']:.2f}  "
               f"({w['import_s']:.2f})  {r['cache_files']}")
     return 0

@@ -243,7 +243,8 @@ def run_first_step(quick, dtype):
                             t["first_step_s"], None, "s",
                             target=first_step.TARGET_WARM_S if label == "warm" else None,
                             absolute=True,
-                            note=(f"make {t['make_s']:.2f} + reset {t['reset_s']:.2f} + "
+                            note=(f"CPU {t['first_step_cpu_s']:.2f} s; make "
+                                  f"{t['make_s']:.2f} + reset {t['reset_s']:.2f} + "
                                   f"step {t['step_s']:.2f} s; import {t['import_s']:.2f} s"
                                   + (f"; {r['cache_files']} cache entries" if label == "cold"
                                      else ""))))

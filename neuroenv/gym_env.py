@@ -165,18 +165,19 @@ class _Core:
                 params.max_steps_in_episode, jnp.asarray(max_episode_steps, jnp.int32)))
         self.env = env
         self.params = params
-        key0 = NeuronGymEnv.key_for_seed(0)
-        state_shape = jax.eval_shape(lambda k: env.reset_env(k, params)[1], key0)
-        packer = _Packer((key0, state_shape))
-        self.packer = packer
+        self._packer = None  # from the first trace of reset (no separate trace for it)
 
         def reset(key, params):
             key, k_reset = jax.random.split(key)
             obs, state = env.reset_env(k_reset, params)
-            return packer.pack((key, state)), obs
+            if self._packer is None:
+                self._packer = _Packer((key, state))  # shapes and dtypes only
+            # (key, state) also unpacked: the caller needs them, and a separate unpack
+            # program would cost a trace and compilation (or cache load) at the first reset.
+            return self._packer.pack((key, state)), obs, key, state
 
         def step(carry, action, params):
-            key, state = packer.unpack(carry)
+            key, state = self.packer.unpack(carry)
             key, k_step = jax.random.split(key)
             # As the functional ``Environment.step``: its step_env key is split(k_step)[0].
             key_env, _ = jax.random.split(k_step)
@@ -187,7 +188,7 @@ class _Core:
             out = jnp.concatenate([obs.astype(jnp.float32), reward.astype(jnp.float32)[None],
                                    flags.astype(jnp.float32),
                                    info["current_nA"].astype(jnp.float32)])
-            return packer.pack((key, state)), out
+            return self.packer.pack((key, state)), out
 
         def barrier():
             return jax.lax.optimization_barrier(params)
@@ -196,8 +197,18 @@ class _Core:
         self.step_default = jax.jit(lambda carry, action: step(carry, action, barrier()))
         self.reset_with = jax.jit(reset)
         self.step_with = jax.jit(step)
-        self.pack = jax.jit(packer.pack)
-        self.unpack = jax.jit(packer.unpack)
+        self.pack = jax.jit(lambda tree: self.packer.pack(tree))
+        self.unpack = jax.jit(lambda carry: self.packer.unpack(carry))
+
+    @property
+    def packer(self) -> _Packer:
+        """The layout of the carry (traced from ``reset_env`` if no reset was traced yet,
+        e.g. for an unpickled env's first step)."""
+        if self._packer is None:
+            key0 = NeuronGymEnv.key_for_seed(0)
+            state = jax.eval_shape(lambda k: self.env.reset_env(k, self.params)[1], key0)
+            self._packer = _Packer((key0, state))
+        return self._packer
 
 
 @functools.lru_cache(maxsize=16)
@@ -385,11 +396,11 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         core = self._core
         custom = options.get("params") is not None
         params = self._replaced_params(options["params"]) if custom else core.params
-        carry, obs = core.reset_with(key, params) if custom else core.reset_default(key)
+        carry, obs, key, state = (core.reset_with(key, params) if custom
+                                  else core.reset_default(key))
         obs = np.array(obs, dtype=self._obs_dtype)
-        unpacked = None
+        unpacked = (key, state)
         if options.get("target") is not None:
-            key, state = core.unpack(carry)
             obs, state = self._replace_target(options["target"], obs, state, params)
             unpacked = (key, state)
             carry = core.pack(unpacked)

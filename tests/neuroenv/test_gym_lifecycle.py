@@ -233,6 +233,22 @@ def test_copy_carries_replaced_params_target_and_done_flags():
         branch.step(np.zeros(1, np.float32))
 
 
+def test_pickle_continues_in_another_process(tmp_path):
+    """The unpickled env's first call is a step (its programs were never traced there)."""
+    env = NeuronGymEnv()
+    env.reset(seed=2)
+    _roll(env, [0.2, -0.4])
+    (tmp_path / "env.pkl").write_bytes(pickle.dumps(env))
+    expected = env.step(np.ones(1, np.float32))[0]
+    proc = run_child(f"""
+        import pickle, numpy as np
+        env = pickle.loads(open({str(tmp_path / "env.pkl")!r}, "rb").read())
+        print(env.step(np.ones(1, np.float32))[0].tolist())
+        """, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(json.loads(proc.stdout.strip().splitlines()[-1]), expected)
+
+
 def test_copy_before_reset_and_after_close_keeps_the_key_chain():
     env = NeuronGymEnv()
     fresh = copy.deepcopy(env)
