@@ -8,13 +8,13 @@ Parameters come in two kinds. *Primary* ones are what a user sets: ``radius``, `
 ``axial_resistivity``, ``capacitance``, channel, pump, diffusion and synapse parameters.
 *Derived* ones (:data:`DERIVED_GEOMETRY` and ``axial_conductances``) follow from them:
 :func:`derive` computes them from the primary ones and a geometry *reference* (the module's
-built geometry, :func:`primary_parameters`). A compartment's area, volume and half loads are
-the reference's, scaled by the change of its radius r and length L since it was built: area
-∝ r·L, volume ∝ r²·L, half load ∝ L/r². That is exact at the built values (the ratios are
-exactly 1, so default values are bitwise the reference's), equals the cylinder formulas for
-cylinders (as ``Module.set`` rebuilds them), and keeps the shape of SWC frusta. So anything
-that changes the primary parameters inside a jitted program (``data_set``, trainables, an
-env's ``EnvParams.sim``, vmap over them) gets consistent derived values.
+built geometry, :func:`primary_parameters`). A compartment built as a cylinder keeps the
+cylinder formulas of its radius r and length L (as ``Module.set`` rebuilds it); any other
+value (SWC frusta, ``data_set`` areas) is the reference's, scaled by the change of r and L
+since it was built: area ∝ r·L, volume ∝ r²·L, half load ∝ L/r² (so a frustum keeps its
+shape). Both are exact at the built values, so default values are bitwise the reference's.
+So anything that changes the primary parameters inside a jitted program (``data_set``,
+trainables, an env's ``EnvParams.sim``, vmap over them) gets consistent derived values.
 """
 
 from __future__ import annotations
@@ -116,6 +116,9 @@ def axial_conductances(compiled, params: dict, state: str = "v"):
 
 #: Geometry that :func:`derive` computes from radius and length (not primary parameters).
 DERIVED_GEOMETRY = ("area", "volume", "resistive_load_in", "resistive_load_out")
+#: The cylinder formula of each of them.
+_CYLINDER = {"area": cylinder_area, "volume": cylinder_volume,
+             "resistive_load_in": cylinder_half_load, "resistive_load_out": cylinder_half_load}
 #: Every derived entry of ``all_params`` (never primary; recomputed by :func:`derive`).
 DERIVED = (*DERIVED_GEOMETRY, "axial_conductances", "exp_euler_transition",
            "exp_euler_transition_ions")
@@ -167,12 +170,16 @@ def derive(compiled, primary: dict, reference: dict) -> dict:
         primary: every primary parameter (as :func:`primary_parameters` returns; no entry of
             :data:`DERIVED`); arrays may be traced and differentiated.
         reference: the geometry the module was built with (:data:`REFERENCE_KEYS`, (n_nodes,)
-            each), a constant.
+            each; from :func:`primary_parameters` or :func:`split_all_params`).
 
     Returns:
-        ``primary`` plus area (µm²), volume (µm³), resistive_load_in/out (µm⁻¹), each the
-        reference's scaled by the change of radius and length (see the module docstring),
-        and ``axial_conductances`` (``"v"`` and every diffused state).
+        ``primary`` plus area (µm²), volume (µm³), resistive_load_in/out (µm⁻¹) and
+        ``axial_conductances`` (``"v"`` and every diffused state). Each geometric value is
+        the cylinder formula of the new radius and length where the reference's value is
+        that formula's (bit for bit: compartments built as cylinders, as ``Module.set``
+        rebuilds them), else the reference's scaled by the change of radius and length
+        (see the module docstring); both are the reference's value at the built radius and
+        length, bit for bit.
     """
     stale = [k for k in DERIVED if k in primary]
     if stale:
@@ -184,13 +191,20 @@ def derive(compiled, primary: dict, reference: dict) -> dict:
     if missing:
         raise ValueError(f"the geometry reference lacks {missing}; expected {REFERENCE_KEYS}")
     params = dict(primary)
-    r_scale = params["radius"] / reference["radius"]
-    l_scale = params["length"] / reference["length"]
-    params["area"] = reference["area"] * r_scale * l_scale
-    params["volume"] = reference["volume"] * (r_scale * r_scale) * l_scale
-    load_scale = l_scale / (r_scale * r_scale)
-    params["resistive_load_in"] = reference["resistive_load_in"] * load_scale
-    params["resistive_load_out"] = reference["resistive_load_out"] * load_scale
+    r, length = params["radius"], params["length"]
+    r0, length0 = reference["radius"], reference["length"]
+    # 1 + Δ/x0 rather than x/x0: exactly 1 at the built values even where XLA turns the
+    # division by the (constant) reference into a multiplication by its reciprocal.
+    r_scale, l_scale = 1.0 + (r - r0) / r0, 1.0 + (length - length0) / length0
+    scales = {"area": r_scale * l_scale, "volume": (r_scale * r_scale) * l_scale,
+              "resistive_load_in": l_scale / (r_scale * r_scale)}
+    scales["resistive_load_out"] = scales["resistive_load_in"]
+    for key, formula in _CYLINDER.items():
+        built = reference[key]
+        # Built by the cylinder formula (bit for bit): keep following it, as a rebuilt
+        # module would; otherwise (frusta, data_set values) scale what was built.
+        params[key] = jnp.where(built == formula(r0, length0), formula(r, length),
+                                built * scales[key])
     params["axial_conductances"] = {"v": axial_conductances(compiled, params)}
     for state in compiled.diffusion_states:
         params["axial_conductances"][state] = axial_conductances(compiled, params, state)
@@ -221,7 +235,9 @@ def exp_euler_transitions(compiled, params: dict, coupling, delta_t) -> dict:
 
 
 def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:
-    """Every parameter as (n_nodes,) arrays plus ``axial_conductances`` (jaxley's ``all_params``)."""
+    """``all_params`` (as jaxley's): every parameter as (n_nodes,) arrays (synapse parameters
+    (n_synapses_of_type,)) plus ``axial_conductances``; :func:`derive` of
+    :func:`primary_parameters`."""
     primary, reference = primary_parameters(compiled, node_arrays, pstate)
     return derive(compiled, primary, reference)
 
