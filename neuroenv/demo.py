@@ -5,9 +5,10 @@ Run ``python -m neuroenv.demo`` (about 1–2 minutes on two CPU cores). It
 1. builds ``VoltageTarget-v0`` (a three-branch HH cell; every episode asks for a new target
    between −75 and −55 mV; the agent injects up to ±0.5 nA into the soma every 1 ms);
 2. measures the zero-current policy and the untrained agent on 64 held-out episodes;
-3. trains a PPO agent (rejax, through :class:`neuroenv.adapters.GymnaxLegacy`) on the
-   functional env — many episodes at once, the whole training loop jitted — with a
-   progress bar;
+3. trains a PPO agent (rejax, through :class:`neuroenv.adapters.GymnaxLegacy`, with
+   :data:`neuroenv.ppo.CONFIG` and rejax's default agent initialisation) on the functional
+   env's default O(1)-scaled observations — many episodes at once, the whole training loop
+   jitted — with a progress bar;
 4. prints the returns and the mean voltage error before and after training next to the
    zero-current baseline, and saves a PNG of controlled voltage traces against their targets.
 

@@ -104,6 +104,10 @@ def test_vmapped_rollouts_stay_finite(voltage_env):
 
 def test_gradients_of_the_return(x64):
     env, params = neuroenv.make("VoltageTarget-v0", max_steps_in_episode=20)
+    # 0.1 nA makes the cell spike: with the default 20 mV error cap the reward has kinks
+    # where samples cross the cap, and the central difference straddles them (measured
+    # relative error 5e-3); uncapped, the return is smooth.
+    params = params.replace(task={**params.task, "error_cap": jnp.float32(1e6)})
     key = jax.random.key(2)
 
     def ret(actions, params):
