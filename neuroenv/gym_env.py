@@ -57,9 +57,11 @@ Conventions
   about twice as fast with ``jax.config.update("jax_cpu_enable_async_dispatch", False)`` (a
   process-wide setting, so the env leaves it to the user).
 - **Rendering**: ``render_mode="rgb_array"`` makes ``render()`` return a (240, 320, 3)
-  uint8 frame of the last :attr:`NeuronGymEnv.render_periods` control periods of the
-  recorded voltages, drawn as the task says (``Task.render_info``: e.g. the voltage target
-  of VoltageTarget-v0, the rate-vs-target bar of SpikeRate-v0); see :mod:`neuroenv.render`.
+  uint8 frame of the last :attr:`NeuronGymEnv.render_periods` control periods: the
+  recorded voltage as the task says (``Task.render_info``: e.g. the voltage target of
+  VoltageTarget-v0, the rate-vs-target bar of SpikeRate-v0, the morphology with the sites of
+  DendriteControl-v0) over the injected current, with labelled axes (mV, nA, ms); see
+  :func:`neuroenv.render.render_env_frame`.
   ``gymnasium.wrappers.RecordVideo`` records these frames.
 - **Processes**: the constructor does not start JAX's backend: the spaces come from
   :mod:`neuroenv.space_probe` (stored, or built in a short-lived forked child), and the
@@ -93,7 +95,7 @@ from gymnasium.utils import EzPickle
 
 from neuroenv import fork_guard, space_probe
 from neuroenv.registry import make as make_functional
-from neuroenv.render import render_trace
+from neuroenv.render import period_record, render_env_frame
 from simulator.assemble import DERIVED
 
 #: EnvParams scalars that ``reset(options={"params": ...})`` may replace besides ``sim``.
@@ -415,7 +417,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             info["target"] = self._target
         if self.render_mode == "rgb_array":
             self._traces.clear()
-            self._traces.append(np.asarray(self.env_state.last_trace)[:1])
+            self._traces.append(period_record(self.functional_env, self.env_state))
         return obs, info
 
     def step(self, action):
@@ -452,7 +454,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         terminated, truncated = bool(out[n + 1]), bool(out[n + 2])
         self._done = terminated or truncated
         if self.render_mode == "rgb_array":
-            self._traces.append(np.asarray(self.env_state.last_trace))
+            self._traces.append(period_record(self.functional_env, self.env_state))
         info = {"numerical_error": bool(out[n + 3]), "current_nA": out[n + 4:].copy()}
         return out[:n].copy(), float(out[n]), terminated, truncated, info
 
@@ -462,14 +464,9 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             gymnasium.logger.warn("render() called without a render_mode: pass "
                                   "render_mode='rgb_array' to the constructor / gym.make")
             return None
-        n_rec = self.functional_env.n_rec
-        traces = (np.concatenate(list(self._traces)) if self._traces
-                  else np.zeros((0, n_rec), np.float32))
-        task_state = {} if self.env_state is None else jax.device_get(self.env_state.task)
-        info = self.functional_env.task.render_info(
-            traces, task_state, jax.device_get(self.env_params.task))
         h, w = self.render_size
-        return render_trace(**info, height=h, width=w)
+        return render_env_frame(self.functional_env, list(self._traces), self.env_state,
+                                self.env_params, height=h, width=w)
 
     def close(self):
         """Release the episode state, keeping the key chain (idempotent)."""

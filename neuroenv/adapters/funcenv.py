@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 from gymnasium.experimental.functional import FuncEnv
 
-from neuroenv.render import render_trace
+from neuroenv.render import period_record, render_env_frame
 
 
 @chex.dataclass(frozen=True)
@@ -151,12 +151,11 @@ class NeuronFuncEnv(FuncEnv):
         traces, last = render_state["traces"], render_state["time"]
         if time != last:  # a new period (or, if time went back, a new episode)
             traces = [] if time < last or time == 0 else traces
-            traces = (traces + [np.asarray(env_state.last_trace)])[-self.render_periods:]
-        params = self._p(params)
-        info = self.env.task.render_info(np.concatenate(traces), env_state.task,
-                                         jax.device_get(params.task))
+            traces = (traces + [period_record(self.env, env_state)])[-self.render_periods:]
         h, w = self.render_size
-        return {"traces": traces, "time": time}, render_trace(**info, height=h, width=w)
+        frame = render_env_frame(self.env, traces, env_state, self._p(params), height=h,
+                                 width=w)
+        return {"traces": traces, "time": time}, frame
 
     def render_close(self, render_state: dict, params=None) -> None:
         render_state["traces"] = []

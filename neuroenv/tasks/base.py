@@ -87,7 +87,12 @@ class Task:
 
         Returns:
             at least ``{"trace": (T,) values}``; by default the first recording, with the
-            task's scalar ``target`` (mV) drawn as a line when it has one.
+            task's scalar ``target`` (mV) drawn as a line when it has one. Other keys:
+            ``v_range``, ``markers``, ``rate``/``rate_target``/``rate_max``/``rate_label``
+            (see ``render_trace``) and ``"morphology": {"target_recording": i}``, which
+            makes :func:`neuroenv.render.render_env_frame` add a panel of the cell with the
+            stimulation sites and recording ``i`` as the target. The env adds the time
+            axis and the injected current.
         """
         info = {"trace": traces[:, 0]}
         target = task_state.get("target")

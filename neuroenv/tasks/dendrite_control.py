@@ -256,10 +256,12 @@ class DendriteControl(Task):
 
     def render_info(self, traces, task_state, params):
         """The target compartment's voltage (plot range −80 to 0 mV) with the target line;
-        red ticks mark somatic spikes (upward 0-mV crossings of recording 1)."""
+        red ticks mark somatic spikes (upward 0-mV crossings of recording 1); a side panel
+        shows the morphology with the four sites and the target compartment (recording 0)."""
         soma = np.asarray(traces[:, 1], np.float64)
         return {"trace": traces[:, 0], "target": float(task_state["target"]),
-                "markers": spike_samples(soma), "v_range": RENDER_V_RANGE}
+                "markers": spike_samples(soma), "v_range": RENDER_V_RANGE,
+                "morphology": {"target_recording": 0}}
 
 
 def p_controller(obs: jax.Array, gain: float = 0.2, feedforward: float = 0.02,

@@ -218,7 +218,7 @@ class Desynchronize(Task):
         R (blue, on [0, 1])."""
         info = {"trace": np.mean(traces, axis=1) if traces.size else traces[:, :1].ravel(),
                 "v_range": (-90.0, 50.0), "rate": float(task_state.get("order", 0.0)),
-                "rate_max": 1.0}
+                "rate_max": 1.0, "rate_label": "R"}
         if "x_mean" in task_state:
             info["target"] = float(task_state["x_mean"])
         return info
