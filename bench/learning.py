@@ -74,8 +74,9 @@ def mean_policy(algo, train_state, n_sites: int):
 
 
 def rejax_task(task: str, seeds, episodes: int, timesteps: int = REJAX_TIMESTEPS,
-               num_envs: int = REJAX_NUM_ENVS) -> dict:
-    """Train rejax PPO (defaults) on ``task`` for every seed at once and score it.
+               num_envs: int = REJAX_NUM_ENVS, obs_units: str = "scaled") -> dict:
+    """Train rejax PPO (defaults) on ``task`` for every seed at once and score it
+    (``obs_units="physical"``: on the unscaled observations, for comparison).
 
     Returns:
         ``{"task", "zero", "trained" (per-seed mean returns), "wall_s", "steps"}``.
@@ -83,7 +84,7 @@ def rejax_task(task: str, seeds, episodes: int, timesteps: int = REJAX_TIMESTEPS
     import neuroenv
     from neuroenv.evaluation import constant, evaluate, evaluate_family
 
-    env, params = neuroenv.make(task)
+    env, params = neuroenv.make(task, obs_units=obs_units)
     algo = make_rejax_ppo(env, params, timesteps, num_envs)
     keys = jnp.stack([jax.random.key(int(s)) for s in seeds])
     start = time.perf_counter()
@@ -93,7 +94,8 @@ def rejax_task(task: str, seeds, episodes: int, timesteps: int = REJAX_TIMESTEPS
     zero = evaluate(env, params, constant(np.zeros(env.n_sites)), eval_key, episodes)
     trained = evaluate_family(env, params, lambda ts: mean_policy(algo, ts, env.n_sites),
                               states, jax.random.split(eval_key, episodes))
-    return {"task": task, "trainer": "rejax PPO",
+    trainer = "rejax PPO" + ("" if obs_units == "scaled" else f" ({obs_units} obs)")
+    return {"task": task, "trainer": trainer,
             "zero": float(np.mean(np.asarray(zero.returns))),
             "trained": np.asarray(trained).mean(axis=-1).tolist(),
             "wall_s": wall, "steps": int(timesteps)}
@@ -141,13 +143,14 @@ def improvement(result: dict) -> float:
 def markdown(results) -> str:
     """The README table of ``results`` (dicts of :func:`rejax_task` / :func:`sb3_task`)."""
     lines = ["| trainer | task | steps | zero current | trained (mean ± std over seeds) "
-             "| seeds | improvement | met (≥ 30 %) |",
+             "| per seed | improvement | met (≥ 30 %) |",
              "|---|---|---|---|---|---|---|---|"]
     for r in results:
         t = np.asarray(r["trained"])
         gain = improvement(r)
         lines.append(f"| {r['trainer']} | {r['task']} | {r['steps'] // 1000}k "
-                     f"| {r['zero']:.1f} | {t.mean():.1f} ± {t.std():.1f} | {t.size} "
+                     f"| {r['zero']:.1f} | {t.mean():.1f} ± {t.std():.1f} "
+                     f"| {', '.join(f'{x:.0f}' for x in t)} "
                      f"| {100 * gain:+.0f} % | {'yes' if gain >= TARGET else 'no'} |")
     return "\n".join(lines) + "\n"
 
@@ -162,12 +165,14 @@ def main(argv=None) -> int:
     ap.add_argument("--sb3", dest="sb3", action="store_true", default=None)
     ap.add_argument("--no-sb3", dest="sb3", action="store_false")
     ap.add_argument("--sb3-timesteps", type=int, default=SB3_TIMESTEPS)
+    ap.add_argument("--obs-units", default="scaled", choices=("scaled", "physical"),
+                    help="observation units of the rejax rows (physical: the old mV)")
     ap.add_argument("--markdown", metavar="PATH", help="write the table to PATH")
     args = ap.parse_args(argv)
     seeds = list(range(args.seeds))
     results = []
     for task in args.tasks:
-        r = rejax_task(task, seeds, args.episodes, args.timesteps)
+        r = rejax_task(task, seeds, args.episodes, args.timesteps, obs_units=args.obs_units)
         print(f"{task}: zero {r['zero']:.1f}, trained {np.mean(r['trained']):.1f} ± "
               f"{np.std(r['trained']):.1f} ({100 * improvement(r):+.0f} %), "
               f"{r['wall_s']:.0f} s", flush=True)

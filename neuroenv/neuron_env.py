@@ -21,8 +21,8 @@ Observation units (``obs_units``, static):
 - ``"physical"``: the same entries in physical units (mV, Hz, ms, ...), unscaled.
 
 ``obs_affine()`` returns the per-entry ``(offset, scale)`` of the map and ``to_physical(obs)``
-undoes it. Measurement noise (``obs_noise_std``) is in mV in both modes, added before
-scaling.
+undoes it (the map is computed in float32 as ``(x − offset) · (1 / scale)``). Measurement
+noise (``obs_noise_std``) is in mV in both modes, added before scaling.
 
 Variants through ``EnvParams`` (no recompilation, vmappable):
 
@@ -223,6 +223,9 @@ class NeuronEnv(Environment):
         self._sim_params0 = params0
         self.obs_units = obs_units
         self._obs_offset, self._obs_scale = self._affine()
+        # multiplied, not divided: jitted and eager observations are then bitwise equal
+        # (XLA rewrites a division by a constant into a multiplication under jit)
+        self._obs_inv_scale = (1.0 / self._obs_scale.astype(np.float64)).astype(np.float32)
 
     # ------------------------------------------------------------------ params and spaces
     @property
@@ -283,7 +286,7 @@ class NeuronEnv(Environment):
         if self.obs_units == "physical":
             return extra
         n = self.window * self.n_obs_rec
-        return (extra - self._obs_offset[n:]) / self._obs_scale[n:]
+        return (extra - self._obs_offset[n:]) * self._obs_inv_scale[n:]
 
     @property
     def period_ms(self) -> float:
@@ -303,7 +306,7 @@ class NeuronEnv(Environment):
                               ).astype(jnp.float32)
         if self.obs_units == "physical":
             return obs
-        return (obs - self._obs_offset) / self._obs_scale
+        return (obs - self._obs_offset) * self._obs_inv_scale
 
     def observe(self, key, state, action, params) -> jax.Array:
         """The observation of ``state`` (gymnax 1.0's hook; ``action`` is unused), with

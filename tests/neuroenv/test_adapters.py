@@ -253,7 +253,8 @@ def test_func_env_uses_given_params(voltage_env):
                                  "target_high": jnp.float32(-55.0)})
     func = NeuronFuncEnv(env, fixed)
     state = func.initial(jax.random.PRNGKey(0))
-    assert float(func.observation(state, None)[-1]) == -55.0
+    obs = func.observation(state, None)  # [v, target, error integral], scaled
+    assert float(env.to_physical(obs)[-2]) == pytest.approx(-55.0, abs=1e-5)  # float32
 
 
 def test_functional_jax_env_passes_check_env(voltage_env):

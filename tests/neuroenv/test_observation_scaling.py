@@ -102,8 +102,8 @@ def test_scaled_is_the_documented_affine_map_of_physical(both_units):
     n_v = env.window * env.n_obs_rec
     np.testing.assert_array_equal(offset[:n_v], V_OFFSET)
     np.testing.assert_array_equal(scale[:n_v], V_SCALE)
-    # the same simulation (rewards bit-identical); XLA may fold the division into a
-    # multiplication by the reciprocal: measured difference ≤ 1.2e-7 (one float32 ulp)
+    # the same simulation (rewards bit-identical); the env multiplies by the float32
+    # reciprocal of the scale: measured difference ≤ 1.2e-7 (one float32 ulp)
     np.testing.assert_array_equal(rewards, prewards)
     np.testing.assert_allclose(scaled, (physical - offset) / scale, rtol=0, atol=1e-6)
     # to_physical inverts it (float32 round trip, measured relative error ≤ 1.2e-7)

@@ -43,8 +43,9 @@ def test_noisy_variant_adds_measurement_noise_only():
     # the neuron is the same (same keys) ...
     np.testing.assert_array_equal(np.asarray(s_clean.sim["v"][-1]),
                                   np.asarray(s_noisy.sim["v"][-1]))
-    # ... but the electrode reads it with 2 mV noise (std over 21 samples: 2 +- 0.7 mV)
-    residual = o_noisy[:, 0] - o_clean[:, 0]
+    # ... but the electrode reads it with 2 mV noise (std over 21 samples: 2 +- 0.7 mV;
+    # the default observation shows mV / 20)
+    residual = (o_noisy[:, 0] - o_clean[:, 0]) * 20.0
     assert 1.0 < residual.std() < 3.5
     np.testing.assert_array_equal(o_noisy[:, 1], o_clean[:, 1])  # the target is exact
 
@@ -100,9 +101,11 @@ def test_mean_field_observation_and_bad_options():
     cell, soma = hh_cell()
     cell.branch(1).comp(3).record(verbose=False)
     env = NeuronEnv(cell, [soma], VoltageTarget(), observe="mean", window=4)
-    assert env.observation_space().shape == (4 + 1,)
+    assert env.observation_space().shape == (4 + 2,)  # 4 mean voltages, target, integral
     obs, state = env.reset(KEY, env.default_params)
-    np.testing.assert_allclose(obs[:4], np.asarray(state.history).mean(axis=1), rtol=1e-6)
+    # scaled voltages (v + 65 mV) / 20 mV; float32 rounding, measured error < 1e-7
+    np.testing.assert_allclose(obs[:4], (np.asarray(state.history).mean(axis=1) + 65) / 20,
+                               atol=1e-6)
     with pytest.raises(ValueError, match="observe must be one of"):
         NeuronEnv(cell, [soma], VoltageTarget(), observe="max")
     with pytest.raises(ValueError, match="randomize names .*'gNa'"):
