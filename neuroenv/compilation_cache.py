@@ -20,8 +20,8 @@ variable), or ``jax_enable_compilation_cache`` is False, neuroenv changes nothin
 
 Turn it off with the environment variable ``NEUROENV_COMPILATION_CACHE=0`` (also ``false``,
 ``off``, ``no``) before importing neuroenv; this also turns off the cache of gymnasium
-spaces in ``<folder>/spaces`` (:mod:`neuroenv.space_probe`). Setting the cache folder does not start JAX's
-backend (see :mod:`neuroenv.fork_guard`).
+spaces in ``spaces/`` of the same folder (:mod:`neuroenv.space_probe`). Setting the cache
+folder does not start JAX's backend (see :mod:`neuroenv.fork_guard`).
 """
 
 from __future__ import annotations

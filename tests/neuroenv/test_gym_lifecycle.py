@@ -133,7 +133,7 @@ def test_probe_refuses_once_jax_started():
         space_probe.probe("VoltageTarget-v0", {})
 
 
-def test_constructor_errors_without_jax(tmp_path):
+def test_constructor_validates_arguments():
     with pytest.raises(ValueError, match="max_episode_steps"):
         NeuronGymEnv(max_episode_steps=0)
     with pytest.raises(TypeError, match="task"):
@@ -209,7 +209,7 @@ print("OK", obs.shape)
 """
 
 
-@pytest.mark.slow  # two spawned workers re-import JAX and neuroenv (~1 min on 2 busy cores)
+@pytest.mark.slow  # two spawned workers re-import JAX and neuroenv (18 s measured, busy cores)
 def test_spawn_context_after_jax_started(tmp_path):
     proc = run_child(SPAWN_AFTER_JAX, tmp_path)
     assert proc.returncode == 0, proc.stderr
