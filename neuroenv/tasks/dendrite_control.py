@@ -78,7 +78,8 @@ trunk current and the tuft voltage.
 
 Baselines
 ---------
-Return per 200-period episode, mean ± std over 5 seeds of 32 episodes each
+Return per 200-period episode, mean ± std over 5 seeds of 32 episodes each (measured before
+the 20 mV error cap, which changes only periods with a somatic spike)
 (``pytest tests/neuroenv/tasks/test_dendrite_control.py -m slow -s -k baselines``):
 
 ===============================================================  ==============  ===========

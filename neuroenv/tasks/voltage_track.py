@@ -38,7 +38,8 @@ Task card
   ``max_steps_in_episode`` = 200 periods (200 ms).
 - **Noise**: ``obs_noise_std`` (mV, default 0; on the voltages only, the target is exact),
   ``init_v_jitter`` (mV, default 1).
-- **Baselines** (return per 200 ms episode, mean ± std over 64 episodes): zero current
+- **Baselines** (return per 200 ms episode, mean ± std over 64 episodes; measured before
+  the 20 mV error cap, which changes only periods with a spike): zero current
   −63.0 ± 25.7 (also the best constant current); P + feedforward on the 1 ms preview,
   ``a = 0.08 (target(t+1) − v) + 0.04 (target(t+1) + 65)``, −14.2 ± 12.7 (mean |error|
   ≈ 0.7 mV; 14 % of its episodes contain a spike). Gains above ≈ 0.11 oscillate.
