@@ -136,7 +136,10 @@ def sb3_task(task: str, seeds, episodes: int, timesteps: int = SB3_TIMESTEPS) ->
 
 
 def improvement(result: dict) -> float:
-    """(mean trained return − zero-current return) / |zero-current return|."""
+    """(mean trained return − zero-current return) / |zero-current return| (NaN when the
+    zero-current return is 0, e.g. SpikeTiming-v0)."""
+    if result["zero"] == 0:
+        return float("nan")
     return (np.mean(result["trained"]) - result["zero"]) / abs(result["zero"])
 
 
@@ -148,10 +151,11 @@ def markdown(results) -> str:
     for r in results:
         t = np.asarray(r["trained"])
         gain = improvement(r)
+        gain_text = "n/a" if np.isnan(gain) else f"{100 * gain:+.0f} %"
         lines.append(f"| {r['trainer']} | {r['task']} | {r['steps'] // 1000}k "
                      f"| {r['zero']:.1f} | {t.mean():.1f} ± {t.std():.1f} "
-                     f"| {', '.join(f'{x:.0f}' for x in t)} "
-                     f"| {100 * gain:+.0f} % | {'yes' if gain >= TARGET else 'no'} |")
+                     f"| {', '.join(f'{x:.1f}' for x in t)} "
+                     f"| {gain_text} | {'yes' if gain >= TARGET else 'no'} |")
     return "\n".join(lines) + "\n"
 
 
