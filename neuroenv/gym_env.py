@@ -275,6 +275,9 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
     def __init__(self, task: str = "VoltageTarget-v0", render_mode: str | None = None,
                  max_episode_steps: int | None = None, **env_kwargs) -> None:
         EzPickle.__init__(self, task, render_mode, max_episode_steps, **env_kwargs)
+        # Per instance: gymnasium's SyncVectorEnv writes its autoreset mode into the first
+        # env's metadata, which would otherwise change the class attribute for every env.
+        self.metadata = dict(type(self).metadata)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of "
                              f"{self.metadata['render_modes']}, got {render_mode!r}")

@@ -336,3 +336,19 @@ def test_make_from_fresh_interpreter(fresh_interpreter):
     out, err = fresh_interpreter.communicate(timeout=120)
     assert fresh_interpreter.returncode == 0, err
     assert out.startswith("OK") and VT in out
+
+
+def test_sync_vector_env_does_not_change_other_envs_metadata():
+    # gymnasium's SyncVectorEnv writes its autoreset mode into its first env's metadata; with
+    # a class-level dict that changed every NeuronGymEnv (and every later SyncVectorEnv).
+    from gymnasium.vector import AutoresetMode, SyncVectorEnv
+
+    def make():
+        return NeuronGymEnv("VoltageTarget-v0")
+
+    same = SyncVectorEnv([make, make], autoreset_mode=AutoresetMode.SAME_STEP)
+    other = make()
+    assert "autoreset_mode" not in other.metadata
+    assert "autoreset_mode" not in NeuronGymEnv.metadata
+    assert same.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    same.close()
