@@ -20,7 +20,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.assemble import all_parameters, check_param_state, params_to_pstate
+from simulator.assemble import (
+    all_parameters,
+    check_param_state,
+    exp_euler_transitions,
+    params_to_pstate,
+)
 from simulator.assemble import all_states as _all_states
 from simulator.program import (
     InitProgram,
@@ -82,13 +87,8 @@ def _initialise(program: InitProgram, node_arrays, params, pstate_values, initia
     check_param_state(compiled, pstate)
     all_params = all_parameters(compiled, node_arrays, pstate)
     if program.solver == "exp_euler":  # dense matrix exponentials once, not every step
-        coupling = KronCoupling(compiled)
-        conductances = all_params["axial_conductances"]
-        all_params["exp_euler_transition"] = coupling.transition(conductances["v"], delta_t)
-        if compiled.diffusion_states:
-            all_params["exp_euler_transition_ions"] = {
-                ion: coupling.transition(conductances[ion], delta_t)
-                for ion in compiled.diffusion_states}
+        all_params = exp_euler_transitions(compiled, all_params, KronCoupling(compiled),
+                                           delta_t)
     if initial_states is None:
         initial_states = _all_states(compiled, node_arrays, pstate, all_params)
     return initial_states, all_params
