@@ -25,7 +25,8 @@ PARENTS = re.compile(r"__file__\)(?:\.resolve\(\))?\.parents\[(\d+)\]")
 
 def _tracked_sources() -> list[Path]:
     try:
-        out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, text=True,
+        command = ["git", "ls-files", "--cached", "--others", "--exclude-standard"]
+        out = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
                              check=True).stdout.split()
         files = [REPO / name for name in out]
     except (OSError, subprocess.CalledProcessError):  # an sdist without git

@@ -28,7 +28,6 @@ import functools
 import chex
 import jax
 import jax.numpy as jnp
-import numpy as np
 from gymnasium.experimental.functional import FuncEnv
 
 from neuroenv.render import period_record, render_env_frame

@@ -46,8 +46,8 @@ def test_prefixed_id_works_in_a_process_that_never_imported_neuroenv():
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.splitlines()
     assert lines[0].startswith("plain id: NamespaceNotFound: Namespace neuroenv not found")
-    assert lines[1] == "single: NeuronGymEnv neuroenv/VoltageTarget-v0 (%d,)" % _obs_dim()
-    assert lines[2] == "vector: NeuronVectorEnv NextStep (2, %d)" % _obs_dim()
+    assert lines[1] == f"single: NeuronGymEnv neuroenv/VoltageTarget-v0 ({_obs_dim()},)"
+    assert lines[2] == f"vector: NeuronVectorEnv NextStep (2, {_obs_dim()})"
 
 
 def _obs_dim() -> int:
