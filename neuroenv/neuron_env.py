@@ -251,8 +251,12 @@ class NeuronEnv(Environment):
         n = self.window * self.n_obs_rec
         low = np.concatenate([np.full(n, V_BOUNDS[0]), np.asarray(low_extra, float)])
         high = np.concatenate([np.full(n, V_BOUNDS[1]), np.asarray(high_extra, float)])
-        offset, scale = self.obs_affine()
-        return Box.make((low - offset) / scale, (high - offset) / scale)
+        if self.obs_units == "physical":
+            return Box.make(low, high)
+        # the observation's own float32 operations, so that a clipped entry is in the Box
+        inv = self._obs_inv_scale
+        return Box.make((low.astype(np.float32) - self._obs_offset) * inv,
+                        (high.astype(np.float32) - self._obs_offset) * inv)
 
     def _affine(self) -> tuple[np.ndarray, np.ndarray]:
         n = self.window * self.n_obs_rec
