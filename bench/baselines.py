@@ -21,7 +21,7 @@ Protocol
   seed, all seeds trained at once (``vmap``); the deterministic (mean) policy is evaluated.
   Wall time includes compilation.
 - **PPO (sbx)**: ``sbx.PPO("MlpPolicy")`` with default hyperparameters on
-  ``gymnasium.make("neuroenv/<task>")``, ``--sbx-steps`` env steps per seed, seeds in
+  ``gymnasium.make("neuroenv:neuroenv/<task>")``, ``--sbx-steps`` env steps per seed, seeds in
   sequence; evaluated deterministically on held-out gymnasium episodes (seeded resets).
 """
 
@@ -44,6 +44,8 @@ TUNE_EPISODES = 16
 
 
 # ------------------------------------------------------------------ hand-written controllers
+# They read observations in physical units (mV, Hz, ms): run_task evaluates them on the task
+# made with ``obs_units="physical"`` (same dynamics and rewards as the default scaled one).
 def constant_family(n_sites):
     """``theta`` (1,) -> the policy that puts action theta[0] on every site."""
     return lambda theta: (lambda obs, key: jnp.broadcast_to(theta[0], (n_sites,)))
@@ -54,8 +56,8 @@ def _p_ff(obs_v, obs_target, kp, kf):
     return jnp.clip(kp * (obs_target - obs_v) + kf * (obs_target + 65.0), -1.0, 1.0)[None]
 
 
-def _voltage_target(kp, kf):
-    return lambda obs, key: _p_ff(obs[-2], obs[-1], kp, kf)
+def _voltage_target(kp, kf):  # obs: [v, target, error integral]
+    return lambda obs, key: _p_ff(obs[0], obs[1], kp, kf)
 
 
 def _voltage_track(kp, kf):  # obs: [v, target(t), target(t+1), target(t+2), ...]
@@ -87,13 +89,14 @@ def _energy_efficient_spike(amplitude, threshold):  # obs: [v x 4]; pulse while 
 def _desynchronize(gain, delay):
     from neuroenv.tasks.desynchronize import delayed_feedback
 
-    return lambda obs, key: delayed_feedback(obs, gain, jnp.asarray(delay).astype(jnp.int32))
+    return lambda obs, key: delayed_feedback(obs, gain, jnp.asarray(delay).astype(jnp.int32),
+                                             obs_units="physical")
 
 
 def _dendrite_control(gain, feedforward):
     from neuroenv.tasks.dendrite_control import p_controller
 
-    return lambda obs, key: p_controller(obs, gain, feedforward)
+    return lambda obs, key: p_controller(obs, gain, feedforward, obs_units="physical")
 
 
 #: task -> (description, controller factory, grid of its arguments)
@@ -147,7 +150,7 @@ def _sbx(task, seeds, steps, episodes):
 
     scores, start = [], time.perf_counter()
     for s in seeds:
-        env = gym.make(f"neuroenv/{task}")
+        env = gym.make(f"neuroenv:neuroenv/{task}")
         model = sbx.PPO("MlpPolicy", env, seed=int(s), verbose=0)
         model.learn(total_timesteps=steps)
         returns = []
@@ -166,7 +169,8 @@ def _sbx(task, seeds, steps, episodes):
 
 
 def run_task(task, args):
-    env, params = neuroenv.make(task)
+    env, params = neuroenv.make(task)  # the learners' (scaled observations)
+    physical, _ = neuroenv.make(task, obs_units="physical")  # the hand-written controllers'
     seeds = list(range(args.seeds))
     rows = []
 
@@ -185,8 +189,9 @@ def run_task(task, args):
                                      args.episodes),
         detail=f"a = {best:+.2f} ({best * float(params.action_scale):+.3f} nA per site)")
     name, factory, *grid = CONTROLLERS[task]
-    gains = _tune(env, params, lambda theta: factory(*theta), list(itertools.product(*grid)))
-    row("tuned controller", _over_seeds(env, params, lambda theta: factory(*theta),
+    gains = _tune(physical, params, lambda theta: factory(*theta),
+                  list(itertools.product(*grid)))
+    row("tuned controller", _over_seeds(physical, params, lambda theta: factory(*theta),
                                         _repeat(gains, n), seeds, args.episodes),
         detail=f"{name}, args {tuple(round(float(g), 3) for g in gains)}")
     if args.ppo_steps:
