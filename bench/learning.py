@@ -121,13 +121,13 @@ def sb3_task(task: str, seeds, episodes: int, timesteps: int = SB3_TIMESTEPS) ->
         return float(np.mean(returns))
 
     trained, start = [], time.perf_counter()
-    env = gym.make(f"neuroenv/{task}")
+    env = gym.make(f"neuroenv:neuroenv/{task}")
     zero_action = np.zeros(env.action_space.shape, np.float32)
     zero = play(env, lambda obs: zero_action, 0)
     for s in seeds:
         model = PPO("MlpPolicy", env, seed=int(s), verbose=0, device="cpu")
         model.learn(total_timesteps=int(timesteps))
-        trained.append(play(env, lambda obs: model.predict(obs, deterministic=True)[0], 0))
+        trained.append(play(env, lambda obs, m=model: m.predict(obs, deterministic=True)[0], 0))
         print(f"  SB3 seed {s}: {trained[-1]:.1f} (zero current {zero:.1f}), "
               f"{time.perf_counter() - start:.0f} s so far", flush=True)
     env.close()

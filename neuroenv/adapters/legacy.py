@@ -74,7 +74,8 @@ class GymnaxLegacy(SharedEnvAdapter):
 
     ``step(key, state, action, params)`` returns ``(obs, state, reward, done, info)`` with
     ``done = terminated | truncated`` (float32 reward, bool done, shapes of the wrapped env;
-    for ``VoltageTarget-v0``: obs (window + 1,) float32 in mV, action (1,) in [-1, 1]).
+    for ``VoltageTarget-v0``: obs (window + 2,) float32, scaled (NeuronEnv's ``obs_units``),
+    action (1,) in [-1, 1]).
     Finished episodes are reset inside ``step`` exactly as by the wrapped env;
     ``info`` is a fresh plain dict that also holds ``"terminated"``, ``"truncated"`` and
     ``"final_observation"`` (the observation before the reset), for truncation

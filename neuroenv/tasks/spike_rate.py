@@ -28,7 +28,6 @@ import jax.numpy as jnp
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes
 
-
 #: Scaled observations show rates (Hz) as rate / RATE_SCALE.
 RATE_SCALE = 100.0
 
