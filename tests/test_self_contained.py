@@ -1,9 +1,10 @@
 """A fresh clone must run its tests, benchmarks and examples with nothing beside it.
 
-Nothing in the repository may read a path outside it (the development machine had a
-``../shared`` folder that a user's clone does not have; tests read SWC files from it and a
-test module then silently collected zero cases). This scans every tracked source file for
-paths that leave the repository.
+Nothing in the repository may read a path outside it (tests once read their SWC files from a
+folder next to the repository on the development machine, which a user's clone does not
+have, and a test module then silently collected zero cases; the files now live in
+``tests/data/swc``). This scans every tracked source file for paths that leave the
+repository.
 """
 
 from __future__ import annotations
