@@ -154,11 +154,8 @@ def primary_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> tuple
                  **{k: params[k] for k in DERIVED_GEOMETRY}}
     if "radius" in touched or "length" in touched:
         mask = touched.get("radius", jnp.zeros(n, bool)) | touched.get("length", jnp.zeros(n, bool))
-        half = cylinder_half_load(r, length)
-        cylinder = {"area": cylinder_area(r, length), "volume": cylinder_volume(r, length),
-                    "resistive_load_in": half, "resistive_load_out": half}
-        for key, value in cylinder.items():
-            reference[key] = jnp.where(mask, value, reference[key])
+        for key, formula in _CYLINDER.items():
+            reference[key] = jnp.where(mask, formula(r, length), reference[key])
     return primary, reference
 
 

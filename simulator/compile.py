@@ -9,6 +9,7 @@ changing them with ``set`` never triggers a retrace.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -42,8 +43,6 @@ class CompiledModule:
             ``axial_diffusion_<ion>`` of every diffused state.
         node_arrays: name -> (n_nodes,) float64 values (NaN where a channel is absent, -1 at
             branch points, as in the reference's ``jaxnodes``).
-        signature: hashable content key of everything static (all but ``node_arrays``; see
-            :func:`structure_key`): equal for identically built modules.
         pumps: ((pump, node indices), ...) in insertion order.
         ions: the states that pumps act on (``ion_name``s), in order of first appearance.
         diffusion_states: the diffused states (``module.diffuse``), in the order diffused.
@@ -56,7 +55,6 @@ class CompiledModule:
     current_names: tuple[str, ...]
     param_names: tuple[str, ...]
     node_arrays: dict
-    signature: tuple
     synapses: tuple = ()
     synapse_state_names: tuple[str, ...] = ()
     synapse_param_names: tuple[str, ...] = ()
@@ -67,6 +65,12 @@ class CompiledModule:
     @property
     def n_nodes(self) -> int:
         return self.numbering.n_nodes
+
+    @functools.cached_property
+    def signature(self) -> tuple:
+        """Hashable content key of everything static (all but ``node_arrays``; see
+        :func:`structure_key`): equal for identically built modules. Computed at first use."""
+        return structure_key(self)
 
 
 def compile_module(base) -> CompiledModule:
@@ -144,7 +148,7 @@ def compile_module(base) -> CompiledModule:
             node_arrays[key] = rows[key].to_numpy(dtype=float)
             syn_states.append(key)
 
-    compiled = CompiledModule(
+    return CompiledModule(
         numbering=numbering,
         is_comp=is_comp,
         channels=tuple(channels),
@@ -152,7 +156,6 @@ def compile_module(base) -> CompiledModule:
         current_names=tuple(current_names),
         param_names=tuple(param_names),
         node_arrays=node_arrays,
-        signature=(),
         synapses=tuple(synapses),
         synapse_state_names=tuple(syn_states),
         synapse_param_names=tuple(syn_params),
@@ -160,7 +163,6 @@ def compile_module(base) -> CompiledModule:
         ions=tuple(ions),
         diffusion_states=tuple(diffusion_states),
     )
-    return dataclasses.replace(compiled, signature=structure_key(compiled))
 
 
 def structure_key(compiled: CompiledModule) -> tuple:
@@ -173,6 +175,6 @@ def structure_key(compiled: CompiledModule) -> tuple:
     static = tuple(
         (field.name, getattr(compiled, field.name))
         for field in dataclasses.fields(compiled)
-        if field.name not in ("node_arrays", "signature")
+        if field.name != "node_arrays"
     )
     return static_key(static)

@@ -20,7 +20,7 @@ import dataclasses
 
 import numpy as np
 
-from simulator.compile import CompiledModule, structure_key
+from simulator.compile import CompiledModule
 
 __all__ = [
     "InitProgram",
@@ -51,7 +51,7 @@ class Structure:
     Attributes:
         compiled: a :class:`~simulator.compile.CompiledModule` with private copies of the
             mechanisms and without node arrays (reading one raises).
-        key: :func:`~simulator.compile.structure_key` of ``compiled``.
+        key: ``compiled.signature`` (:func:`~simulator.compile.structure_key`).
     """
 
     compiled: CompiledModule
@@ -70,14 +70,13 @@ class Structure:
 def structure_of(compiled: CompiledModule) -> Structure:
     """The :class:`Structure` of ``compiled`` (copies its static fields; no node arrays)."""
     static = {f.name: getattr(compiled, f.name) for f in dataclasses.fields(compiled)
-              if f.name not in ("node_arrays", "signature")}
+              if f.name != "node_arrays"}
     try:
         static = copy.deepcopy(static)
     except Exception:  # an uncopyable mechanism: keep the user's objects
         static = dict(static)
-    snapshot = CompiledModule(**static, node_arrays=_NoNodeArrays(), signature=())
-    key = structure_key(snapshot)
-    return Structure(dataclasses.replace(snapshot, signature=key), key)
+    snapshot = CompiledModule(**static, node_arrays=_NoNodeArrays())
+    return Structure(snapshot, snapshot.signature)
 
 
 def freeze_indices(indices) -> tuple:
