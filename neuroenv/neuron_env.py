@@ -287,10 +287,14 @@ class NeuronEnv(Environment):
     def task_obs(self, task_state, params) -> jax.Array:
         """The task's entries of the observation, (n_extra_obs,) float32 in the env's units."""
         extra = self.task.extra_obs(task_state, params.task).astype(jnp.float32)
+        return self._in_obs_units(extra, slice(self.window * self.n_obs_rec, None))
+
+    def _in_obs_units(self, values, entries: slice) -> jax.Array:
+        """float32 ``values`` (physical units) of the observation ``entries``, in the env's
+        units."""
         if self.obs_units == "physical":
-            return extra
-        n = self.window * self.n_obs_rec
-        return (extra - self._obs_offset[n:]) * self._obs_inv_scale[n:]
+            return values
+        return (values - self._obs_offset[entries]) * self._obs_inv_scale[entries]
 
     @property
     def period_ms(self) -> float:
@@ -306,11 +310,8 @@ class NeuronEnv(Environment):
             history = jnp.mean(history, axis=1, keepdims=True)
         noise = params.obs_noise_std * jax.random.normal(key, history.shape, jnp.float32)
         measured = jnp.clip(history + noise, V_BOUNDS[0], V_BOUNDS[1]).reshape(-1)
-        obs = jnp.concatenate([measured, self.task.extra_obs(task_state, params.task)]
-                              ).astype(jnp.float32)
-        if self.obs_units == "physical":
-            return obs
-        return (obs - self._obs_offset) * self._obs_inv_scale
+        measured = self._in_obs_units(measured.astype(jnp.float32), slice(0, measured.shape[0]))
+        return jnp.concatenate([measured, self.task_obs(task_state, params)])
 
     def observe(self, key, state, action, params) -> jax.Array:
         """The observation of ``state`` (gymnax 1.0's hook; ``action`` is unused), with
