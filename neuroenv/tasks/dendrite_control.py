@@ -116,7 +116,7 @@ from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.tasks.tracking import (
     ERROR_CAP,
     INTEGRAL_CLIP,
-    INTEGRAL_SCALE,
+    TargetAndIntegralObservation,
     capped_abs_error,
     integrate_error,
 )
@@ -205,7 +205,7 @@ def ca1_cell(ncomp: int = NCOMP):
     return cell, sites, target
 
 
-class DendriteControl(Task):
+class DendriteControl(TargetAndIntegralObservation, Task):
     """Drive recording 0 (distal target) to a target while recording 1 (soma) stays at rest.
 
     Task state: ``target`` (mV, float32), ``v_soma_last`` (mV, float32: the soma voltage at
@@ -213,8 +213,6 @@ class DendriteControl(Task):
     far in the episode), ``err_int`` (mV·ms, float32: the clipped integral of the capped
     error target − v_target).
     """
-
-    n_extra_obs = 2
 
     def default_params(self) -> dict:
         return {"target_low": -60.0, "target_high": -45.0, "v_rest": V_REST,
@@ -244,16 +242,6 @@ class DendriteControl(Task):
                      "spikes": (task_state["spikes"] + spikes).astype(jnp.int32),
                      "err_int": err_int}
         return new_state, reward.astype(jnp.float32), jnp.asarray(False)
-
-    def extra_obs(self, task_state, params):
-        return jnp.stack([task_state["target"], task_state["err_int"]]).astype(jnp.float32)
-
-    def extra_obs_bounds(self):
-        return [-150.0, -INTEGRAL_CLIP], [100.0, INTEGRAL_CLIP]
-
-    def extra_obs_scaling(self):
-        """The target like a voltage, (x + 65 mV) / 20 mV; the integral / 50 mV·ms."""
-        return [V_OFFSET, 0.0], [V_SCALE, INTEGRAL_SCALE]
 
     def render_info(self, traces, task_state, params):
         """The target compartment's voltage (plot range −80 to 0 mV) with the target line;

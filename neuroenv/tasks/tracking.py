@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from neuroenv.neuron_env import V_BOUNDS, V_OFFSET, V_SCALE
+
 #: Default cap (mV) of the per-sample |v − target| in rewards and in the error integral.
 ERROR_CAP = 20.0
 #: Default clip (mV·ms) of the error integral.
@@ -53,3 +55,21 @@ def integrate_error(integral, v, target, cap, period_ms, clip):
     """
     error = jnp.mean(jnp.clip(target - v, -cap, cap))
     return jnp.clip(integral + error * period_ms, -clip, clip).astype(jnp.float32)
+
+
+class TargetAndIntegralObservation:
+    """Task entries ``[target, err_int]`` of a task holding one voltage at a target (mixed into
+    a :class:`~neuroenv.tasks.base.Task` whose state has ``target`` (mV) and ``err_int``
+    (mV·ms)): the target like a voltage, (x + 65 mV) / 20 mV scaled, the integral / 50 mV·ms.
+    """
+
+    n_extra_obs = 2
+
+    def extra_obs(self, task_state, params):
+        return jnp.stack([task_state["target"], task_state["err_int"]]).astype(jnp.float32)
+
+    def extra_obs_bounds(self):
+        return [V_BOUNDS[0], -INTEGRAL_CLIP], [V_BOUNDS[1], INTEGRAL_CLIP]
+
+    def extra_obs_scaling(self):
+        return [V_OFFSET, 0.0], [V_SCALE, INTEGRAL_SCALE]

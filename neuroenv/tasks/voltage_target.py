@@ -37,25 +37,22 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from neuroenv.neuron_env import V_OFFSET, V_SCALE
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.tracking import (
     ERROR_CAP,
     INTEGRAL_CLIP,
-    INTEGRAL_SCALE,
+    TargetAndIntegralObservation,
     capped_abs_error,
     integrate_error,
 )
 
 
-class VoltageTarget(Task):
+class VoltageTarget(TargetAndIntegralObservation, Task):
     """Hold recording 0 at a per-episode target (see the module's task card).
 
     Task state: ``target`` (mV) and ``err_int`` (mV·ms, the clipped integral of the capped
     error target − v), float32 scalars.
     """
-
-    n_extra_obs = 2
 
     def default_params(self) -> dict:
         return {"target_low": -75.0, "target_high": -55.0, "charge_penalty": 0.01,
@@ -75,15 +72,6 @@ class VoltageTarget(Task):
                                   period_ms, INTEGRAL_CLIP)
         return ({**task_state, "err_int": err_int}, reward.astype(jnp.float32),
                 jnp.asarray(False))
-
-    def extra_obs(self, task_state, params):
-        return jnp.stack([task_state["target"], task_state["err_int"]]).astype(jnp.float32)
-
-    def extra_obs_bounds(self):
-        return [-150.0, -INTEGRAL_CLIP], [100.0, INTEGRAL_CLIP]
-
-    def extra_obs_scaling(self):
-        return [V_OFFSET, 0.0], [V_SCALE, INTEGRAL_SCALE]
 
 
 def make_env(**kwargs):
