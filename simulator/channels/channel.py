@@ -13,6 +13,14 @@ Subclass :class:`Channel`, call ``super().__init__(name)`` and then define
   dimensionless), same prefix convention. Use ``{}`` for stateless channels.
 * ``self.current_name``: name of the membrane current, e.g. ``"i_HH"``.
 
+Optionally declare valid ranges in the class attribute ``param_ranges``:
+``{"gKA": (0.0, None, "S/cm²"), "a": GATE, ...}`` keyed by the name without the
+prefix (or the full name of a shared key), values :class:`~simulator.param_ranges.Range`
+or ``(low, high[, units])`` (None: unbounded). Undeclared keys follow the naming
+convention of :func:`simulator.param_ranges.inferred_range` (``g...`` conductances
+≥ 0, ``tau...`` > 0, one-letter states gates in [0, 1], else finite). Every entry
+point (``set``, ``data_set``, ``integrate``'s params, ...) enforces them.
+
 and implement :meth:`update_states`, :meth:`compute_current` and optionally
 :meth:`init_state`. Inside the methods, build keys from the *current* name
 (``self.name``), so that :meth:`change_name` keeps working.
@@ -45,6 +53,9 @@ class Channel:
     """
 
     current_is_in_mA_per_cm2 = True
+    #: Valid ranges of parameters and states (see the module docstring); default: none
+    #: declared, the naming convention applies.
+    param_ranges: dict = {}
 
     def __init__(self, name: str | None = None):
         """Args:

@@ -7,6 +7,7 @@ and returns ``(alpha, beta)`` of that shape.
 from simulator.channels.channel import Channel
 from simulator.channels.rates import vtrap
 from simulator.solvers.gates import save_exp, solve_gate_exponential
+from simulator.param_ranges import GATE, Range
 
 __all__ = ["HH", "m_rates", "h_rates", "n_rates"]
 
@@ -40,6 +41,16 @@ class HH(Channel):
     (S/cm²), ``eNa``, ``eK``, ``eLeak`` (mV). States: gates ``m``, ``h``,
     ``n``.
     """
+
+    param_ranges = {
+        "gNa": Range(0.0, units="S/cm²", what="conductance"),
+        "gK": Range(0.0, units="S/cm²", what="conductance"),
+        "gLeak": Range(0.0, units="S/cm²", what="conductance"),
+        "eNa": Range(units="mV", what="reversal potential"),
+        "eK": Range(units="mV", what="reversal potential"),
+        "eLeak": Range(units="mV", what="reversal potential"),
+        "m": GATE, "h": GATE, "n": GATE,
+    }
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 from simulator.channels.channel import Channel
 from simulator.solvers.gates import exponential_euler, save_exp
+from simulator.param_ranges import ANY, RATE, TIME_CONSTANT, Range
 
 __all__ = ["Fire", "Izhikevich", "Rate", "AdEx"]
 
@@ -35,6 +36,8 @@ __all__ = ["Fire", "Izhikevich", "Rate", "AdEx"]
 IZHIKEVICH_PEAK = 30.0
 #: Upper clip of the exponential's argument in AdEx.
 ADEX_EXP_CLIP = 10.0
+#: Range of the float 0/1 spike indicators.
+SPIKE_FLAG = Range(0.0, 1.0, what="spike indicator (0 or 1)")
 
 
 class Fire(Channel):
@@ -45,6 +48,8 @@ class Fire(Channel):
     default -70). State: ``{name}_spikes`` (float 0/1, default 0). Carries no
     current; the current name is ``f"{name}_fire"`` (fixed at construction).
     """
+
+    param_ranges = {"spikes": SPIKE_FLAG}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
@@ -78,6 +83,9 @@ class Izhikevich(Channel):
     sets ``u = b v``). The membrane capacitance does not enter the update.
     Current name ``f"{name}_izhikevich"`` (no current).
     """
+
+    # u is a recovery variable, not a gate; a is a rate (u's time constant is 1/a).
+    param_ranges = {"a": RATE, "u": ANY}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
@@ -121,6 +129,8 @@ class Rate(Channel):
     Current name ``f"{name}_rate"`` (no current).
     """
 
+    param_ranges = {"tau": TIME_CONSTANT}
+
     def __init__(self, name: str | None = None):
         super().__init__(name)
         p = self.name
@@ -151,6 +161,11 @@ class AdEx(Channel):
     conductance/capacitance units). States ``{name}_w`` (0), ``{name}_spikes``
     (float 0/1, default 0). Current name ``f"i_{name}"`` (no current).
     """
+
+    # w is the adaptation current, not a gate; delta_T divides the exponential's argument.
+    param_ranges = {"g_L": Range(0.0, what="leak conductance"),
+                    "delta_T": Range(0.0, units="mV", low_open=True, what="slope factor"),
+                    "tau_w": TIME_CONSTANT, "w": ANY, "spikes": SPIKE_FLAG}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

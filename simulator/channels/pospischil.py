@@ -8,6 +8,7 @@ channels, as are the reversal potentials ``eNa`` and ``eK``.
 from simulator.channels.channel import Channel
 from simulator.channels.rates import efun
 from simulator.solvers.gates import save_exp, solve_gate_exponential
+from simulator.param_ranges import GATE, Range
 
 __all__ = ["Leak", "Na", "K", "na_m_rates", "na_h_rates", "k_n_rates"]
 
@@ -41,6 +42,8 @@ def _steady(rates):
 class Leak(Channel):
     """Leak current ``I = gLeak (v - eLeak)`` (mA/cm²); no states."""
 
+    param_ranges = {"gLeak": Range(0.0, units="S/cm²", what="conductance")}
+
     def __init__(self, name: str | None = None):
         super().__init__(name)
         p = self.name
@@ -64,6 +67,8 @@ class Na(Channel):
     Parameters: ``{name}_gNa`` (S/cm²), shared ``eNa`` and ``vt`` (mV).
     States: gates ``{name}_m``, ``{name}_h``.
     """
+
+    param_ranges = {"gNa": Range(0.0, units="S/cm²", what="conductance"), "m": GATE, "h": GATE}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
@@ -98,6 +103,8 @@ class K(Channel):
     Parameters: ``{name}_gK`` (S/cm²), shared ``eK`` and ``vt`` (mV).
     State: gate ``{name}_n``.
     """
+
+    param_ranges = {"gK": Range(0.0, units="S/cm²", what="conductance"), "n": GATE}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

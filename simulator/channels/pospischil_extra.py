@@ -27,6 +27,7 @@ and it is NaN at exactly -27 mV.
 from simulator.channels.channel import Channel
 from simulator.channels.rates import efun
 from simulator.solvers.gates import save_exp, solve_gate_exponential, solve_inf_gate_exponential
+from simulator.param_ranges import GATE, TIME_CONSTANT, Range
 
 __all__ = ["Km", "CaL", "CaT", "km_p_inf_tau", "cal_q_rates", "cal_r_rates", "cat_u_inf_tau",
            "cat_s_inf"]
@@ -91,6 +92,9 @@ class Km(Channel):
     and looks like a bug; we deliberately use ``p_inf``.)
     """
 
+    param_ranges = {"gKm": Range(0.0, units="S/cm²", what="conductance"),
+                    "taumax": TIME_CONSTANT, "p": GATE}
+
     def __init__(self, name: str | None = None):
         super().__init__(name)
         p = self.name
@@ -123,6 +127,9 @@ class CaL(Channel):
     default 120). States: gates ``{name}_q``, ``{name}_r`` (default 0.2).
     Current name ``i_Ca``.
     """
+
+    param_ranges = {"gCaL": Range(0.0, units="S/cm²", what="conductance"), "q": GATE,
+                    "r": GATE}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
@@ -159,6 +166,9 @@ class CaT(Channel):
     of both gates, default 2), shared ``eCa`` (mV, default 120). State: gate
     ``{name}_u`` (default 0.2). Current name ``i_Ca``.
     """
+
+    param_ranges = {"gCaT": Range(0.0, units="S/cm²", what="conductance"),
+                    "vx": Range(units="mV", what="voltage shift"), "u": GATE}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

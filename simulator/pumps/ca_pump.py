@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.pumps.pump import Pump
+from simulator.param_ranges import CONCENTRATION, TIME_CONSTANT, Range
 
 __all__ = ["CaPump"]
 
@@ -20,6 +21,14 @@ class CaPump(Pump):
     ``<name>_decay`` (80 ms), ``<name>_depth`` (0.1 µm), ``<name>_minCaCon_i`` (1e-4 mM);
     states ``i_Ca`` (1e-8) and ``CaCon_i`` (5e-5 mM); current name ``i_CaPump``.
     """
+
+    param_ranges = {
+        "gamma": Range(0.0, 1.0, what="free calcium fraction"),
+        "decay": TIME_CONSTANT,
+        "depth": Range(0.0, units="µm", low_open=True, what="shell depth"),
+        "minCaCon_i": CONCENTRATION,
+        "CaCon_i": CONCENTRATION,
+    }
 
     META = {"reference": "Modified from Destexhe et al., 1994", "mechanism": "Calcium dynamics"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from simulator.pumps.pump import Pump
+from simulator.param_ranges import CONCENTRATION
 
 __all__ = ["CaFaradayConcentrationChange"]
 
@@ -17,6 +18,8 @@ class CaFaradayConcentrationChange(Pump):
     of radius ``r`` (µm), whose surface-to-volume ratio is 2/r; valence 2. No parameters;
     states ``i_Ca`` (1e-8) and ``CaCon_i`` (5e-5 mM); current name ``i_CaCurrent``.
     """
+
+    param_ranges = {"CaCon_i": CONCENTRATION}
 
     META = {"mechanism": "Calcium change"}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from simulator.pumps.pump import Pump
+from simulator.param_ranges import Range
 
 __all__ = ["CHANNEL_CONSTANTS", "CaNernstReversal"]
 
@@ -26,6 +27,10 @@ class CaNernstReversal(Pump):
     *parameters*, which this mechanism does not change, so the state ``eCa`` computed here
     does not feed back into their currents.
     """
+
+    # ln([Ca]_e / [Ca]_i): both strictly positive.
+    param_ranges = {"CaCon_i": Range(0.0, units="mM", low_open=True, what="concentration"),
+                    "CaCon_e": Range(0.0, units="mM", low_open=True, what="concentration")}
 
     META = {"ion": "Ca"}
 

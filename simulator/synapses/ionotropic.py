@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from simulator.synapses.synapse import Synapse
+from simulator.param_ranges import GATE, RATE, Range
 
 
 class IonotropicSynapse(Synapse):
@@ -16,6 +17,13 @@ class IonotropicSynapse(Synapse):
     Params: ``gS`` 1e-4 µS, ``e_syn`` 0 mV, ``k_minus`` 0.025 1/ms, ``v_th`` −35 mV,
     ``delta`` 10 mV. State: ``s`` 0.2.
     """
+
+    param_ranges = {"gS": Range(0.0, units="µS", what="conductance"),
+                    "e_syn": Range(units="mV", what="reversal potential"),
+                    "k_minus": RATE,
+                    "v_th": Range(units="mV", what="threshold"),
+                    "delta": Range(0.0, units="mV", low_open=True, what="sigmoid slope"),
+                    "s": GATE}
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

@@ -43,6 +43,11 @@ class Synapse:
 
     synapse_params: dict[str, float]
     synapse_states: dict[str, float]
+    #: Valid ranges of parameters and states, keyed by the name without the prefix: a
+    #: :class:`~simulator.param_ranges.Range` or ``(low, high[, units])``. Undeclared keys
+    #: follow :func:`simulator.param_ranges.inferred_range` (``g...`` ≥ 0, one-letter
+    #: states in [0, 1], else finite).
+    param_ranges: dict = {}
     #: Parameters read by ``presynaptic_terms`` (None: the model is not factorised).
     presynaptic_params: tuple[str, ...] | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from simulator.synapses.synapse import Synapse
+from simulator.param_ranges import Range
 
 
 class TanhRateSynapse(Synapse):
@@ -12,6 +13,8 @@ class TanhRateSynapse(Synapse):
 
     Params: ``gS`` 1e-4, ``x_offset`` −70 mV, ``slope`` 1 1/mV. Independent of v_post.
     """
+
+    param_ranges = {"gS": Range(0.0, units="µS", what="conductance")}
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
@@ -30,6 +33,8 @@ class TanhConductanceSynapse(Synapse):
 
     Params: ``gS`` 1e-4 µS, ``e_syn`` 0 mV, ``x_offset`` −70 mV, ``slope`` 1 1/mV.
     """
+
+    param_ranges = {"gS": Range(0.0, units="µS", what="conductance")}
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
