@@ -14,6 +14,8 @@ get_parameters, to_jax).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
@@ -67,7 +69,13 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParam
         groups=(),
         xyzr=None,
     ) -> None:
-        """Own ``comp_table`` (one row per compartment, global compartment order)."""
+        """Own ``comp_table`` (one row per compartment, global compartment order).
+
+        Called again on a built module (``set_ncomp`` and other structural operations) it
+        renumbers the rows: that is recorded as a structural change, which makes every view
+        made before it stale (see :meth:`_structural_change`).
+        """
+        rebuild = "_nodes" in self.__dict__
         if len(getattr(self, "_edges", ())):
             raise ValueError(
                 "this module has synapses, whose compartment indices would change: change its"
@@ -125,6 +133,35 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParam
         self._compiled = None
         self._edges = empty_edges()
         self._synapses: list = []
+        if rebuild:
+            self._structural_change(
+                self.__dict__.get("_change_in_progress") or "a rebuild of its compartment table"
+            )
+        else:
+            self._structure_log: list[str] = []
+
+    # --------------------------------------------------------------- structure version
+    @property
+    def _structure_version(self) -> int:
+        """Number of structural changes so far (views remember it when they are made)."""
+        return len(self.base.__dict__.get("_structure_log", ()))
+
+    def _structural_change(self, what: str) -> None:
+        """Record a change that renumbers rows of ``.nodes`` (or edges): views made before it
+        are stale from now on and refuse to be used (:class:`~simulator.modules.view.StaleViewError`).
+        ``what`` names the change in that error, e.g. ``"set_ncomp(4) of branch(es) [0]"``."""
+        base = self.base
+        base._structure_log = [*base.__dict__.get("_structure_log", ()), what]
+
+    @contextlib.contextmanager
+    def _describing_change(self, what: str):
+        """Name the structural change that a rebuild inside this block records."""
+        base = self.base
+        base._change_in_progress = what
+        try:
+            yield
+        finally:
+            base.__dict__.pop("_change_in_progress", None)
 
     # --------------------------------------------------------------- shared accessors
     @property

@@ -41,7 +41,8 @@ class MorphologyMixin:
         ``read_swc`` and NEURON would give with that ``ncomp``); other branches are cylinders
         of equal compartment length (total / ncomp) with their radius. Channels, groups and
         parameter values are copied to the new compartments. The module's ``.nodes`` and node
-        numbering are rebuilt in place, so views made earlier are stale.
+        numbering are rebuilt in place, so views made earlier (this one included) are stale:
+        using them raises :class:`~simulator.modules.view.StaleViewError`.
 
         Args:
             ncomp: new number of compartments per selected branch (positive int).
@@ -63,7 +64,8 @@ class MorphologyMixin:
         del initialize
         n = check_ncomp(ncomp)
         branches = _selected_branches(self, "set_ncomp")
-        set_branch_ncomp(self.base, {int(b): n for b in branches}, min_radius)
+        with self.base._describing_change(f"set_ncomp({n}) of branch(es) {branches.tolist()}"):
+            set_branch_ncomp(self.base, {int(b): n for b in branches}, min_radius)
 
     def set_ncomp_d_lambda(self, d_lambda: float = 0.1, frequency: float = 100.0,
                            min_radius: float | None = None) -> dict[int, int]:
@@ -95,7 +97,9 @@ class MorphologyMixin:
         changed = {b: n for b, n in wanted.items() if n != base._topology.ncomp[b]}
         check_no_indexed_data(base, "set_ncomp_d_lambda")
         if changed:
-            set_branch_ncomp(base, changed, min_radius)
+            what = f"set_ncomp_d_lambda({d_lambda!r}) giving branch -> ncomp {changed}"
+            with base._describing_change(what):
+                set_branch_ncomp(base, changed, min_radius)
         return wanted
 
     def distance_from(self, view, kind: str = "path") -> np.ndarray:

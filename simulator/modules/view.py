@@ -8,6 +8,10 @@ import pandas as pd
 from simulator.modules.base import Module
 
 
+class StaleViewError(RuntimeError):
+    """A view was used after a structural change of its module renumbered the rows it holds."""
+
+
 class View(Module):
     """A set of compartments of a base module.
 
@@ -15,6 +19,11 @@ class View(Module):
     the other mutations write into the base module at the view's node indices. Views are
     created by indexing (``cell.branch(1).loc(0.5)``), by group and channel names
     (``cell.soma``, ``cell.HH``) and by ``select``.
+
+    A view holds node (and edge) indices, so it belongs to the module's structure at the time
+    it was made. A structural change of the module (``set_ncomp``, ``set_ncomp_d_lambda``:
+    anything that renumbers rows) makes it stale: every later use raises
+    :class:`StaleViewError` naming the change; make the view again from the module.
 
     Attributes:
         base: the module that owns the data.
@@ -41,18 +50,52 @@ class View(Module):
         self._view_controlled_by = np.asarray(controlled_by, dtype=np.int64)[order]
         self._scope = scope
         self._explicit_branches = explicit_branches
+        self._made_at_version = base._structure_version
 
     @property
     def base(self) -> Module:
         return self._view_base
 
+    def __getattribute__(self, name: str):
+        # Every public method and property of a view checks first that the view is not
+        # stale, before it reads or writes anything. ``base`` stays reachable (to recreate
+        # the view); private attributes are the view's own machinery.
+        if name[0] != "_" and name != "base":
+            object.__getattribute__(self, "_check_fresh")()
+        return object.__getattribute__(self, name)
+
+    def _check_fresh(self) -> None:
+        """StaleViewError if the base changed its structure since this view was made."""
+        made_at = self.__dict__.get("_made_at_version", 0)
+        log = self._view_base.__dict__.get("_structure_log", ())
+        if len(log) != made_at:
+            changes = "; ".join(log[made_at:])
+            raise StaleViewError(
+                f"this view was made before a structural change of its"
+                f" {type(self._view_base).__name__} ({changes}) that renumbered its"
+                " compartments, so its node indices now point at other compartments: recreate"
+                " the view from the module (e.g. cell.branch(2) again) after the change"
+            )
+
     @property
     def _node_inds(self) -> np.ndarray:
+        self._check_fresh()
         return self._view_inds
 
     @property
     def _controlled_by(self) -> np.ndarray:
+        self._check_fresh()
         return self._view_controlled_by
+
+    @property
+    def _edge_inds(self) -> np.ndarray:
+        self._check_fresh()
+        return self._view_edge_inds
+
+    @property
+    def _edge_controlled_by(self) -> np.ndarray:
+        self._check_fresh()
+        return self._view_edge_controlled_by
 
     @property
     def nodes(self) -> pd.DataFrame:
@@ -69,6 +112,10 @@ class View(Module):
         return table
 
     def __repr__(self) -> str:
+        try:
+            self._check_fresh()
+        except StaleViewError:
+            return f"Stale view of a {type(self.base).__name__} (made before a structural change)"
         return (
             f"View of {len(self._view_inds)} compartments of a {type(self.base).__name__} "
             f"(node indices {self._view_inds[:8].tolist()}{'...' if len(self) > 8 else ''})"
