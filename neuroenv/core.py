@@ -62,14 +62,24 @@ class Environment:
     def is_truncated(self, state, params) -> jax.Array:
         return state.time >= params.max_steps_in_episode
 
+    def check_reset(self, key, params) -> None:
+        """Validate ``reset``'s inputs before tracing (``TypeError``/``ValueError``);
+        subclasses override it (default: nothing)."""
+
+    def check_step(self, key, state, action, params) -> None:
+        """Validate ``step``'s inputs before tracing (``TypeError``/``ValueError``);
+        subclasses override it (default: nothing)."""
+
     def reset(self, key, params=None):
         """``(obs, state)`` of a new episode drawn with ``key``."""
         fork_guard.check("Environment.reset()")
+        self.check_reset(key, params)
         return _reset(self._handle(), key, params)
 
     def step(self, key, state, action, params=None):
         """``(obs, state, reward, terminated, truncated, info)``, resetting finished episodes."""
         fork_guard.check("Environment.step()")
+        self.check_step(key, state, action, params)
         return _step(self._handle(), key, state, action, params)
 
     def action_space(self, params=None):

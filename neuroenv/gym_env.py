@@ -16,8 +16,11 @@ Conventions
 -----------
 - **Actions**: a float32 array of shape ``(n_sites,)`` in [-1, 1], scaled to nA by the
   task's ``action_scale`` (``info["action_scale_nA"]`` at reset). A wrong shape or a
-  non-finite entry raises ``ValueError``; entries outside [-1, 1] are clipped (the result is
-  the same as stepping with the clipped action).
+  non-finite (NaN, inf) entry raises ``ValueError``, anything but real numbers (bool,
+  complex, strings, ``None``) ``TypeError``, before stepping; entries outside [-1, 1] are
+  clipped (the result is the same as stepping with the clipped action). (The functional
+  env, whose actions may be traced, checks shape and dtype only: it clips ±inf to ±1 and
+  flags a NaN as a numerical error.)
 - **Episode ends**: ``terminated`` only on a numerical blow-up of the simulation
   (``info["numerical_error"]``; the observation stays finite: it repeats the last finite
   voltages) or a task's own terminal condition. ``truncated`` after the task's
@@ -37,14 +40,17 @@ Conventions
 - **Reset options** (both apply to that episode only; a reset without them restores the
   constructor's values):
 
-  - ``"target"``: a finite number that replaces the episode's drawn ``task_state["target"]``
+  - ``"target"``: a real number that replaces the episode's drawn ``task_state["target"]``
     (mV for VoltageTarget-v0, Hz for SpikeRate-v0). It may lie outside the task's sampling
-    range but must keep the observation inside the observation space (``ValueError``
-    otherwise, and for tasks without a target).
+    range but must lie in the task's ``target_range`` and keep the observation inside the
+    observation space (``ValueError`` otherwise, and for tasks without a target;
+    ``TypeError`` for strings, bools and other non-numbers).
   - ``"params"``: a dict replacing simulator parameters in ``params.sim`` (keys of
     ``env.unwrapped.env_params.sim``, e.g. ``"HH_gNa"``, ``"capacitance"``), plus the env
     scalars ``"action_scale"``, ``"obs_noise_std"`` and ``"init_v_jitter"``. Each value
-    must have the default's shape (or be a scalar, broadcast to it) and be finite.
+    must have the default's shape (or be a scalar, broadcast to it) and lie in its valid
+    range (:mod:`neuroenv.params_validation`: e.g. conductances >= 0, radius > 0,
+    ``action_scale`` >= 0), else ``ValueError`` (``TypeError`` for non-numbers).
     ``params.sim`` holds primary parameters only: area, volume, resistive loads and axial
     conductances are derived from ``radius``, ``length``, ``axial_resistivity`` and
     ``capacitance`` in every step, so e.g. ``{"radius": ...}`` gives the dynamics of a cell
@@ -82,7 +88,6 @@ from __future__ import annotations
 
 import functools
 import json
-import operator
 from collections import deque
 from collections.abc import Mapping
 from typing import Any
@@ -94,8 +99,17 @@ import numpy as np
 from gymnasium.utils import EzPickle
 
 from neuroenv import fork_guard, space_probe
+from neuroenv.params_validation import check_params
 from neuroenv.registry import make as make_functional
 from neuroenv.render import period_record, render_env_frame
+from neuroenv.validation import (
+    INT32_MAX,
+    TypeAndValueError,
+    positive_int,
+    real_number,
+    seed_or_none,
+    show,
+)
 from simulator.assemble import DERIVED
 
 #: EnvParams scalars that ``reset(options={"params": ...})`` may replace besides ``sim``.
@@ -228,23 +242,29 @@ def _core(task: str, env_kwargs: dict, max_episode_steps: int | None) -> _Core:
     return _cached_core(task, key, max_episode_steps)
 
 
-def _validated(name: str, value: Any, ref: Any) -> Any:
-    """``value`` as an array of ``ref``'s shape and dtype (or a dict like ``ref``)."""
-    if isinstance(ref, Mapping):
-        if not isinstance(value, Mapping) or set(value) != set(ref):
-            raise ValueError(f"params[{name!r}] must be a dict with keys {sorted(ref)}")
-        return {k: _validated(f"{name}.{k}", value[k], ref[k]) for k in ref}
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "biuf":
-        raise ValueError(f"params[{name!r}] must be numeric, got dtype {arr.dtype}")
+class NoEpisodeError(gymnasium.error.ResetNeeded, ValueError):
+    """An episode is needed (before the first ``reset``, or after ``close``)."""
+
+
+def _as_param(name: str, value: Any, ref: Any) -> Any:
+    """``value`` (real numbers: a scalar, broadcast, or an array of ``ref``'s shape) as an
+    array of ``ref``'s shape and dtype; its range is checked by
+    :func:`neuroenv.params_validation.check_params`."""
+    label = f"options['params'][{name!r}]"
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as err:  # ragged nesting
+        raise TypeAndValueError(f"{label} must be a real number or array, got "
+                                f"{show(value)}") from err
+    if arr.dtype.kind not in "iuf":
+        raise TypeAndValueError(f"{label} must be a real number or array (int or float), "
+                                f"got {show(value)} (dtype {arr.dtype})")
     ref_shape = tuple(np.shape(ref))
     if arr.shape != ref_shape:
         if arr.ndim != 0:
-            raise ValueError(
-                f"params[{name!r}] must have shape {ref_shape} (or be a scalar), got {arr.shape}")
+            raise ValueError(f"{label} must have shape {ref_shape} (or be a scalar), got "
+                             f"shape {arr.shape}")
         arr = np.broadcast_to(arr, ref_shape)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"params[{name!r}] must be finite, got {arr}")
     return jnp.asarray(arr, dtype=jnp.asarray(ref).dtype)
 
 
@@ -286,14 +306,8 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             raise TypeError(f"task must be a registered task name (str), got {task!r}")
         self.task_name = task.removeprefix("neuroenv/")
         if max_episode_steps is not None:
-            try:
-                max_episode_steps = operator.index(max_episode_steps)
-            except TypeError as err:
-                raise ValueError(f"max_episode_steps must be a positive int or None, got "
-                                 f"{max_episode_steps!r}") from err
-            if max_episode_steps < 1:
-                raise ValueError(f"max_episode_steps must be a positive int, got "
-                                 f"{max_episode_steps!r}")
+            max_episode_steps = positive_int("max_episode_steps", max_episode_steps,
+                                             int | np.integer, high=INT32_MAX)
         self._core_args = (self.task_name, dict(env_kwargs), max_episode_steps)
         self._core_obj = None  # built at the first reset (or first use of functional_env)
         # The spaces without starting JAX here, so that this process may still fork
@@ -362,9 +376,9 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         ``jax.random.key(seed)`` for seeds below 2**32; larger seeds fold their higher
         32-bit words in (``jax.random.key`` alone would wrap them).
         """
-        seed = operator.index(seed)
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative int, got {seed}")
+        if seed is None:
+            raise TypeError("seed must be a non-negative int, got None")
+        seed = seed_or_none("seed", seed)
         key = jax.random.key(seed & 0xFFFFFFFF)
         rest = seed >> 32
         while rest:
@@ -381,14 +395,15 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             ``"target"`` (float) for tasks with a target.
         """
         fork_guard.check("NeuronGymEnv.reset()")
-        super().reset(seed=seed)
+        seed = seed_or_none("seed", seed)
         options = {} if options is None else options
         if not isinstance(options, Mapping):
-            raise ValueError(f"options must be a dict, got {type(options).__name__}")
+            raise TypeAndValueError(f"options must be a dict or None, got {show(options)}")
         unknown = set(options) - {"target", "params"}
         if unknown:
             raise ValueError(f"unknown reset options {sorted(unknown)}; known: "
                              "['params', 'target']")
+        super().reset(seed=seed)
         if seed is not None:
             key = self.key_for_seed(seed)
         elif self._carry is not None:
@@ -434,15 +449,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         if self._carry is None:
             raise gymnasium.error.ResetNeeded("call reset() before step()")
         fork_guard.check("NeuronGymEnv.step()")
-        try:
-            a = np.asarray(action, dtype=np.float32)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"action must be a float array of shape {self._action_shape}, "
-                             f"got {action!r}") from err
-        if a.shape != self._action_shape:
-            raise ValueError(f"action must have shape {self._action_shape}, got {a.shape}")
-        if not np.isfinite(a).all():
-            raise ValueError(f"action must be finite, got {a}")
+        a = self._checked_action(action)
         if self._done and not self._warned_done:
             gymnasium.logger.warn("step() called after the episode ended; call reset()")
             self._warned_done = True
@@ -461,12 +468,40 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         info = {"numerical_error": bool(out[n + 3]), "current_nA": out[n + 4:].copy()}
         return out[:n].copy(), float(out[n]), terminated, truncated, info
 
+    def _checked_action(self, action) -> np.ndarray:
+        """``action`` as float32 of the action shape: ``TypeError`` unless real numbers
+        (bool, complex, strings and ``None`` are refused), ``ValueError`` for a wrong shape or
+        a NaN/inf entry (refused before stepping: a concrete action is checked here, while
+        the functional env, whose actions may be traced, clips ±inf and flags a NaN as a
+        numerical error)."""
+        expected = f"a real array of shape {self._action_shape}"
+        try:
+            raw = np.asarray(action)
+        except (TypeError, ValueError) as err:  # ragged nesting
+            raise TypeAndValueError(f"action must be {expected}, got {show(action)}") from err
+        if raw.dtype.kind not in "iuf":
+            raise TypeAndValueError(f"action must be {expected} (int or float), got "
+                                    f"{show(action)} (dtype {raw.dtype})")
+        if raw.shape != self._action_shape:
+            raise ValueError(f"action must have shape {self._action_shape}, got shape "
+                             f"{raw.shape} ({show(action)})")
+        a = raw.astype(np.float32)
+        if not np.isfinite(a).all():
+            raise ValueError(f"action must be finite (NaN and inf are refused), got {show(a)}")
+        return a
+
     def render(self):
-        """An (H, W, 3) uint8 frame in ``"rgb_array"`` mode (``None`` without a mode)."""
+        """An (H, W, 3) uint8 frame in ``"rgb_array"`` mode (``None`` without a mode).
+
+        Raises :class:`NoEpisodeError` (a ``ValueError`` and gymnasium ``ResetNeeded``)
+        before the first ``reset`` and after ``close``."""
         if self.render_mode is None:
             gymnasium.logger.warn("render() called without a render_mode: pass "
                                   "render_mode='rgb_array' to the constructor / gym.make")
             return None
+        if self._carry is None:
+            raise NoEpisodeError("render() needs an episode: call reset() first (the env "
+                                 "has not been reset, or was closed)")
         h, w = self.render_size
         return render_env_frame(self.functional_env, list(self._traces), self.env_state,
                                 self.env_params, height=h, width=w)
@@ -529,10 +564,13 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         sim = dict(default.sim)
         top = {}
         for name, value in overrides.items():
+            if not isinstance(name, str):
+                raise TypeError(f"options['params'] keys must be parameter names (str), got "
+                                f"{show(name)}")
             if name in _TOP_LEVEL_PARAMS:
-                top[name] = _validated(name, value, getattr(default, name))
+                top[name] = _as_param(name, value, getattr(default, name))
             elif name in sim:
-                sim[name] = _validated(name, value, sim[name])
+                sim[name] = _as_param(name, value, sim[name])
             elif name in DERIVED:
                 raise ValueError(f"options['params'] sets {name!r}, which is derived from radius,"
                                  " length, axial_resistivity and capacitance in every step: set"
@@ -540,15 +578,20 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             else:
                 raise ValueError(f"unknown parameter {name!r} in options['params']; known: "
                                  f"{sorted(sim) + list(_TOP_LEVEL_PARAMS)}")
-        return default.replace(sim=sim, **top)
+        params = default.replace(sim=sim, **top)
+        check_params(self.functional_env, params, "options['params']", flat=True)
+        return params
 
     def _replace_target(self, target, obs, state, params):
         env = self.functional_env
         if "target" not in state.task:
             raise ValueError(f"task {self.task_name} has no target to set")
-        value = np.asarray(target, dtype=np.float64)
-        if value.shape != () or not np.isfinite(value):
-            raise ValueError(f"options['target'] must be a finite number, got {target!r}")
+        value = np.float64(real_number("options['target']", target))
+        declared = env.task.target_range
+        if declared is not None:
+            declared.check("options['target']", value)
+        elif not np.isfinite(value):
+            raise ValueError(f"options['target'] must be a finite number, got {show(target)}")
         old = state.task["target"]
         task_state = {**state.task, "target": jnp.asarray(value, old.dtype)}
         extra = np.asarray(env.task_obs(task_state, params), dtype=self._obs_dtype)

@@ -42,8 +42,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.core import Environment
+from neuroenv.params_validation import (
+    check_action,
+    check_env_scalar,
+    check_key,
+    check_params,
+    check_state,
+)
 from neuroenv.spaces import Box
-from neuroenv.validation import positive_int
+from neuroenv.validation import Range, positive_int, real_number
 from simulator.assemble import DERIVED, all_states, derive, exp_euler_transitions, split_all_params
 from simulator.integrate import build_init_and_step_fn
 
@@ -158,21 +165,20 @@ class NeuronEnv(Environment):
                 f"the module already has inputs {sorted(base.externals)}; the env injects the"
                 " actions at stim_sites: delete_stimuli()/delete_clamps() first"
             )
-        for name, value in (("substeps", substeps), ("window", window),
-                            ("max_steps_in_episode", max_steps_in_episode)):
+        for name, value in (("substeps", substeps), ("window", window)):
             positive_int(name, value)
-        if not delta_t > 0:
-            raise ValueError(f"delta_t must be a positive time step (ms), got {delta_t!r}")
+        Range(0.0, low_open=True, unit="ms").check("delta_t", real_number("delta_t", delta_t))
         if pulse not in PULSES:
             raise ValueError(f"pulse must be one of {PULSES}, got {pulse!r}")
         if pulse == "biphasic" and substeps % 2:
             raise ValueError(f"a biphasic pulse needs an even number of substeps, got {substeps}")
         if observe not in OBSERVE_MODES:
             raise ValueError(f"observe must be one of {OBSERVE_MODES}, got {observe!r}")
-        for name, value in (("param_spread", param_spread), ("param_drift", param_drift),
-                            ("obs_noise_std", obs_noise_std), ("init_v_jitter", init_v_jitter)):
-            if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        for name, value in (("action_scale", action_scale), ("obs_noise_std", obs_noise_std),
+                            ("init_v_jitter", init_v_jitter),
+                            ("max_steps_in_episode", max_steps_in_episode),
+                            ("param_spread", param_spread), ("param_drift", param_drift)):
+            check_env_scalar(name, value)
         sites = _site_nodes(base, stim_sites, "stimulation")
         if not sites:
             raise ValueError("give at least one stimulation site")
@@ -226,6 +232,22 @@ class NeuronEnv(Environment):
         # multiplied, not divided: jitted and eager observations are then bitwise equal
         # (XLA rewrites a division by a constant into a multiplication under jit)
         self._obs_inv_scale = (1.0 / self._obs_scale.astype(np.float64)).astype(np.float32)
+        check_params(self, self.default_params, "the default params")
+
+    # ------------------------------------------------------------------ input validation
+    def check_reset(self, key, params) -> None:
+        """The key and (if given) params of ``reset`` (:mod:`neuroenv.params_validation`)."""
+        check_key(key)
+        if params is not None:
+            check_params(self, params)
+
+    def check_step(self, key, state, action, params) -> None:
+        """The key, state, action and params of ``step`` (:mod:`neuroenv.params_validation`;
+        the action's shape and dtype are checked in ``step_env``)."""
+        check_key(key)
+        check_state(state, EnvState)
+        if params is not None:
+            check_params(self, params)
 
     # ------------------------------------------------------------------ params and spaces
     @property
@@ -377,7 +399,7 @@ class NeuronEnv(Environment):
 
     def step_env(self, key, state, action, params):
         k_obs, k_drive, k_drift = jax.random.split(key, 3)
-        action = jnp.clip(jnp.asarray(action, jnp.float32).reshape(self.n_sites), -1.0, 1.0)
+        action = jnp.clip(check_action(action, self.n_sites), -1.0, 1.0)
         current = action * params.action_scale  # nA
         v_dtype = state.sim["v"].dtype
         injected = self.waveform(current)

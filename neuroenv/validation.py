@@ -1,11 +1,133 @@
-"""Argument checks shared by envs and tasks (raised before any tracing)."""
+"""Argument checks shared by envs and tasks (raised before any tracing).
+
+Every check raises ``TypeError`` for a value of the wrong kind and ``ValueError`` for a
+value of the right kind that is out of range; the message names the argument, shows the
+value (its ``repr``, truncated) and says what was expected.
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
+from dataclasses import dataclass
 
-def positive_int(name: str, value, types=int) -> int:
+import numpy as np
+
+
+class TypeAndValueError(TypeError, ValueError):
+    """A value of the wrong type at a place that raised ``ValueError`` for it before:
+    catchable as either (new checks raise plain ``TypeError``)."""
+
+
+#: Largest value of an int32 field (episode lengths are stored as int32).
+INT32_MAX = 2**31 - 1
+
+
+def show(value, limit: int = 80) -> str:
+    """``repr(value)``, truncated to ``limit`` characters (arrays summarised)."""
+    if isinstance(value, np.ndarray) and value.size > 8:
+        text = f"array of shape {value.shape} ({np.array2string(value.ravel()[:4])[:-1]} ...)"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def positive_int(name: str, value, types=int, high: int | None = None) -> int:
     """``value`` as an int, or ``ValueError`` naming ``name`` unless it is an instance of
-    ``types`` (never a bool) and at least 1."""
+    ``types`` (never a bool), at least 1 and (if given) at most ``high``."""
     if isinstance(value, bool) or not isinstance(value, types) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+        raise ValueError(f"{name} must be a positive int, got {show(value)}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be a positive int <= {high}, got {show(value)}")
     return int(value)
+
+
+def real_number(name: str, value) -> float:
+    """``value`` as a float, or :class:`TypeAndValueError` naming ``name`` unless it is a
+    real number (a Python/NumPy int or float, or a 0-d real array; never a bool, str,
+    complex or sequence)."""
+    if isinstance(value, bool | np.bool_) or isinstance(value, str | bytes):
+        raise TypeAndValueError(f"{name} must be a real number, got {show(value)}")
+    if isinstance(value, numbers.Real):
+        return float(value)
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind in ("i", "u", "f") and getattr(value, "shape", None) == ():
+        return float(value)
+    raise TypeAndValueError(f"{name} must be a real number, got {show(value)}")
+
+
+def seed_or_none(name: str, seed) -> int | None:
+    """``seed`` as an int (or ``None``): ``TypeError`` unless an int (never a bool),
+    ``ValueError`` if negative."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"{name} must be a non-negative int or None, got {show(seed)}")
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative int or None, got {show(seed)}")
+    return int(seed)
+
+
+def _number(x: float) -> str:
+    """``x`` for messages: integral values without exponent (2147483647, not 2.15e+09)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Range:
+    """The valid values of a numeric parameter: finite, in [low, high] (each end open or
+    closed), optionally integral.
+
+    Attributes:
+        low, high: bounds (``-inf``/``inf``: unbounded on that side).
+        low_open, high_open: whether the bound itself is excluded.
+        unit: the parameter's unit, shown in messages (``"mV"``, ``"ms"``, ...).
+        integer: whether the values must be integral.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = False
+    high_open: bool = False
+    unit: str = ""
+    integer: bool = False
+
+    def describe(self) -> str:
+        """E.g. ``"a finite number > 0 (ms)"`` or ``"a finite number in [0, 1]"``."""
+        kind = "an integer" if self.integer else "a finite number"
+        lo, hi = math.isfinite(self.low), math.isfinite(self.high)
+        if lo and hi:
+            bounds = (f" in {'(' if self.low_open else '['}{_number(self.low)}, "
+                      f"{_number(self.high)}{')' if self.high_open else ']'}")
+        elif lo:
+            bounds = f" {'>' if self.low_open else '>='} {_number(self.low)}"
+        elif hi:
+            bounds = f" {'<' if self.high_open else '<='} {_number(self.high)}"
+        else:
+            bounds = ""
+        return kind + bounds + (f" ({self.unit})" if self.unit else "")
+
+    def bad(self, values) -> np.ndarray:
+        """Bool mask of the entries of ``values`` (real array) outside the range."""
+        v = np.asarray(values, dtype=np.float64)
+        ok = np.isfinite(v)
+        with np.errstate(invalid="ignore"):
+            ok &= (v > self.low) if self.low_open else (v >= self.low)
+            ok &= (v < self.high) if self.high_open else (v <= self.high)
+            if self.integer:
+                ok &= v == np.round(v)
+        return ~ok
+
+    def check(self, name: str, values) -> None:
+        """``ValueError`` naming ``name`` (and the first bad entry of an array) unless every
+        entry of ``values`` lies in the range."""
+        v = np.asarray(values)
+        bad = self.bad(v)
+        if not bad.any():
+            return
+        if v.ndim == 0:
+            raise ValueError(f"{name} must be {self.describe()}; got {show(v[()].item())}")
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = index[0] if len(index) == 1 else index
+        raise ValueError(f"{name} must be {self.describe()} in every entry; got "
+                         f"{show(v[index].item())} at index {where} (shape {v.shape})")

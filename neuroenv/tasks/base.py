@@ -17,6 +17,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from neuroenv.validation import Range
+
 
 class Task:
     """Base class of tasks.
@@ -26,9 +28,20 @@ class Task:
     """
 
     n_extra_obs: int = 0
+    #: Pairs ``(low, high)`` of parameter names whose values must satisfy low <= high.
+    param_order: tuple[tuple[str, str], ...] = ()
+    #: Valid values of the per-episode ``target`` (task state) that
+    #: ``NeuronGymEnv.reset(options={"target": ...})`` may set; ``None``: no target.
+    target_range: Range | None = None
 
     def default_params(self) -> dict:
         """Task parameters (float32 scalars): targets' ranges, penalty weights, ..."""
+        return {}
+
+    def param_ranges(self) -> dict[str, Range]:
+        """The valid values of each task parameter (:class:`~neuroenv.validation.Range`);
+        a parameter not named here must be finite. Every path into ``EnvParams`` enforces
+        them (:mod:`neuroenv.params_validation`)."""
         return {}
 
     def reset(self, key: jax.Array, params: dict) -> dict:

@@ -116,11 +116,12 @@ from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.tasks.tracking import (
     ERROR_CAP,
     INTEGRAL_CLIP,
+    VOLTAGE_RANGE,
     TargetAndIntegralObservation,
     capped_abs_error,
     integrate_error,
 )
-from neuroenv.validation import positive_int
+from neuroenv.validation import Range, positive_int
 
 #: Reconstruction shipped in ``neuroenv/data`` (see its README for provenance).
 SWC_FILE = "morph_ca1_n120.swc"
@@ -213,6 +214,18 @@ class DendriteControl(TargetAndIntegralObservation, Task):
     far in the episode), ``err_int`` (mV·ms, float32: the clipped integral of the capped
     error target − v_target).
     """
+
+    param_order = (("target_low", "target_high"),)
+    #: A target must keep the observation in its bounds (V_BOUNDS).
+    target_range = VOLTAGE_RANGE
+
+    def param_ranges(self):
+        return {"target_low": VOLTAGE_RANGE, "target_high": VOLTAGE_RANGE,
+                "v_rest": VOLTAGE_RANGE,
+                "soma_weight": Range(0.0, unit="weight"),
+                "spike_penalty": Range(0.0, unit="per spike"),
+                "charge_penalty": Range(0.0, unit="per pC"),
+                "error_cap": Range(0.0, low_open=True, unit="mV")}
 
     def default_params(self) -> dict:
         return {"target_low": -60.0, "target_high": -45.0, "v_rest": V_REST,

@@ -66,6 +66,7 @@ import numpy as np
 from neuroenv.neuron_env import V_SCALE
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import SPIKE_THRESHOLD
+from neuroenv.validation import Range
 from simulator.synapses.synapse import Synapse
 
 #: Radius and length (µm) of a network cell and of the hub.
@@ -135,6 +136,16 @@ class Desynchronize(Task):
 
     def __init__(self, n_cells: int = 20) -> None:
         self.n_cells = int(n_cells)
+
+    param_order = (("bias_low", "bias_high"),)
+
+    def param_ranges(self):
+        return {"bias_low": Range(unit="nA"), "bias_high": Range(unit="nA"),
+                "noise_std": Range(0.0, unit="nA"),
+                "noise_tau": Range(0.0, low_open=True, unit="ms"),
+                "mean_tau": Range(0.0, low_open=True, unit="ms"),
+                "sync_scale": Range(0.0, low_open=True, unit="mV"),
+                "charge_penalty": Range(0.0, unit="per pC")}
 
     def default_params(self) -> dict:
         """``bias_low``/``bias_high`` (nA), ``noise_std`` (nA), ``noise_tau`` (ms),

@@ -49,6 +49,7 @@ import numpy as np
 
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes, spike_samples
+from neuroenv.validation import Range
 
 
 def _spiked(v_previous, trace):
@@ -63,6 +64,11 @@ class EnergyEfficientSpike(Task):
     detection across periods) and ``charge`` (pC, absolute charge delivered so far), float32
     scalars.
     """
+
+    def param_ranges(self):
+        return {"spike_bonus": Range(unit="reward per spike"),
+                "charge_penalty": Range(0.0, unit="per pC"),
+                "wait_penalty": Range(0.0, unit="per period")}
 
     def default_params(self) -> dict:
         """``spike_bonus``, ``charge_penalty`` (1/pC), ``wait_penalty`` (per period)."""

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes, spike_samples
-from neuroenv.validation import positive_int
+from neuroenv.validation import Range, positive_int
 
 
 def ou_currents(x0, key, mean, std, tau, substeps: int, delta_t: float):
@@ -84,6 +84,11 @@ class Silence(Task):
     def __init__(self, n_drive: int = 2) -> None:
         positive_int("n_drive", n_drive)
         self.n_drive = n_drive
+
+    def param_ranges(self):
+        return {"drive_mean": Range(unit="nA"), "drive_std": Range(0.0, unit="nA"),
+                "drive_tau": Range(0.0, low_open=True, unit="ms"),
+                "charge_penalty": Range(0.0, unit="per pC")}
 
     def default_params(self) -> dict:
         """``drive_mean``/``drive_std`` (nA), ``drive_tau`` (ms), ``charge_penalty`` (1/pC)."""

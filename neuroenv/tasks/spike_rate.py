@@ -27,6 +27,7 @@ import jax.numpy as jnp
 
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes
+from neuroenv.validation import Range
 
 #: Scaled observations show rates (Hz) as rate / RATE_SCALE.
 RATE_SCALE = 100.0
@@ -34,6 +35,16 @@ RATE_SCALE = 100.0
 
 class SpikeRate(Task):
     n_extra_obs = 2
+
+    param_order = (("target_low", "target_high"),)
+    #: A target rate must keep the observation in its bounds ([0, 1000] Hz).
+    target_range = Range(0.0, 1000.0, unit="Hz")
+
+    def param_ranges(self):
+        return {"target_low": Range(0.0, 1000.0, unit="Hz"),
+                "target_high": Range(0.0, 1000.0, low_open=True, unit="Hz"),
+                "rate_tau": Range(0.0, low_open=True, unit="ms"),
+                "charge_penalty": Range(0.0, unit="per pC")}
 
     def default_params(self) -> dict:
         return {"target_low": 20.0, "target_high": 100.0, "rate_tau": 50.0,

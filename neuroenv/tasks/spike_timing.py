@@ -53,7 +53,7 @@ import numpy as np
 
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import SPIKE_THRESHOLD, count_spikes
-from neuroenv.validation import positive_int
+from neuroenv.validation import Range, positive_int
 
 #: Clip range (ms) of the observed time until the next request.
 UNTIL_NEXT_BOUNDS = (-10.0, 50.0)
@@ -101,6 +101,17 @@ class SpikeTiming(Task):
     def __init__(self, max_requests: int = 6) -> None:
         positive_int("max_requests", max_requests)
         self.max_requests = max_requests
+
+    param_order = (("requests_low", "requests_high"), ("t_first", "t_last"))
+
+    def param_ranges(self):
+        return {"requests_low": Range(1.0, unit="spike requests"),
+                "requests_high": Range(1.0, unit="spike requests"),
+                "t_first": Range(0.0, unit="ms"), "t_last": Range(0.0, unit="ms"),
+                "min_separation": Range(0.0, unit="ms"),
+                "tolerance": Range(0.0, low_open=True, unit="ms"),
+                "extra_penalty": Range(0.0, unit="per extra spike"),
+                "charge_penalty": Range(0.0, unit="per pC")}
 
     def default_params(self) -> dict:
         return {"requests_low": 3.0, "requests_high": 6.0, "t_first": 10.0, "t_last": 190.0,

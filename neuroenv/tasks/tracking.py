@@ -12,6 +12,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from neuroenv.neuron_env import V_BOUNDS, V_OFFSET, V_SCALE
+from neuroenv.validation import Range
 
 #: Default cap (mV) of the per-sample |v − target| in rewards and in the error integral.
 ERROR_CAP = 20.0
@@ -20,6 +21,8 @@ INTEGRAL_CLIP = 100.0
 #: The error integral is observed (scaled units) as integral / INTEGRAL_SCALE (mV·ms): ±2 at
 #: the clip.
 INTEGRAL_SCALE = 50.0
+#: Valid voltages of targets and voltage parameters (mV): the observation's bounds.
+VOLTAGE_RANGE = Range(V_BOUNDS[0], V_BOUNDS[1], unit="mV")
 
 
 def capped_abs_error(v, target, cap):

@@ -41,10 +41,12 @@ from neuroenv.tasks.base import Task
 from neuroenv.tasks.tracking import (
     ERROR_CAP,
     INTEGRAL_CLIP,
+    VOLTAGE_RANGE,
     TargetAndIntegralObservation,
     capped_abs_error,
     integrate_error,
 )
+from neuroenv.validation import Range
 
 
 class VoltageTarget(TargetAndIntegralObservation, Task):
@@ -53,6 +55,15 @@ class VoltageTarget(TargetAndIntegralObservation, Task):
     Task state: ``target`` (mV) and ``err_int`` (mV·ms, the clipped integral of the capped
     error target − v), float32 scalars.
     """
+
+    param_order = (("target_low", "target_high"),)
+    #: A target must keep the observation in its bounds (V_BOUNDS).
+    target_range = VOLTAGE_RANGE
+
+    def param_ranges(self):
+        return {"target_low": VOLTAGE_RANGE, "target_high": VOLTAGE_RANGE,
+                "charge_penalty": Range(0.0, unit="per pC"),
+                "error_cap": Range(0.0, low_open=True, unit="mV")}
 
     def default_params(self) -> dict:
         return {"target_low": -75.0, "target_high": -55.0, "charge_penalty": 0.01,

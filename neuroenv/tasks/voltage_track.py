@@ -62,10 +62,11 @@ from neuroenv.tasks.tracking import (
     ERROR_CAP,
     INTEGRAL_CLIP,
     INTEGRAL_SCALE,
+    VOLTAGE_RANGE,
     capped_abs_error,
     integrate_error,
 )
-from neuroenv.validation import positive_int
+from neuroenv.validation import Range, positive_int
 
 #: Preview offsets (ms after the end of the last period) of the target in the observation.
 DEFAULT_PREVIEW_MS = (0.0, 1.0, 2.0, 5.0, 10.0)
@@ -106,6 +107,16 @@ class VoltageTrack(Task):
         self.n_sines = n_sines
         self.preview_ms = preview
         self.n_extra_obs = len(preview) + 1
+
+    param_order = (("v_low", "v_high"), ("amp_low", "amp_high"), ("freq_low", "freq_high"))
+
+    def param_ranges(self):
+        return {"v_low": VOLTAGE_RANGE, "v_high": VOLTAGE_RANGE,
+                "amp_low": Range(0.0, unit="mV"), "amp_high": Range(0.0, unit="mV"),
+                "freq_low": Range(0.0, low_open=True, unit="Hz"),
+                "freq_high": Range(0.0, low_open=True, unit="Hz"),
+                "charge_penalty": Range(0.0, unit="per pC"),
+                "error_cap": Range(0.0, low_open=True, unit="mV")}
 
     def default_params(self) -> dict:
         return {"v_low": -75.0, "v_high": -55.0, "amp_low": 2.0, "amp_high": 8.0,

@@ -127,10 +127,12 @@ def test_gradients_of_the_return(x64):
 
 def test_numerical_blow_up_ends_the_episode_without_nans(voltage_env):
     env, params = voltage_env
-    # Zero capacitance divides by zero: the simulator state becomes non-finite.
+    # Zero capacitance divides by zero: the simulator state becomes non-finite. (Such params
+    # are refused by every public entry point (neuroenv.params_validation); the guard is
+    # tested on the unchecked hooks reset_env/step_env.)
     sim = dict(params.sim, capacitance=jnp.zeros_like(params.sim["capacitance"]))
     params = params.replace(sim=sim)
-    obs, state = env.reset(jax.random.key(0), params)
+    obs, state = env.reset_env(jax.random.key(0), params)
     obs, state, reward, terminated, info = env.step_env(
         jax.random.key(1), state, jnp.array([1.0]), params)
     assert bool(info["numerical_error"]) and bool(terminated)
