@@ -10,10 +10,44 @@ from simulator.modules.compose import compose
 from simulator.modules.topology import Topology
 
 
+#: Most compartments a module may get from one constructor call or re-discretisation
+#: (``Branch``, ``Cell``, ``read_swc``, ``set_ncomp``) unless the call passes a larger
+#: ``max_compartments`` (``set_ncomp`` reads this value when it runs). Building a million
+#: compartments takes tens of seconds and ~1 GB; a count beyond it is almost always a unit
+#: mistake (``max_branch_len=1e-6`` µm, ``d_lambda=1e-9``), refused before anything is built.
+MAX_COMPARTMENTS = 1_000_000
+
+
 def check_ncomp(ncomp) -> int:
     if isinstance(ncomp, bool) or not isinstance(ncomp, int | np.integer) or ncomp < 1:
         raise ValueError(f"ncomp must be a positive int, got {ncomp!r}")
     return int(ncomp)
+
+
+def check_compartment_count(total, what: str, max_compartments=None) -> None:
+    """Refuse to build more than ``max_compartments`` (default :data:`MAX_COMPARTMENTS`).
+
+    ``total`` may be a float (an estimate that would overflow an int); ``what`` says what
+    asked for them, e.g. ``"read_swc('a.swc', ncomp=1, max_branch_len=1e-06)"``.
+    """
+    if max_compartments is None:
+        limit = MAX_COMPARTMENTS
+    elif isinstance(max_compartments, bool) or not isinstance(max_compartments,
+                                                              int | np.integer):
+        raise TypeError(f"max_compartments must be a positive int or None, got"
+                        f" {max_compartments!r}")
+    elif max_compartments < 1:
+        raise ValueError(f"max_compartments must be a positive int or None, got"
+                         f" {max_compartments!r}")
+    else:
+        limit = int(max_compartments)
+    if not total <= limit:
+        count = f"{total:,.0f}" if total < 1e18 else f"{total:.3g}"
+        raise ValueError(
+            f"{what} would build {count} compartments, more than the limit of {limit:,}"
+            " (simulator.modules.branch.MAX_COMPARTMENTS); check the discretisation, or pass"
+            " a larger max_compartments=... if you mean it"
+        )
 
 
 class Branch(Module):
@@ -24,9 +58,12 @@ class Branch(Module):
             default one default compartment.
         ncomp: number of compartments (required to repeat a single compartment more than
             once; must equal the list length if both are given).
+        max_compartments: refuse more compartments than this (default
+            :data:`MAX_COMPARTMENTS`, 1,000,000) before building anything.
     """
 
-    def __init__(self, compartments=None, ncomp: int | None = None) -> None:
+    def __init__(self, compartments=None, ncomp: int | None = None,
+                 max_compartments: int | None = None) -> None:
         super().__init__()
         if compartments is None:
             compartments = Compartment()
@@ -37,7 +74,9 @@ class Branch(Module):
             if ncomp is not None and check_ncomp(ncomp) != len(parts):
                 raise ValueError(f"ncomp={ncomp} but {len(parts)} compartments were given")
         else:
-            parts = [compartments] * (1 if ncomp is None else check_ncomp(ncomp))
+            n = 1 if ncomp is None else check_ncomp(ncomp)
+            check_compartment_count(n, f"Branch(ncomp={n})", max_compartments)
+            parts = [compartments] * n
         for part in parts:
             if not isinstance(part, Compartment):
                 raise TypeError(f"Branch is built from Compartments, got {part!r}")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.modules.base import Module
-from simulator.modules.branch import Branch
+from simulator.modules.branch import Branch, check_compartment_count
 from simulator.modules.compose import compose
+from simulator.modules.layout import check_xyzr
 from simulator.modules.topology import Topology, validate_parents
 
 
@@ -21,14 +22,19 @@ class Cell(Module):
             attaches to its parent's distal end (``loc(1)``).
         xyzr: optional traced morphology, one (N, 4) array of x, y, z (µm) and radius (µm)
             per branch (plotting and SWC geometry).
+        max_compartments: refuse more compartments in all than this (default
+            :data:`~simulator.modules.branch.MAX_COMPARTMENTS`, 1,000,000) before building.
     """
 
-    def __init__(self, branches=None, parents=None, xyzr=None) -> None:
+    def __init__(self, branches=None, parents=None, xyzr=None,
+                 max_compartments: int | None = None) -> None:
         super().__init__()
         if branches is None:
             branches = Branch()
         if isinstance(branches, list | tuple):
             parts = list(branches)
+            if not parts:
+                raise ValueError("Cell needs at least one branch; got an empty list of branches")
             if parents is None and len(parts) == 1:
                 parents = [-1]
             if parents is None:
@@ -40,8 +46,10 @@ class Cell(Module):
         for part in parts:
             if not isinstance(part, Branch):
                 raise TypeError(f"Cell is built from Branches, got {part!r}")
-        if xyzr is not None and len(xyzr) != len(parts):
-            raise ValueError(f"xyzr needs one array per branch ({len(parts)}), got {len(xyzr)}")
+        if xyzr is not None:
+            xyzr = check_xyzr(xyzr, len(parts))
+        check_compartment_count(sum(len(p.nodes) for p in parts),
+                                f"Cell of {len(parts)} branches", max_compartments)
         table, channels, groups = compose(parts)
         topology = Topology(
             ncomp=np.array([len(p.nodes) for p in parts]),

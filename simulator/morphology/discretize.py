@@ -39,6 +39,10 @@ DEFAULT_AXIAL_RESISTIVITY = COMPARTMENT_PARAMS["axial_resistivity"]
 def _check_rule_args(d_lambda, frequency, capacitance, axial_resistivity) -> None:
     for name, value in (("d_lambda", d_lambda), ("frequency", frequency),
                         ("capacitance", capacitance), ("axial_resistivity", axial_resistivity)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.integer
+                                                     | np.floating):
+            raise TypeError(f"{name} must be a positive finite number (a float), got"
+                            f" {value!r}")
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
@@ -54,7 +58,15 @@ def lambda_f(diameter_um, frequency: float = 100.0, capacitance: float = 1.0,
 
 
 def _ncomp_from_lambda(length_um: float, lam: float, d_lambda: float) -> int:
-    return int((length_um / (d_lambda * lam) + 0.9) / 2) * 2 + 1
+    with np.errstate(over="ignore", divide="ignore"):
+        pieces = np.float64(length_um) / (np.float64(d_lambda) * lam)
+    if not np.isfinite(pieces):
+        raise ValueError(
+            f"d_lambda={d_lambda!r} gives an unbounded number of compartments for a"
+            f" {length_um!r} µm cable with lambda_f {lam!r} µm; expected a d_lambda that gives"
+            " a finite count (NEURON's default is 0.1)"
+        )
+    return int((pieces + 0.9) / 2) * 2 + 1
 
 
 def d_lambda_ncomp(length_um: float, radius_um: float, d_lambda: float = 0.1,
@@ -265,10 +277,18 @@ def set_branch_ncomp(base, new_ncomp: dict[int, int], min_radius: float | None =
     Rebuilds ``.nodes``, the topology and the node numbering in place; keeps channels,
     groups and ``xyzr``. Views made before the call are stale afterwards.
     """
+    from simulator.modules.branch import check_compartment_count
+
     check_no_indexed_data(base)
     if min_radius is not None and not (np.isfinite(min_radius) and min_radius > 0):
         raise ValueError(f"min_radius must be a positive radius (µm), got {min_radius!r}")
     topology = base._topology
+    changed = np.fromiter(new_ncomp, dtype=np.int64, count=len(new_ncomp))
+    total = (int(np.sum(topology.ncomp)) - int(np.sum(topology.ncomp[changed]))
+             + sum(int(n) for n in new_ncomp.values()))
+    shown = dict(list(new_ncomp.items())[:3])
+    check_compartment_count(total, f"set_ncomp (branch -> ncomp {shown}"
+                            f"{' ...' if len(new_ncomp) > 3 else ''})")
     names, columns, first = branch_columns(base)
     channels = {c.name for c in base._channels}
     groups = set(base._groups)

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.modules.branch import check_ncomp
+from simulator.modules.branch import check_compartment_count, check_ncomp
 from simulator.modules.compartment import COMPARTMENT_PARAMS, COMPARTMENT_STATES
 from simulator.modules.topology import Topology
-from simulator.morphology.frustum import compartment_geometry
+from simulator.morphology.frustum import compartment_geometry_many
 from simulator.morphology.swc_file import keep_main_tree, parse_swc
 from simulator.morphology.tracing import Section, trace_sections
 
@@ -25,8 +25,17 @@ def group_name(swc_type: int) -> str:
     return GROUP_NAMES.get(swc_type, f"custom{swc_type}")
 
 
+def _check_length_arg(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a positive finite length (µm, a float), got {value!r}")
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a positive finite length (µm), got {value!r}")
+    return float(value)
+
+
 def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: float | None = None,
-             assign_groups: bool = True, ignore_swc_tracing_interruptions: bool | None = None):
+             assign_groups: bool = True, ignore_swc_tracing_interruptions: bool | None = None,
+             max_compartments: int | None = None):
     """Read an SWC file into a :class:`~simulator.Cell`.
 
     Sections are traced as NEURON's Import3d does (see :mod:`simulator.morphology.tracing`),
@@ -46,10 +55,27 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
             tracing order (a point whose parent is not the previous line) into one branch,
             as the reference does by default; None or False ends the branch there, as
             NEURON does.
+        max_compartments: the most compartments the cell may get (default
+            :data:`~simulator.modules.branch.MAX_COMPARTMENTS`, 1,000,000). A discretisation
+            that would give more (a tiny ``max_branch_len`` or ``d_lambda``, a huge
+            ``ncomp``) is refused with a ValueError stating the count, before any branch is
+            built; pass a larger value to build it anyway.
 
     Disconnected pieces: the one containing the soma (else the largest) is kept and a
     warning names the dropped ones.
+
+    Time and memory are linear in the file's size (``bench/swc_scaling.py``: a 200,000-point
+    tree of 198,000 branches loads in seconds).
     """
+    if not isinstance(fname, str | Path):
+        raise TypeError(f"fname must be a path (str or pathlib.Path), got {fname!r}")
+    if not callable(ncomp):
+        ncomp = check_ncomp(ncomp)
+    if max_branch_len is not None:
+        max_branch_len = _check_length_arg("max_branch_len", max_branch_len)
+    if min_radius is not None:
+        min_radius = _check_length_arg("min_radius", min_radius)
+    check_compartment_count(0, "read_swc", max_compartments)  # validates max_compartments
     path = Path(fname)
     try:
         text = path.read_text()
@@ -57,21 +83,39 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
         raise ValueError(f"cannot read SWC file {str(fname)!r}: {err}") from err
     points = keep_main_tree(parse_swc(text, str(fname), min_radius), str(fname))
     sections = trace_sections(points, join_interruptions=bool(ignore_swc_tracing_interruptions))
+    call = f"read_swc({str(fname)!r}, ncomp={ncomp!r}"
     if max_branch_len is not None:
-        if not (max_branch_len > 0 and math.isfinite(max_branch_len)):
-            raise ValueError(f"max_branch_len must be a positive length (µm), got"
-                             f" {max_branch_len!r}")
+        call += f", max_branch_len={max_branch_len!r})"
+        pieces = float(np.sum(_piece_counts(sections, max_branch_len)))
+        per_piece = ncomp if isinstance(ncomp, int) else 1
+        check_compartment_count(pieces * per_piece, f"{call} ({pieces:,.0f} branches)",
+                                max_compartments)
         sections = split_long_sections(sections, max_branch_len)
-    return cell_from_sections(sections, ncomp, assign_groups, str(fname))
+    else:
+        call += ")"
+    return cell_from_sections(sections, ncomp, assign_groups, str(fname),
+                              max_compartments=max_compartments, call=call)
+
+
+def _section_lengths(sections: list[Section]) -> np.ndarray:
+    """Path length (µm) of each section, as :attr:`Section.length` computes it."""
+    return np.fromiter((s.length for s in sections), dtype=float, count=len(sections))
+
+
+def _piece_counts(sections: list[Section], max_len: float) -> np.ndarray:
+    """Pieces (float, may exceed any int) :func:`split_long_sections` cuts each section into."""
+    with np.errstate(over="ignore"):
+        return np.maximum(1.0, np.ceil(_section_lengths(sections) / max_len - 1e-9))
 
 
 def split_long_sections(sections: list[Section], max_len: float) -> list[Section]:
     """Cut sections longer than ``max_len`` into equal pieces chained at their ends."""
     out: list[Section] = []
-    first_piece, last_piece = {}, {}
+    first_piece = {}
     pieces_of: dict[int, list[tuple[int, float, float]]] = {}
+    counts = _piece_counts(sections, max_len)
     for i, sec in enumerate(sections):
-        n_pieces = max(1, math.ceil(sec.length / max_len - 1e-9))
+        n_pieces = int(counts[i])
         s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(sec.xyz, axis=0), axis=1))])
         cuts = np.linspace(0.0, s[-1], n_pieces + 1)
         pieces_of[i] = []
@@ -89,7 +133,7 @@ def split_long_sections(sections: list[Section], max_len: float) -> list[Section
             pieces_of[i].append((len(out), a / s[-1] if s[-1] else 0.0,
                                  b / s[-1] if s[-1] else 1.0))
             out.append(Section(xyz, radius, sec.swc_type, parent, attach, sec.rows))
-        first_piece[i], last_piece[i] = pieces_of[i][0][0], pieces_of[i][-1][0]
+        first_piece[i] = pieces_of[i][0][0]
     for i, sec in enumerate(sections):  # re-point first pieces at the right parent piece
         if sec.parent < 0:
             continue
@@ -104,49 +148,79 @@ def split_long_sections(sections: list[Section], max_len: float) -> list[Section
     return out
 
 
+def _section_ncomps(sections: list[Section], ncomp, lengths: np.ndarray,
+                    xyz: list[np.ndarray], radius: list[np.ndarray], what: str,
+                    max_compartments: int | None) -> np.ndarray:
+    """Compartments of each section: ``ncomp`` itself or the rule's count per section;
+    refused (ValueError with the count) as soon as their sum passes the limit."""
+    if isinstance(ncomp, int):
+        check_compartment_count(float(ncomp) * len(sections), what, max_compartments)
+        return np.full(len(sections), ncomp, dtype=np.int64)
+    counts, total = [], 0
+    for i, sec in enumerate(sections):
+        if hasattr(ncomp, "for_section"):  # exact per-section rules (d_lambda over the taper)
+            n = ncomp.for_section(xyz[i], radius[i])
+        else:
+            n = ncomp(float(lengths[i]), float(np.mean(sec.radius)))
+        n = check_ncomp(n)
+        total += n
+        check_compartment_count(total, f"{what}: already {i + 1} of them", max_compartments)
+        counts.append(n)
+    return np.asarray(counts, dtype=np.int64)
+
+
 def cell_from_sections(sections: list[Section], ncomp, assign_groups: bool = True,
-                       source: str = "<swc>"):
-    """Build a Cell whose branches are ``sections`` (parents before children)."""
+                       source: str = "<swc>", max_compartments: int | None = None,
+                       call: str | None = None):
+    """Build a Cell whose branches are ``sections`` (parents before children).
+
+    Every per-branch quantity is computed for all branches at once (one table, geometry
+    batched by :func:`~simulator.morphology.frustum.compartment_geometry_many`), so the time
+    is linear in the number of branches. More than ``max_compartments`` compartments in all
+    are refused before the geometry is computed.
+    """
     from simulator.modules.base import Module
     from simulator.modules.cell import Cell
 
-    rows, ncomps = [], []
-    for i, sec in enumerate(sections):
-        xyz, radius = sec.xyz, sec.radius
-        if sec.length == 0.0:
-            warnings.warn(f"{source}: branch {i} has zero length; using a"
-                          f" {ZERO_LENGTH_FALLBACK} µm cylinder", stacklevel=3)
-            xyz = np.array([xyz[0], xyz[0] + [ZERO_LENGTH_FALLBACK, 0, 0]])
-            radius = np.full(2, radius.mean())
-        if hasattr(ncomp, "for_section"):  # exact per-section rules (d_lambda over the taper)
-            n = ncomp.for_section(xyz, radius)
-        elif callable(ncomp):
-            n = ncomp(sec.length, float(np.mean(sec.radius)))
-        else:
-            n = ncomp
-        n = check_ncomp(n)
-        geometry = compartment_geometry(xyz, radius, n)
-        table = pd.DataFrame(geometry)
-        table["axial_resistivity"] = COMPARTMENT_PARAMS["axial_resistivity"]
-        table["capacitance"] = COMPARTMENT_PARAMS["capacitance"]
-        table["v"] = COMPARTMENT_STATES["v"]
-        if assign_groups:
-            table[group_name(sec.swc_type)] = True
-        rows.append(table)
-        ncomps.append(n)
-    table = pd.concat(rows, ignore_index=True)
-    groups = [c for c in table.columns if c in set(map(group_name, {s.swc_type for s in sections}))]
-    for g in groups:
-        table[g] = table[g].astype("boolean").fillna(False).astype(bool)
+    if not callable(ncomp):
+        ncomp = check_ncomp(ncomp)
+    n_sec = len(sections)
+    what = f"{call or 'cell_from_sections'} ({n_sec:,} branches)"
+    if isinstance(ncomp, int):  # refuse before any per-branch work
+        check_compartment_count(float(ncomp) * n_sec, what, max_compartments)
+    lengths = _section_lengths(sections)
+    xyz = [s.xyz for s in sections]
+    radius = [s.radius for s in sections]
+    for i in np.flatnonzero(lengths == 0.0):
+        warnings.warn(f"{source}: branch {i} has zero length; using a"
+                      f" {ZERO_LENGTH_FALLBACK} µm cylinder", stacklevel=3)
+        xyz[i] = np.array([xyz[i][0], xyz[i][0] + [ZERO_LENGTH_FALLBACK, 0, 0]])
+        radius[i] = np.full(2, radius[i].mean())
+    ncomps = _section_ncomps(sections, ncomp, lengths, xyz, radius, what, max_compartments)
+    geometry = compartment_geometry_many(xyz, radius, ncomps)
+    n_total = int(ncomps.sum())
+    columns = dict(geometry)
+    columns["axial_resistivity"] = np.full(n_total, COMPARTMENT_PARAMS["axial_resistivity"])
+    columns["capacitance"] = np.full(n_total, COMPARTMENT_PARAMS["capacitance"])
+    columns["v"] = np.full(n_total, COMPARTMENT_STATES["v"])
+    types = np.fromiter((s.swc_type for s in sections), dtype=np.int64, count=n_sec)
+    groups: list[str] = []
+    if assign_groups:
+        comp_type = np.repeat(types, ncomps)
+        _, first_seen = np.unique(types, return_index=True)
+        for t in types[np.sort(first_seen)]:  # in order of first appearance, as concat does
+            groups.append(group_name(int(t)))
+            columns[group_name(int(t))] = comp_type == t
+    table = pd.DataFrame(columns)
     topology = Topology(
-        ncomp=np.asarray(ncomps),
-        parents=np.asarray([s.parent for s in sections], dtype=np.int64),
-        cell_of_branch=np.zeros(len(sections), dtype=np.int64),
-        attach=np.asarray([s.attach if s.parent >= 0 else 1.0 for s in sections]),
+        ncomp=ncomps,
+        parents=np.fromiter((s.parent for s in sections), dtype=np.int64, count=n_sec),
+        cell_of_branch=np.zeros(n_sec, dtype=np.int64),
+        attach=np.fromiter((s.attach if s.parent >= 0 else 1.0 for s in sections),
+                           dtype=float, count=n_sec),
     )
     cell = Cell.__new__(Cell)
     Module.__init__(cell)
     xyzr = [np.column_stack([s.xyz, s.radius]) for s in sections]
-    cell._init_data(table, topology, channels=(), groups=groups if assign_groups else (),
-                    xyzr=xyzr)
+    cell._init_data(table, topology, channels=(), groups=groups, xyzr=xyzr)
     return cell
