@@ -7,10 +7,22 @@ forest): unknown ``i`` has at most one parent ``p(i)``, and ``A`` holds
 * ``A[i, p(i)] = lower[i]`` and ``A[p(i), i] = upper[i]`` (not symmetric in value).
 
 Hines (1984) elimination solves it in O(n) without fill-in: eliminate every node into
-its parent from the leaves towards the roots (``m = upper[c] / d[c]``,
-``d[p] -= lower[c] * m``, ``b[p] -= b[c] * m``), then substitute from the roots
-towards the leaves (``x[r] = b[r] / d[r]``, ``x[c] = (b[c] - lower[c] x[p]) / d[c]``).
-The matrices we solve are diagonally dominant (some rows only weakly), so no pivoting.
+its parent from the leaves towards the roots, then substitute from the roots towards the
+leaves. The matrices we solve are diagonally dominant (some rows only weakly), so no pivoting.
+
+Row sums instead of the diagonal. The sweep carries each row's *sum*
+``s[i] = diag[i] + lower[i] + Σ_{children k} upper[k]`` in place of its diagonal. When a
+node ``c`` is eliminated only its parent column is left in its row, so its pivot is
+``d[c] = s[c] - lower[c]``; eliminating it (``m = upper[c] / d[c]``) gives the parent
+``s[p] -= m * s[c]`` and ``b[p] -= m * b[c]``; substitution is ``x[r] = b[r] / s[r]`` at a
+root and ``x[c] = (b[c] - lower[c] x[p]) / d[c]``. This is algebraically Hines elimination,
+but for the cable matrices (``lower, upper ≤ 0``, ``s ≥ 0``) every update adds numbers of
+one sign: the classic update ``d[p] -= lower[c] upper[c] / d[c]`` subtracts two nearly
+equal large numbers when the axial coupling dwarfs the membrane term (short compartments,
+low axial resistivity), which in float32 loses the membrane term entirely (a uniform cell
+off by 100 mV at 0.01 µm compartments). ``tree_solve_row_sums`` takes the row sums from
+the caller (who can form them without cancellation); ``tree_solve`` forms them from
+``diag``.
 
 Schedule (dendritic hierarchical scheduling, Zhang et al., Nat. Commun. 14:5798, 2023).
 A non-root node is *ready* once all of its children have been eliminated. The
@@ -58,7 +70,9 @@ __all__ = [
     "build_schedule",
     "check_parents",
     "tree_matvec",
+    "tree_row_sums",
     "tree_solve",
+    "tree_solve_row_sums",
 ]
 
 
@@ -318,12 +332,13 @@ def _to_solve_order(schedule: TreeSchedule, a, pad_value):
     return jnp.concatenate([a[schedule.order], jnp.full((1, *a.shape[1:]), pad_value, a.dtype)])
 
 
-def _sweep(children, parents, d, lo, up, b, stacked=False):
+def _sweep(children, parents, s, lo, up, b, stacked=False):
     """Hines elimination then substitution over a sequence of steps, in solve order.
 
-    ``children``/``parents`` are (n_steps,) for the width-1 scalar loop or
+    ``s`` holds the row sums (see the module docstring) and ``lo`` is zero at the roots and
+    the dummy slot. ``children``/``parents`` are (n_steps,) for the width-1 scalar loop or
     (n_levels, width) for level-parallel DHS: the same body serves both (scalar or vector
-    gathers and scatter-adds). Returns x at solve positions ``0..n``. With ``stacked``, d
+    gathers and scatter-adds). Returns x at solve positions ``0..n``. With ``stacked``, s
     and b travel as one (2, n + 1, ...) array, one update per step instead of two: faster
     for batched rows (1,024 vmapped env cells: 23 % less time), slower for a single
     system (CA1 solve 13 µs against 9 µs). Same arithmetic either way.
@@ -331,23 +346,24 @@ def _sweep(children, parents, d, lo, up, b, stacked=False):
 
     xs = (children, parents, up[children], lo[children])
     if stacked:
-        def eliminate(db, xs):
+        def eliminate(sb, xs):
             c, p, u, low = xs
-            m = u / db[0, c]
-            return db.at[:, p].add(jnp.stack([-low * m, -db[1, c] * m])), None
+            m = u / (sb[0, c] - low)
+            return sb.at[:, p].add(-m * sb[:, c]), None
 
-        db, _ = jax.lax.scan(eliminate, jnp.stack([d, b]), xs)
-        d, b = db[0], db[1]
+        sb, _ = jax.lax.scan(eliminate, jnp.stack([s, b]), xs)
+        s, b = sb[0], sb[1]
     else:
         def eliminate(carry, xs):
-            d, b = carry
+            s, b = carry
             c, p, u, low = xs
-            m = u / d[c]
-            d = d.at[p].add(-low * m)
-            b = b.at[p].add(-b[c] * m)
-            return (d, b), None
+            m = u / (s[c] - low)
+            s = s.at[p].add(-m * s[c])
+            b = b.at[p].add(-m * b[c])
+            return (s, b), None
 
-        (d, b), _ = jax.lax.scan(eliminate, (d, b), xs)
+        (s, b), _ = jax.lax.scan(eliminate, (s, b), xs)
+    d = s - lo
     x0 = b / d
     ld = lo / d
 
@@ -368,7 +384,7 @@ def _steps(schedule: TreeSchedule):
     return schedule.levels, schedule.level_parents
 
 
-def _raw_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
+def _raw_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
     """Solve ``A x = rhs`` (node order in, node order out), no custom derivative.
 
     Under ``vmap`` the batch becomes the *last* axis (``(n, B)`` arrays): every step of the
@@ -377,55 +393,82 @@ def _raw_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
     """
 
     @jax.custom_batching.custom_vmap
-    def solve(diag, lower, upper, rhs):
-        return _solve_nodes_first(schedule, diag, lower, upper, rhs)
+    def solve(row_sums, lower, upper, rhs):
+        return _solve_nodes_first(schedule, row_sums, lower, upper, rhs)
 
     @solve.def_vmap
-    def _solve_batched(axis_size, in_batched, diag, lower, upper, rhs):
+    def _solve_batched(axis_size, in_batched, row_sums, lower, upper, rhs):
         args = [jnp.moveaxis(a, 0, -1) if batched
                 else jnp.broadcast_to(a[..., None], (*a.shape, axis_size))
-                for a, batched in zip((diag, lower, upper, rhs), in_batched, strict=True)]
+                for a, batched in zip((row_sums, lower, upper, rhs), in_batched, strict=True)]
         return jnp.moveaxis(_solve_nodes_first(schedule, *args, stacked=True), -1, 0), True
 
-    return solve(diag, lower, upper, rhs)
+    return solve(row_sums, lower, upper, rhs)
 
 
-def _solve_nodes_first(schedule: TreeSchedule, diag, lower, upper, rhs, stacked=False):
+def _solve_nodes_first(schedule: TreeSchedule, row_sums, lower, upper, rhs, stacked=False):
     """The sweep on ``(n, ...)`` arrays (node axis first, any trailing batch axes)."""
     dtype = rhs.dtype
-    d = _to_solve_order(schedule, diag, jnp.ones((), dtype))
+    s = _to_solve_order(schedule, row_sums, jnp.ones((), dtype))
     lo = _to_solve_order(schedule, lower, jnp.zeros((), dtype))
+    # Roots take no lower entry (their pivot is their row sum); the dummy slot's is 0.
+    lo = lo.at[: schedule.n_roots].set(0)
     up = _to_solve_order(schedule, upper, jnp.zeros((), dtype))
     b = _to_solve_order(schedule, rhs, jnp.zeros((), dtype))
-    x = _sweep(*_steps(schedule), d, lo, up, b, stacked)
+    x = _sweep(*_steps(schedule), s, lo, up, b, stacked)
     return x[schedule.position]
 
 
-def _matvec(parents: np.ndarray, diag, lower, upper, x):
+def _edges(parents: np.ndarray, lower, upper, dtype):
+    """Parent slots (roots -> a dummy slot n) and lower/upper zeroed at the roots."""
     n = parents.shape[0]
     nonroot = parents >= 0
-    par = np.where(nonroot, parents, n)  # roots point at a dummy slot
-    zero = jnp.zeros((), x.dtype)
-    lower = jnp.where(nonroot, lower, zero)
-    upper = jnp.where(nonroot, upper, zero)
+    zero = jnp.zeros((), dtype)
+    return (np.where(nonroot, parents, n), jnp.where(nonroot, lower, zero),
+            jnp.where(nonroot, upper, zero))
+
+
+def _row_sums(parents: np.ndarray, diag, lower, upper):
+    n = parents.shape[0]
+    par, lower, upper = _edges(parents, lower, upper, diag.dtype)
+    s = jnp.concatenate([diag + lower, jnp.zeros((1,), diag.dtype)]).at[par].add(upper)
+    return s[:n]
+
+
+def _matvec(parents: np.ndarray, row_sums, lower, upper, x):
+    """``A @ x`` from the row sums: ``s x + lower (x_p − x) + Σ upper (x_k − x)`` per row,
+    differences of neighbours rather than a large diagonal against large off-diagonals."""
+    n = parents.shape[0]
+    par, lower, upper = _edges(parents, lower, upper, x.dtype)
     x_ext = jnp.concatenate([x, jnp.zeros((1,), x.dtype)])
-    y = diag * x + lower * x_ext[par]
-    y = jnp.concatenate([y, jnp.zeros((1,), y.dtype)]).at[par].add(upper * x)
+    diff = x_ext[par] - x  # x_p - x_i (garbage at roots, multiplied by zero)
+    y = row_sums * x + lower * diff
+    y = jnp.concatenate([y, jnp.zeros((1,), y.dtype)]).at[par].add(-upper * diff)
     return y[:n]
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _tree_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
+def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
     def matvec(x):
-        return _matvec(schedule.parents, diag, lower, upper, x)
+        return _matvec(schedule.parents, row_sums, lower, upper, x)
 
     def solve(_, b):
-        return _raw_solve(schedule, diag, lower, upper, b)
+        return _raw_solve(schedule, row_sums, lower, upper, b)
 
     def transpose_solve(_, b):
-        return _raw_solve(schedule, diag, upper, lower, b)
+        # A^T: the same tree with lower and upper exchanged; its row sums are A's column
+        # sums, s + (upper - lower) at a node and + (lower - upper) of each child.
+        return _raw_solve(schedule, _transpose_row_sums(schedule.parents, row_sums, lower,
+                                                        upper), upper, lower, b)
 
     return jax.lax.custom_linear_solve(matvec, rhs, solve, transpose_solve)
+
+
+def _transpose_row_sums(parents: np.ndarray, row_sums, lower, upper):
+    n = parents.shape[0]
+    par, lower, upper = _edges(parents, lower, upper, row_sums.dtype)
+    s = jnp.concatenate([row_sums + upper - lower, jnp.zeros((1,), row_sums.dtype)])
+    return s.at[par].add(lower - upper)[:n]
 
 
 def tree_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
@@ -443,17 +486,68 @@ def tree_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
         inputs. Jit-able, vmap-able over every array argument and differentiable in all
         of them (derivatives cost one extra solve, see the module docstring). The solve
         is itself jitted with the schedule as a static argument, so eager calls with an
-        equal schedule reuse the compiled code.
+        equal schedule reuse the compiled code. Forms the row sums from ``diag`` and calls
+        ``tree_solve_row_sums``; callers that know the row sums exactly (a diagonal that
+        is the sum of large off-diagonals plus a small term) should call that directly.
     """
-    if not isinstance(schedule, TreeSchedule):
-        raise TypeError(f"schedule must be a TreeSchedule, got {type(schedule).__name__}")
-    dtype = _float_dtype(diag, lower, upper, rhs)
-    diag, lower, upper, rhs = _as_vectors(
-        schedule.n, ("diag", "lower", "upper", "rhs"), (diag, lower, upper, rhs), dtype
-    )
+    schedule, (diag, lower, upper, rhs) = _checked(schedule, ("diag", "lower", "upper", "rhs"),
+                                                   (diag, lower, upper, rhs))
     if schedule.n == 0:
         return rhs / diag
-    return _tree_solve(schedule, diag, lower, upper, rhs)
+    return _tree_solve(schedule, _row_sums(schedule.parents, diag, lower, upper), lower,
+                       upper, rhs)
+
+
+def tree_solve_row_sums(schedule: TreeSchedule, row_sums, lower, upper, rhs):
+    """Solve ``A x = rhs`` given ``A``'s row sums instead of its diagonal.
+
+    Args:
+        schedule: from ``build_schedule`` (static).
+        row_sums: ``(n,)`` ``Σ_j A[i, j]``, i.e. ``A[i, i] + lower[i] + Σ_{children k}
+            upper[k]`` (``lower`` counted only at non-roots), node order.
+        lower, upper, rhs: as in ``tree_solve``.
+
+    Returns:
+        ``(n,)`` ``x``, as ``tree_solve``. For an M-matrix (``lower, upper ≤ 0``,
+        ``row_sums ≥ 0``) no step subtracts, so ``x`` is accurate to a few ulps whatever
+        the ratio of off-diagonals to row sums (see the module docstring).
+    """
+    schedule, (row_sums, lower, upper, rhs) = _checked(
+        schedule, ("row_sums", "lower", "upper", "rhs"), (row_sums, lower, upper, rhs))
+    if schedule.n == 0:
+        return rhs / row_sums
+    return _tree_solve(schedule, row_sums, lower, upper, rhs)
+
+
+def _checked(schedule, names, arrays):
+    if not isinstance(schedule, TreeSchedule):
+        raise TypeError(f"schedule must be a TreeSchedule, got {type(schedule).__name__}")
+    dtype = _float_dtype(*arrays)
+    return schedule, _as_vectors(schedule.n, names, arrays, dtype)
+
+
+def _parents_of(schedule_or_parents) -> np.ndarray:
+    if isinstance(schedule_or_parents, TreeSchedule):
+        return schedule_or_parents.parents
+    return check_parents(schedule_or_parents)
+
+
+def tree_row_sums(schedule_or_parents, diag, lower, upper):
+    """Row sums ``A[i, i] + lower[i] + Σ_{children k} upper[k]`` of a tree matrix.
+
+    Args:
+        schedule_or_parents: a ``TreeSchedule`` or a ``(n,)`` parent array (``-1`` at
+            roots).
+        diag, lower, upper: ``(n,)`` entries of ``A`` as in ``tree_solve``.
+
+    Returns:
+        ``(n,)`` row sums (``lower``/``upper`` at roots ignored).
+    """
+    parents = _parents_of(schedule_or_parents)
+    dtype = _float_dtype(diag, lower, upper)
+    diag, lower, upper = _as_vectors(parents.shape[0], ("diag", "lower", "upper"),
+                                     (diag, lower, upper), dtype)
+    return _row_sums(parents, diag, lower, upper)
 
 
 def tree_matvec(schedule_or_parents, diag, lower, upper, x):
@@ -468,13 +562,13 @@ def tree_matvec(schedule_or_parents, diag, lower, upper, x):
     Returns:
         ``(n,)`` ``A @ x``.
     """
-    if isinstance(schedule_or_parents, TreeSchedule):
-        parents = schedule_or_parents.parents
-    else:
-        parents = check_parents(schedule_or_parents)
+    parents = _parents_of(schedule_or_parents)
     n = parents.shape[0]
     dtype = _float_dtype(diag, lower, upper, x)
     diag, lower, upper, x = _as_vectors(
         n, ("diag", "lower", "upper", "x"), (diag, lower, upper, x), dtype
     )
-    return _matvec(parents, diag, lower, upper, x)
+    par, lo, up = _edges(parents, lower, upper, dtype)
+    x_ext = jnp.concatenate([x, jnp.zeros((1,), dtype)])
+    y = diag * x + lo * x_ext[par]
+    return jnp.concatenate([y, jnp.zeros((1,), dtype)]).at[par].add(up * x)[:n]

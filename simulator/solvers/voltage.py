@@ -5,6 +5,17 @@ Each receives the start-of-step voltage ``v`` (n_nodes,), the linearised membran
 ``dv/dt = -lam * v + kappa + Σ_in g (v_source - v)``, the edge conductances ``g`` and the
 step ``dt`` (ms), and returns the new voltage (n_nodes,). Branch points (zero capacitance)
 always hold the conductance-weighted mean of their neighbours.
+
+float32 on short compartments. The axial couplings ``dt·g`` grow as 1/length² (10⁶ at
+0.01 µm) while the membrane term ``1 + dt·lam`` stays O(1). The implicit solvers therefore
+(1) solve for the increment ``δ = v_new − v``, whose right-hand side
+``dt (kappa − lam v) + dt Σ g (v_src − v)`` takes the axial term as differences of
+neighbours (exactly 0 on a uniform cell) instead of carrying ``v`` through the solve, and
+(2) hand the solver the matrix's row sums (``1 + dt·lam`` for a compartment, 0 for a branch
+point) instead of its diagonal, so the elimination never subtracts the large couplings from
+one another (``simulator.solvers.dhs``). Both are exact rewrites: float64 results change
+by rounding only; float32 keeps its accuracy however short the compartments
+(``bench/float32_accuracy.py``).
 """
 
 from __future__ import annotations
@@ -12,8 +23,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.solvers.dense import dense_solve
-from simulator.solvers.dhs import build_schedule, tree_solve
+from simulator.solvers.dense import dense_solve_row_sums
+from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 
 SOLVERS = ("bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler")
 #: Voltage solver names: the reference's names (DHS in both) plus ours.
@@ -41,12 +52,12 @@ def default_width(voltage_solver: str) -> int:
 
 
 def make_linear_solver(compiled, voltage_solver: str, width: int | None):
-    """Return ``solve(diag, lower, upper, rhs) -> x`` for the module's tree (node order)."""
+    """Return ``solve(row_sums, lower, upper, rhs) -> x`` for the module's tree (node order)."""
     parents = compiled.numbering.tree_parent
     if voltage_solver == "dense":
-        return lambda d, lo, up, b: dense_solve(parents, d, lo, up, b)
+        return lambda s, lo, up, b: dense_solve_row_sums(parents, s, lo, up, b)
     schedule = build_schedule(parents, default_width(voltage_solver) if width is None else width)
-    return lambda d, lo, up, b: tree_solve(schedule, d, lo, up, b)
+    return lambda s, lo, up, b: tree_solve_row_sums(schedule, s, lo, up, b)
 
 
 class VoltageOperator:
@@ -78,13 +89,16 @@ class VoltageOperator:
 
     def implicit(self, solve, v, lam, kappa, g, dt):
         """Solve (1 + dt·lam + dt·Σg) x_i − dt·Σg x_src = v_i + dt·kappa_i; KCL at branch points.
+
+        The solver gets the row sums (``1 + dt·lam``, and 0 at branch points) instead of
+        the diagonal; see the module docstring.
         """
         gs = jnp.where(self.comp_edge, dt * g, g)
-        diag = jnp.where(self.is_comp, 1.0 + dt * lam, 0.0).at[self.sink].add(gs)
+        row_sums = jnp.where(self.is_comp, 1.0 + dt * lam, 0.0)
         padded = jnp.concatenate([-gs, jnp.zeros(1, dtype=gs.dtype)])
         lower, upper = padded[self.lower_edge], padded[self.upper_edge]
         rhs = jnp.where(self.is_comp, v + dt * kappa, 0.0)
-        return solve(diag, lower, upper, rhs)
+        return solve(row_sums, lower, upper, rhs)
 
     def axial_flux(self, v, g):
         """Σ_in g (v_source − v_sink) into each compartment (mV/ms)."""
