@@ -19,6 +19,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from neuroenv.params_validation import check_key, check_params
+from neuroenv.validation import positive_int, show
 
 
 class Episodes(NamedTuple):
@@ -49,6 +53,19 @@ def constant(action):
         return action
 
     return policy
+
+
+def _check_policy(name: str, policy) -> None:
+    if not callable(policy):
+        raise TypeError(f"{name} must be a callable policy(obs, key) -> action, got "
+                        f"{show(policy)}")
+
+
+def _n_steps(params, n_steps) -> int:
+    """``n_steps`` (default ``params.max_steps_in_episode``) as a positive int."""
+    if n_steps is None:
+        return positive_int("params.max_steps_in_episode", int(params.max_steps_in_episode))
+    return positive_int("n_steps", n_steps, int | np.integer)
 
 
 def episode(env, params, policy, key, n_steps: int, keep_traces: bool = True) -> Episodes:
@@ -87,8 +104,11 @@ def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = Fals
             episodes over its devices (:func:`neuroenv.sharding.sharded_evaluate`); default
             one device.
     """
-    if n_steps is None:
-        n_steps = int(params.max_steps_in_episode)
+    _check_policy("policy", policy)
+    check_params(env, params)
+    check_key(key)
+    n_episodes = positive_int("n_episodes", n_episodes)
+    n_steps = _n_steps(params, n_steps)
     keys = jax.random.split(key, n_episodes)
     if mesh is not None:
         from neuroenv.sharding import sharded_evaluate  # it imports this module
@@ -117,9 +137,16 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
     Returns:
         (G, n) episode returns.
     """
-    if n_steps is None:
-        n_steps = int(params.max_steps_in_episode)
-    n_members = jax.tree.leaves(thetas)[0].shape[0]
+    _check_policy("make_policy", make_policy)
+    check_params(env, params)
+    n_steps = _n_steps(params, n_steps)
+    leaves = jax.tree.leaves(thetas)
+    if not leaves or any(np.ndim(leaf) == 0 for leaf in leaves):
+        raise ValueError("thetas must be a pytree of arrays with a leading axis (one member "
+                         f"per row), got {show(thetas)}")
+    n_members = leaves[0].shape[0]
+    if keys is None or not hasattr(keys, "ndim") or keys.ndim not in (1, 2):
+        raise ValueError(f"keys must be (n,) or (G, n) JAX keys, got {show(keys)}")
     if keys.ndim == 1:
         keys = jnp.broadcast_to(keys, (n_members, *keys.shape))
 

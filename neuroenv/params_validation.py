@@ -59,6 +59,10 @@ class _Spec:
 
     def __init__(self, env) -> None:
         default = env.default_params
+        if not (dataclasses.is_dataclass(default) and hasattr(default, "sim")
+                and hasattr(default, "task")):
+            self.params_type = None
+            return
         self.params_type = type(default)
         self.fields = tuple(f.name for f in dataclasses.fields(default)
                             if f.name not in ("sim", "task"))
@@ -97,7 +101,8 @@ def _is_traced(leaf) -> bool:
     return isinstance(leaf, jax.core.Tracer)
 
 
-def _check_leaf(label: str, leaf, shape: tuple, batch_ndim: int, integer: bool = False):
+def _check_leaf(label: str, leaf, shape: tuple, batch_ndim: int, integer: bool = False,
+                shared_ok: bool = False):
     """Type, dtype and shape of one leaf (static: works on tracers)."""
     dtype = getattr(leaf, "dtype", None)
     if dtype is None:
@@ -110,9 +115,12 @@ def _check_leaf(label: str, leaf, shape: tuple, batch_ndim: int, integer: bool =
         raise TypeError(f"{label} must be {want} array, got dtype {np.dtype(dtype)} "
                         f"({show(leaf)})")
     got = tuple(np.shape(leaf))
+    if shared_ok and got == tuple(shape):
+        return
     if len(got) != len(shape) + batch_ndim or got[batch_ndim:] != tuple(shape):
         expected = (shape if batch_ndim == 0
-                    else f"{('n',) * batch_ndim + tuple(shape)} ({batch_ndim} batch axes)")
+                    else f"{('n',) * batch_ndim + tuple(shape)} ({batch_ndim} batch axes)"
+                    + (f" or {tuple(shape)} (shared)" if shared_ok else ""))
         raise ValueError(f"{label} must have shape {expected}, got shape {got}")
 
 
@@ -128,7 +136,7 @@ def _check_keys(label: str, got, expected) -> None:
 
 
 def check_params(env, params, where: str = "params", batch_ndim: int = 0,
-                 flat: bool = False) -> None:
+                 flat: bool = False, shared_ok: bool = False) -> None:
     """Validate ``params`` for ``env`` (see the module docstring); raise ``TypeError`` /
     ``ValueError`` naming ``where`` and the offending entry, the value and what is expected.
 
@@ -138,6 +146,8 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
         where: how the caller calls ``params`` in messages (``"options['params']"``).
         batch_ndim: leading batch axes of every leaf (1 for the per-row params of a vector
             env: leaves of shape (num_envs, *default shape)).
+        shared_ok: with ``batch_ndim``, leaves may also have the default shape (shared
+            by every row).
         flat: name entries ``where['HH_gNa']`` and ``where['action_scale']`` (the flat dict
             of ``NeuronGymEnv.reset(options={"params": ...})``) instead of
             ``where.sim['HH_gNa']`` and ``where.action_scale``.
@@ -149,6 +159,8 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
         return f"{where}[{f!r}]" if flat else f"{where}.{f}"
 
     spec = _spec(env)
+    if spec.params_type is None:  # not a NeuronEnv-like env: nothing declared to check
+        return
     if type(params) is not spec.params_type:
         raise TypeError(f"{where} must be an {spec.params_type.__name__} like the env's "
                         f"default_params (e.g. env.default_params.replace(...)), got "
@@ -159,11 +171,12 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
     _check_keys(f"{where}.task", params.task, spec.task_shapes)
     for f in spec.fields:
         _check_leaf(top(f), getattr(params, f), spec.shapes[f], batch_ndim,
-                    integer=ENV_FIELD_RANGES.get(f, _FINITE).integer)
+                    integer=ENV_FIELD_RANGES.get(f, _FINITE).integer, shared_ok=shared_ok)
     for k, shape in spec.sim_shapes.items():
-        _check_leaf(sim(k), params.sim[k], shape, batch_ndim)
+        _check_leaf(sim(k), params.sim[k], shape, batch_ndim, shared_ok=shared_ok)
     for k, shape in spec.task_shapes.items():
-        _check_leaf(f"{where}.task[{k!r}]", params.task[k], shape, batch_ndim)
+        _check_leaf(f"{where}.task[{k!r}]", params.task[k], shape, batch_ndim,
+                    shared_ok=shared_ok)
     leaves = jax.tree_util.tree_leaves(params)
     if any(_is_traced(leaf) for leaf in leaves):
         return  # values unknown while tracing
@@ -172,7 +185,7 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
         ENV_FIELD_RANGES.get(f, _FINITE).check(top(f), np.asarray(getattr(params, f)))
     for k in spec.sim_shapes:
         values = np.asarray(params.sim[k])
-        mask = np.broadcast_to(spec.active[k], values.shape)
+        mask = np.broadcast_to(spec.active[k], values.shape)  # rows share the active entries
         check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
     task = {k: np.asarray(v) for k, v in params.task.items()}
     for k, rng in spec.task_ranges.items():

@@ -33,7 +33,8 @@ import jax
 import jax.numpy as jnp
 
 from neuroenv.evaluation import Episodes, episode
-from neuroenv.validation import positive_int
+from neuroenv.params_validation import check_params
+from neuroenv.validation import positive_int, show
 from simulator.sharding import batch_mesh, sharded_vmap
 
 __all__ = ["Rollout", "rollout", "sharded_evaluate", "sharded_rollout"]
@@ -95,6 +96,15 @@ def _check_keys(keys) -> None:
         raise ValueError("keys is empty (shape (0, ...)): give at least one rollout key")
 
 
+def _check_inputs(env, params, policy, keys, batched_params) -> None:
+    """Keys, policy and params (one row per key with ``batched_params``) of a call."""
+    _check_keys(keys)
+    if not callable(policy):
+        raise TypeError(f"policy must be a callable policy(obs, key) -> action, got "
+                        f"{show(policy)}")
+    check_params(env, params, batch_ndim=1 if batched_params else 0)
+
+
 def _compiled(*spec):
     """The sharded program for ``spec``, cached when every part of it is hashable."""
     try:
@@ -148,7 +158,7 @@ def sharded_evaluate(env, params, policy, keys, n_steps: int | None = None, *,
         :class:`~neuroenv.evaluation.Episodes` with leading axis n: returns (n,), lengths (n,),
         rewards (n, T), currents (n, T, n_sites), traces (n, T, substeps, n_rec) or None.
     """
-    _check_keys(keys)
+    _check_inputs(env, params, policy, keys, batched_params)
     n_steps = _n_steps(params, n_steps, batched_params)
     mesh = batch_mesh() if mesh is None else mesh
     run = _compiled("evaluate", env, policy, n_steps, bool(keep_traces), bool(batched_params),
@@ -172,7 +182,7 @@ def sharded_rollout(env, params, policy, keys, n_steps: int, *, batched_params: 
     Returns:
         :class:`Rollout` with leading axes (n, n_steps).
     """
-    _check_keys(keys)
+    _check_inputs(env, params, policy, keys, batched_params)
     n_steps = positive_int("n_steps", n_steps)
     mesh = batch_mesh() if mesh is None else mesh
     run = _compiled("rollout", env, policy, n_steps, False, bool(batched_params), mesh)

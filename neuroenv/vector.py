@@ -88,6 +88,7 @@ from gymnasium.vector.utils import batch_space
 
 import neuroenv
 from neuroenv.core import Environment
+from neuroenv.params_validation import check_params
 from neuroenv.validation import positive_int
 
 __all__ = ["NeuronVectorEnv", "key_for_seed", "make_vector_env"]
@@ -293,6 +294,8 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         self.env = env
         self.max_episode_steps = max_episode_steps
         default = env.default_params
+        if params is not None:  # each leaf shared (default shape) or per row (num_envs, ...)
+            check_params(env, params, batch_ndim=1, shared_ok=True)
         params = _batch_params(default if params is None else params, default, self.num_envs)
         if max_episode_steps is not None:
             params = params.replace(max_steps_in_episode=jnp.minimum(
