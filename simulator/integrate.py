@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 
 from simulator.assemble import (
     all_parameters,
@@ -27,6 +27,7 @@ from simulator.assemble import (
     params_to_pstate,
 )
 from simulator.assemble import all_states as _all_states
+from simulator.param_ranges import in_range
 from simulator.program import (
     InitProgram,
     RunProgram,
@@ -36,6 +37,18 @@ from simulator.program import (
     index_array,
     structure_of,
 )
+from simulator.run_checks import (
+    check_all_states,
+    check_checkpoint_lengths,
+    check_externals,
+    check_input_values,
+    check_params,
+    check_run_memory,
+    check_step_delta_t,
+    check_time,
+    compiled_mechanisms,
+)
+from simulator.run_checks import check_param_state as check_param_state_values
 from simulator.scan import nested_checkpoint_scan
 from simulator.solvers.exponential import KronCoupling
 from simulator.solvers.voltage import check_solver_names, default_width
@@ -129,9 +142,14 @@ def _frozen_inds(external_inds: dict) -> tuple:
 
 
 def _split_param_state(compiled, param_state) -> tuple[tuple[str, ...], list]:
-    """``data_set`` entries -> (static keys, traced ``(val, indices)`` pairs)."""
+    """``data_set`` entries -> (static keys, traced ``(val, indices)`` pairs); concrete
+    values and indices are checked (ranges, indices within the module)."""
+    if param_state is not None and not isinstance(param_state, list | tuple):
+        raise TypeError(f"param_state must be a list of data_set() entries or None, got"
+                        f" {param_state!r}")
     param_state = list(param_state or [])
     check_param_state(compiled, param_state)
+    check_param_state_values(compiled, param_state, compiled_mechanisms(compiled))
     keys = tuple(entry["key"] for entry in param_state)
     return keys, [(entry["val"], entry["indices"]) for entry in param_state]
 
@@ -173,9 +191,15 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     frozen_inds = _frozen_inds(default_inds)
     general = StepProgram(structure, solver, voltage_solver, width)
 
+    mechanisms = compiled_mechanisms(compiled)
+
     def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
+        check_step_delta_t(delta_t)
         if isinstance(params, list | tuple) and len(params) == 0:
             params = default_params
+        check_params(params, default_params, mechanisms)
+        if all_states is not None:
+            check_all_states(compiled, all_states, "all_states")
         keys, values = _split_param_state(compiled, param_state)
         program = InitProgram(structure, solver, trainable_inds, keys)
         out = _init(node_arrays, params, values, all_states, delta_t, program=program)
@@ -187,6 +211,10 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         # indices and a Python-number delta_t are compiled in as constants (no transfer per
         # call; one compilation per delta_t value); others are traced arguments.
         fixed_inds = external_inds is None or _same_inds(external_inds, default_inds)
+        check_step_delta_t(delta_t)
+        check_all_states(compiled, all_states, "all_states")
+        check_externals(compiled, externals, default_inds if fixed_inds else external_inds,
+                        mechanisms)
         fixed_dt = type(delta_t) in (float, int)
         program = dataclasses.replace(
             general, external_inds=frozen_inds if fixed_inds else None,
@@ -225,7 +253,11 @@ def _merge(externals, external_inds, data):
     externals, external_inds = dict(externals), dict(external_inds)
     if data is None:
         return externals, external_inds
+    if not isinstance(data, list | tuple) or len(data) != 3:
+        raise TypeError("data_stimuli / data_clamps must be the (names, arrays, inds) of"
+                        f" data_stimulate() / data_clamp(), got {type(data).__name__}")
     for key, values, inds in zip(*data, strict=True):
+        check_input_values(key, values)
         values = jnp.asarray(values)
         if key in externals:
             externals[key] = jnp.concatenate([jnp.asarray(externals[key]), values])
@@ -233,17 +265,6 @@ def _merge(externals, external_inds, data):
         else:
             externals[key], external_inds[key] = values, np.asarray(inds)
     return externals, external_inds
-
-
-def _time(value, name: str, expected: str, positive: bool) -> float:
-    """A concrete, finite time (Python, numpy or 0-d jax scalar) as a float."""
-    try:
-        number = float(value)
-    except (TypeError, jax.errors.ConcretizationTypeError) as err:
-        raise ValueError(f"{name} must be {expected} (a concrete number), got {value!r}") from err
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return number
 
 
 def _scalar(value):
@@ -284,7 +305,7 @@ def _fit_length(key, values, n_steps):
 def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa: B006
               data_clamps=None, t_max=None, delta_t=0.025, solver="bwd_euler",
               voltage_solver="jaxley.dhs", checkpoint_lengths=None, all_states=None,
-              return_states=False, dhs_width=None):
+              return_states=False, dhs_width=None, checks=False):
     """Simulate ``module`` and return its recordings.
 
     Args:
@@ -304,14 +325,23 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
         all_states: start from these states (e.g. a previous ``return_states=True`` run).
         return_states: also return the final ``all_states``.
         dhs_width: DHS level width (default 1 on CPU, 32 on accelerators).
+        checks: also check traced values inside the compiled program (``checkify``): every
+            ``params``/``param_state`` value in its range, finite inputs and initial states,
+            finite recordings. Concrete values are always checked before tracing. Under a
+            user's ``jit``, wrap the caller in ``jax.experimental.checkify.checkify``.
 
     Returns:
         (n_recordings, n_steps + 1) recorded values (column 0 is the initial state), and the
         final states if ``return_states``.
+
+    Raises:
+        ValueError/TypeError: bad arguments, values outside their parameters' ranges
+            (:mod:`simulator.param_ranges`), or a run whose buffers would not fit in memory
+            (:func:`simulator.run_checks.check_run_memory`).
     """
     check_solver_names(solver, voltage_solver)
     dt_given = delta_t
-    delta_t = _time(delta_t, "delta_t", "a positive time step in ms", positive=True)
+    delta_t = check_time(delta_t, "delta_t", "a positive time step in ms", positive=True)
     base = module.base
     if len(base.recordings) == 0:
         raise ValueError("no recordings: call .record() on the module (e.g. cell.record('v'))")
@@ -327,19 +357,25 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
             raise ValueError(f"inputs have different numbers of samples {lengths}; give t_max")
         n_steps = next(iter(lengths.values()))
     else:
-        _time(t_max, "t_max", "a non-negative time in ms", positive=False)
+        check_time(t_max, "t_max", "a non-negative time in ms", positive=False)
         # In the inputs' own precision, as the reference (float32 0.025 differs from 0.025).
         n_steps = int(_scalar(t_max) // _scalar(dt_given) + 1)
+    checkpoint_lengths = check_checkpoint_lengths(checkpoint_lengths, n_steps)
+    if all_states is not None:
+        check_all_states(compiled, all_states, "all_states")
+    check_run_memory(
+        n_steps=n_steps, n_recordings=len(base.recordings),
+        input_rows=sum(v.shape[0] for v in externals.values()),
+        state_values=compiled.n_nodes * (len(compiled.state_names)
+                                         + len(compiled.current_names)),
+        checkpoint_lengths=checkpoint_lengths, itemsize=jnp.dtype(float).itemsize,
+        t_max=t_max, delta_t=dt_given)
     externals = {k: _fit_length(k, v, n_steps) for k, v in externals.items()}
-    if checkpoint_lengths is not None:
-        checkpoint_lengths = tuple(int(c) for c in checkpoint_lengths)
-        if any(c < 1 for c in checkpoint_lengths) or math.prod(checkpoint_lengths) < n_steps:
-            raise ValueError(
-                f"checkpoint_lengths {checkpoint_lengths} must be positive with a product of at"
-                f" least the number of steps ({n_steps})"
-            )
     structure = structure_of(compiled)
     keys, pstate_values = _split_param_state(compiled, param_state)
+    if isinstance(params, list | tuple) and len(params) == 0:
+        params = base.get_parameters()  # the trainables' current values
+    check_params(params, base.get_parameters(), compiled_mechanisms(compiled))
     rec = base.recordings
     program = RunProgram(
         init=InitProgram(structure, solver, _trainable_inds(base), keys),
@@ -350,16 +386,51 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
         return_states=bool(return_states),
         recordings=tuple((str(s), int(i)) for s, i in zip(rec["state"], rec["rec_index"],
                                                            strict=True)),
+        checks=bool(checks),
     )
-    if isinstance(params, list | tuple) and len(params) == 0:
-        params = base.get_parameters()  # the trainables' current values
-    return _run(_device_arrays(compiled), params, pstate_values, externals, all_states, delta_t,
-                program=program)
+    args = (_device_arrays(compiled), params, pstate_values, externals, all_states, delta_t)
+    if not checks:
+        return _run(*args, program=program)
+    error, out = _run_checked(*args, program=program)
+    checkify.check_error(error)
+    return out
+
+
+@functools.partial(jax.jit, static_argnames="program")
+def _run_checked(node_arrays, params, pstate_values, externals, initial_states, delta_t, *,
+                 program):
+    """:func:`_run` under ``checkify`` (``integrate(..., checks=True)``): ``(error, out)``."""
+    run = functools.partial(_run_program, program=program)
+    return checkify.checkify(run, errors=checkify.user_checks)(
+        node_arrays, params, pstate_values, externals, initial_states, delta_t)
+
+
+def _check_traced(program: RunProgram, params, pstate_values, externals, states, out):
+    """``checkify`` checks of a checked run (values in range, finite inputs and outputs)."""
+    mechanisms = compiled_mechanisms(program.init.structure.compiled)
+    for i, entry in enumerate(params):
+        for key, val in entry.items():
+            checkify.check(jnp.all(in_range(key, val, mechanisms)),
+                           f"params[{i}] ({key!r}) is outside its valid range or not finite")
+    for key, (val, _) in zip(program.init.pstate_keys, pstate_values, strict=True):
+        checkify.check(jnp.all(in_range(key, val, mechanisms)),
+                       f"param_state value of {key!r} is outside its valid range or not finite")
+    for key, values in externals.items():
+        checkify.check(jnp.all(jnp.isfinite(values)), f"input {key!r} is not finite")
+    for key, values in states.items():
+        checkify.check(jnp.all(jnp.isfinite(values)), f"initial state {key!r} is not finite")
+    checkify.check(jnp.all(jnp.isfinite(out)), "the recordings are not finite (NaN or inf)")
 
 
 @functools.partial(jax.jit, static_argnames="program")
 def _run(node_arrays, params, pstate_values, externals, initial_states, delta_t, *, program):
     """``integrate``'s one compiled program: initialise, scan the steps, record."""
+    return _run_program(node_arrays, params, pstate_values, externals, initial_states,
+                        delta_t, program=program)
+
+
+def _run_program(node_arrays, params, pstate_values, externals, initial_states, delta_t, *,
+                 program):
     step_program = program.step
     step = _make_step(step_program)
     ext_inds = {k: index_array(v) for k, v in step_program.external_inds}
@@ -388,4 +459,6 @@ def _run(node_arrays, params, pstate_values, externals, initial_states, delta_t,
           "active": jnp.ones(n_steps, dtype=bool)}
     final, recs = nested_checkpoint_scan(body, states, xs, program.checkpoint_lengths, n_steps)
     out = jnp.concatenate([record(states)[None], recs[:n_steps]]).T
+    if program.checks:
+        _check_traced(program, params, pstate_values, externals, states, out)
     return (out, final) if program.return_states else out

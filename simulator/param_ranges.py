@@ -146,6 +146,7 @@ BUILTIN_RANGES: dict[str, Range] = {
     "resistive_load_in": Range(0.0, units="1/µm", low_open=True, what="resistive load"),
     "resistive_load_out": Range(0.0, units="1/µm", low_open=True, what="resistive load"),
     "v": Range(units="mV", what="voltage"),
+    "i": Range(units="nA", what="current"),
 }
 _DIFFUSION = Range(0.0, units="µm²/ms", low_open=True, what="diffusion constant")
 _CONDUCTANCE_NAME = re.compile(r"^g([A-Z_]|$)")
@@ -264,15 +265,19 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
                         ) from err
     if values.dtype == object:  # pragma: no cover - asarray(dtype=float) never gives object
         raise TypeError(f"{_label(name, where)} must be real numbers; got {_shown(value)}")
-    for valid in parameter_ranges(name, mechanisms):
+    label = _label(name, where)
+    finite = np.isfinite(values)
+    ranges = parameter_ranges(name, mechanisms)
+    if not np.all(finite):
+        raise ValueError(f"{label} got non-finite values {_shown(value)}; expected"
+                         f" {ranges[0].describe()}")
+    for valid in ranges:
         ok = valid.contains(values)
         if not np.all(ok):
-            bad = values[~ok] if values.ndim else values
-            first = bad.reshape(-1)[0]
-            count = f" ({bad.size} of {values.size} values)" if values.size > 1 else ""
-            raise ValueError(
-                f"{_label(name, where)} must be {valid.describe()}; got {float(first)!r}{count}"
-            )
+            bad = values[~ok]
+            detail = (f" ({bad.size} of {values.size} values outside, first {float(bad[0])!r})"
+                      if values.size > 1 else "")
+            raise ValueError(f"{label} must be {valid.describe()}; got {_shown(value)}{detail}")
     return values
 
 

@@ -153,6 +153,7 @@ class RunProgram:
         checkpoint_lengths: nested-scan lengths, or None for one scan.
         return_states: also return the final states.
         recordings: ``((state name, node index), ...)``, one per output row.
+        checks: add ``checkify`` checks of the traced values (``integrate(checks=True)``).
     """
 
     init: InitProgram
@@ -161,3 +162,4 @@ class RunProgram:
     checkpoint_lengths: tuple[int, ...] | None
     return_states: bool
     recordings: tuple[tuple[str, int], ...]
+    checks: bool = False

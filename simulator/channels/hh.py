@@ -6,8 +6,8 @@ and returns ``(alpha, beta)`` of that shape.
 
 from simulator.channels.channel import Channel
 from simulator.channels.rates import vtrap
-from simulator.solvers.gates import save_exp, solve_gate_exponential
 from simulator.param_ranges import GATE, Range
+from simulator.solvers.gates import save_exp, solve_gate_exponential
 
 __all__ = ["HH", "m_rates", "h_rates", "n_rates"]
 

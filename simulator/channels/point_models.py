@@ -27,8 +27,8 @@ Names and order of operations follow the reference simulator:
 import jax.numpy as jnp
 
 from simulator.channels.channel import Channel
-from simulator.solvers.gates import exponential_euler, save_exp
 from simulator.param_ranges import ANY, RATE, TIME_CONSTANT, Range
+from simulator.solvers.gates import exponential_euler, save_exp
 
 __all__ = ["Fire", "Izhikevich", "Rate", "AdEx"]
 

@@ -7,8 +7,8 @@ channels, as are the reversal potentials ``eNa`` and ``eK``.
 
 from simulator.channels.channel import Channel
 from simulator.channels.rates import efun
-from simulator.solvers.gates import save_exp, solve_gate_exponential
 from simulator.param_ranges import GATE, Range
+from simulator.solvers.gates import save_exp, solve_gate_exponential
 
 __all__ = ["Leak", "Na", "K", "na_m_rates", "na_h_rates", "k_n_rates"]
 

@@ -26,8 +26,8 @@ and it is NaN at exactly -27 mV.
 
 from simulator.channels.channel import Channel
 from simulator.channels.rates import efun
-from simulator.solvers.gates import save_exp, solve_gate_exponential, solve_inf_gate_exponential
 from simulator.param_ranges import GATE, TIME_CONSTANT, Range
+from simulator.solvers.gates import save_exp, solve_gate_exponential, solve_inf_gate_exponential
 
 __all__ = ["Km", "CaL", "CaT", "km_p_inf_tau", "cal_q_rates", "cal_r_rates", "cat_u_inf_tau",
            "cat_s_inf"]

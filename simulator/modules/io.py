@@ -62,8 +62,18 @@ class InputOutputMixin:
         self.base._recordings = self.base._recordings.iloc[0:0]
 
     # ------------------------------------------------------------------ inputs
-    def _input_array(self, values, n_rows: int, what: str, traced: bool = False):
-        arr = jnp.asarray(values) if traced else np.asarray(values, dtype=float)
+    def _input_array(self, key: str, values, n_rows: int, what: str, traced: bool = False):
+        """``values`` of the input ``key`` (``"i"`` or a clamped state) as (n_rows, T).
+
+        Real numbers only (TypeError for bool, complex, str); concrete values within
+        ``key``'s range (:mod:`simulator.param_ranges`: finite, a clamped gate in [0, 1],
+        ...); a traced value is checked by ``integrate(..., checks=True)``.
+        """
+        from simulator.param_ranges import check_parameter, mechanisms_of
+
+        where = ("stimulus" if key == "i" else f"clamp of {key!r}") + (" data" if traced else "")
+        checked = check_parameter(key, values, mechanisms_of(self), where=where)
+        arr = jnp.asarray(values) if traced else checked
         if arr.ndim == 1:
             arr = (jnp if traced else np).broadcast_to(arr[None, :], (n_rows, arr.shape[0]))
         if arr.ndim != 2 or arr.shape[0] != n_rows:
@@ -73,8 +83,6 @@ class InputOutputMixin:
             )
         if arr.shape[1] == 0:
             raise ValueError(f"{what} has no time samples (shape {tuple(arr.shape)})")
-        if not traced and not np.all(np.isfinite(arr)):
-            raise ValueError(f"{what} contains non-finite values")
         return arr
 
     def _add_external(self, key: str, values: np.ndarray, rows: np.ndarray) -> None:
@@ -102,7 +110,7 @@ class InputOutputMixin:
                 drives integration step k. Repeated calls add up.
         """
         rows = self._view_table().index.to_numpy()
-        values = self._input_array(current, len(rows), "current")
+        values = self._input_array("i", current, len(rows), "current")
         self._add_external("i", values, rows)
         if verbose:
             print(f"Added {len(rows)} external_states.")
@@ -114,7 +122,8 @@ class InputOutputMixin:
         rows = self._rows_with(state_name, "clamp")
         if rows.size == 0:
             raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
-        values = self._input_array(state_array, len(rows), f"clamp of {state_name!r}")
+        values = self._input_array(state_name, state_array, len(rows),
+                                   f"clamp of {state_name!r}")
         self._add_external(state_name, values, rows)
         if verbose:
             print(f"Added {len(rows)} external_states.")
@@ -134,7 +143,7 @@ class InputOutputMixin:
     # ------------------------------------------------------------------ jit-safe inputs
     def _data_external(self, key: str, values, existing, rows):
         names, arrays, inds = existing if existing is not None else ([], [], [])
-        arr = self._input_array(values, len(rows), f"data for {key!r}", traced=True)
+        arr = self._input_array(key, values, len(rows), f"data for {key!r}", traced=True)
         return [*names, key], [*arrays, arr], [*inds, rows]
 
     def data_stimulate(self, current, data_stimuli=None, verbose: bool = False):

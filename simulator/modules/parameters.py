@@ -6,8 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
-
-POSITIVE_KEYS = ("radius", "length", "axial_resistivity", "capacitance")
+from simulator.param_ranges import check_parameter, mechanisms_of
 
 
 def _settable(module) -> list[str]:
@@ -20,28 +19,29 @@ def _settable(module) -> list[str]:
     ]
 
 
-def checked_values(key: str, val, n: int, what: str) -> np.ndarray:
-    """``val`` as a finite scalar or (n,) float array for ``set(key)`` on n ``what``s."""
-    values = np.asarray(val, dtype=float)
+def checked_values(key: str, val, n: int, what: str, mechanisms=()) -> np.ndarray:
+    """``val`` as a scalar or (n,) float array for ``set(key)`` on n ``what``s, within
+    ``key``'s range (:func:`~simulator.param_ranges.check_parameter`; ``mechanisms``: the
+    module's channels, pumps and synapses that may declare it)."""
+    values = check_parameter(key, val, mechanisms, where=f"set({key!r})")
     if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != n):
         raise ValueError(
             f"set({key!r}) expects a scalar or {n} values (one per {what}), got shape"
             f" {values.shape}"
         )
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"set({key!r}) got non-finite values {val!r}")
     return values
 
 
 def shared_parameters(key: str, control: np.ndarray, targets: np.ndarray, current: np.ndarray,
-                      init_val) -> tuple[np.ndarray, np.ndarray]:
+                      init_val, mechanisms=()) -> tuple[np.ndarray, np.ndarray]:
     """Group ``targets`` by ``control`` into one parameter each.
 
     Args:
         control: (n,) sharing label of each target (equal labels share one parameter).
         targets: (n,) indices written by the parameters (node or within-type synapse indices).
         current: (n,) current values (the default initial value is their mean per group).
-        init_val: None, a float, or one value per group.
+        init_val: None, a float, or one value per group (checked against ``key``'s range,
+            declared by one of ``mechanisms`` or built in).
 
     Returns:
         ``(values (g,), indices (g, max_group_size) padded with -1)``.
@@ -53,14 +53,12 @@ def shared_parameters(key: str, control: np.ndarray, targets: np.ndarray, curren
         indices[g, : len(m)] = targets[m]
     if init_val is None:
         return np.array([np.nanmean(current[m]) for m in members]), indices
-    values = np.asarray(init_val, dtype=float)
+    values = check_parameter(key, init_val, mechanisms, where="make_trainable init_val")
     if values.ndim > 1 or (values.ndim == 1 and values.shape[0] != len(groups)):
         raise ValueError(
             f"init_val for {key!r} must be a scalar or {len(groups)} values (one per"
             f" parameter), got shape {values.shape}"
         )
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"init_val for {key!r} must be finite, got {init_val!r}")
     return np.broadcast_to(values, (len(groups),)).copy(), indices
 
 
@@ -91,12 +89,12 @@ class ParameterMixin:
             key: a column of ``.nodes`` (``"radius"``, ``"HH_gNa"``, ``"v"``, ...).
             val: a scalar, or an array with one value per compartment that has ``key``.
         Setting ``radius`` or ``length`` recomputes area, volume and resistive loads as
-        cylinders.
+        cylinders. Values outside the parameter's range (:mod:`simulator.param_ranges`:
+        a negative conductance, a gate outside [0, 1], a non-positive radius, ...) raise
+        ValueError; bools, strings and complex numbers TypeError.
         """
         rows = self._rows_defined(key, "set")
-        values = checked_values(key, val, len(rows), "compartment")
-        if key in POSITIVE_KEYS and np.any(values <= 0):
-            raise ValueError(f"{key} must be positive, got {val!r}")
+        values = checked_values(key, val, len(rows), "compartment", mechanisms_of(self))
         nodes = self.base._nodes
         nodes.loc[rows, key] = values
         if key in ("radius", "length"):
@@ -114,11 +112,14 @@ class ParameterMixin:
         Args:
             key: parameter or state name.
             val: scalar or (n,) array (may be traced), n = compartments that have ``key``.
+                A concrete value is range-checked now (as by ``set``); a traced one by
+                ``integrate(..., checks=True)``.
             param_state: earlier entries or None.
         Returns:
             list of ``{"indices": (n, 1) int32, "key": key, "val": (n,)}``.
         """
         rows = self._rows_defined(key, "data_set")
+        check_parameter(key, val, mechanisms_of(self), where=f"data_set({key!r})")
         shape = jnp.shape(val)
         if shape not in ((), (len(rows),)):
             raise ValueError(
@@ -144,7 +145,8 @@ class ParameterMixin:
         table = self._view_table()
         control = self._controlled_by[np.isin(table.index.to_numpy(), rows)]
         current = self.base._nodes.loc[rows, key].to_numpy()
-        values, indices = shared_parameters(key, control, rows, current, init_val)
+        values, indices = shared_parameters(key, control, rows, current, init_val,
+                                            mechanisms_of(self))
         self._add_trainable(key, values, indices, verbose)
 
     def _add_trainable(self, key: str, values: np.ndarray, indices: np.ndarray,

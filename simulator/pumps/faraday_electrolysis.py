@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from simulator.pumps.pump import Pump
 from simulator.param_ranges import CONCENTRATION
+from simulator.pumps.pump import Pump
 
 __all__ = ["CaFaradayConcentrationChange"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from simulator.pumps.pump import Pump
 from simulator.param_ranges import Range
+from simulator.pumps.pump import Pump
 
 __all__ = ["CHANNEL_CONSTANTS", "CaNernstReversal"]
 

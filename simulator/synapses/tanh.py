@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from simulator.synapses.synapse import Synapse
 from simulator.param_ranges import Range
+from simulator.synapses.synapse import Synapse
 
 
 class TanhRateSynapse(Synapse):
