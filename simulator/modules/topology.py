@@ -115,35 +115,48 @@ class Numbering:
     upper_edge: np.ndarray
 
 
-def _attachment_site(topology: Topology, branch: int) -> tuple[str, int, int]:
-    """Where ``branch`` begins: ("distal"|"proximal", parent branch, -1) or ("comp", parent, k).
+def _attachment_sites(topology: Topology) -> tuple[np.ndarray, np.ndarray]:
+    """Where each branch begins: (parent branch, position x on it), for every branch.
 
-    A child at x = 0 of a non-root parent shares the node where that parent begins.
+    A child at x = 0 of a non-root parent shares the node where that parent begins, so the
+    walk moves up while x <= 0 and the parent has a parent itself (pointer doubling: time
+    O(n log depth), not a Python loop per branch). Roots get (-1, their attach).
     """
+    parents = np.asarray(topology.parents, dtype=np.int64)
     attach = topology.attach_positions()
-    parent, x = int(topology.parents[branch]), float(attach[branch])
-    while x <= 0.0 and topology.parents[parent] >= 0:
-        parent, x = int(topology.parents[parent]), float(attach[parent])
-    if x >= 1.0:
-        return "distal", parent, -1
-    if x <= 0.0:
-        return "proximal", parent, -1
-    return "comp", parent, comp_at(x, int(topology.ncomp[parent]))
+    n = len(parents)
+    idx = np.arange(n)
+    grand = np.where(parents >= 0, parents[np.maximum(parents, 0)], -1)
+    step = np.where((parents >= 0) & (attach <= 0.0) & (grand >= 0), parents, idx)
+    while True:
+        nxt = step[step]
+        if np.array_equal(nxt, step):
+            break
+        step = nxt
+    return parents[step], attach[step]
 
 
 def number_nodes(topology: Topology) -> Numbering:
-    """Compute the node numbering, the directed edges and the solve tree of a topology."""
+    """Compute the node numbering, the directed edges and the solve tree of a topology.
+
+    Vectorised over branches and compartments (linear time); the edges come in the order
+    of a walk over the branches: each branch's internal links, then its distal and proximal
+    branch-point links, then the link to its parent, every link as the pair (parent ->
+    child, child -> parent).
+    """
     ncomp, parents, cells = topology.ncomp, topology.parents, topology.cell_of_branch
+    ncomp = np.asarray(ncomp, dtype=np.int64)
+    parents = np.asarray(parents, dtype=np.int64)
     n_branches = len(ncomp)
     first_comp = np.concatenate([[0], np.cumsum(ncomp)[:-1]]).astype(np.int64)
-    sites = {b: _attachment_site(topology, b) for b in range(n_branches) if parents[b] >= 0}
+    site_parent, site_x = _attachment_sites(topology)
+    has_parent = parents >= 0
+    distal_site = has_parent & (site_x >= 1.0)
+    proximal_site = has_parent & (site_x <= 0.0)
     has_distal = np.zeros(n_branches, dtype=bool)
+    has_distal[site_parent[distal_site]] = True
     has_proximal = np.zeros(n_branches, dtype=bool)
-    for kind, p, _ in sites.values():
-        if kind == "distal":
-            has_distal[p] = True
-        elif kind == "proximal":
-            has_proximal[p] = True
+    has_proximal[site_parent[proximal_site]] = True
 
     comp_nodes = np.empty(topology.n_comps, dtype=np.int64)
     distal_bp = np.full(n_branches, -1, dtype=np.int64)
@@ -163,34 +176,46 @@ def number_nodes(topology: Topology) -> Numbering:
     half_out = n_nodes  # offset of the distal halves in the concatenated half array
     none = 2 * n_nodes
 
+    # Links (parent node, child node, parent's half, child's half) in walk order.
+    n_links = (ncomp - 1) + has_distal + has_proximal + has_parent
+    base = np.cumsum(n_links) - n_links
+    total = int(n_links.sum())
+    l_parent = np.empty(total, dtype=np.int64)
+    l_child = np.empty(total, dtype=np.int64)
+    l_hp = np.empty(total, dtype=np.int64)
+    l_hc = np.empty(total, dtype=np.int64)
+    branch_of_comp = np.repeat(np.arange(n_branches), ncomp)
+    inner = np.flatnonzero(np.arange(topology.n_comps) != first_comp[branch_of_comp])
+    b = branch_of_comp[inner]
+    pos = base[b] + inner - first_comp[b] - 1
+    l_parent[pos] = comp_nodes[inner - 1]
+    l_child[pos] = comp_nodes[inner]
+    l_hp[pos] = half_out + comp_nodes[inner - 1]
+    l_hc[pos] = comp_nodes[inner]
+    last_node = comp_nodes[first_comp + ncomp - 1]
+    first_node = comp_nodes[first_comp]
+    b = np.flatnonzero(has_distal)
+    pos = base[b] + ncomp[b] - 1
+    l_parent[pos], l_child[pos] = last_node[b], distal_bp[b]
+    l_hp[pos], l_hc[pos] = half_out + last_node[b], none
+    b = np.flatnonzero(has_proximal)
+    pos = base[b] + ncomp[b] - 1 + has_distal[b]
+    l_parent[pos], l_child[pos] = first_node[b], proximal_bp[b]
+    l_hp[pos], l_hc[pos] = first_node[b], none
+    b = np.flatnonzero(has_parent)
+    pos = base[b] + ncomp[b] - 1 + has_distal[b] + has_proximal[b]
+    p = site_parent[b]
+    k = np.minimum((site_x[b] * ncomp[p]).astype(np.int64), ncomp[p] - 1)  # comp_at
+    anchor = np.where(distal_site[b], distal_bp[p], np.where(
+        proximal_site[b], proximal_bp[p], comp_nodes[first_comp[p] + np.maximum(k, 0)]))
+    l_parent[pos], l_child[pos] = anchor, first_node[b]
+    l_hp[pos], l_hc[pos] = none, first_node[b]
+
     tree_parent = np.full(n_nodes, -1, dtype=np.int64)
-    src, snk, halves = [], [], []
-
-    def link(parent: int, child: int, h_parent: int, h_child: int) -> None:
-        tree_parent[child] = parent
-        src.extend((parent, child))
-        snk.extend((child, parent))
-        halves.extend(((h_parent, h_child), (h_child, h_parent)))
-
-    def comps_of(b: int) -> np.ndarray:
-        return comp_nodes[first_comp[b] : first_comp[b] + ncomp[b]]
-
-    for b in range(n_branches):
-        nodes = comps_of(b)
-        for a, c in zip(nodes[:-1], nodes[1:], strict=True):
-            link(a, c, half_out + a, c)
-        if has_distal[b]:
-            link(nodes[-1], distal_bp[b], half_out + nodes[-1], none)
-        if has_proximal[b]:
-            link(nodes[0], proximal_bp[b], nodes[0], none)
-        if parents[b] >= 0:
-            kind, p, k = sites[b]
-            anchor = {"distal": distal_bp[p], "proximal": proximal_bp[p]}.get(kind)
-            anchor = comps_of(p)[k] if anchor is None else anchor
-            link(anchor, nodes[0], none, nodes[0])
-
-    edge_source = np.asarray(src, dtype=np.int64)
-    edge_sink = np.asarray(snk, dtype=np.int64)
+    tree_parent[l_child] = l_parent
+    edge_source = np.stack([l_parent, l_child], axis=1).ravel()
+    edge_sink = np.stack([l_child, l_parent], axis=1).ravel()
+    halves = np.stack([l_hp, l_hc, l_hc, l_hp], axis=1).reshape(-1, 2)
     lower_edge = np.full(n_nodes, -1, dtype=np.int64)
     upper_edge = np.full(n_nodes, -1, dtype=np.int64)
     # Edges were appended in (parent -> child, child -> parent) pairs.
@@ -204,7 +229,7 @@ def number_nodes(topology: Topology) -> Numbering:
         tree_parent=tree_parent,
         edge_source=edge_source,
         edge_sink=edge_sink,
-        edge_halves=np.asarray(halves, dtype=np.int64).reshape(-1, 2),
+        edge_halves=halves,
         lower_edge=lower_edge,
         upper_edge=upper_edge,
     )

@@ -161,13 +161,15 @@ GEOMETRY_KEYS = ("length", "radius", "area", "volume", "resistive_load_in",
                  "resistive_load_out", "x", "y", "z")
 
 
-def compartment_geometry_many(xyz: list[np.ndarray], radius: list[np.ndarray],
+def compartment_geometry_many(xyz: np.ndarray, radius: np.ndarray, offsets: np.ndarray,
                               ncomp: np.ndarray) -> dict[str, np.ndarray]:
     """:func:`compartment_geometry` of many sections, concatenated in section order.
 
     Args:
-        xyz: per section an (m_i, 3) array of traced points (µm), m_i ≥ 2, length > 0.
-        radius: per section an (m_i,) array of radii (µm), positive.
+        xyz: (N, 3) traced points of all sections (µm); section i's are rows
+            ``offsets[i]:offsets[i + 1]`` (at least 2, path length > 0).
+        radius: (N,) radii (µm), positive.
+        offsets: (n_sections + 1,) first point of each section, then N.
         ncomp: (n_sections,) compartments of each section.
 
     Returns:
@@ -177,12 +179,14 @@ def compartment_geometry_many(xyz: list[np.ndarray], radius: list[np.ndarray],
         the time is linear in the number of sections rather than a Python loop per section.
     """
     ncomp = np.asarray(ncomp, dtype=np.int64)
-    n_points = np.fromiter((len(r) for r in radius), dtype=np.int64, count=len(radius))
+    offsets = np.asarray(offsets, dtype=np.int64)
+    n_points = np.diff(offsets)
     first = np.concatenate([[0], np.cumsum(ncomp)]).astype(np.int64)
     out = {k: np.empty(int(first[-1])) for k in GEOMETRY_KEYS}
     batched = n_points <= BATCH_MAX_POINTS
     for i in np.flatnonzero(~batched):
-        geometry = compartment_geometry(xyz[i], radius[i], int(ncomp[i]))
+        a, b = offsets[i], offsets[i + 1]
+        geometry = compartment_geometry(xyz[a:b], radius[a:b], int(ncomp[i]))
         for k in GEOMETRY_KEYS:
             out[k][first[i] : first[i + 1]] = geometry[k]
     if not batched.any():
@@ -198,8 +202,8 @@ def compartment_geometry_many(xyz: list[np.ndarray], radius: list[np.ndarray],
         chunk = max(1, _BATCH_ELEMENTS // (2 * n * max(m - 1, 1)))
         for c0 in range(lo, hi, chunk):
             idx = order[c0 : min(c0 + chunk, hi)]
-            rows = _geometry_rows(np.stack([xyz[i] for i in idx]),
-                                  np.stack([radius[i] for i in idx]), n)
+            points = offsets[idx][:, None] + np.arange(m)[None, :]
+            rows = _geometry_rows(xyz[points], radius[points], n)
             target = (first[idx][:, None] + np.arange(n)[None, :]).ravel()
             for k in GEOMETRY_KEYS:
                 out[k][target] = rows[k].ravel()

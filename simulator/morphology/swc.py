@@ -14,7 +14,7 @@ from simulator.modules.compartment import COMPARTMENT_PARAMS, COMPARTMENT_STATES
 from simulator.modules.topology import Topology
 from simulator.morphology.frustum import compartment_geometry_many
 from simulator.morphology.swc_file import keep_main_tree, parse_swc
-from simulator.morphology.tracing import Section, trace_sections
+from simulator.morphology.tracing import Section, TracedSections, trace_sections_flat
 
 GROUP_NAMES = {0: "undefined", 1: "soma", 2: "axon", 3: "basal", 4: "apical"}
 #: Length (µm) given to a section whose traced points all coincide.
@@ -82,30 +82,29 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"cannot read SWC file {str(fname)!r}: {err}") from err
     points = keep_main_tree(parse_swc(text, str(fname), min_radius), str(fname))
-    sections = trace_sections(points, join_interruptions=bool(ignore_swc_tracing_interruptions))
+    sections = trace_sections_flat(points,
+                                   join_interruptions=bool(ignore_swc_tracing_interruptions))
     call = f"read_swc({str(fname)!r}, ncomp={ncomp!r}"
     if max_branch_len is not None:
         call += f", max_branch_len={max_branch_len!r})"
-        pieces = float(np.sum(_piece_counts(sections, max_branch_len)))
+        # Each piece gets at least one compartment: refuse before cutting anything.
+        pieces = float(np.sum(_piece_counts(sections.lengths(), max_branch_len)))
         per_piece = ncomp if isinstance(ncomp, int) else 1
         check_compartment_count(pieces * per_piece, f"{call} ({pieces:,.0f} branches)",
                                 max_compartments)
-        sections = split_long_sections(sections, max_branch_len)
+        sections = TracedSections.from_list(
+            split_long_sections(sections.to_list(), max_branch_len))
     else:
         call += ")"
     return cell_from_sections(sections, ncomp, assign_groups, str(fname),
                               max_compartments=max_compartments, call=call)
 
 
-def _section_lengths(sections: list[Section]) -> np.ndarray:
-    """Path length (µm) of each section, as :attr:`Section.length` computes it."""
-    return np.fromiter((s.length for s in sections), dtype=float, count=len(sections))
-
-
-def _piece_counts(sections: list[Section], max_len: float) -> np.ndarray:
-    """Pieces (float, may exceed any int) :func:`split_long_sections` cuts each section into."""
+def _piece_counts(lengths: np.ndarray, max_len: float) -> np.ndarray:
+    """Pieces (float, may exceed any int) :func:`split_long_sections` cuts sections of
+    ``lengths`` (µm) into."""
     with np.errstate(over="ignore"):
-        return np.maximum(1.0, np.ceil(_section_lengths(sections) / max_len - 1e-9))
+        return np.maximum(1.0, np.ceil(lengths / max_len - 1e-9))
 
 
 def split_long_sections(sections: list[Section], max_len: float) -> list[Section]:
@@ -113,7 +112,7 @@ def split_long_sections(sections: list[Section], max_len: float) -> list[Section
     out: list[Section] = []
     first_piece = {}
     pieces_of: dict[int, list[tuple[int, float, float]]] = {}
-    counts = _piece_counts(sections, max_len)
+    counts = _piece_counts(np.array([sec.length for sec in sections]), max_len)
     for i, sec in enumerate(sections):
         n_pieces = int(counts[i])
         s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(sec.xyz, axis=0), axis=1))])
@@ -148,20 +147,23 @@ def split_long_sections(sections: list[Section], max_len: float) -> list[Section
     return out
 
 
-def _section_ncomps(sections: list[Section], ncomp, lengths: np.ndarray,
+def _section_ncomps(sections: TracedSections, ncomp, lengths: np.ndarray,
                     xyz: list[np.ndarray], radius: list[np.ndarray], what: str,
                     max_compartments: int | None) -> np.ndarray:
-    """Compartments of each section: ``ncomp`` itself or the rule's count per section;
-    refused (ValueError with the count) as soon as their sum passes the limit."""
+    """Compartments of each section: ``ncomp`` itself or the rule's count per section
+    (``xyz``, ``radius``: its points after the zero-length fallback); refused (ValueError
+    with the count) as soon as their sum passes the limit."""
     if isinstance(ncomp, int):
         check_compartment_count(float(ncomp) * len(sections), what, max_compartments)
         return np.full(len(sections), ncomp, dtype=np.int64)
     counts, total = [], 0
-    for i, sec in enumerate(sections):
+    offsets = sections.offsets
+    for i in range(len(sections)):
         if hasattr(ncomp, "for_section"):  # exact per-section rules (d_lambda over the taper)
             n = ncomp.for_section(xyz[i], radius[i])
         else:
-            n = ncomp(float(lengths[i]), float(np.mean(sec.radius)))
+            own_radius = sections.radius[offsets[i] : offsets[i + 1]]
+            n = ncomp(float(lengths[i]), float(np.mean(own_radius)))
         n = check_ncomp(n)
         total += n
         check_compartment_count(total, f"{what}: already {i + 1} of them", max_compartments)
@@ -169,9 +171,9 @@ def _section_ncomps(sections: list[Section], ncomp, lengths: np.ndarray,
     return np.asarray(counts, dtype=np.int64)
 
 
-def cell_from_sections(sections: list[Section], ncomp, assign_groups: bool = True,
-                       source: str = "<swc>", max_compartments: int | None = None,
-                       call: str | None = None):
+def cell_from_sections(sections: TracedSections | list[Section], ncomp,
+                       assign_groups: bool = True, source: str = "<swc>",
+                       max_compartments: int | None = None, call: str | None = None):
     """Build a Cell whose branches are ``sections`` (parents before children).
 
     Every per-branch quantity is computed for all branches at once (one table, geometry
@@ -182,28 +184,36 @@ def cell_from_sections(sections: list[Section], ncomp, assign_groups: bool = Tru
     from simulator.modules.base import Module
     from simulator.modules.cell import Cell
 
+    if not isinstance(sections, TracedSections):
+        sections = TracedSections.from_list(list(sections))
     if not callable(ncomp):
         ncomp = check_ncomp(ncomp)
     n_sec = len(sections)
     what = f"{call or 'cell_from_sections'} ({n_sec:,} branches)"
     if isinstance(ncomp, int):  # refuse before any per-branch work
         check_compartment_count(float(ncomp) * n_sec, what, max_compartments)
-    lengths = _section_lengths(sections)
-    xyz = [s.xyz for s in sections]
-    radius = [s.radius for s in sections]
-    for i in np.flatnonzero(lengths == 0.0):
+    lengths = sections.lengths()
+    xyz_flat, radius_flat, offsets = sections.xyz, sections.radius, sections.offsets
+    zero = np.flatnonzero(lengths == 0.0)
+    split = not isinstance(ncomp, int) or zero.size
+    xyz = np.split(xyz_flat, offsets[1:-1]) if split else None
+    radius = np.split(radius_flat, offsets[1:-1]) if split else None
+    for i in zero:
         warnings.warn(f"{source}: branch {i} has zero length; using a"
                       f" {ZERO_LENGTH_FALLBACK} µm cylinder", stacklevel=3)
         xyz[i] = np.array([xyz[i][0], xyz[i][0] + [ZERO_LENGTH_FALLBACK, 0, 0]])
         radius[i] = np.full(2, radius[i].mean())
+    if zero.size:
+        xyz_flat, radius_flat = np.concatenate(xyz), np.concatenate(radius)
+        offsets = np.concatenate([[0], np.cumsum([len(r) for r in radius])])
     ncomps = _section_ncomps(sections, ncomp, lengths, xyz, radius, what, max_compartments)
-    geometry = compartment_geometry_many(xyz, radius, ncomps)
+    geometry = compartment_geometry_many(xyz_flat, radius_flat, offsets, ncomps)
     n_total = int(ncomps.sum())
     columns = dict(geometry)
     columns["axial_resistivity"] = np.full(n_total, COMPARTMENT_PARAMS["axial_resistivity"])
     columns["capacitance"] = np.full(n_total, COMPARTMENT_PARAMS["capacitance"])
     columns["v"] = np.full(n_total, COMPARTMENT_STATES["v"])
-    types = np.fromiter((s.swc_type for s in sections), dtype=np.int64, count=n_sec)
+    types = sections.swc_type
     groups: list[str] = []
     if assign_groups:
         comp_type = np.repeat(types, ncomps)
@@ -214,13 +224,12 @@ def cell_from_sections(sections: list[Section], ncomp, assign_groups: bool = Tru
     table = pd.DataFrame(columns)
     topology = Topology(
         ncomp=ncomps,
-        parents=np.fromiter((s.parent for s in sections), dtype=np.int64, count=n_sec),
+        parents=sections.parent.astype(np.int64),
         cell_of_branch=np.zeros(n_sec, dtype=np.int64),
-        attach=np.fromiter((s.attach if s.parent >= 0 else 1.0 for s in sections),
-                           dtype=float, count=n_sec),
+        attach=np.where(sections.parent >= 0, sections.attach, 1.0),
     )
     cell = Cell.__new__(Cell)
     Module.__init__(cell)
-    xyzr = [np.column_stack([s.xyz, s.radius]) for s in sections]
+    xyzr = np.split(np.column_stack([sections.xyz, sections.radius]), sections.offsets[1:-1])
     cell._init_data(table, topology, channels=(), groups=groups, xyzr=xyzr)
     return cell

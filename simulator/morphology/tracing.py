@@ -74,12 +74,84 @@ def _file_order(points: SwcPoints, depth_first: bool) -> np.ndarray:
     return np.asarray(out)
 
 
+@dataclasses.dataclass(frozen=True)
+class TracedSections:
+    """All traced sections in flat arrays; section i is ``self[i]`` (a :class:`Section`).
+
+    Attributes:
+        xyz: (N, 3) traced points of every section (µm), section after section; section i's
+            are rows ``offsets[i]:offsets[i + 1]``.
+        radius: (N,) their radii (µm).
+        offsets: (n + 1,) first point of each section, then N.
+        swc_type, parent, attach: (n,) as in :class:`Section`.
+        rows: SWC rows of every section's own points; section i's are
+            ``rows[row_offsets[i]:row_offsets[i + 1]]``.
+        row_offsets: (n + 1,).
+    """
+
+    xyz: np.ndarray
+    radius: np.ndarray
+    offsets: np.ndarray
+    swc_type: np.ndarray
+    parent: np.ndarray
+    attach: np.ndarray
+    rows: np.ndarray
+    row_offsets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.swc_type)
+
+    def __getitem__(self, i: int) -> Section:
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return Section(self.xyz[a:b], self.radius[a:b], int(self.swc_type[i]),
+                       int(self.parent[i]), float(self.attach[i]),
+                       tuple(self.rows[self.row_offsets[i] : self.row_offsets[i + 1]].tolist()))
+
+    def to_list(self) -> list[Section]:
+        return [self[i] for i in range(len(self))]
+
+    @classmethod
+    def from_list(cls, sections: list[Section]) -> TracedSections:
+        n_points = [len(s.radius) for s in sections]
+        n_rows = [len(s.rows) for s in sections]
+        return cls(
+            xyz=np.concatenate([s.xyz for s in sections]).reshape(-1, 3),
+            radius=np.concatenate([s.radius for s in sections]),
+            offsets=np.concatenate([[0], np.cumsum(n_points)]).astype(np.int64),
+            swc_type=np.asarray([s.swc_type for s in sections], dtype=np.int64),
+            parent=np.asarray([s.parent for s in sections], dtype=np.int64),
+            attach=np.asarray([s.attach for s in sections], dtype=float),
+            rows=np.asarray([r for s in sections for r in s.rows], dtype=np.int64),
+            row_offsets=np.concatenate([[0], np.cumsum(n_rows)]).astype(np.int64),
+        )
+
+    def lengths(self) -> np.ndarray:
+        """Path length (µm) of each section, equal bit for bit to :attr:`Section.length`
+        (pieces summed in order where there are fewer than 8, as ``np.sum`` does)."""
+        norms = np.linalg.norm(np.diff(self.xyz, axis=0), axis=1)
+        first = self.offsets[:-1]
+        pieces = np.maximum(np.diff(self.offsets) - 1, 0)
+        out = np.zeros(len(self))
+        for k in range(7):
+            has = np.flatnonzero(pieces > k)
+            out[has] += norms[first[has] + k]
+        for i in np.flatnonzero(pieces >= 8):
+            out[i] = float(norms[first[i] : first[i] + pieces[i]].sum())
+        return out
+
+
 def trace_sections(points: SwcPoints, join_interruptions: bool = False) -> list[Section]:
     """Split a single-rooted point tree into sections (parents before children).
 
     ``join_interruptions=True`` does not end a section where the next point of a chain comes
     later in the file (a tracing interruption); NEURON does end it there.
     """
+    return trace_sections_flat(points, join_interruptions).to_list()
+
+
+def trace_sections_flat(points: SwcPoints, join_interruptions: bool = False) -> TracedSections:
+    """:func:`trace_sections` as flat arrays, computed without a Python loop per point or
+    per section (linear time)."""
     order = _file_order(points, depth_first=join_interruptions)
     n = len(order)
     rank = np.empty(points.n, dtype=np.int64)
@@ -87,98 +159,101 @@ def trace_sections(points: SwcPoints, join_interruptions: bool = False) -> list[
     kind = points.types[order]
     par = np.where(points.parent[order] >= 0, rank[np.maximum(points.parent[order], 0)], -1)
     xyz, radius = points.xyz[order], points.radius[order]
+    idx = np.arange(n)
 
-    # Section ends: weight of children (1 per child, +0.01 if not the next point or of
-    # another type); a point ends a section unless its weight is exactly one.
-    weight = np.zeros(n)
+    # A point continues its section iff NEURON's weight of its children is exactly one:
+    # 1 per child, +0.01 for a child that is not the next point or of another type; a child
+    # that is not the next point of a wire-connected dendrite (or of a non-soma root)
+    # resets the weight to 1 and attaches to the proximal end.
+    child = idx[par >= 0]
+    p_of = par[child]
+    n_children = np.bincount(p_of, minlength=n)
+    resets = ((idx > 1) & (kind != 1) & (kind[np.maximum(par, 0)] == 1)) | (
+        (idx == 0) & (kind[0] != 1))
+    non_next = child != p_of + 1
     to_proximal = np.zeros(n, dtype=bool)
-    for i in range(1, n):
-        p = par[i]
-        if p < 0:
-            continue
-        weight[p] += 1.0
-        if p != i - 1:
-            weight[p] += 0.01
-            wire_dendrite = p > 1 and kind[p] != 1 and kind[par[p]] == 1
-            if wire_dendrite or (p == 0 and kind[0] != 1):
-                to_proximal[i] = True
-                weight[p] = 1.0
-        if kind[p] != kind[i]:
-            weight[p] += 0.01
-    soma_children = np.zeros(n, dtype=np.int64)
-    for i in range(1, n):
-        if kind[i] == 1 and par[i] >= 0 and kind[par[i]] == 1:
-            soma_children[par[i]] += 1
-    sphere = _three_point_soma(kind, par, xyz, radius, weight)
+    to_proximal[child] = resets[p_of] & non_next
+    was_reset = np.zeros(n, dtype=bool)
+    was_reset[p_of[resets[p_of] & non_next]] = True
+    last_child = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last_child, p_of, child)
+    same_kind_last = kind[np.maximum(last_child, 0)] == kind
+    continues = (was_reset & same_kind_last) | (
+        ~was_reset & (n_children == 1) & (last_child == idx + 1) & same_kind_last)
+    soma_pair = (kind[child] == 1) & (kind[p_of] == 1)
+    soma_children = np.bincount(p_of[soma_pair], minlength=n)
+    sphere = _three_point_soma(kind, par, xyz, radius, n_children)
     if sphere:
         par = par.copy()
         par[2] = 1
-    for i in range(n - 1):
-        if kind[i] == 1 and kind[i + 1] == 1 and par[i + 1] == i:
-            if not (i != 0 and soma_children[i] > 1):
-                weight[i] = 1.0
-    ends = np.flatnonzero(weight != 1.0)
+    i = idx[:-1]
+    continues[:-1] |= ((kind[:-1] == 1) & (kind[1:] == 1) & (par[1:] == i)
+                       & ~((i != 0) & (soma_children[:-1] > 1)))
+    ends = np.flatnonzero(~continues)
     if len(ends) == 0 or ends[-1] != n - 1:
         ends = np.append(ends, n - 1)
     starts = np.concatenate([[0], ends[:-1] + 1])
     section_of = np.repeat(np.arange(len(ends)), ends - starts + 1)
 
-    sections: list[Section] = []
-    for s, (first, last) in enumerate(zip(starts, ends, strict=True)):
-        own = np.arange(first, last + 1)
-        if s == 0:
-            if sphere:
-                own = own[:1]
-            pts, rad = xyz[own], radius[own]
-            if len(own) == 1:
-                c, r = pts[0], rad[0]
-                pts = np.array([c - [r, 0, 0], c, c + [r, 0, 0]])
-                rad = np.full(3, r)
-            sections.append(Section(pts, rad, int(kind[first]), -1, 0.0,
-                                    tuple(order[own].tolist())))
-            continue
-        p = par[first]
-        psec = section_of[p]
-        parent_first = starts[psec]
-        parent_soma = kind[parent_first] == 1
-        dendrite_on_soma = parent_soma and kind[first] != 1
-        n_own = len(own)
-        attach, wire = 1.0, False
-        handled = False
-        if psec == 0:
-            handled = True
-            if dendrite_on_soma and (ends[0] - starts[0] == 0 or sphere):
-                attach, wire = 0.5, n_own > 1
-            elif p == parent_first:
-                attach = 0.0
-                wire = kind[first] != 1 and soma_children[p] > 1
-            else:
-                handled = False
-        if not handled and parent_soma:
-            n_parent_pts = ends[psec] - starts[psec] + 1
-            if p < parent_first + n_parent_pts - 1:  # not the soma section's last point
-                attach = 0.5
-                wire = dendrite_on_soma and n_own > 1
-            elif n_own > 1 and soma_children[p] > 1 and kind[first] != 1:
-                wire = True
-        if to_proximal[first]:
-            attach = 0.0
-        if wire:
-            pts, rad = xyz[own], radius[own]
-        else:
-            pts = np.vstack([xyz[p], xyz[own]])
-            rad = np.concatenate([[radius[first] if dendrite_on_soma else radius[p]],
-                                  radius[own]])
-        sections.append(Section(pts, rad, int(kind[first]), int(psec), attach,
-                                tuple(order[own].tolist())))
-    return sections
+    # The root section (the soma).
+    own0 = np.arange(starts[0], ends[0] + 1)
+    if sphere:
+        own0 = own0[:1]
+    root_xyz, root_radius = xyz[own0], radius[own0]
+    if len(own0) == 1:
+        c, r = root_xyz[0], root_radius[0]
+        root_xyz = np.array([c - [r, 0, 0], c, c + [r, 0, 0]])
+        root_radius = np.full(3, r)
+
+    # Every other section: where it attaches and whether it starts at its parent point.
+    first, last = starts[1:], ends[1:]
+    p = par[first]
+    psec = section_of[p]
+    parent_first = starts[psec]
+    parent_soma = kind[parent_first] == 1
+    dendrite_on_soma = parent_soma & (kind[first] != 1)
+    n_own = last - first + 1
+    on_root = psec == 0
+    a = on_root & dendrite_on_soma & ((ends[0] - starts[0] == 0) | sphere)
+    b = on_root & ~a & (p == parent_first)
+    d = ~(a | b) & parent_soma
+    e = d & (p < parent_first + (ends[psec] - starts[psec] + 1) - 1)
+    f = d & ~e & (n_own > 1) & (soma_children[p] > 1) & (kind[first] != 1)
+    attach = np.where(a | e, 0.5, np.where(b, 0.0, 1.0))
+    wire = np.where(a, n_own > 1, np.where(
+        b, (kind[first] != 1) & (soma_children[p] > 1),
+        np.where(e, dendrite_on_soma & (n_own > 1), f)))
+    attach[to_proximal[first]] = 0.0
+
+    prefix = (~wire).astype(np.int64)
+    counts = n_own + prefix
+    sec = np.repeat(np.arange(len(first)), counts)
+    pos = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    at_prefix = (prefix[sec] == 1) & (pos == 0)
+    own_point = first[sec] + pos - prefix[sec]
+    point_src = np.where(at_prefix, p[sec], own_point)
+    radius_src = np.where(at_prefix, np.where(dendrite_on_soma, first, p)[sec], own_point)
+
+    n_points = np.concatenate([[len(root_radius)], counts])
+    n_rows = np.concatenate([[len(own0)], n_own])
+    own_rows = np.concatenate([own0, np.arange(starts[1], n) if len(first) else own0[:0]])
+    return TracedSections(
+        xyz=np.concatenate([root_xyz, xyz[point_src]]),
+        radius=np.concatenate([root_radius, radius[radius_src]]),
+        offsets=np.concatenate([[0], np.cumsum(n_points)]).astype(np.int64),
+        swc_type=kind[starts].astype(np.int64),
+        parent=np.concatenate([[-1], psec]).astype(np.int64),
+        attach=np.concatenate([[0.0], attach]),
+        rows=order[own_rows].astype(np.int64),
+        row_offsets=np.concatenate([[0], np.cumsum(n_rows)]).astype(np.int64),
+    )
 
 
-def _three_point_soma(kind, par, xyz, radius, weight) -> bool:
+def _three_point_soma(kind, par, xyz, radius, n_children) -> bool:
     """NeuroMorpho's 3-point soma: a root with two leaf soma points one diameter apart."""
     if int(np.sum(kind == 1)) != 3 or len(kind) < 3:
         return False
-    if not (par[1] == 0 and par[2] == 0 and weight[1] == 0 and weight[2] == 0):
+    if not (par[1] == 0 and par[2] == 0 and n_children[1] == 0 and n_children[2] == 0):
         return False
     if not (radius[1] == radius[0] and radius[2] == radius[0]):
         return False
