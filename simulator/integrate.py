@@ -368,7 +368,8 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
         input_rows=sum(v.shape[0] for v in externals.values()),
         state_values=compiled.n_nodes * (len(compiled.state_names)
                                          + len(compiled.current_names)),
-        checkpoint_lengths=checkpoint_lengths, itemsize=jnp.dtype(float).itemsize,
+        checkpoint_lengths=checkpoint_lengths,
+        itemsize=jax.dtypes.canonicalize_dtype(jnp.float64).itemsize,
         t_max=t_max, delta_t=dt_given)
     externals = {k: _fit_length(k, v, n_steps) for k, v in externals.items()}
     structure = structure_of(compiled)
