@@ -10,21 +10,71 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules.arguments import (
+    flag,
+    module_argument,
+    random_generator,
+    real_scalar,
+    show,
+)
 
-def _network_of(pre, post):
+
+def _network_of(pre, post, names=("pre", "post")):
     from simulator.modules.network import Network
 
+    for name, view in zip(names, (pre, post), strict=True):
+        module_argument(name, view, "a view of a Network (e.g. net.cell(0))")
     if pre.base is not post.base:
-        raise ValueError("pre and post must be views of the same Network")
+        raise ValueError(f"{names[0]} and {names[1]} must be views of the same Network")
     if not isinstance(pre.base, Network):
         raise ValueError(f"synapses connect cells of a Network, got a {type(pre.base).__name__}")
+    for name, view in zip(names, (pre, post), strict=True):
+        if len(view._node_inds) == 0:
+            raise ValueError(
+                f"{name} selects no compartment (a view of synapses?); pass a view of cells or"
+                " compartments, e.g. net.cell([0, 1])"
+            )
     return pre.base
 
 
 def _rng(random_state) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return np.random.default_rng(random_state)
+    return random_generator("random_state", random_state)
+
+
+def _connectivity(matrix, shape: tuple[int, int]) -> np.ndarray:
+    """``connectivity_matrix`` as a bool array of ``shape``: bools, or numbers that are 0 or 1."""
+    if matrix is None or isinstance(matrix, str | bytes | dict | set):
+        raise TypeError(
+            f"connectivity_matrix must be a {shape} array of bools (or of 0 and 1); got"
+            f" {show(matrix)}"
+        )
+    try:
+        arr = np.asarray(matrix)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"connectivity_matrix must be a rectangular {shape} array of bools; got"
+            f" {show(matrix)}"
+        ) from err
+    if arr.shape != shape:
+        raise ValueError(
+            f"connectivity_matrix must have shape {shape} (pre cells, post cells), got"
+            f" {arr.shape}"
+        )
+    if arr.dtype == bool:
+        return arr
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"connectivity_matrix must hold bools (or 0 and 1), got dtype {arr.dtype}:"
+            f" {show(matrix)}"
+        )
+    bad = ~np.isin(arr, (0, 1))  # NaN, 2, -1, 0.5 are not connections or their absence
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(
+            f"connectivity_matrix must hold only True/False (or 0/1); got"
+            f" {arr[i, j].item()!r} at [{i}, {j}] ({int(bad.sum())} such entries)"
+        )
+    return arr.astype(bool)
 
 
 def _cells_of(view) -> np.ndarray:
@@ -66,16 +116,12 @@ def connect(pre, post, synapse) -> None:
 def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, connectivity_matrix,
                                 random_post_comp: bool = False, random_state=None) -> None:
     """Synapses where ``connectivity_matrix[i, j]`` (bool, (n_pre_cells, n_post_cells))."""
-    net = _network_of(pre_cell_view, post_cell_view)
-    pre_cells, post_cells = _cells_of(pre_cell_view), _cells_of(post_cell_view)
-    matrix = np.asarray(connectivity_matrix)
-    if matrix.shape != (len(pre_cells), len(post_cells)):
-        raise ValueError(
-            f"connectivity_matrix must have shape ({len(pre_cells)}, {len(post_cells)}) (pre"
-            f" cells, post cells), got {matrix.shape}"
-        )
-    i, j = np.nonzero(matrix.astype(bool))
+    net = _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
+    flag("random_post_comp", random_post_comp)
     rng = _rng(random_state)
+    pre_cells, post_cells = _cells_of(pre_cell_view), _cells_of(post_cell_view)
+    matrix = _connectivity(connectivity_matrix, (len(pre_cells), len(post_cells)))
+    i, j = np.nonzero(matrix)
     pre_nodes = _first_comp_of_cells(net, pre_cells)[i]
     post_nodes = _post_sites(net, post_cells[j], random_post_comp, rng)
     net._append_synapses(pre_nodes, post_nodes, synapse)
@@ -84,6 +130,7 @@ def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, connecti
 def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool = False,
                   random_state=None) -> None:
     """Every pre cell to every post cell (pre-major order)."""
+    _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
     n_pre, n_post = len(_cells_of(pre_cell_view)), len(_cells_of(post_cell_view))
     connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse,
                                 np.ones((n_pre, n_post), dtype=bool), random_post_comp,
@@ -97,8 +144,9 @@ def sparse_connect(pre_cell_view, post_cell_view, synapse, p: float,
     Unlike the reference (which samples pairs with replacement), every pair appears at most
     once, so ``p = 1`` is full connectivity. ``random_state``: seed or numpy Generator.
     """
-    if not 0.0 <= p <= 1.0:
+    if not 0.0 <= real_scalar("p", p, expected="a probability in [0, 1]") <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
+    _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
     rng = _rng(random_state)
     n_pre, n_post = len(_cells_of(pre_cell_view)), len(_cells_of(post_cell_view))
     matrix = rng.random((n_pre, n_post)) < p

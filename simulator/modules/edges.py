@@ -86,15 +86,18 @@ class EdgeMixin:
         return self._edge_view(inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}")
 
     def _select_edges(self, edges):
+        from simulator.modules.arguments import SelectionIndexError
+        from simulator.modules.selection import node_labels
+
         inds = self._edge_inds
-        wanted = np.atleast_1d(np.asarray(edges))
+        wanted = node_labels(edges, len(inds), "select: edges", "edge")
         if wanted.dtype == bool:
-            if wanted.shape != inds.shape:
-                raise IndexError(f"edge mask must have length {len(inds)}, got {wanted.shape}")
             wanted = inds[wanted]
         missing = np.setdiff1d(wanted, inds)
         if missing.size:
-            raise IndexError(f"edge index {missing[0]} is not in this selection")
+            raise SelectionIndexError(
+                f"edge index {missing[0]} is not in this selection ({len(inds)} synapses)"
+            )
         return self._edge_view(np.sort(wanted), np.sort(wanted), f"select(edges={edges!r})")
 
     # ------------------------------------------------------------------ building
@@ -142,6 +145,10 @@ class EdgeMixin:
     def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
         """Add ``pre_<prop>`` / ``post_<prop>`` columns to ``.edges`` from ``.nodes``."""
         base = self.base
+        for name, value in (("properties", properties), ("pre_or_post", pre_or_post)):
+            if not isinstance(value, str | list | tuple) or not all(
+                    isinstance(v, str) for v in ([value] if isinstance(value, str) else value)):
+                raise TypeError(f"{name} must be a str or a list of str; got {value!r}")
         props = [properties] if isinstance(properties, str) else list(properties)
         sides = [pre_or_post] if isinstance(pre_or_post, str) else list(pre_or_post)
         for side in sides:
@@ -241,7 +248,8 @@ class SynapseParameterMixin:
         rows = self._synapse_state_rows(state_name)
         if rows is None:
             return super().clamp(state_name, state_array, verbose)
-        values = self._input_array(state_array, len(rows), f"clamp of {state_name!r}")
+        values = self._input_array(state_name, state_array, len(rows),
+                                   f"clamp of {state_name!r}")
         self._add_external(state_name, values, rows)
 
     def data_clamp(self, state_name: str, state_array, data_clamps=None, verbose: bool = False):

@@ -234,11 +234,12 @@ class LayoutMixin:
         a cell it raises ValueError (move the whole cell). ``update_nodes`` is accepted for
         compatibility; the compartment centres always follow.
         """
+        from simulator.modules.arguments import real_scalar
+
         del update_nodes
+        shift = np.array([real_scalar(f"move: {name}", value, unit="µm")
+                          for name, value in (("x", x), ("y", y), ("z", z))])
         cells = self._whole_cells("move")
-        shift = np.array([x, y, z], dtype=float)
-        if shift.shape != (3,) or not np.all(np.isfinite(shift)):
-            raise ValueError(f"move expects finite numbers x, y, z, got {(x, y, z)!r}")
         for c in cells:
             self._transform_cell(c, lambda p, s=shift: p + s)
 
@@ -249,12 +250,14 @@ class LayoutMixin:
         Same restrictions as :meth:`move`. Cells without traced points are laid out with
         :meth:`compute_xyz` first.
         """
+        from simulator.modules.arguments import real_array
+
         del update_nodes
         cells = self._whole_cells("move_to")
+        coords = [real_array(f"move_to: {name}", value, "a number (µm) or one per selected cell")
+                  for name, value in (("x", x), ("y", y), ("z", z))]
         try:
-            target = np.stack(
-                np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, y, z))), axis=-1
-            )
+            target = np.stack(np.broadcast_arrays(*coords), axis=-1)
             target = np.broadcast_to(target, (len(cells), 3))
         except ValueError as err:
             raise ValueError(
@@ -280,13 +283,13 @@ class LayoutMixin:
         :meth:`compute_xyz` first.
         """
         del update_nodes
-        if rotation_axis not in ROTATION_AXES:
+        if not isinstance(rotation_axis, str) or rotation_axis not in ROTATION_AXES:
             raise ValueError(
                 f"rotation_axis must be one of {ROTATION_AXES}, got {rotation_axis!r}"
             )
-        angle = np.deg2rad(float(degrees))
-        if not np.isfinite(angle):
-            raise ValueError(f"rotate expects a finite angle in degrees, got {degrees!r}")
+        from simulator.modules.arguments import real_scalar
+
+        angle = np.deg2rad(real_scalar("rotate: degrees", degrees, unit="degrees"))
         cells = self._whole_cells("rotate")
         self._ensure_coordinates()
         i, j = ("xyz".index(rotation_axis[0]), "xyz".index(rotation_axis[1]))
@@ -335,6 +338,44 @@ class LayoutMixin:
                 f"{action} acts on a whole module; call it on the module (view.base), not on"
                 " a view"
             )
+
+
+# ---------------------------------------------------------------------- checks
+def check_xyzr(xyzr, n_branches: int) -> list[np.ndarray]:
+    """Check user-given traced points: one (N, 4) array of x, y, z, radius (µm) per branch.
+
+    N >= 1 points per branch; coordinates finite or NaN (NaN: not traced, as hand-built
+    branches); radii positive or NaN. Returns float copies.
+    """
+    from simulator.modules.arguments import real_array, show
+
+    if isinstance(xyzr, np.ndarray) and xyzr.ndim == 3:
+        xyzr = list(xyzr)
+    if not isinstance(xyzr, list | tuple):
+        raise TypeError(
+            f"xyzr must be a list with one (N, 4) array (x, y, z, radius in µm) per branch;"
+            f" got {show(xyzr)}"
+        )
+    if len(xyzr) != n_branches:
+        raise ValueError(f"xyzr needs one array per branch ({n_branches}), got {len(xyzr)}")
+    checked = []
+    for b, points in enumerate(xyzr):
+        name = f"xyzr[{b}]"
+        arr = real_array(name, points, "an (N, 4) array of x, y, z, radius (µm)")
+        if arr.ndim != 2 or arr.shape[1] != 4 or arr.shape[0] < 1:
+            raise ValueError(
+                f"{name} must have shape (N, 4) with N >= 1 (columns x, y, z, radius in µm);"
+                f" got shape {arr.shape}"
+            )
+        if np.any(np.isinf(arr)):
+            raise ValueError(f"{name} must be finite (NaN marks untraced points); got"
+                             f" {show(points)}")
+        radius = arr[:, 3]
+        if np.any(radius[~np.isnan(radius)] <= 0):
+            raise ValueError(f"{name} radii (column 3) must be positive µm or NaN; got"
+                             f" {radius.tolist()[:8]}")
+        checked.append(arr)
+    return checked
 
 
 # ---------------------------------------------------------------------- helpers

@@ -59,6 +59,8 @@ class MechanismMixin:
                 "diffuse() works on a whole module, not on a view; call it on the module (use"
                 " a tiny axial_diffusion_<state> to keep parts almost without diffusion)"
             )
+        if not isinstance(state, str):
+            raise TypeError(f"diffuse expects the name of a state (a str), got {state!r}")
         nodes = self.base._nodes
         if state == "v" or state.startswith(DIFFUSION_PREFIX):
             raise ValueError(f"cannot diffuse {state!r}")
@@ -93,7 +95,9 @@ class MechanismMixin:
         from simulator.channels.channel import Channel
 
         if not isinstance(channel, Channel):
-            raise TypeError(f"insert expects a Channel instance, got {channel!r}")
+            hint = (f" (an instance: {channel.__name__}())" if isinstance(channel, type)
+                    and issubclass(channel, Channel) else "")
+            raise TypeError(f"insert expects a Channel instance{hint}, got {channel!r}")
         channel._validate()
         base = self.base
         name = channel.name
@@ -138,22 +142,64 @@ class MechanismMixin:
         self._invalidate()
 
     def delete(self, channel) -> None:
-        """Remove ``channel`` (instance or name) from the compartments of this selection."""
+        """Remove ``channel`` (instance or name) from the compartments of this selection.
+
+        Raises:
+            TypeError: ``channel`` is neither a Channel/Pump instance nor a name.
+            ValueError: the channel is not inserted in any compartment of this selection, or
+                a recording, clamp or trainable parameter needs one of the states, currents
+                or parameters the deletion removes (nothing is deleted then: remove those
+                first with ``delete_recordings`` / ``delete_clamps`` / ``delete_trainables``,
+                or delete the channel only where nothing refers to it).
+        """
+        from simulator.channels.channel import Channel
+
         base = self.base
-        name = channel if isinstance(channel, str) else channel.name
+        if isinstance(channel, str):
+            name = channel
+        elif isinstance(channel, Channel):
+            name = channel.name
+        else:
+            raise TypeError(
+                f"delete expects a Channel or Pump instance or its name (a str); got {channel!r}"
+            )
         registered = {c.name: c for c in base._channels}
         if name not in registered:
             raise ValueError(f"channel {name!r} is not inserted; inserted: {list(registered)}")
         chan = registered[name]
+        if not isinstance(channel, str) and type(channel) is not type(chan):
+            raise ValueError(
+                f"the channel named {name!r} in this module is a {type(chan).__name__}, not a"
+                f" {type(channel).__name__}"
+            )
         nodes = base._nodes
         rows = self._node_inds
-        nodes.loc[rows, name] = False
+        here = nodes.loc[rows, name].to_numpy(dtype=bool)
+        if not here.any():
+            present = [c.name for c in base._channels
+                       if nodes.loc[rows, c.name].to_numpy(dtype=bool).any()]
+            raise ValueError(
+                f"cannot delete {name!r}: it is not inserted in any of the {len(rows)}"
+                f" compartments of this selection (inserted here: {present or 'no channel'}; {name!r} is in"
+                f" {int(nodes[name].sum())} other compartments of the module)"
+            )
+        cleared = {}  # key -> node indices where the deletion sets it to NaN
         for key in (*chan.channel_params, *chan.channel_states):
             still_used = np.zeros(len(rows), dtype=bool)
             for other in base._channels:
                 if other is not chan and key in {**other.channel_params, **other.channel_states}:
                     still_used |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
-            nodes.loc[rows[~still_used], key] = np.nan
+            cleared[key] = rows[here & ~still_used]
+        current_left = np.zeros(len(rows), dtype=bool)
+        for other in base._channels:
+            if other is not chan and other.current_name == chan.current_name:
+                current_left |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
+        cleared[chan.current_name] = rows[here & ~current_left]
+        _refuse_if_needed(base, name, cleared)
+        nodes.loc[rows, name] = False
+        for key, lost in cleared.items():
+            if key in nodes.columns:
+                nodes.loc[lost, key] = np.nan
         if not nodes[name].any():
             base._channels.remove(chan)
             used = set()
@@ -173,6 +219,9 @@ class MechanismMixin:
         """
         import jax.numpy as jnp
 
+        from simulator.modules.arguments import real_scalar
+
+        delta_t = real_scalar("init_states: delta_t", delta_t, positive=True, unit="ms")
         nodes = self.base._nodes
         view = nodes.loc[self._node_inds]
         for channel in self.base._channels:
@@ -189,3 +238,26 @@ class MechanismMixin:
             for key, value in new.items():
                 nodes.loc[rows, key] = np.broadcast_to(np.asarray(value, dtype=float), len(rows))
         self._invalidate()
+
+
+def _refuse_if_needed(base, name: str, cleared: dict[str, np.ndarray]) -> None:
+    """ValueError if a recording, clamp or trainable uses a key at a node where deleting
+    channel ``name`` would remove it (``cleared``: key -> those node indices)."""
+    needs = []
+    rec = base._recordings
+    for key, lost in cleared.items():
+        hit = rec["rec_index"].to_numpy()[(rec["state"] == key).to_numpy()]
+        if np.isin(hit, lost).any():
+            needs.append(f"recordings of {key!r} (delete_recordings())")
+        if key in base._external_inds and np.isin(base._external_inds[key], lost).any():
+            needs.append(f"a clamp of {key!r} (delete_clamps({key!r}))")
+        for params, indices in zip(base._trainable_params, base._indices_set_by_trainables,
+                                   strict=True):
+            if key in params and np.isin(np.asarray(indices), lost).any():
+                needs.append(f"a trainable parameter {key!r} (delete_trainables())")
+    if needs:
+        raise ValueError(
+            f"cannot delete {name!r} here: {', '.join(dict.fromkeys(needs))} refer to its"
+            " states, currents or parameters in these compartments and would fail or read"
+            " NaN in integrate; remove them first, then delete the channel"
+        )

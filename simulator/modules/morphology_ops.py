@@ -29,6 +29,13 @@ def _selected_branches(module, action: str) -> np.ndarray:
     return branches
 
 
+def _check_min_radius(min_radius) -> None:
+    from simulator.modules.arguments import real_scalar
+
+    if min_radius is not None:
+        real_scalar("min_radius", min_radius, positive=True, unit="µm, or None")
+
+
 class MorphologyMixin:
     """``set_ncomp``, ``set_ncomp_d_lambda`` and ``distance_from``."""
 
@@ -63,6 +70,7 @@ class MorphologyMixin:
 
         del initialize
         n = check_ncomp(ncomp)
+        _check_min_radius(min_radius)
         branches = _selected_branches(self, "set_ncomp")
         with self.base._describing_change(f"set_ncomp({n}) of branch(es) {branches.tolist()}"):
             set_branch_ncomp(self.base, {int(b): n for b in branches}, min_radius)
@@ -88,6 +96,7 @@ class MorphologyMixin:
             set_branch_ncomp,
         )
 
+        _check_min_radius(min_radius)
         branches = _selected_branches(self, "set_ncomp_d_lambda")
         rule = DLambdaRule(d_lambda=d_lambda, frequency=frequency)
         base = self.base
@@ -114,6 +123,9 @@ class MorphologyMixin:
             (n,) numpy array in the order of this selection's ``.nodes``, e.g.
             ``cell.set("HH_gNa", 0.12 * np.exp(-cell.distance_from(site) / 200))``.
         """
+        from simulator.modules.arguments import module_argument
         from simulator.morphology.distance import distance_from
 
+        module_argument("distance_from: view", view,
+                        "one compartment of the same module, e.g. cell.branch(0).loc(0.5)")
         return distance_from(self, view, kind)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules.arguments import show
 from simulator.modules.base import Module
 from simulator.modules.cell import Cell
 from simulator.modules.compose import compose
@@ -26,6 +27,10 @@ class Network(Module):
 
     def __init__(self, cells, vectorize_cells: bool | None = None) -> None:
         super().__init__()
+        if isinstance(cells, Module | str | bytes | dict) or not hasattr(cells, "__iter__"):
+            hint = " (wrap a single cell in a list: Network([cell]))" if isinstance(
+                cells, Module) else ""
+            raise TypeError(f"Network expects a list of Cells{hint}; got {show(cells)}")
         cells = list(cells)
         if not cells:
             raise ValueError("Network needs at least one cell, got an empty list")

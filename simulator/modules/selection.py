@@ -15,6 +15,14 @@ import warnings
 
 import numpy as np
 
+from simulator.modules.arguments import (
+    SelectionIndexError,
+    SelectionTypeError,
+    is_bool,
+    real_array,
+    show,
+)
+
 Index = int | list | range | slice | np.ndarray | str
 
 
@@ -23,26 +31,59 @@ class CompScopeWarning(UserWarning):
 
 
 def parse_index(idx: Index, n: int, what: str) -> np.ndarray:
-    """Turn int / list / range / slice / bool mask / array / "all" into positions in [0, n)."""
+    """Turn int / list / range / slice / bool mask / array / "all" into positions in [0, n).
+
+    Raises:
+        SelectionTypeError (a TypeError and ValueError): a bool, float, None, a nested list or
+            another non-integer index; ValueError: a string other than ``"all"``;
+        SelectionIndexError (an IndexError and ValueError): an index outside [-n, n) or a
+            mask of the wrong length.
+    """
+    expected = (f"an integer, a list or 1-d array of integers, a slice, a boolean mask of"
+                f" length {n} or 'all'")
     if isinstance(idx, str):
         if idx != "all":
             raise ValueError(
                 f"{what} index must be an int, list, slice, mask or 'all', got {idx!r}"
             )
         return np.arange(n)
+    if is_bool(idx):
+        raise SelectionTypeError(f"{what} index must be {expected}; got {idx!r} (a single bool)")
     if isinstance(idx, slice):
+        for bound in (idx.start, idx.stop, idx.step):
+            if bound is not None and (is_bool(bound) or not isinstance(bound, int | np.integer)):
+                raise SelectionTypeError(
+                    f"{what} index slice bounds must be integers or None; got {idx!r}"
+                )
+        if idx.step == 0:
+            raise ValueError(f"{what} index slice step must not be zero; got {idx!r}")
         return np.arange(n)[idx]
-    arr = np.asarray(list(idx) if isinstance(idx, range) else idx)
+    if isinstance(idx, list | tuple) and any(is_bool(i) for i in idx) and not all(
+        is_bool(i) for i in idx
+    ):
+        raise SelectionTypeError(f"{what} index mixes bools and integers; got {show(idx)}")
+    try:
+        arr = np.asarray(list(idx) if isinstance(idx, range) else idx)
+    except (ValueError, TypeError) as err:
+        raise SelectionTypeError(f"{what} index must be {expected}; got {show(idx)}") from err
     if arr.dtype == bool:
         if arr.shape != (n,):
-            raise IndexError(f"boolean {what} mask must have length {n}, got shape {arr.shape}")
+            raise SelectionIndexError(
+                f"boolean {what} mask must have length {n}, got shape {arr.shape}"
+            )
         return np.flatnonzero(arr)
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{what} index must be integer, got {idx!r}")
+    if arr.ndim > 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise SelectionTypeError(f"{what} index must be {expected}; got {show(idx)}")
     arr = np.atleast_1d(arr).astype(np.int64)
     bad = arr[(arr >= n) | (arr < -n)]
     if bad.size:
-        raise IndexError(f"{what} index {bad[0]} out of range: expected -{n} <= index < {n}")
+        if n == 0:
+            raise SelectionIndexError(
+                f"{what} index {bad[0]} out of range: this selection has no {what} to index"
+            )
+        raise SelectionIndexError(
+            f"{what} index {bad[0]} out of range: expected -{n} <= index < {n}"
+        )
     return np.unique(np.where(arr < 0, arr + n, arr))
 
 
@@ -189,9 +230,10 @@ class SelectionMixin:
             if x != "all":
                 raise ValueError(f"loc expects a float in [0, 1] or 'all', got {x!r}")
             return self._subview(np.ones(len(table), dtype=bool), "global_comp_index")
-        xs = np.atleast_1d(np.asarray(x, dtype=float))
+        xs = np.atleast_1d(real_array("loc: x", x, "a position in [0, 1] (or an array of"
+                                      " them, or 'all')"))
         if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
-            raise ValueError(f"loc expects positions in [0, 1], got {x!r}")
+            raise ValueError(f"loc expects positions in [0, 1], got {show(x)}")
         topo = self.base._topology
         first_comp = np.concatenate([[0], np.cumsum(topo.ncomp)[:-1]])
         branches = np.unique(table["global_branch_index"].to_numpy())
@@ -211,14 +253,15 @@ class SelectionMixin:
         table = self._view_table()
         if nodes is None:
             return self._subview(np.ones(len(table), dtype=bool), "node")
-        wanted = np.atleast_1d(np.asarray(nodes))
+        wanted = node_labels(nodes, len(table), "select: nodes", "node")
         if wanted.dtype == bool:
-            if wanted.shape != (len(table),):
-                raise IndexError(f"node mask must have length {len(table)}, got {wanted.shape}")
             return self._subview(wanted, "node", what="select(nodes=<mask>)")
         missing = np.setdiff1d(wanted, table.index.to_numpy())
         if missing.size:
-            raise IndexError(f"node index {missing[0]} is not in this selection")
+            raise SelectionIndexError(
+                f"node index {missing[0]} is not in this selection (node indices"
+                f" {_preview(table.index)})"
+            )
         return self._subview(
             np.isin(table.index.to_numpy(), wanted), "node", what=f"select(nodes={nodes!r})"
         )
@@ -242,7 +285,10 @@ class SelectionMixin:
         levels = self._index_levels()
         index = index if isinstance(index, tuple) else (index,)
         if len(index) > len(levels):
-            raise IndexError(f"too many indices ({len(index)}) for {type(self).__name__}")
+            raise SelectionIndexError(
+                f"too many indices ({len(index)}) for {type(self).__name__}: expected at most"
+                f" {len(levels)} ({', '.join(levels) or 'none'})"
+            )
         view = self
         for level, i in zip(levels, index, strict=False):
             view = getattr(view, level)(i)
@@ -276,6 +322,31 @@ class SelectionMixin:
     def comps(self):
         table = self._view_table()
         return [self.select(nodes=[i]) for i in table.index.to_numpy()]
+
+
+def node_labels(labels, n: int, name: str, what: str) -> np.ndarray:
+    """Check ``select(nodes=...)`` / ``select(edges=...)`` labels: a boolean mask of length
+    ``n`` (returned as bools) or integer labels (returned as an int64 array)."""
+    if is_bool(labels):
+        raise SelectionTypeError(
+            f"{name} must be integer {what} indices or a boolean mask of length {n}; got"
+            f" {labels!r} (a single bool)"
+        )
+    try:
+        wanted = np.atleast_1d(np.asarray(labels))
+    except (ValueError, TypeError) as err:
+        raise SelectionTypeError(f"{name} must be integer {what} indices; got"
+                                 f" {show(labels)}") from err
+    if wanted.dtype == bool:
+        if wanted.shape != (n,):
+            raise SelectionIndexError(f"{what} mask must have length {n}, got {wanted.shape}")
+        return wanted
+    if wanted.ndim != 1 or (wanted.size and not np.issubdtype(wanted.dtype, np.integer)):
+        raise SelectionTypeError(
+            f"{name} must be integer {what} indices (a 1-d list or array) or a boolean mask"
+            f" of length {n}; got {show(labels)}"
+        )
+    return wanted.astype(np.int64)
 
 
 def _preview(index) -> str:

@@ -66,8 +66,16 @@ def validate_parents(parents, n_branches: int | None = None) -> np.ndarray:
     """Check a per-cell parents list: parents[0] == -1, parents[i] < i otherwise."""
     try:
         arr = np.asarray(parents)
-    except Exception as err:  # pragma: no cover - numpy accepts nearly everything
+    except Exception as err:  # ragged nested lists
         raise ValueError(f"parents must be a list of ints, got {parents!r}") from err
+    if arr.dtype == object or (
+        isinstance(parents, list | tuple) and any(isinstance(p, bool | np.bool_) for p in parents)
+    ):
+        # np.asarray([-1, False]) is an int array: a bool would pass as branch 0.
+        raise ValueError(
+            f"parents must be a non-empty 1-d list of ints (parent branch index, -1 for the"
+            f" root), not bools or other objects; got {parents!r}"
+        )
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(
             f"parents must be a non-empty 1-d list of ints (parent branch index, -1 for the root),"

@@ -144,6 +144,11 @@ def test_insert_registers_pumps():
     assert comp.nodes["i_Ca"].iloc[0] == 1e-8
     comp.record("i_CaPump", verbose=False)
     comp.record("CaCon_i", verbose=False)
+    # The recording of the pump's current would fail in integrate: delete refuses (issue 13).
+    with pytest.raises(ValueError, match="recordings of 'i_CaPump'"):
+        comp.delete(CaPump())
+    comp.delete_recordings()
+    comp.record("CaCon_i", verbose=False)  # CaNernstReversal keeps CaCon_i: no refusal
     comp.delete(CaPump())
     assert [p.name for p in comp.pumps] == ["CaNernstReversal"]
     assert "CaCon_i" in comp.nodes.columns  # still used by CaNernstReversal
