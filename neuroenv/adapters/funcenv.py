@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 from gymnasium.experimental.functional import FuncEnv
 
+from neuroenv.params_validation import check_key, check_params
 from neuroenv.render import period_record, render_env_frame
 
 
@@ -98,6 +99,11 @@ class NeuronFuncEnv(FuncEnv):
     render_periods: int = 50
 
     def __init__(self, env, params=None) -> None:
+        if not callable(getattr(env, "reset_env", None)):
+            raise TypeError(f"env must be a neuroenv functional env (neuroenv.make(...)[0]), "
+                            f"got {env!r}")
+        if params is not None:
+            check_params(env, params)
         self.env = env
         self._params = params
         super().__init__()  # sets self.default_params = self.get_default_params()
@@ -108,14 +114,22 @@ class NeuronFuncEnv(FuncEnv):
         return self.env.default_params if self._params is None else self._params
 
     def _p(self, params):
-        return self.default_params if params is None else params
+        if params is None:
+            return self.default_params
+        check_params(self.env, params)
+        return params
 
     def initial(self, rng, params=None) -> FuncState:
         """State of a new episode drawn with ``rng``."""
+        check_key(rng, "rng")
         return _initial(self.env, rng, self._p(params))
 
     def transition(self, state: FuncState, action, rng, params=None) -> FuncState:
         """One control period from ``state`` (no reset, no truncation)."""
+        check_key(rng, "rng")
+        if not isinstance(state, FuncState):
+            raise TypeError(f"state must be the FuncState of initial/transition, got "
+                            f"{type(state).__name__}")
         return _transition(self.env, state, action, rng, self._p(params))
 
     def observation(self, state: FuncState, rng, params=None) -> jax.Array:

@@ -313,3 +313,27 @@ def test_evaluation_checks_its_arguments(functional):
         sharded_evaluate(env, bad, constant([0.0]), jax.random.split(key, 2))
     with pytest.raises(TypeError, match="policy"):
         sharded_evaluate(env, params, "policy", jax.random.split(key, 2))
+
+
+# ------------------------------------------------------------------ adapters
+def test_adapters_check_their_inputs(functional):
+    from neuroenv.adapters import GymnaxLegacy, NeuronFuncEnv
+
+    env, params, state = functional
+    bad = params.replace(obs_noise_std=jnp.float32(-1))
+    with pytest.raises(ValueError, match="obs_noise_std"):
+        NeuronFuncEnv(env, bad)
+    with pytest.raises(TypeError, match="env"):
+        NeuronFuncEnv("VoltageTarget-v0")
+    func_env = NeuronFuncEnv(env)
+    with pytest.raises(TypeError, match="rng"):
+        func_env.initial(0)
+    with pytest.raises(ValueError, match="obs_noise_std"):
+        func_env.initial(jax.random.key(0), bad)
+    with pytest.raises(TypeError, match="state"):
+        func_env.transition(None, jnp.zeros(1), jax.random.key(0))
+    legacy = GymnaxLegacy(env)
+    with pytest.raises(ValueError, match=r"action must have shape \(1,\)"):
+        legacy.step(jax.random.key(0), state, jnp.zeros(2), params)
+    with pytest.raises(ValueError, match="obs_noise_std"):
+        legacy.reset(jax.random.key(0), bad)
