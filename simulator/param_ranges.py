@@ -95,14 +95,22 @@ class Range:
             text += f" ({self.units})"
         return text
 
-    def contains(self, values):
-        """Elementwise ``finite and within bounds`` (NumPy in, NumPy out; jax in, jax out)."""
+    def contains(self, values, dtype=None):
+        """Elementwise ``finite and within bounds`` (NumPy in, NumPy out; jax in, jax out).
+
+        ``dtype``: the precision the values were given in (default: ``values.dtype``); the
+        bounds are rounded to it, so that e.g. float32(1e-4) (9.99999997e-05) is ≥ 1e-4.
+        """
         xp = jnp if isinstance(values, jax.Array) else np
+        dtype = np.dtype(dtype or getattr(values, "dtype", None) or float)
+        if dtype.kind != "f":
+            dtype = np.dtype(float)
         ok = xp.isfinite(values)
         if self.low > -math.inf:
-            ok = ok & ((values > self.low) if self.low_open else (values >= self.low))
+            low = float(np.asarray(self.low, dtype))
+            ok = ok & ((values > low) if self.low_open else (values >= low))
         if self.high < math.inf:
-            ok = ok & (values <= self.high)
+            ok = ok & (values <= float(np.asarray(self.high, dtype)))
         return ok
 
 
@@ -271,8 +279,9 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
     if not np.all(finite):
         raise ValueError(f"{label} got non-finite values {_shown(value)}; expected"
                          f" {ranges[0].describe()}")
+    given = np.result_type(getattr(value, "dtype", None) or np.float64)
     for valid in ranges:
-        ok = valid.contains(values)
+        ok = valid.contains(values, given if given.kind == "f" else None)
         if not np.all(ok):
             bad = values[~ok]
             detail = (f" ({bad.size} of {values.size} values outside, first {float(bad[0])!r})"
