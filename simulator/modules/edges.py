@@ -190,9 +190,11 @@ class SynapseParameterMixin:
         if key not in synapse_keys(self.base):
             return super().set(key, val)
         from simulator.modules.parameters import checked_values
+        from simulator.param_ranges import mechanisms_of
 
         rows = self._edge_rows(key, "set")
-        self.base._edges.loc[rows.index, key] = checked_values(key, val, len(rows), "synapse")
+        self.base._edges.loc[rows.index, key] = checked_values(key, val, len(rows), "synapse",
+                                                               mechanisms_of(self))
         self._invalidate()
 
     def data_set(self, key: str, val, param_state):
@@ -200,7 +202,10 @@ class SynapseParameterMixin:
             return super().data_set(key, val, param_state)
         import jax.numpy as jnp
 
+        from simulator.param_ranges import check_parameter, mechanisms_of
+
         rows = self._edge_rows(key, "data_set")
+        check_parameter(key, val, mechanisms_of(self), where=f"data_set({key!r})")
         shape = jnp.shape(val)
         if shape not in ((), (len(rows),)):
             raise ValueError(f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one"
@@ -214,12 +219,13 @@ class SynapseParameterMixin:
         if key not in synapse_keys(self.base):
             return super().make_trainable(key, init_val, verbose)
         from simulator.modules.parameters import shared_parameters
+        from simulator.param_ranges import mechanisms_of
 
         rows = self._edge_rows(key, "make_trainable")
         control = pd.Series(self._edge_controlled_by, index=self._edge_inds).loc[rows.index]
         values, indices = shared_parameters(
             key, control.to_numpy(), rows["index_within_type"].to_numpy(),
-            rows[key].to_numpy(), init_val)
+            rows[key].to_numpy(), init_val, mechanisms_of(self))
         self._add_trainable(key, values, indices, verbose)
 
     def _synapse_state_rows(self, state: str):

@@ -293,3 +293,16 @@ def test_check_parameters_and_in_range():
     ok = in_range("HH_m", jnp.array([0.0, 0.5, 1.0, 1.5, jnp.nan]), mechanisms)
     np.testing.assert_array_equal(np.asarray(ok), [True, True, True, False, False])
     assert parameter_ranges("unknown_key") == [ANY]
+
+
+@pytest.mark.parametrize("method", ["set", "data_set", "make_trainable"])
+def test_synapse_entry_points_refuse(method):
+    cells = [jx.Cell(jx.Branch(jx.Compartment(), 1), [-1]) for _ in range(2)]
+    net = jx.Network(cells)
+    jx.connect(net.cell(0).branch(0).comp(0), net.cell(1).branch(0).comp(0),
+               synapses.IonotropicSynapse())
+    where = {"set": r"set\('IonotropicSynapse_s'\)", "data_set": r"data_set\('Ionotropic",
+             "make_trainable": "make_trainable init_val"}[method]
+    with pytest.raises(ValueError, match=rf"{where}.*IonotropicSynapse_s must be a finite gate"):
+        args = {"set": (2.0,), "data_set": (2.0, None), "make_trainable": (2.0,)}[method]
+        getattr(net.IonotropicSynapse, method)("IonotropicSynapse_s", *args)
