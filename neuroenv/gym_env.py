@@ -228,7 +228,9 @@ class _Core:
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_core(task: str, env_kwargs_json: str, max_episode_steps: int | None) -> _Core:
+def _cached_core(task: str, env_kwargs_json: str, max_episode_steps: int | None,
+                 x64: bool) -> _Core:
+    # ``x64`` keys the cache: a core built in one precision must not serve the other.
     return _Core(task, json.loads(env_kwargs_json), max_episode_steps)
 
 
@@ -239,7 +241,7 @@ def _core(task: str, env_kwargs: dict, max_episode_steps: int | None) -> _Core:
         return _Core(task, env_kwargs, max_episode_steps)
     if json.loads(key) != env_kwargs:  # e.g. tuples that JSON turns into lists
         return _Core(task, env_kwargs, max_episode_steps)
-    return _cached_core(task, key, max_episode_steps)
+    return _cached_core(task, key, max_episode_steps, bool(jax.config.jax_enable_x64))
 
 
 class NoEpisodeError(gymnasium.error.ResetNeeded, ValueError):

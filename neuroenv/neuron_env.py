@@ -32,6 +32,17 @@ Variants through ``EnvParams`` (no recompilation, vmappable):
 - **parameter drift**: ``param_drift`` — those log-scales then follow a Brownian motion
   within the episode, of std ``param_drift`` per √ms (``param_drift``·√period per control
   period, so the drift does not depend on the control period).
+
+Numerical guard (one place, ``step_env``, which the functional, gymnasium, vector and
+adapter envs all run): every value handed to the agent is finite. A control period is a
+*numerical error* when, at its start or any of its solver steps, any compartment's |v|
+exceeds ``V_LIMIT`` = 1,000 mV or any simulator state is non-finite, or when its reward,
+observation or injected current (a NaN action or ``action_scale``) is non-finite. The
+period then ends the episode (``terminated=True``, ``info["numerical_error"]=True``) with reward
+``NUMERICAL_ERROR_REWARD`` (−10) and an observation that repeats the last finite voltages
+with the previous task state (fresh measurement noise; any entry still non-finite, e.g. from
+non-finite params, is 0); ``info["current_nA"]`` is 0 for a non-finite current. The
+``EnvState.sim`` of that step is left as the solver produced it, for inspection.
 """
 
 from __future__ import annotations
@@ -59,6 +70,14 @@ V_BOUNDS = (-150.0, 100.0)
 #: Scaled observations: a voltage v (mV) is observed as (v − V_OFFSET) / V_SCALE.
 V_OFFSET = -65.0
 V_SCALE = 20.0
+#: Numerical guard: a membrane voltage beyond ±V_LIMIT (mV) anywhere in the simulated cell,
+#: at any solver step of a control period, is physically impossible (no neuron gets near
+#: 1 V; a blow-up of an explicit solver passes it within a few steps): the period is a
+#: numerical error, as is any non-finite state, reward or observation.
+V_LIMIT = 1000.0
+#: The reward of a period with a numerical error: a finite penalty (the voltage tasks'
+#: per-period rewards lie in [−3, 0]; see the task cards).
+NUMERICAL_ERROR_REWARD = -10.0
 
 
 @chex.dataclass(frozen=True)
@@ -351,12 +370,16 @@ class NeuronEnv(Environment):
         return params
 
     def initial_sim_states(self, key, params, sim_params=None) -> dict:
-        """Simulator states at rest (module's initial values), voltage jittered per compartment.
+        """Simulator states at rest (module's initial values), voltage jittered per compartment
+        (standard normal draws in float32 in every simulation dtype, times ``init_v_jitter``).
 
         ``sim_params``: primary parameters (default ``params.sim``)."""
         states = dict(self._states0)
         v = states["v"]
-        jitter = params.init_v_jitter.astype(v.dtype) * jax.random.normal(key, v.shape, v.dtype)
+        # Drawn in float32 whatever the simulation dtype (then cast): a seed gives the same
+        # episode with and without x64, up to float rounding.
+        normal = jax.random.normal(key, v.shape, jnp.float32).astype(v.dtype)
+        jitter = params.init_v_jitter.astype(v.dtype) * normal
         states["v"] = v + jitter
         compiled = self._compiled
         arrays = {k: states[k] for k in (*compiled.state_names, *compiled.synapse_state_names)}
@@ -398,9 +421,20 @@ class NeuronEnv(Environment):
         return steps
 
     def step_env(self, key, state, action, params):
+        """One control period (no auto-reset): ``(obs, state, reward, terminated, info)``.
+
+        The numerical guard (see :data:`V_LIMIT` and :data:`NUMERICAL_ERROR_REWARD`) makes
+        every value handed out finite: a period in which any simulated state becomes
+        non-finite or any compartment's |v| exceeds ``V_LIMIT`` (checked at the start and
+        after every solver step), or whose reward or observation is not finite, or whose
+        injected current is not finite (a NaN action or ``action_scale``), is a numerical
+        error.
+        """
         k_obs, k_drive, k_drift = jax.random.split(key, 3)
         action = jnp.clip(check_action(action, self.n_sites), -1.0, 1.0)
         current = action * params.action_scale  # nA
+        current_ok = jnp.all(jnp.isfinite(current))
+        current = jnp.where(current_ok, current, 0.0)  # what info["current_nA"] reports
         v_dtype = state.sim["v"].dtype
         injected = self.waveform(current)
         task_state = state.task
@@ -413,27 +447,49 @@ class NeuronEnv(Environment):
         sim_params = self.derived_sim_params(
             self.episode_sim_params(state.param_log_scale, params))
 
-        def solver_step(sim, i_step):
+        def solver_step(carry, i_step):
+            sim, ok = carry
             sim = self._step(sim, sim_params, {"i": i_step.astype(v_dtype)}, inds, self.delta_t)
-            return sim, self._record(sim)
+            return (sim, ok & plausible_states(sim)), self._record(sim)
 
-        sim, trace = jax.lax.scan(solver_step, state.sim, injected)
-        finite = jnp.all(jnp.isfinite(trace)) & jnp.all(jnp.isfinite(sim["v"]))
-        trace = jnp.where(finite, trace, state.history[-1])
-        task_state, reward, terminated = self.task.step(task_state, trace, current, params.task,
-                                                        self.period_ms)
-        reward = jnp.where(finite, reward, jnp.float32(-10.0)).astype(jnp.float32)
+        ok0 = current_ok & plausible_states(state.sim)
+        (sim, ok), trace = jax.lax.scan(solver_step, (state.sim, ok0), injected)
+        trace = jnp.where(ok, trace, state.history[-1])
+        new_task, reward, terminated = self.task.step(task_state, trace, current, params.task,
+                                                      self.period_ms)
+        reward = jnp.asarray(reward, jnp.float32)
         history = jnp.concatenate([state.history[1:], trace[-1:]], axis=0)
+        obs = self._observe(k_obs, history, new_task, params)
+        # After the task: a reward or task entry can overflow from finite voltages.
+        ok = ok & jnp.isfinite(reward) & jnp.all(jnp.isfinite(obs))
+        # On an error: the previous task state, the last finite voltages repeated, and the
+        # penalty; any entry still non-finite (e.g. from non-finite params) becomes 0.
+        new_task = jax.tree_util.tree_map(lambda new, old: jnp.where(ok, new, old), new_task,
+                                          task_state)
+        fallback = self._observe(k_obs, history, new_task, params)
+        obs = jnp.where(ok, obs, fallback)
+        obs = jnp.where(jnp.isfinite(obs), obs, 0.0).astype(jnp.float32)
+        reward = jnp.where(ok, reward, jnp.float32(NUMERICAL_ERROR_REWARD)).astype(jnp.float32)
         drift = params.param_drift * np.float32(np.sqrt(self.period_ms))
         log_scale = state.param_log_scale + drift * jax.random.normal(
             k_drift, state.param_log_scale.shape, jnp.float32)
-        next_state = EnvState(sim=sim, time=state.time + 1, task=task_state, history=history,
+        next_state = EnvState(sim=sim, time=state.time + 1, task=new_task, history=history,
                               last_trace=trace, last_current=current,
                               param_log_scale=log_scale)
-        obs = self._observe(k_obs, history, task_state, params)
-        info = {"numerical_error": jnp.logical_not(finite),
-                "current_nA": current}
-        return obs, next_state, reward, jnp.logical_or(terminated, ~finite), info
+        info = {"numerical_error": jnp.logical_not(ok), "current_nA": current}
+        return obs, next_state, reward, jnp.logical_or(terminated, ~ok), info
+
+
+def plausible_states(sim: dict) -> jax.Array:
+    """Whether simulator states are physically possible: every compartment's |v| ≤
+    :data:`V_LIMIT` (False for NaN) and every other floating-point state finite (a bool
+    scalar)."""
+    ok = jnp.all(jnp.abs(sim["v"]) <= V_LIMIT)
+    others = {name: value for name, value in sim.items() if name != "v"}
+    for value in jax.tree_util.tree_leaves(others):
+        if jnp.issubdtype(value.dtype, jnp.floating):
+            ok = ok & jnp.all(jnp.isfinite(value))
+    return ok
 
 
 #: Pulse shapes of an action within a control period.

@@ -1,0 +1,122 @@
+"""The env's numerical guard: nothing non-finite reaches the agent, impossible states end the
+episode (issue 13, section 2)."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import neuroenv
+from neuroenv.neuron_env import NUMERICAL_ERROR_REWARD, V_LIMIT, plausible_states
+from neuroenv.tasks.base import Task
+
+
+def _all_finite(*values) -> bool:
+    return all(np.all(np.isfinite(np.asarray(v))) for v in jax.tree_util.tree_leaves(values))
+
+
+def test_desynchronize_fwd_euler_reproduction():
+    """The issue's case: before the guard, rewards −1.01, −8.75e5, −6.67e11, −inf with
+    terminated False and numerical_error False (|v| ≈ 3.8e21 mV, finite in float32)."""
+    env = gym.make("neuroenv/Desynchronize-v0", solver="fwd_euler")
+    obs, _ = env.reset(seed=6)
+    ended = False
+    for a in (1.0, -1.0, -1.0, 1.0):
+        obs, reward, terminated, truncated, info = env.step(np.array([a], np.float32))
+        assert _all_finite(obs, reward, info["current_nA"])
+        assert obs in env.observation_space
+        if terminated:
+            assert info["numerical_error"] is True and reward == NUMERICAL_ERROR_REWARD
+            ended = True
+            break
+        assert info["numerical_error"] is False
+    assert ended, "the blow-up did not end the episode"
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_voltage_beyond_the_limit_ends_the_episode(dtype):
+    """A finite but impossible voltage (2 V in one dendrite compartment, not recorded) is a
+    numerical error in both precisions."""
+    with jax.enable_x64(dtype == "float64"):
+        env, params = neuroenv.make("VoltageTarget-v0")
+        _, state = env.reset(jax.random.key(0), params)
+        assert state.sim["v"].dtype == jnp.dtype(dtype)
+        assert bool(plausible_states(state.sim))
+        v = state.sim["v"].at[-1].set(2.0 * V_LIMIT)
+        bad = state.replace(sim={**state.sim, "v": v})
+        assert not bool(plausible_states(bad.sim))
+        obs, _, reward, terminated, info = env.step_env(jax.random.key(1), bad,
+                                                        jnp.zeros(1), params)
+        assert bool(info["numerical_error"]) and bool(terminated)
+        assert float(reward) == NUMERICAL_ERROR_REWARD and _all_finite(obs)
+        # the same state without the bad compartment steps normally
+        obs, _, reward, terminated, info = env.step_env(jax.random.key(1), state,
+                                                        jnp.zeros(1), params)
+        assert not bool(info["numerical_error"]) and not bool(terminated)
+
+
+class _OverflowingReward(Task):
+    """A task whose reward overflows float32 from finite voltages: −(v − 1000)^16."""
+
+    def step(self, task_state, trace, current, params, period_ms):
+        reward = -jnp.mean((trace[:, 0] - 1000.0) ** 16)
+        return task_state, reward.astype(jnp.float32), jnp.asarray(False)
+
+
+def test_reward_overflow_from_finite_voltages_is_guarded():
+    """(−1065)^16 ≈ 2.7e48 overflows float32: the guard checks the reward after the task."""
+    from neuroenv.cells import soma_env
+
+    env = soma_env(_OverflowingReward())
+    params = env.default_params
+    _, state = env.reset(jax.random.key(0), params)
+    obs, next_state, reward, terminated, info = env.step_env(jax.random.key(1), state,
+                                                             jnp.zeros(1), params)
+    assert bool(info["numerical_error"]) and bool(terminated)
+    assert float(reward) == NUMERICAL_ERROR_REWARD and _all_finite(obs, next_state.task)
+
+
+def test_non_finite_action_in_the_functional_step():
+    """A NaN action (the functional step cannot raise) is a numerical error: the info's
+    current is 0, not NaN, and the observation is finite (±inf is clipped to ±1)."""
+    env, params = neuroenv.make("VoltageTarget-v0")
+    _, state = env.reset(jax.random.key(0), params)
+    step = jax.jit(env.step)  # traced actions: the guard, not input validation, sees them
+    for action in (jnp.array([jnp.nan]), jnp.array([-jnp.nan])):
+        out = step(jax.random.key(1), state, action, params)
+        obs, _, reward, terminated, truncated, info = out
+        assert bool(info["numerical_error"]) and bool(terminated)
+        assert _all_finite(obs, reward, info["current_nA"], info["final_observation"])
+        np.testing.assert_array_equal(np.asarray(info["current_nA"]), [0.0])
+
+
+def test_non_finite_action_scale_in_params():
+    """A NaN ``action_scale`` traced inside a user's jit (where params cannot be validated)
+    gives the same guarded step."""
+    env, params = neuroenv.make("VoltageTarget-v0")
+    _, state = env.reset(jax.random.key(0), params)
+    bad = params.replace(action_scale=jnp.float32(jnp.nan))
+    obs, _, reward, terminated, info = jax.jit(env.step_env)(jax.random.key(1), state,
+                                                             jnp.ones(1), bad)
+    assert bool(info["numerical_error"]) and _all_finite(obs, reward, info["current_nA"])
+
+
+def test_guard_in_the_vector_env():
+    """The vector env runs the same guarded step: row 0 (seed 6, the reproduction's chain)
+    ends at its first step (|v| passes 1 V in the hub during it), all outputs finite."""
+    envs = gym.make_vec("neuroenv/Desynchronize-v0", num_envs=4,
+                        vectorization_mode="vector_entry_point", solver="fwd_euler")
+    envs.reset(seed=6)
+    for t in range(4):
+        actions = np.full((4, 1), (-1.0) ** t, np.float32)
+        obs, reward, terminated, truncated, info = envs.step(actions)
+        assert _all_finite(obs, reward)
+        if "numerical_error" in info:
+            assert _all_finite(info["current_nA"])
+            assert np.all(terminated[info["numerical_error"] & info["_numerical_error"]])
+        if t == 0:
+            assert info["numerical_error"][0] and terminated[0]
+            assert reward[0] == NUMERICAL_ERROR_REWARD
