@@ -37,7 +37,7 @@ import weakref
 import jax
 import numpy as np
 
-from neuroenv.validation import INT32_MAX, Range, show
+from neuroenv.validation import INT32_MAX, Range, TypeAndValueError, show
 from simulator.param_ranges import check_parameter, mechanisms_of
 
 #: Valid values of the env scalars of ``EnvParams`` (the constructor's keyword arguments).
@@ -161,10 +161,10 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
     spec = _spec(env)
     if spec.params_type is None:  # not a NeuronEnv-like env: nothing declared to check
         return
-    if type(params) is not spec.params_type:
-        raise TypeError(f"{where} must be an {spec.params_type.__name__} like the env's "
-                        f"default_params (e.g. env.default_params.replace(...)), got "
-                        f"{show(params)}")
+    if type(params) is not spec.params_type:  # (ValueError too: the vector env raised it)
+        raise TypeAndValueError(
+            f"{where} must be an {spec.params_type.__name__} with the structure of the env's "
+            f"default_params (e.g. env.default_params.replace(...)), got {show(params)}")
     if batch_ndim == 0 and _VALIDATED.get(id(params)) is params:
         return
     _check_keys(f"{where}.sim", params.sim, spec.sim_shapes)
