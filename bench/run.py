@@ -3,7 +3,7 @@
 Run from the repository root: ``python -m bench [--quick] [--only NAME ...] [--json PATH]``
 (or ``python bench/run.py ...``). Sections (``--only`` takes any of them, comma-separated or
 repeated): ``ca1``, ``step``, ``gym``, ``first_step``, ``vmap``, ``network``, ``compile``,
-``memory``, ``sharding``; ``--list`` prints them with their descriptions.
+``memory``, ``sharding``, ``swc``; ``--list`` prints them with their descriptions.
 
 Ours and the reference (and NEURON where it applies) run in the same process: JAX and each
 package are warmed up on a tiny unrelated model first, steady-state repeats alternate between
@@ -58,11 +58,13 @@ SECTIONS = {
     "compile": "compile time 10 -> 1000 branches (bench/compile_scaling.py)",
     "memory": "peak memory of grads over 10,000 CA1 steps (bench/memory.py)",
     "sharding": "sharding scaling (bench/sharding_scaling.py)",
+    "swc": "read_swc load time and peak RSS, 20k-200k-point chains and branchy trees "
+           "(bench/swc_scaling.py)",
 }
 #: sections that also run in float32 (in a child process), per mode
 FLOAT32_SECTIONS = {"quick": (), "full": ("gym", "vmap")}
 #: sections left out of ``--quick`` unless named with ``--only``
-SLOW_SECTIONS = ("compile", "memory", "sharding")
+SLOW_SECTIONS = ("compile", "memory", "sharding", "swc")
 TASK = "VoltageTarget-v0"
 
 
@@ -410,9 +412,31 @@ def run_sharding(quick, dtype):
     return rows, ok, res, ""
 
 
+def run_swc(quick, dtype):
+    mod = _optional("swc_scaling")
+    if mod is None:
+        return [row("swc scaling", "not available", dtype, None, None, "",
+                    note="bench/swc_scaling.py missing")], True, None, ""
+    res = mod.measure(quick=quick)
+    rows = []
+    for r in res:
+        bounded = r["kind"] == "branchy" and r["points"] >= 200_000
+        exponent = "" if r["exponent"] is None else f"; exponent {r['exponent']:.2f}"
+        note = f"{r['branches']} branches; peak +{r['peak_extra_mb']:.0f} MB{exponent}"
+        rows.append(row("swc scaling (read_swc)", f"{r['kind']} {r['points']} points: load",
+                        "float64", r["seconds"], None, "s",
+                        target=mod.TARGET_SECONDS if bounded else None, absolute=True,
+                        note=note))
+        if bounded:
+            rows.append(row("swc scaling (read_swc)", f"{r['kind']} {r['points']} points: peak"
+                            " extra RSS", "float64", r["peak_extra_mb"], None, "MB",
+                            target=mod.TARGET_MB, absolute=True))
+    return rows, True, res, ""  # speed is reported, not asserted (see the module docstring)
+
+
 RUNNERS = {"ca1": run_ca1, "step": run_step, "gym": run_gym, "first_step": run_first_step,
            "vmap": run_vmap, "network": run_network, "compile": run_compile,
-           "memory": run_memory, "sharding": run_sharding}
+           "memory": run_memory, "sharding": run_sharding, "swc": run_swc}
 
 
 def _has_neuron():

@@ -3,9 +3,9 @@
 Two kinds of synthetic SWC files are generated (deterministically, from a seed):
 
 * ``chain``: every point is the child of the previous one, one section of n points;
-* ``branchy``: a random recursive tree, every point the child of a uniformly drawn earlier
-  point. Most points then have zero or several children, so nearly every point ends a
-  section: 200,000 points give about 198,000 branches.
+* ``branchy``: a random recursive tree below a one-point soma, every point the child of a
+  uniformly drawn earlier point. Most points then have zero or several children, so nearly
+  every point ends a section: 200,000 points give about 199,990 branches.
 
 Each file is read with ``read_swc(path, ncomp=1)`` (which returns a ready-to-use Cell) in a
 fresh Python process of its own, after ``simulator`` is imported, so that the numbers hold
@@ -54,9 +54,11 @@ def tree_parents(kind: str, n: int, seed: int = 0):
         raise ValueError(f"kind must be 'chain' or 'branchy', got {kind!r}")
     rng = np.random.default_rng(seed)
     parent = np.empty(n, dtype=np.int64)
-    parent[0] = -1
-    parent[1:] = np.floor(rng.random(n - 1) * np.arange(1, n)).astype(np.int64)
-    return parent
+    parent[:2] = -1, 0
+    # Point i >= 2 hangs from a uniformly drawn earlier non-soma point (1 .. i - 1), so the
+    # soma has one child and NEURON's rule for dendrites leaving the soma stays out of it.
+    parent[2:] = 1 + np.floor(rng.random(max(n - 2, 0)) * np.arange(1, n - 1)).astype(np.int64)
+    return parent[:n]
 
 
 def swc_text(kind: str, n: int, seed: int = 0) -> str:

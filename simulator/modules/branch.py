@@ -24,6 +24,11 @@ def check_ncomp(ncomp) -> int:
     return int(ncomp)
 
 
+def format_count(count) -> str:
+    """``20,000,000`` for counts below 1e18, ``3e+301`` above (floats that no int holds)."""
+    return f"{count:,.0f}" if count < 1e18 else f"{count:.3g}"
+
+
 def check_compartment_count(total, what: str, max_compartments=None) -> None:
     """Refuse to build more than ``max_compartments`` (default :data:`MAX_COMPARTMENTS`).
 
@@ -42,7 +47,7 @@ def check_compartment_count(total, what: str, max_compartments=None) -> None:
     else:
         limit = int(max_compartments)
     if not total <= limit:
-        count = f"{total:,.0f}" if total < 1e18 else f"{total:.3g}"
+        count = format_count(total)
         raise ValueError(
             f"{what} would build {count} compartments, more than the limit of {limit:,}"
             " (simulator.modules.branch.MAX_COMPARTMENTS); check the discretisation, or pass"

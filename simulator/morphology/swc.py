@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.modules.branch import check_compartment_count, check_ncomp
+from simulator.modules.branch import check_compartment_count, check_ncomp, format_count
 from simulator.modules.compartment import COMPARTMENT_PARAMS, COMPARTMENT_STATES
 from simulator.modules.topology import Topology
 from simulator.morphology.frustum import compartment_geometry_many
@@ -90,8 +90,8 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
         # Each piece gets at least one compartment: refuse before cutting anything.
         pieces = float(np.sum(_piece_counts(sections.lengths(), max_branch_len)))
         per_piece = ncomp if isinstance(ncomp, int) else 1
-        check_compartment_count(pieces * per_piece, f"{call} ({pieces:,.0f} branches)",
-                                max_compartments)
+        check_compartment_count(pieces * per_piece, f"{call} ({format_count(pieces)}"
+                                f" branches)", max_compartments)
         sections = TracedSections.from_list(
             split_long_sections(sections.to_list(), max_branch_len))
     else:
@@ -196,8 +196,9 @@ def cell_from_sections(sections: TracedSections | list[Section], ncomp,
     xyz_flat, radius_flat, offsets = sections.xyz, sections.radius, sections.offsets
     zero = np.flatnonzero(lengths == 0.0)
     split = not isinstance(ncomp, int) or zero.size
-    xyz = np.split(xyz_flat, offsets[1:-1]) if split else None
-    radius = np.split(radius_flat, offsets[1:-1]) if split else None
+    bounds = list(zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True))
+    xyz = [xyz_flat[a:b] for a, b in bounds] if split else None
+    radius = [radius_flat[a:b] for a, b in bounds] if split else None
     for i in zero:
         warnings.warn(f"{source}: branch {i} has zero length; using a"
                       f" {ZERO_LENGTH_FALLBACK} µm cylinder", stacklevel=3)
@@ -230,6 +231,7 @@ def cell_from_sections(sections: TracedSections | list[Section], ncomp,
     )
     cell = Cell.__new__(Cell)
     Module.__init__(cell)
-    xyzr = np.split(np.column_stack([sections.xyz, sections.radius]), sections.offsets[1:-1])
+    points = np.column_stack([sections.xyz, sections.radius])
+    xyzr = [points[a:b] for a, b in bounds]  # views of one array, no per-branch copies
     cell._init_data(table, topology, channels=(), groups=groups, xyzr=xyzr)
     return cell

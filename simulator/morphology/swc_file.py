@@ -119,8 +119,7 @@ def _read_table(text: str, source: str):
     lines = text.replace(",", " ").splitlines()
     if "#" in text:
         lines = [line.split("#", 1)[0] for line in lines]
-    counts = np.fromiter((len(line.split()) for line in lines), dtype=np.int64,
-                         count=len(lines))
+    counts = np.fromiter(map(len, map(str.split, lines)), dtype=np.int64, count=len(lines))
     kept = np.flatnonzero(counts > 0)
     if kept.size == 0 or counts[kept].min() < 7:
         return _read_table_slow(text, source)
