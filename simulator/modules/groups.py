@@ -28,6 +28,7 @@ class GroupMixin:
                 f"group name {group_name!r} must be a Python identifier not starting with '_'"
                 " (groups are accessed as attributes: module.<name>)"
             )
+        self._require_compartments(f"add_to_group({group_name!r})")
         base = self.base
         if group_name in {c.name for c in base._channels}:
             raise ValueError(

@@ -320,6 +320,7 @@ class LayoutMixin:
     def _whole_cells(self, action: str) -> np.ndarray:
         """Global indices of the cells of the selection; ValueError if only part of a
         cell is selected."""
+        self._require_compartments(action)
         base = self.base
         cell_col = base._nodes["global_cell_index"].to_numpy()
         selected = np.isin(base._nodes.index.to_numpy(), self._node_inds)

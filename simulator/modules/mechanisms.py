@@ -99,6 +99,7 @@ class MechanismMixin:
                     and issubclass(channel, Channel) else "")
             raise TypeError(f"insert expects a Channel instance{hint}, got {channel!r}")
         channel._validate()
+        self._require_compartments(f"insert({channel.name})")
         base = self.base
         name = channel.name
         if name in base._groups:
@@ -222,6 +223,7 @@ class MechanismMixin:
         from simulator.modules.arguments import real_scalar
 
         delta_t = real_scalar("init_states: delta_t", delta_t, positive=True, unit="ms")
+        self._require_compartments("init_states")
         nodes = self.base._nodes
         view = nodes.loc[self._node_inds]
         for channel in self.base._channels:

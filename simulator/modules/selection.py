@@ -112,6 +112,15 @@ class SelectionMixin:
     def _view_table(self):
         return self.base._nodes.loc[self._node_inds]
 
+    def _require_compartments(self, action: str) -> None:
+        """ValueError if this selection holds no compartment (a view of synapses)."""
+        if len(self._node_inds) == 0:
+            raise ValueError(
+                f"{action} acts on compartments, but this selection has none (a view of"
+                f" {len(self._edge_inds)} synapses?); select compartments with .cell(),"
+                " .branch(), .comp() or .select(nodes=...)"
+            )
+
     def _subview(self, mask: np.ndarray, control: str, explicit_branches: bool | None = None,
                  what: str = "the selection"):
         from simulator.modules.view import View
@@ -141,6 +150,7 @@ class SelectionMixin:
         )
 
     def _select_level(self, column: str, idx: Index, what: str):
+        self._require_compartments(f"{what}({idx!r})")
         table = self._view_table()
         ids = table[column].to_numpy()
         if self._scope == "global":
@@ -152,6 +162,7 @@ class SelectionMixin:
 
     def _select_within(self, column: str, group_column: str, idx: Index, what: str):
         """Mask of rows whose ``column`` has local rank ``idx`` within its ``group_column``."""
+        self._require_compartments(f"{what}({idx!r})")
         table = self._view_table()
         ids, groups = table[column].to_numpy(), table[group_column].to_numpy()
         mask = np.zeros(len(table), dtype=bool)
@@ -187,6 +198,7 @@ class SelectionMixin:
 
     def comp(self, idx: Index):
         """Compartments; locally, compartment ``idx`` of every branch in the selection."""
+        self._require_compartments(f"comp({idx!r})")
         table = self._view_table()
         if self._scope == "global":
             mask = self._select_level("global_comp_index", idx, "compartment")

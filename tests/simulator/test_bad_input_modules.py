@@ -55,6 +55,12 @@ def _fully(**kwargs):
     jx.fully_connect(n.cell("all"), n.cell("all"), IonotropicSynapse(), **kwargs)
 
 
+def _synapse_view():
+    n = net()
+    jx.fully_connect(n.cell(0), n.cell(1), IonotropicSynapse())
+    return n.IonotropicSynapse
+
+
 def _xyzr(xyzr, n_branches=1):
     return jx.Cell(jx.Branch(), [-1, 0][:n_branches], xyzr=xyzr)
 
@@ -218,6 +224,20 @@ CASES = [
      ["connectivity_matrix", "rectangular"]),
     ("cmc_wrong_shape", lambda: _cmc(np.ones((2, 3), dtype=bool)), ValueError,
      ["connectivity_matrix must have shape (3, 3)", "(2, 3)"]),
+    # ------------------------------------------------------------ views of synapses
+    # (no compartments): these were silent no-ops, or "max() arg is an empty sequence".
+    ("synapse_view_insert", lambda: _synapse_view().insert(Leak()), ValueError,
+     ["insert(Leak) acts on compartments", "none"]),
+    ("synapse_view_add_to_group", lambda: _synapse_view().add_to_group("g"), ValueError,
+     ["add_to_group('g') acts on compartments"]),
+    ("synapse_view_move", lambda: _synapse_view().move(1.0), ValueError,
+     ["move acts on compartments"]),
+    ("synapse_view_init_states", lambda: _synapse_view().init_states(), ValueError,
+     ["init_states acts on compartments"]),
+    ("synapse_view_branch", lambda: _synapse_view().branch(0), ValueError,
+     ["branch(0) acts on compartments"]),
+    ("synapse_view_comp", lambda: _synapse_view().comp(0), ValueError,
+     ["comp(0) acts on compartments"]),
     ("copy_node_property_none", lambda: net().copy_node_property_to_edges(None), TypeError,
      ["properties", "None"]),
 ]
