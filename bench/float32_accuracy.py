@@ -202,7 +202,7 @@ def task_rows(quick=False):
         v32, t32 = task_run(name, False, n)
         v64, t64 = task_run(name, True, n)
         rows.append({"part": "task", "solver": "bwd_euler", "config": name,
-                     "n_comps": v64.shape[1], "periods": n, "v_max_mV": float(v64.max()),
+                     "n_nodes": v64.shape[1], "periods": n, "v_max_mV": float(v64.max()),
                      "f32_vs_f64_mV": max(_max_abs(v32, v64), _max_abs(t32, t64))})
     return rows
 
@@ -242,7 +242,7 @@ def format_table(rows) -> str:
                          f"{_g(r['f32_vs_f64_mV'])} |")
         elif r["part"] == "task":
             lines.append(f"| {r['config']} ({r['periods']} periods) | {r['solver']} | "
-                         f"{r['n_comps']} nodes | | {r['v_max_mV']:.0f} | "
+                         f"{r['n_nodes']} nodes | | {r['v_max_mV']:.0f} | "
                          f"{_g(r['f32_vs_f64_mV'])} |")
     worst = max((r["f32_vs_f64_mV"] for r in rows), default=float("nan"))
     lines += ["", f"worst f32 − f64: {_g(worst)} mV; all within tolerance: "
