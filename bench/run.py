@@ -60,11 +60,13 @@ SECTIONS = {
     "sharding": "sharding scaling (bench/sharding_scaling.py)",
     "swc": "read_swc load time and peak RSS, 20k-200k-point chains and branchy trees "
            "(bench/swc_scaling.py)",
+    "float32": "float32 vs float64 max |ΔV|: uniform cell 10-0.01 µm, CA1, every task "
+               "(bench/float32_accuracy.py; quick: a subset)",
 }
 #: sections that also run in float32 (in a child process), per mode
 FLOAT32_SECTIONS = {"quick": (), "full": ("gym", "vmap")}
 #: sections left out of ``--quick`` unless named with ``--only``
-SLOW_SECTIONS = ("compile", "memory", "sharding", "swc")
+SLOW_SECTIONS = ("compile", "memory", "sharding", "swc", "float32")
 TASK = "VoltageTarget-v0"
 
 
@@ -434,7 +436,29 @@ def run_swc(quick, dtype):
     return rows, True, res, ""  # speed is reported, not asserted (see the module docstring)
 
 
-RUNNERS = {"ca1": run_ca1, "step": run_step, "gym": run_gym, "first_step": run_first_step,
+def run_float32(quick, dtype):
+    mod = _optional("float32_accuracy")
+    if mod is None:
+        return [row("float32 accuracy", "not available", dtype, None, None, "mV",
+                    note="bench/float32_accuracy.py missing")], True, None, ""
+    res = mod.measure(quick=quick)
+    rows = []
+    for r in res:
+        what = (f"uniform {r['length_um']:g} µm Ra {r['ra_ohm_cm']:g}"
+                f"{' stim' if r['stimulated'] else ''}" if r["part"] == "uniform"
+                else f"{r['part']} {r['config']}")
+        note = (f"f32 invariance {r['f32_invariance_mV']:.2g} mV" if r["part"] == "uniform"
+                else f"{r['n_comps']} compartments" if "n_comps" in r
+                else f"{r['n_nodes']} nodes")
+        rows.append(row("float32 accuracy", f"{what} ({r['solver']}): max |f32 - f64|",
+                        "float32", r["f32_vs_f64_mV"], None, "mV", target=mod.TOLERANCE_MV,
+                        absolute=True, note=note))
+    # Reported against the tolerance, not asserted: spiking cells have a float32 floor
+    # (see the table in docs/performance.md); tests/simulator/test_float32_accuracy.py asserts.
+    return rows, True, res, ""
+
+
+RUNNERS = {"float32": run_float32, "ca1": run_ca1, "step": run_step, "gym": run_gym, "first_step": run_first_step,
            "vmap": run_vmap, "network": run_network, "compile": run_compile,
            "memory": run_memory, "sharding": run_sharding, "swc": run_swc}
 
