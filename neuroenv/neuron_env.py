@@ -218,6 +218,9 @@ class NeuronEnv(Environment):
         self._compiled = base._compiled
         states0, all_params0 = init_fn(base.get_parameters())
         self._states0 = states0
+        # Entries that hold a state (placeholders of compartments without the mechanism are
+        # NaN): the numerical guard checks these for finiteness.
+        self._state_masks = state_masks(states0)
         # Primary parameters (EnvParams.sim) and the built geometry they are derived against.
         params0, self._geometry_reference = split_all_params(all_params0)
         self._coupling = step_fn.coupling  # exp_euler only (transition matrices), else None
@@ -450,9 +453,9 @@ class NeuronEnv(Environment):
         def solver_step(carry, i_step):
             sim, ok = carry
             sim = self._step(sim, sim_params, {"i": i_step.astype(v_dtype)}, inds, self.delta_t)
-            return (sim, ok & plausible_states(sim)), self._record(sim)
+            return (sim, ok & plausible_states(sim, self._state_masks)), self._record(sim)
 
-        ok0 = current_ok & plausible_states(state.sim)
+        ok0 = current_ok & plausible_states(state.sim, self._state_masks)
         (sim, ok), trace = jax.lax.scan(solver_step, (state.sim, ok0), injected)
         trace = jnp.where(ok, trace, state.history[-1])
         new_task, reward, terminated = self.task.step(task_state, trace, current, params.task,
@@ -480,15 +483,21 @@ class NeuronEnv(Environment):
         return obs, next_state, reward, jnp.logical_or(terminated, ~ok), info
 
 
-def plausible_states(sim: dict) -> jax.Array:
-    """Whether simulator states are physically possible: every compartment's |v| ≤
-    :data:`V_LIMIT` (False for NaN) and every other floating-point state finite (a bool
-    scalar)."""
+def state_masks(states: dict) -> dict:
+    """name -> (n,) bool NumPy mask of the entries of each floating-point state other than
+    ``v`` that hold a value in ``states`` (a module's initial states: the entries of
+    compartments without the state's mechanism are NaN placeholders)."""
+    return {name: np.isfinite(np.asarray(value)) for name, value in states.items()
+            if name != "v" and np.issubdtype(np.asarray(value).dtype, np.floating)}
+
+
+def plausible_states(sim: dict, masks: dict) -> jax.Array:
+    """Whether simulator states are physically possible (a bool scalar): every
+    compartment's |v| ≤ :data:`V_LIMIT` (False for NaN) and every other state finite at the
+    entries of ``masks`` (:func:`state_masks` of the initial states)."""
     ok = jnp.all(jnp.abs(sim["v"]) <= V_LIMIT)
-    others = {name: value for name, value in sim.items() if name != "v"}
-    for value in jax.tree_util.tree_leaves(others):
-        if jnp.issubdtype(value.dtype, jnp.floating):
-            ok = ok & jnp.all(jnp.isfinite(value))
+    for name, mask in masks.items():
+        ok = ok & jnp.all(jnp.isfinite(sim[name]) | ~mask)
     return ok
 
 

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 import neuroenv
-from neuroenv.neuron_env import NUMERICAL_ERROR_REWARD, V_LIMIT, plausible_states
+from neuroenv.neuron_env import (
+    NUMERICAL_ERROR_REWARD,
+    V_LIMIT,
+    plausible_states,
+    state_masks,
+)
 from neuroenv.tasks.base import Task
 
 
@@ -44,10 +49,11 @@ def test_voltage_beyond_the_limit_ends_the_episode(dtype):
         env, params = neuroenv.make("VoltageTarget-v0")
         _, state = env.reset(jax.random.key(0), params)
         assert state.sim["v"].dtype == jnp.dtype(dtype)
-        assert bool(plausible_states(state.sim))
+        masks = state_masks(env._states0)
+        assert bool(plausible_states(state.sim, masks))
         v = state.sim["v"].at[-1].set(2.0 * V_LIMIT)
         bad = state.replace(sim={**state.sim, "v": v})
-        assert not bool(plausible_states(bad.sim))
+        assert not bool(plausible_states(bad.sim, masks))
         obs, _, reward, terminated, info = env.step_env(jax.random.key(1), bad,
                                                         jnp.zeros(1), params)
         assert bool(info["numerical_error"]) and bool(terminated)
@@ -120,3 +126,18 @@ def test_guard_in_the_vector_env():
         if t == 0:
             assert info["numerical_error"][0] and terminated[0]
             assert reward[0] == NUMERICAL_ERROR_REWARD
+
+
+@pytest.mark.parametrize("solver", ["bwd_euler", "exp_euler"])
+def test_placeholder_states_are_not_errors(solver):
+    """Desynchronize's hub has no HH channel: its HH gate entries are NaN placeholders, which
+    the guard must not read as a blow-up; a NaN gate where the channel is is one."""
+    env, params = neuroenv.make("Desynchronize-v0", solver=solver)
+    _, state = env.reset(jax.random.key(0), params)
+    assert np.isnan(np.asarray(state.sim["HH_m"])).any()  # the hub's placeholder
+    out = env.step_env(jax.random.key(1), state, jnp.zeros(1), params)
+    assert not bool(out[4]["numerical_error"]) and not bool(out[3])
+    m = state.sim["HH_m"].at[0].set(jnp.nan)  # cell 0 carries HH
+    out = env.step_env(jax.random.key(1), state.replace(sim={**state.sim, "HH_m": m}),
+                       jnp.zeros(1), params)
+    assert bool(out[4]["numerical_error"]) and _all_finite(out[0], out[2])
