@@ -148,8 +148,9 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParam
 
     def _structural_change(self, what: str) -> None:
         """Record a change that renumbers rows of ``.nodes`` (or edges): views made before it
-        are stale from now on and refuse to be used (:class:`~simulator.modules.view.StaleViewError`).
-        ``what`` names the change in that error, e.g. ``"set_ncomp(4) of branch(es) [0]"``."""
+        are stale from now on and refuse to be used
+        (:class:`~simulator.modules.view.StaleViewError`). ``what`` names the change in that
+        error, e.g. ``"set_ncomp(4) of branch(es) [0]"``."""
         base = self.base
         base._structure_log = [*base.__dict__.get("_structure_log", ()), what]
 

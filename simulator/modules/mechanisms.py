@@ -181,8 +181,8 @@ class MechanismMixin:
                        if nodes.loc[rows, c.name].to_numpy(dtype=bool).any()]
             raise ValueError(
                 f"cannot delete {name!r}: it is not inserted in any of the {len(rows)}"
-                f" compartments of this selection (inserted here: {present or 'no channel'}; {name!r} is in"
-                f" {int(nodes[name].sum())} other compartments of the module)"
+                f" compartments of this selection (inserted here: {present or 'no channel'};"
+                f" {name!r} is in {int(nodes[name].sum())} other compartments of the module)"
             )
         cleared = {}  # key -> node indices where the deletion sets it to NaN
         for key in (*chan.channel_params, *chan.channel_states):

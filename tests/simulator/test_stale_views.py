@@ -179,7 +179,7 @@ def test_changes_are_all_named():
     cell.branch(2).set_ncomp(3)
     with pytest.raises(StaleViewError, match=r"set_ncomp\(4\) of branch\(es\) \[0\]; "
                                              r"set_ncomp\(3\) of branch\(es\) \[2\]"):
-        view.nodes
+        _ = view.nodes
 
 
 # ------------------------------------------------------------------ views that stay valid
