@@ -64,6 +64,7 @@ from neuroenv.spaces import Box
 from neuroenv.validation import Range, positive_int, real_number
 from simulator.assemble import DERIVED, all_states, derive, exp_euler_transitions, split_all_params
 from simulator.integrate import build_init_and_step_fn
+from simulator.solvers.stability import check_time_step
 
 #: Observation bounds of recorded voltages (mV); observations are clipped to them.
 V_BOUNDS = (-150.0, 100.0)
@@ -145,7 +146,10 @@ class NeuronEnv(Environment):
         obs_noise_std: measurement noise (mV).
         init_v_jitter: spread of initial voltages (mV).
         max_steps_in_episode: control periods per episode.
-        solver, voltage_solver: as in ``simulator.integrate``.
+        solver, voltage_solver: as in ``simulator.integrate``; ``fwd_euler`` with
+            ``delta_t`` past its stability bound warns
+            (:class:`simulator.NumericalStabilityWarning`, see
+            :mod:`simulator.solvers.stability`).
         pulse: ``"constant"`` (the current is held for the period) or ``"biphasic"``
             (charge-balanced: +I for the first half of the substeps, −I for the second;
             ``substeps`` must then be even).
@@ -217,6 +221,8 @@ class NeuronEnv(Environment):
         self._step = step_fn
         self._compiled = base._compiled
         states0, all_params0 = init_fn(base.get_parameters())
+        # NumericalStabilityWarning if delta_t is past fwd_euler's bound at the initial states
+        check_time_step(base._compiled, solver, self.delta_t, states0, all_params0)
         self._states0 = states0
         # Entries that hold a state (placeholders of compartments without the mechanism are
         # NaN): the numerical guard checks these for finiteness.

@@ -20,6 +20,7 @@ from simulator.modules.network import Network
 from simulator.modules.selection import CompScopeWarning
 from simulator.modules.view import View
 from simulator.morphology.swc import read_swc
+from simulator.solvers.stability import NumericalStabilityWarning
 from simulator.stimulus import datapoint_to_step_currents, step_current
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "CompScopeWarning",
     "Compartment",
     "Network",
+    "NumericalStabilityWarning",
     "View",
     "build_init_and_step_fn",
     "channels",

@@ -51,6 +51,7 @@ from simulator.run_checks import (
 from simulator.run_checks import check_param_state as check_param_state_values
 from simulator.scan import nested_checkpoint_scan
 from simulator.solvers.exponential import KronCoupling
+from simulator.solvers.stability import check_module
 from simulator.solvers.voltage import check_solver_names, default_width
 from simulator.step import make_step_fn
 
@@ -346,6 +347,7 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
     if len(base.recordings) == 0:
         raise ValueError("no recordings: call .record() on the module (e.g. cell.record('v'))")
     compiled = _compiled(module)
+    check_module(module, solver, delta_t)  # NumericalStabilityWarning past fwd_euler's bound
     externals = {k: np.asarray(v) for k, v in base.externals.items()}
     externals, external_inds = add_stimuli(externals, base.external_inds, data_stimuli)
     externals, external_inds = add_clamps(externals, external_inds, data_clamps)

@@ -1,0 +1,136 @@
+"""Time-step stability of the explicit voltage solver, checked when a run is built.
+
+Forward Euler (``fwd_euler``) advances the voltage as ``v ← v + dt · F(v)``. Linearised at
+a state, ``F(v) ≈ A v + b`` with A (1/ms) the compartments' coupling: the axial conductances
+(axial conductance / (area · capacitance), branch points eliminated), the membrane's slope
+conductance / capacitance (for passive membranes the leak) on the diagonal, and the
+synapses' dependence on their pre- and post-synaptic voltages. A is similar to a symmetric
+matrix for the cable and membrane terms, so its eigenvalues μ are real and ≤ 0 there; the
+iteration ``I + dt·A`` is stable iff |1 + dt·μ| ≤ 1 for every μ, i.e. (for real μ)
+``dt ≤ dt_max = 2 / λ_max``, λ_max = max |μ|; for complex μ with Re μ < 0 the condition
+is ``dt ≤ −2 Re μ / |μ|²`` (:func:`max_stable_dt` takes the smallest). Eigenvalues with
+Re μ > 0 are growing dynamics of the model itself (e.g. the upstroke of a spike), not a
+property of the solver, and are not counted.
+
+A is computed exactly: the Jacobian of one forward-Euler step with respect to the
+compartment voltages (``jax.jacfwd`` of the solver's own step at the given states, so
+every mechanism contributes as the solver sees it), A = (J − I) / dt. The bound holds for
+those states (the module's initial states when built): during a spike the sodium slope
+conductance adds up to a few tens of 1/ms to the diagonal.
+
+Exponential Euler (``exp_euler``) has no such bound: it integrates the linear part exactly
+(per compartment exp(−dt·λ) towards v∞, then expm(dt·G) for the axial coupling), so for
+every dt its linear step contracts (spectral radius ≤ 1 where the membrane's slope
+conductance is ≥ 0). What can still fail with large steps is the frozen linearisation of
+the channels over a step (a regenerative sodium current held for too long); this depends on
+the trajectory, not on the linear part, so no build-time warning is given for it, and the
+environments' numerical guard ends such episodes. Backward Euler and Crank–Nicolson are
+unconditionally stable for the linear part.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class NumericalStabilityWarning(UserWarning):
+    """A time step past the explicit solver's stability bound (see
+    :mod:`simulator.solvers.stability`)."""
+
+
+#: Solvers with a linear stability bound on the time step.
+EXPLICIT_SOLVERS = ("fwd_euler",)
+#: Largest number of compartments for which the dense Jacobian is formed (n² entries).
+MAX_DENSE_COMPARTMENTS = 3000
+
+
+def rate_matrix(compiled, states: dict, params: dict) -> np.ndarray:
+    """A (n_comps × n_comps, 1/ms, float64 NumPy): the linearised dv/dt of the compartment
+    voltages at ``states`` (see the module docstring)."""
+    from simulator.program import structure_of
+
+    jac = _step_jacobian(states, params, structure=structure_of(compiled))
+    jac = np.asarray(jac, np.float64)
+    return (jac - np.eye(jac.shape[0])) / _JACOBIAN_DT
+
+
+#: Step (ms) of the Jacobian: J − I is exactly proportional to it except through the gates'
+#: update (a relative effect of order dt · gate rate, 1e-3 here).
+_JACOBIAN_DT = 1e-3
+
+
+@functools.partial(jax.jit, static_argnames="structure")
+def _step_jacobian(states, params, *, structure):
+    """∂v_comps(after one forward-Euler step of _JACOBIAN_DT) / ∂v_comps (compiled once per
+    module structure)."""
+    from simulator.step import make_step_fn
+
+    compiled = structure.compiled
+    step = make_step_fn(compiled, "fwd_euler", "dense")
+    comps = np.asarray(compiled.numbering.comp_nodes)
+    v0 = jnp.asarray(states["v"])
+
+    def advance(v_comps):
+        v = v0.at[comps].set(v_comps)
+        return step({**states, "v": v}, params, {}, {}, _JACOBIAN_DT)["v"][comps]
+
+    return jax.jacfwd(advance)(v0[comps])
+
+
+def max_stable_dt(compiled, states: dict, params: dict) -> float:
+    """dt_max (ms) of forward Euler at ``states``: the largest time step for which every
+    decaying mode of A stays bounded (``inf`` if none decays)."""
+    n = len(compiled.numbering.comp_nodes)
+    if n > MAX_DENSE_COMPARTMENTS:
+        raise ValueError(f"the stability bound forms a dense {n} x {n} Jacobian; at most "
+                         f"{MAX_DENSE_COMPARTMENTS} compartments are supported")
+    mu = np.linalg.eigvals(rate_matrix(compiled, states, params))
+    decaying = mu[mu.real < 0]
+    if decaying.size == 0:
+        return float("inf")
+    return float(np.min(-2.0 * decaying.real / np.abs(decaying) ** 2))
+
+
+def check_time_step(compiled, solver: str, delta_t: float, states: dict, params: dict,
+                    stacklevel: int = 3) -> float | None:
+    """Warn (:class:`NumericalStabilityWarning`) if ``solver`` is explicit and ``delta_t``
+    (ms) exceeds its bound at ``states``/``params`` (concrete ``init_fn`` outputs).
+
+    Returns:
+        the bound (ms) for an explicit solver, None for the others (no bound; see the
+        module docstring) and for modules too large for the dense Jacobian.
+    """
+    if solver not in EXPLICIT_SOLVERS:
+        return None
+    if len(compiled.numbering.comp_nodes) > MAX_DENSE_COMPARTMENTS:
+        return None
+    bound = max_stable_dt(compiled, states, params)
+    if delta_t > bound:
+        warnings.warn(
+            f"solver={solver!r} with delta_t={delta_t!r} ms is past its stability bound "
+            f"dt_max = {bound:.4g} ms (2 / largest rate of the linearised voltage equation "
+            f"at the initial states): the simulation will blow up. Use delta_t <= "
+            f"{bound:.4g} ms or an implicit solver ('bwd_euler', 'crank_nicolson').",
+            NumericalStabilityWarning, stacklevel=stacklevel)
+    return bound
+
+
+def check_module(module, solver: str, delta_t: float, stacklevel: int = 4) -> float | None:
+    """:func:`check_time_step` for a module's own values (its parameters and initial
+    states as built, without ``params``/``param_state`` overrides)."""
+    if solver not in EXPLICIT_SOLVERS:
+        return None
+    from simulator.assemble import all_parameters, all_states
+
+    base = module.base
+    base.to_jax()
+    compiled = base._compiled
+    arrays = {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
+    params = all_parameters(compiled, arrays, [])
+    states = all_states(compiled, arrays, [], params)
+    return check_time_step(compiled, solver, delta_t, states, params, stacklevel)
