@@ -56,7 +56,9 @@ Task card
   error, which covers the baselines below, the terms are the uncapped ones.
 - **Target**: drawn per episode uniformly in [``target_low``, ``target_high``] = [−60, −45] mV
   (5–20 mV above rest, so every episode needs current).
-- **Termination**: numerical blow-up only (``info["numerical_error"]``); **truncation** after
+- **Termination**: numerical blow-up only (the env's numerical guard, see
+  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
+  reward −10); **truncation** after
   ``max_steps_in_episode`` = 200 periods (200 ms).
 - **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1, every
   compartment independently).

@@ -27,7 +27,9 @@ Task card
   the cell has no stable rest above about −61 mV and fires repetitively, so holding it
   between −61 and −55 mV takes feedback within the 1 ms control period; higher targets
   cannot be held without spikes at this control rate).
-- **Termination**: numerical blow-up only (``info["numerical_error"]``); **truncation** after
+- **Termination**: numerical blow-up only (the env's numerical guard, see
+  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
+  reward −10); **truncation** after
   ``max_steps_in_episode`` = 200 periods (200 ms).
 - **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
 """
