@@ -191,15 +191,23 @@ def test_task_episode_float32():
     assert np.abs(v32 - v64).max() <= TOL_MV
 
 
-#: Bound per task over 200 periods (mV). The HH point cells fire tens of spikes under random
-#: actions; float32 rounding in the gates and the 1e-3 mV finite-difference slope shifts a
-#: spike by under a microsecond, which on a 300 mV/ms upstroke reads as a few tenths of a
-#: mV. That floor does not come from the axial solve: before the fix the same episodes gave
-#: 0.026 (VoltageTarget seed 0; 0.021–0.070 over seeds 1–3, after 0.029–0.11) and 0.55
-#: (Desynchronize). Measured after: 0.21, 0.21, 0.21, 0.21, 0.015, 0.079, 0.41, 0.0025.
-TASK_BOUNDS = {"VoltageTarget-v0": 0.5, "SpikeRate-v0": 0.5, "VoltageTrack-v0": 0.5,
-               "SpikeTiming-v0": 0.5, "Silence-v0": TOL_MV, "EnergyEfficientSpike-v0": 0.5,
-               "Desynchronize-v0": 1.0, "DendriteControl-v0": TOL_MV}
+#: Bound per task over 200 periods (mV). Measured at the period ends (and over every
+#: recorded substep, bench/float32_accuracy.py): VoltageTarget, SpikeRate, VoltageTrack,
+#: SpikeTiming 0.016, Silence 0.0053, EnergyEfficientSpike 0.0067, Desynchronize 0.030,
+#: DendriteControl 0.011. The spiking point cells gave 0.21 (0.41 Desynchronize) while the
+#: forward-difference slope divided by the nominal 1e-3 mV instead of the offset float32
+#: represents (simulator.membrane.forward_difference).
+TASK_BOUNDS = dict.fromkeys(
+    ["VoltageTarget-v0", "SpikeRate-v0", "VoltageTrack-v0", "SpikeTiming-v0", "Silence-v0",
+     "EnergyEfficientSpike-v0", "Desynchronize-v0", "DendriteControl-v0"], TOL_MV)
+
+
+def test_spiking_task_episode_float32():
+    """The forward-difference slope in float32 (a spiking HH cell under random actions)."""
+    v32, v64 = episode("VoltageTarget-v0", False, 120), episode("VoltageTarget-v0", True, 120)
+    # Measured over 120 periods: 0.0157 mV with the represented offset, 0.177 mV with the
+    # nominal one (0.015 over the first 60 periods: the error shows once spikes shift).
+    assert np.abs(v32 - v64).max() <= TOL_MV
 
 
 @pytest.mark.slow
