@@ -109,6 +109,7 @@ class InputOutputMixin:
             current: (T,) for the same current everywhere or (n_compartments, T); sample k
                 drives integration step k. Repeated calls add up.
         """
+        self._require_compartments("stimulate")
         rows = self._view_table().index.to_numpy()
         values = self._input_array("i", current, len(rows), "current")
         self._add_external("i", values, rows)
@@ -151,6 +152,7 @@ class InputOutputMixin:
 
         ``current`` may be traced (vmap over stimuli); shape (T,) or (n_compartments, T), nA.
         """
+        self._require_compartments("data_stimulate")
         rows = self._view_table().index.to_numpy()
         return self._data_external("i", current, data_stimuli, rows)
 

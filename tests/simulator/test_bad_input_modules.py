@@ -238,6 +238,10 @@ CASES = [
      ["branch(0) acts on compartments"]),
     ("synapse_view_comp", lambda: _synapse_view().comp(0), ValueError,
      ["comp(0) acts on compartments"]),
+    ("synapse_view_stimulate", lambda: _synapse_view().stimulate(np.ones(4)), ValueError,
+     ["stimulate acts on compartments"]),
+    ("synapse_view_data_stimulate", lambda: _synapse_view().data_stimulate(np.ones(4)),
+     ValueError, ["data_stimulate acts on compartments"]),
     ("copy_node_property_none", lambda: net().copy_node_property_to_edges(None), TypeError,
      ["properties", "None"]),
 ]
