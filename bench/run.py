@@ -458,8 +458,9 @@ def run_float32(quick, dtype):
     return rows, True, res, ""
 
 
-RUNNERS = {"float32": run_float32, "ca1": run_ca1, "step": run_step, "gym": run_gym, "first_step": run_first_step,
-           "vmap": run_vmap, "network": run_network, "compile": run_compile,
+RUNNERS = {"float32": run_float32, "ca1": run_ca1, "step": run_step, "gym": run_gym,
+           "first_step": run_first_step, "vmap": run_vmap, "network": run_network,
+           "compile": run_compile,
            "memory": run_memory, "sharding": run_sharding, "swc": run_swc}
 
 

@@ -9,7 +9,6 @@ from simulator.modules.compartment import Compartment
 from simulator.modules.compose import compose
 from simulator.modules.topology import Topology
 
-
 #: Most compartments a module may get from one constructor call or re-discretisation
 #: (``Branch``, ``Cell``, ``read_swc``, ``set_ncomp``) unless the call passes a larger
 #: ``max_compartments`` (``set_ncomp`` reads this value when it runs). Building a million

@@ -48,8 +48,8 @@ and writes into a slot that is thrown away. A call permutes its inputs into solv
 once (one gather each) and permutes the result back once.
 
 Differentiation. ``tree_solve`` wraps the solve in ``jax.lax.custom_linear_solve``
-with the tree mat-vec (in row-sum form) as ``matvec`` and, as ``transpose_solve``, the same solve with
-``lower`` and ``upper`` exchanged (``A^T`` is the same tree with the off-diagonals
+with the tree mat-vec (in row-sum form) as ``matvec`` and, as ``transpose_solve``, the
+same solve with ``lower`` and ``upper`` exchanged (``A^T`` is the same tree with the off-diagonals
 swapped). JAX then never differentiates through the elimination loop: the JVP is
 ``dx = A^{-1} (db - dA x)`` (one more solve; ``dA x`` is the derivative of the mat-vec
 with respect to the row sums and ``lower``/``upper``) and the VJP costs one transposed
