@@ -11,6 +11,10 @@ The transition matrix. ``G`` is a generator (off-diagonals ≥ 0, rows summing t
 squaring) loses that: its row sums drift from 1 by rounding, and 2^s squarings amplify
 the drift exponentially, which for short compartments (``dt·‖G‖`` of 10⁴…10¹³) gave
 errors of tens of mV in float32 and NaN past 16 squarings in both precisions.
+The step applies ``T`` to the deviations from each cell's root voltage (``r + T (v − r)``,
+equal to ``T v`` since ``T r = r``): rounding of the row sums of |v|-sized products gave a
+uniform 20-compartment cell 0.089 mV float32-vs-float64 after a spike (0.01 µm, 1e-4 Ω·cm),
+0.010 mV with the reference, exactly as a single compartment.
 ``generator_expm`` keeps the off-diagonals and recomputes each diagonal as
 ``1 − Σ off-diagonals`` after every squaring: the off-diagonals are sums of nonnegative
 products (componentwise accurate), and rounding errors with zero row sums are damped by
@@ -119,5 +123,8 @@ def exp_euler(op, coupling, v, lam, kappa, g, dt, transition=None):
     if transition is None:
         transition = coupling.transition(g, dt)
     comps = op.comp_nodes
-    v_new = v.at[comps].set(transition @ v_mem[comps])
+    # T is row-stochastic within each cell, so T r = r for r constant per cell: transform
+    # the deviations from each cell's root voltage, not |v| (voltage.py's module docstring).
+    ref = v_mem[op.reference[comps]]
+    v_new = v.at[comps].set(ref + transition @ (v_mem[comps] - ref))
     return op.branch_point_voltages(v_new, g)

@@ -17,7 +17,20 @@ step's error is a few ulps of |v| whatever the coupling. An exact rewrite: float
 by rounding only. (Solving for the increment δ = v_new − v with the axial term as
 neighbour differences on the right-hand side was measured too and rejected: float32 cannot
 hold the sub-ulp voltage differences that carry the axial current when ``dt·g·ulp(v)`` ≫
-1 mV, so at 1e-4 Ω·cm it was off by 10⁸ mV.) Measured figures: ``bench/float32_accuracy.py``.
+1 mV, so at 1e-4 Ω·cm it was off by 10⁸ mV.)
+
+Common-mode reference. The elimination sums rows into their parents, so a root's right-hand
+side holds Σ (v + dt·kappa) over its tree, a number |v|·n_comps large whose rounding (a few
+ulps of the partial sums) reaches every compartment alike: a uniform 20-compartment cell was
+float32-exact across compartments (spread ≤ 1.5e-5 mV) yet 0.096 mV off a single compartment
+after a rebound spike, 0.086 mV from float64 (10 µm, 1e-4 Ω·cm, bwd_euler). The implicit
+solve therefore solves for ``x − r`` with ``r`` the start-of-step voltage of each tree's root
+compartment: ``A (x − r) = b − r·row_sums`` (``A`` times a per-tree constant is that constant
+times the row sums, so the axial coupling stays in the matrix and no neighbour differences
+enter the right-hand side). The sums then carry the deviations from ``r`` (≈ dt·dv/dt in a
+near-uniform cell) instead of |v|; same cell 0.011 mV, as one compartment (0.012 mV). An
+exact rewrite: float64 changes by rounding only. ``exp_euler`` does the same around its
+row-stochastic transition matrix. Measured figures: ``bench/float32_accuracy.py``.
 """
 
 from __future__ import annotations
@@ -62,6 +75,16 @@ def make_linear_solver(compiled, voltage_solver: str, width: int | None):
     return lambda s, lo, up, b: tree_solve_row_sums(schedule, s, lo, up, b)
 
 
+def tree_roots(parents) -> np.ndarray:
+    """(n,) root node of every node of a forest given by ``parents`` (-1 at roots)."""
+    parents = np.asarray(parents, dtype=np.int64)
+    n = parents.shape[0]
+    root = np.where(parents >= 0, parents, np.arange(n))
+    for _ in range(max(1, int(n).bit_length())):
+        root = root[root]
+    return root
+
+
 class VoltageOperator:
     """Static index arrays of the axial operator of one compiled module."""
 
@@ -73,6 +96,9 @@ class VoltageOperator:
         self.source = num.edge_source
         self.sink = num.edge_sink
         self.comp_edge = compiled.is_comp[num.edge_sink]
+        #: (n_nodes,) node index of the root of each node's tree (each cell's first
+        #: compartment): the reference voltage of the implicit solve (module docstring).
+        self.reference = tree_roots(num.tree_parent)
         # Roots point at a padding entry (index n_edges) that holds 0.
         n_edges = len(num.edge_sink)
         self.lower_edge = np.where(num.lower_edge < 0, n_edges, num.lower_edge)
@@ -93,14 +119,16 @@ class VoltageOperator:
         """Solve (1 + dt·lam + dt·Σg) x_i − dt·Σg x_src = v_i + dt·kappa_i; KCL at branch points.
 
         The solver gets the row sums (``1 + dt·lam``, and 0 at branch points) instead of
-        the diagonal; see the module docstring.
+        the diagonal, and solves for ``x − r`` with ``r = v[reference]`` the root voltage of
+        each tree; see the module docstring.
         """
         gs = jnp.where(self.comp_edge, dt * g, g)
         row_sums = jnp.where(self.is_comp, 1.0 + dt * lam, 0.0)
         padded = jnp.concatenate([-gs, jnp.zeros(1, dtype=gs.dtype)])
         lower, upper = padded[self.lower_edge], padded[self.upper_edge]
         rhs = jnp.where(self.is_comp, v + dt * kappa, 0.0)
-        return solve(row_sums, lower, upper, rhs)
+        ref = v[self.reference]
+        return ref + solve(row_sums, lower, upper, rhs - ref * row_sums)
 
     def axial_flux(self, v, g):
         """Σ_in g (v_source − v_sink) into each compartment (mV/ms)."""
