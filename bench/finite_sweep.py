@@ -12,9 +12,18 @@ site ±1 with a sign redrawn with probability 0.2 per step). Per id × solver it
   ``info`` leaf, including ``final_observation``; the flags are bools);
 * ``guard``: steps that ended an episode with ``info["numerical_error"]``;
 * ``episodes``: episodes ended (terminated or truncated);
+* ``warned``: whether building the env gave a ``NumericalStabilityWarning``;
 
 and prints one row each plus the totals and the wall time. Exit status 1 if any
 ``non_finite`` is not 0.
+
+Measured (2 shared CPU cores, default arguments: 32 rows × 245 steps per id × solver):
+1,003,520 env steps, **0 non-finite values** handed to the agent, 242,504 episodes ended by
+the guard, all of them with ``fwd_euler`` (whose dt 0.025 ms is past its stability bound on
+every task's cell: 0.0058 ms for the HH cell, 0.0208 ms for Desynchronize's network,
+1.4e-5 ms for DendriteControl's CA1 cell; each such env warns when built); none with the
+other three solvers; wall time 247 s including compilation (variants run through their base
+task's compiled program).
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import functools
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import jax
@@ -31,6 +41,8 @@ import jax.numpy as jnp
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from simulator.solvers.stability import NumericalStabilityWarning  # noqa: E402
 
 SOLVERS = ("bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler")
 #: Probability per step that a bang-bang row flips the sign of a site.
@@ -102,13 +114,15 @@ def _env_and_params(task: str, solver: str):
 
 def sweep_one(task: str, solver: str, n_envs: int, n_steps: int, seed: int = 0) -> dict:
     """One id × solver in float32: the counts (see the module docstring) and timings."""
-    with jax.enable_x64(False):
+    with jax.enable_x64(False), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NumericalStabilityWarning)
         env, params = _env_and_params(task, solver)
         t0 = time.perf_counter()
         bad, guard, episodes = jax.block_until_ready(
             _sweep(env, params, jax.random.key(seed), n_envs, n_steps))
     return {"id": task, "solver": solver, "env_steps": n_envs * n_steps,
             "non_finite": int(bad), "guard": int(guard), "episodes": int(episodes),
+            "warned": any(issubclass(w.category, NumericalStabilityWarning) for w in caught),
             "seconds": time.perf_counter() - t0}
 
 
@@ -117,13 +131,14 @@ def run(ids, solvers, total_steps: int, n_envs: int, seed: int = 0, out=print) -
     n_steps = max(1, math.ceil(total_steps / (len(ids) * len(solvers) * n_envs)))
     rows = []
     out(f"{'id':34s} {'solver':15s} {'steps':>7s} {'non-finite':>10s} {'guard':>6s} "
-        f"{'episodes':>8s} {'s':>6s}")
+        f"{'episodes':>8s} {'warned':>6s} {'s':>6s}")
     for task in ids:
         for solver in solvers:
             row = sweep_one(task, solver, n_envs, n_steps, seed)
             rows.append(row)
             out(f"{task:34s} {solver:15s} {row['env_steps']:7d} {row['non_finite']:10d} "
-                f"{row['guard']:6d} {row['episodes']:8d} {row['seconds']:6.1f}")
+                f"{row['guard']:6d} {row['episodes']:8d} {'yes' if row['warned'] else 'no':>6s} "
+                f"{row['seconds']:6.1f}")
     return rows
 
 
