@@ -77,9 +77,10 @@ def make_step_fn(compiled, solver: str = "bwd_euler", voltage_solver: str = "jax
             g_ion = all_params["axial_conductances"][ion]
             if coupling is not None:
                 transition = all_params.get("exp_euler_transition_ions", {}).get(ion)
-                new = exp_euler(op, coupling, c, ion_lin, ion_const, g_ion, delta_t, transition)
+                new = exp_euler(op, coupling, c, ion_lin, ion_const, g_ion, delta_t, transition,
+                                reference=False)
             else:
-                new = update(op, solve, c, ion_lin, ion_const, g_ion, delta_t)
+                new = update(op, solve, c, ion_lin, ion_const, g_ion, delta_t, reference=False)
             ions[ion] = new.astype(c.dtype)
         states.update(currents)
         states.update(ions)

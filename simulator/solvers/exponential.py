@@ -113,8 +113,9 @@ def generator_expm(rates):
     return jax.lax.fori_loop(0, MAX_SQUARINGS, square, stochastic(t))
 
 
-def exp_euler(op, coupling, v, lam, kappa, g, dt, transition=None):
-    """One exponential-Euler step of the voltage."""
+def exp_euler(op, coupling, v, lam, kappa, g, dt, transition=None, reference=True):
+    """One exponential-Euler step of the voltage (or, with ``reference=False``, of a
+    diffused concentration: ``T v`` directly, see ``simulator.solvers.voltage``)."""
     small = jnp.abs(lam) < 1e-12
     safe_lam = jnp.where(small, 1.0, lam)
     v_inf = kappa / safe_lam
@@ -125,6 +126,9 @@ def exp_euler(op, coupling, v, lam, kappa, g, dt, transition=None):
     comps = op.comp_nodes
     # T is row-stochastic within each cell, so T r = r for r constant per cell: transform
     # the deviations from each cell's root voltage, not |v| (voltage.py's module docstring).
-    ref = v_mem[op.reference[comps]]
-    v_new = v.at[comps].set(ref + transition @ (v_mem[comps] - ref))
+    if reference:
+        ref = v_mem[op.reference[comps]]
+        v_new = v.at[comps].set(ref + transition @ (v_mem[comps] - ref))
+    else:
+        v_new = v.at[comps].set(transition @ v_mem[comps])
     return op.branch_point_voltages(v_new, g)

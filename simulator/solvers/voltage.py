@@ -30,7 +30,11 @@ times the row sums, so the axial coupling stays in the matrix and no neighbour d
 enter the right-hand side). The sums then carry the deviations from ``r`` (≈ dt·dv/dt in a
 near-uniform cell) instead of |v|; same cell 0.011 mV, as one compartment (0.012 mV). An
 exact rewrite: float64 changes by rounding only. ``exp_euler`` does the same around its
-row-stochastic transition matrix. Measured figures: ``bench/float32_accuracy.py``.
+row-stochastic transition matrix. Voltages only (``reference=True``, the default): diffused
+ion concentrations span orders of magnitude across a tree and need relative, not absolute,
+accuracy (around a root at 1e-3 mM a 5e-5 mM compartment kept 30× fewer significant bits,
+and a float64 finite-difference gradient through the diffusion moved by 0.5 %), so the
+step solves them with ``reference=False``. Measured figures: ``bench/float32_accuracy.py``.
 """
 
 from __future__ import annotations
@@ -115,18 +119,20 @@ class VoltageOperator:
         den = jnp.zeros_like(v).at[snk].add(w)
         return v.at[self.bp_nodes].set(num[self.bp_nodes] / den[self.bp_nodes])
 
-    def implicit(self, solve, v, lam, kappa, g, dt):
+    def implicit(self, solve, v, lam, kappa, g, dt, reference=True):
         """Solve (1 + dt·lam + dt·Σg) x_i − dt·Σg x_src = v_i + dt·kappa_i; KCL at branch points.
 
         The solver gets the row sums (``1 + dt·lam``, and 0 at branch points) instead of
-        the diagonal, and solves for ``x − r`` with ``r = v[reference]`` the root voltage of
-        each tree; see the module docstring.
+        the diagonal, and (with ``reference``) solves for ``x − r`` with ``r = v[reference]``
+        the root voltage of each tree; see the module docstring.
         """
         gs = jnp.where(self.comp_edge, dt * g, g)
         row_sums = jnp.where(self.is_comp, 1.0 + dt * lam, 0.0)
         padded = jnp.concatenate([-gs, jnp.zeros(1, dtype=gs.dtype)])
         lower, upper = padded[self.lower_edge], padded[self.upper_edge]
         rhs = jnp.where(self.is_comp, v + dt * kappa, 0.0)
+        if not reference:
+            return solve(row_sums, lower, upper, rhs)
         ref = v[self.reference]
         return ref + solve(row_sums, lower, upper, rhs - ref * row_sums)
 
@@ -137,19 +143,20 @@ class VoltageOperator:
         return jnp.zeros_like(v).at[snk].add(g[comp] * (v[src] - v[snk]))
 
 
-def bwd_euler(op, solve, v, lam, kappa, g, dt):
+def bwd_euler(op, solve, v, lam, kappa, g, dt, reference=True):
     """Backward (linearly implicit) Euler; first order, unconditionally stable."""
-    return op.implicit(solve, v, lam, kappa, g, dt)
+    return op.implicit(solve, v, lam, kappa, g, dt, reference)
 
 
-def crank_nicolson(op, solve, v, lam, kappa, g, dt):
+def crank_nicolson(op, solve, v, lam, kappa, g, dt, reference=True):
     """Half-step implicit solve then extrapolation, x = 2 x_½ − v (NEURON's secondorder=1)."""
-    half = op.implicit(solve, v, lam, kappa, g, 0.5 * dt)
+    half = op.implicit(solve, v, lam, kappa, g, 0.5 * dt, reference)
     return jnp.where(op.is_comp, 2.0 * half - v, half)
 
 
-def fwd_euler(op, solve, v, lam, kappa, g, dt):
-    """Explicit Euler; first order, stable only for dt below the fastest axial time scale."""
+def fwd_euler(op, solve, v, lam, kappa, g, dt, reference=True):
+    """Explicit Euler; first order, stable only for dt below the fastest axial time scale.
+    ``reference`` is accepted for a common signature and unused (no solve)."""
     v = op.branch_point_voltages(v, g)
     dv = -lam * v + kappa + op.axial_flux(v, g)
     return op.branch_point_voltages(jnp.where(op.is_comp, v + dt * dv, v), g)
