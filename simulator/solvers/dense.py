@@ -14,15 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .dhs import TreeSchedule, check_parents
+from .dhs import parents_of
 
 __all__ = ["dense_solve", "dense_solve_row_sums", "dense_tree_matrix"]
-
-
-def _parents_of(parents_or_schedule) -> np.ndarray:
-    if isinstance(parents_or_schedule, TreeSchedule):
-        return parents_or_schedule.parents
-    return check_parents(parents_or_schedule)
 
 
 def dense_tree_matrix(parents, diag, lower, upper):
@@ -37,7 +31,7 @@ def dense_tree_matrix(parents, diag, lower, upper):
     Returns:
         ``(n, n)`` jnp matrix ``A``.
     """
-    par = _parents_of(parents)
+    par = parents_of(parents)
     n = par.shape[0]
     diag, lower, upper = (jnp.asarray(a) for a in (diag, lower, upper))
     for name, a in (("diag", diag), ("lower", lower), ("upper", upper)):
@@ -93,7 +87,7 @@ def dense_solve_row_sums(parents, row_sums, lower, upper, rhs):
     Returns:
         ``(n,)`` solution ``x``.
     """
-    par = _parents_of(parents)
+    par = parents_of(parents)
     n = par.shape[0]
     row_sums, rhs = jnp.asarray(row_sums), jnp.asarray(rhs)
     off = -dense_tree_matrix(par, jnp.zeros_like(row_sums), lower, upper)

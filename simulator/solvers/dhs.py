@@ -527,7 +527,8 @@ def _checked(schedule, names, arrays):
     return schedule, _as_vectors(schedule.n, names, arrays, dtype)
 
 
-def _parents_of(schedule_or_parents) -> np.ndarray:
+def parents_of(schedule_or_parents) -> np.ndarray:
+    """The ``(n,)`` parent array of a ``TreeSchedule`` or of a checked parent array."""
     if isinstance(schedule_or_parents, TreeSchedule):
         return schedule_or_parents.parents
     return check_parents(schedule_or_parents)
@@ -544,7 +545,7 @@ def tree_row_sums(schedule_or_parents, diag, lower, upper):
     Returns:
         ``(n,)`` row sums (``lower``/``upper`` at roots ignored).
     """
-    parents = _parents_of(schedule_or_parents)
+    parents = parents_of(schedule_or_parents)
     dtype = _float_dtype(diag, lower, upper)
     diag, lower, upper = _as_vectors(parents.shape[0], ("diag", "lower", "upper"),
                                      (diag, lower, upper), dtype)
@@ -563,7 +564,7 @@ def tree_matvec(schedule_or_parents, diag, lower, upper, x):
     Returns:
         ``(n,)`` ``A @ x``.
     """
-    parents = _parents_of(schedule_or_parents)
+    parents = parents_of(schedule_or_parents)
     n = parents.shape[0]
     dtype = _float_dtype(diag, lower, upper, x)
     diag, lower, upper, x = _as_vectors(

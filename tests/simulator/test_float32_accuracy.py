@@ -16,41 +16,13 @@ import numpy as np
 import pytest
 
 import simulator as jx
-from simulator.channels import HH
+from bench.float32_accuracy import uniform_run as uniform
 from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 from simulator.solvers.exponential import generator_expm
 
 TOL_MV = 0.05  # issue 13's bound on max |v_float32 − v_float64|
 DT = 0.025
-T_MAX = 10.0
-#: nA per µm² of membrane for the stimulated runs.
-DENSITY = 0.02 / (2 * np.pi * 10.0)
-
-
-def uniform(length, ra, stimulated, x64, solver="bwd_euler", voltage_solver="jaxley.dhs",
-            single=False):
-    """(n_comps, n_steps + 1) voltages of a 5-branch, 20-compartment uniform HH cell (or one
-    compartment of the same geometry) from −70 mV over 10 ms (one spike)."""
-    with jax.enable_x64(x64):
-        if single:
-            cell = jx.Compartment()
-        else:
-            cell = jx.Cell([jx.Branch(jx.Compartment(), 4)] * 5, parents=[-1, 0, 0, 1, 1])
-        cell.set("length", length)
-        cell.set("radius", 1.0)
-        cell.set("axial_resistivity", ra)
-        cell.insert(HH())
-        cell.set("v", -70.0)
-        cell.init_states()
-        cell.record(verbose=False)
-        if stimulated:
-            current = np.zeros(int(round(T_MAX / DT)) + 2)
-            current[40:240] = DENSITY * 2 * np.pi * length
-            cell.stimulate(current, verbose=False)
-        out = jx.integrate(cell, t_max=T_MAX, delta_t=DT, solver=solver,
-                           voltage_solver=voltage_solver)
-        return np.asarray(out, np.float64)
 
 
 def errors(length, ra, stimulated, solver="bwd_euler", voltage_solver="jaxley.dhs"):
@@ -214,9 +186,10 @@ def test_task_episode_float32():
 #: Bound per task over 200 periods (mV). Measured at the period ends (and over every
 #: recorded substep, bench/float32_accuracy.py): VoltageTarget, SpikeRate, VoltageTrack,
 #: SpikeTiming 0.017, Silence 0.0054, EnergyEfficientSpike 0.0074, Desynchronize 0.018
-#: (0.030 before the implicit solve's root reference), DendriteControl 0.011. The spiking point cells gave 0.21 (0.41 Desynchronize) while the
-#: forward-difference slope divided by the nominal 1e-3 mV instead of the offset float32
-#: represents (simulator.membrane.forward_difference).
+#: (0.030 before the implicit solve's root reference), DendriteControl 0.011. The spiking
+#: point cells gave 0.21 (0.41 Desynchronize) while the forward-difference slope divided by
+#: the nominal 1e-3 mV instead of the offset float32 represents
+#: (simulator.membrane.forward_difference).
 TASK_BOUNDS = dict.fromkeys(
     ["VoltageTarget-v0", "SpikeRate-v0", "VoltageTrack-v0", "SpikeTiming-v0", "Silence-v0",
      "EnergyEfficientSpike-v0", "Desynchronize-v0", "DendriteControl-v0"], TOL_MV)
