@@ -288,7 +288,7 @@ def test_rollout_errors():
         sharded_rollout(env, params, _policy, keys[:0], 2)
     with pytest.raises(ValueError, match="keys must be a batch of JAX keys"):
         sharded_evaluate(env, params, _policy, jax.random.key(0), 2)
-    with pytest.raises(ValueError, match=r"args\[1\]\.action_scale is a scalar"):
+    with pytest.raises(ValueError, match=r"params\.action_scale must have shape .* got shape \(\)"):
         sharded_rollout(env, params, _policy, keys, 2, batched_params=True)
 
 
