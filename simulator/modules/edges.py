@@ -3,7 +3,7 @@
 One row of ``.edges`` per synapse: ``global_edge_index, index_within_type, pre_index,
 post_index, type, type_ind, pre_locs, post_locs``, the parameters and states of each synapse
 type (NaN for other types) and ``controlled_by_param``. ``pre_index``/``post_index`` are node
-indices. Views by compartment (``net.cell(0)``) hold no synapses, as in the reference; edge
+indices. Views by compartment (``net.cell(0)``) hold no synapses, as in jaxley; edge
 views come from ``net.<SynapseName>``, ``.edge(i)`` and ``.select(edges=...)``.
 Synapse parameters and states are stored per type: ``all_params["IonotropicSynapse_gS"]``
 has one entry per synapse of that type, in ``index_within_type`` order.
