@@ -1,8 +1,8 @@
 """Indexing: ``cell``, ``branch``, ``comp``, ``loc``, ``select`` and scopes.
 
-Indices are *local* by default, as in the reference simulator: ``cell.branch(1)`` is the
+Indices are *local* by default, as in jaxley: ``cell.branch(1)`` is the
 second branch of the current selection and ``x.comp(0)`` is the first compartment **of every
-branch in the selection**. On a multi-branch cell that surprises people (the reference's issue
+branch in the selection**. On a multi-branch cell that surprises people (jaxley's issue
 #767), so ``cell.comp(i)`` on a selection spanning several branches without an explicit branch
 selection emits a :class:`CompScopeWarning` and says how to be explicit:
 ``cell.branch("all").comp(i)`` (every branch, no warning) or ``cell.scope("global").comp(i)``
@@ -185,7 +185,7 @@ class SelectionMixin:
     def branch(self, idx: Index):
         """Branches of the selection (one trainable parameter per branch).
 
-        Locally, ``branch(i)`` is branch i of every cell in the selection (as the reference:
+        Locally, ``branch(i)`` is branch i of every cell in the selection (as in jaxley:
         ``net.cell("all").branch(0)`` is each cell's root branch).
         """
         if self._scope == "global":
@@ -209,7 +209,7 @@ class SelectionMixin:
         if n_branches > 1 and not self._explicit_branches:
             warnings.warn(
                 f"comp({idx!r}) selects compartment {idx!r} of each of the {n_branches} branches"
-                " in this selection (local scope, as in the reference simulator). Write"
+                " in this selection (local scope, as in jaxley). Write"
                 f" .branch('all').comp({idx!r}) to mean that without this warning, or"
                 f" .scope('global').comp({idx!r}) for the compartment with that index in the"
                 " whole selection.",
