@@ -41,7 +41,7 @@ class View(Module):
     ) -> None:
         self._is_view = True
         self._view_base = base
-        # Views by compartment hold no synapses (as in the reference); edge views do.
+        # Views by compartment hold no synapses (as in jaxley); edge views do.
         self._view_edge_inds = np.asarray([] if edge_inds is None else edge_inds, dtype=np.int64)
         self._view_edge_controlled_by = np.asarray(
             [] if edge_controlled_by is None else edge_controlled_by, dtype=np.int64)
