@@ -1,6 +1,6 @@
 """Branch topology and the node/edge numbering derived from it.
 
-Numbering (identical to the reference simulator, so that indices users know keep working):
+Numbering (identical to jaxley's, so that indices users know keep working):
 within each cell, compartments come first (branch-major, proximal to distal), then one
 branch point per branch that has at least one child branch, ordered by that parent branch.
 Cells follow each other in blocks. A *node* is a row of the state vector: compartments and
@@ -56,7 +56,7 @@ def comp_at(x: float, ncomp: int) -> int:
 
     NEURON's rule for ``connect child(0), parent(x)``: segment ``floor(x * nseg)``, so a
     position on a boundary belongs to the distal compartment (x = 0.5 with four
-    compartments: the third; verified against NEURON 9). ``.loc(x)`` keeps the reference's
+    compartments: the third; verified against NEURON 9). ``.loc(x)`` keeps jaxley's
     rule instead, which gives a boundary to the proximal compartment.
     """
     return min(int(x * ncomp), ncomp - 1)
