@@ -7,7 +7,7 @@ from simulator.pumps.pump import Pump
 
 __all__ = ["CaPump"]
 
-#: Faraday constant (C/mol) as the reference's CaPump uses it.
+#: Faraday constant (C/mol) as jaxley's CaPump uses it.
 FARADAY = 96485.0
 
 
