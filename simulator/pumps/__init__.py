@@ -1,4 +1,4 @@
-"""Ion pumps and concentration mechanisms (reference-compatible: ``jaxley.pumps``)."""
+"""Ion pumps and concentration mechanisms (jaxley-compatible: ``jaxley.pumps``)."""
 
 from simulator.pumps.ca_pump import CaPump
 from simulator.pumps.faraday_electrolysis import CaFaradayConcentrationChange
