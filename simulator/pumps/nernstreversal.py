@@ -23,7 +23,7 @@ class CaNernstReversal(Pump):
     concentrations at the start of the step. States ``eCa`` (0 mV), ``CaCon_i`` (5e-5 mM),
     ``CaCon_e`` (2 mM); no parameters; current name ``i_Ca``.
 
-    Note (as in the reference): channels such as ``CaL``/``CaT`` read ``eCa`` from their
+    Note (as in jaxley): channels such as ``CaL``/``CaT`` read ``eCa`` from their
     *parameters*, which this mechanism does not change, so the state ``eCa`` computed here
     does not feed back into their currents.
     """
