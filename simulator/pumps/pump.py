@@ -1,4 +1,4 @@
-"""Base class of ion pumps and other concentration mechanisms (reference-compatible contract).
+"""Base class of ion pumps and other concentration mechanisms (jaxley-compatible contract).
 
 A pump is a :class:`~simulator.channels.channel.Channel` that changes an *ion
 concentration* (a state, e.g. ``"CaCon_i"`` in mM) instead of the membrane voltage:
