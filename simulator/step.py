@@ -1,6 +1,6 @@
 """The one pure step function used by ``integrate``, ``build_init_and_step_fn`` and the envs.
 
-Order within a step (as the reference simulator; with steady-state initial gates it produces
+Order within a step (as in jaxley; with steady-state initial gates it produces
 the same voltages as NEURON's fadvance, which solves the voltage before the gates):
 1. channel states advanced with the start-of-step voltage (exponential Euler for gates),
    then pump states (every channel before every pump, each group in insertion order); each
