@@ -1,4 +1,4 @@
-"""Simulation entry points: ``integrate`` and ``build_init_and_step_fn`` (reference-compatible).
+"""Simulation entry points: ``integrate`` and ``build_init_and_step_fn`` (jaxley-compatible).
 
 Both run the same pure step (:mod:`simulator.step`). ``integrate`` runs it in one jitted
 ``lax.scan`` (optionally nested and checkpointed) and records the requested states.
@@ -360,7 +360,7 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
         n_steps = next(iter(lengths.values()))
     else:
         check_time(t_max, "t_max", "a non-negative time in ms", positive=False)
-        # In the inputs' own precision, as the reference (float32 0.025 differs from 0.025).
+        # In the inputs' own precision, as jaxley (float32 0.025 differs from 0.025).
         n_steps = int(_scalar(t_max) // _scalar(dt_given) + 1)
     checkpoint_lengths = check_checkpoint_lengths(checkpoint_lengths, n_steps)
     if all_states is not None:
