@@ -1,6 +1,6 @@
 """simulator: differentiable multicompartment neuron simulation in JAX.
 
-The public API follows the reference simulator's (same names, argument order, units and
+The public API follows jaxley's (same names, argument order, units and
 defaults): ``import simulator as jx`` lets its users switch by changing one import.
 Units: ms, mV, µm, µF/cm², Ω·cm, S/cm² (channels), mA/cm² (channel currents), nA (stimuli).
 """
