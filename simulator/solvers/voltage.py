@@ -46,7 +46,7 @@ from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 
 SOLVERS = ("bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler")
-#: Voltage solver names: the reference's names (DHS in both) plus ours.
+#: Voltage solver names: jaxley's names (DHS in both) plus ours.
 VOLTAGE_SOLVERS = ("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "dhs", "dense")
 
 
