@@ -11,7 +11,7 @@ Spike indicators are stored as floating-point 0/1 states (our channel
 contract requires float states). Threshold resets use ``jnp.where``, so the
 gradient through a reset is zero (no surrogate gradients).
 
-Names and order of operations follow the reference simulator:
+Names and order of operations follow jaxley:
 
 * :class:`Fire`: reset when ``v > vth`` (strict).
 * :class:`Izhikevich`: ``u`` is advanced first (exponential Euler towards
@@ -157,7 +157,7 @@ class AdEx(Channel):
 
     Parameters (prefix ``{name}_``, defaults): ``g_L`` 10, ``E_L`` -70,
     ``v_T`` -50, ``delta_T`` 2, ``v_threshold`` 0, ``v_reset`` -58, ``tau_w``
-    30, ``a`` 2, ``b`` 0 (units as in the reference: mV, ms and consistent
+    30, ``a`` 2, ``b`` 0 (units as in jaxley: mV, ms and consistent
     conductance/capacitance units). States ``{name}_w`` (0), ``{name}_spikes``
     (float 0/1, default 0). Current name ``f"i_{name}"`` (no current).
     """
