@@ -10,15 +10,15 @@ The reversal potentials ``eK`` and ``eCa`` are *shared* parameters (no prefix):
 ``CaL``/``CaT`` both write ``i_Ca``.
 
 Every exponential goes through :func:`~simulator.solvers.gates.save_exp`
-(argument clipped at 20), as in the reference. This matters for ``CaT`` above
+(argument clipped at 20), as in jaxley. This matters for ``CaT`` above
 about -22 mV, where the arguments of both exponentials of ``tau_u`` exceed 20:
 the clipped ("as coded") time constant saturates at about 0.27 ms instead of
-falling towards zero; we keep that behaviour so traces are identical to the
-reference. The ``tau_u`` formula ``(30.8 + (211.4 + exp(...))) / ...`` is also
-kept as coded in the reference.
+falling towards zero; we keep that behaviour so traces are identical to
+jaxley's. The ``tau_u`` formula ``(30.8 + (211.4 + exp(...))) / ...`` is also
+kept as coded in jaxley.
 
 One deliberate difference: ``alpha_q`` of ``CaL`` uses the singularity-safe
-:func:`~simulator.channels.rates.efun` (as ``Na``/``K`` do). The reference
+:func:`~simulator.channels.rates.efun` (as ``Na``/``K`` do). Jaxley
 evaluates ``x / (exp(x) - 1)`` with the exponential clipped at 20, so below
 about -103 mV its ``alpha_q`` grows linearly (~1e-8 /ms) instead of vanishing,
 and it is NaN at exactly -27 mV.
@@ -66,7 +66,7 @@ def cat_u_inf_tau(v, vx):
     """CaT inactivation ``(u_inf, tau_u)`` (dimensionless, ms); ``v``, ``vx`` in mV.
 
     ``tau_u = (30.8 + (211.4 + exp((v+vx+113.2)/5))) / (3.7 (1 + exp((v+vx+84)/3.2)))``
-    as coded in the reference, with clipped exponentials (see the module docstring).
+    as coded in jaxley, with clipped exponentials (see the module docstring).
     """
     u_inf = 1.0 / (1.0 + save_exp((v + vx + 81.0) / 4.0))
     tau = (30.8 + (211.4 + save_exp((v + vx + 113.2) / 5.0))) / (
@@ -87,7 +87,7 @@ class Km(Channel):
     default 4000), shared ``eK`` (mV, default -90). State: gate ``{name}_p``
     (default 0.2). Current name ``i_K`` (summed with other K⁺ currents).
 
-    ``init_state`` returns the steady state ``p_inf``. (The reference returns
+    ``init_state`` returns the steady state ``p_inf``. (Jaxley returns
     ``p_inf / (p_inf + tau_p)``, which is not a steady state of its own update
     and looks like a bug; we deliberately use ``p_inf``.)
     """
