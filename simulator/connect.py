@@ -141,7 +141,7 @@ def sparse_connect(pre_cell_view, post_cell_view, synapse, p: float,
                    random_post_comp: bool = False, random_state=None) -> None:
     """Each (pre cell, post cell) pair independently with probability ``p``.
 
-    Unlike the reference (which samples pairs with replacement), every pair appears at most
+    Unlike jaxley (which samples pairs with replacement), every pair appears at most
     once, so ``p = 1`` is full connectivity. ``random_state``: seed or numpy Generator.
     """
     if not 0.0 <= real_scalar("p", p, expected="a probability in [0, 1]") <= 1.0:
