@@ -42,7 +42,7 @@ class CompiledModule:
         param_names: geometry parameters, every channel and pump parameter and the
             ``axial_diffusion_<ion>`` of every diffused state.
         node_arrays: name -> (n_nodes,) float64 values (NaN where a channel is absent, -1 at
-            branch points, as in the reference's ``jaxnodes``).
+            branch points, as in jaxley's ``jaxnodes``).
         pumps: ((pump, node indices), ...) in insertion order.
         ions: the states that pumps act on (``ion_name``s), in order of first appearance.
         diffusion_states: the diffused states (``module.diffuse``), in the order diffused.
