@@ -298,12 +298,18 @@ def duplicate_blocks(root: Path, folders=PACKAGES, length=MIN_DUPLICATE_LINES) -
             where.setdefault(window, []).append((rel, i))
 
     def common(places, shift):
+        """The copies continue with one same window ``shift`` positions on."""
         found = {window_at.get((rel, i + shift)) for rel, i in places}
-        return len(found) == 1 and None not in found and len(where[found.pop()]) > 1
+        return len(found) == 1 and None not in found
+
+    def inside(places):
+        """The same copies, one position earlier, are already a repeated window."""
+        before = {(rel, i - 1) for rel, i in places}
+        return common(places, -1) and set(where[window_at[next(iter(before))]]) == before
 
     out: dict[str, int] = {}
     for places in where.values():
-        if len(places) < 2 or _overlapping(places, length) or common(places, -1):
+        if len(places) < 2 or _overlapping(places, length) or inside(places):
             continue  # unique, a run of one repeated line, or inside a block started earlier
         run = length
         while common(places, run - length + 1):
@@ -418,6 +424,10 @@ def test_sizes_and_repeats_are_found(tmp_path):
                                                            "pkg/b.py::C.method": 9}
     assert duplicate_blocks(tmp_path, ("pkg",)) == {"x0 = 0 @ pkg/a.py, pkg/b.py": 8}
     assert duplicate_blocks(tmp_path, ("pkg",), length=9) == {}
+    # A third copy of the first six lines: its block, and the longer pair, both reported.
+    _write(tmp_path, {"pkg/c.py": "\n".join(body[:6]) + "\ny = 1\n"})
+    assert duplicate_blocks(tmp_path, ("pkg",)) == {
+        "x0 = 0 @ pkg/a.py, pkg/b.py, pkg/c.py": 6, "x1 = 1 @ pkg/a.py, pkg/b.py": 7}
 
 
 def test_the_ratchet_fails_on_growth_new_entries_and_stale_entries():
