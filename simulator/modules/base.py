@@ -19,6 +19,7 @@ import contextlib
 import numpy as np
 import pandas as pd
 
+from simulator.modules.columns import BOOKKEEPING_COLUMNS, GEOMETRY_COLUMNS
 from simulator.modules.edges import EdgeMixin, SynapseParameterMixin, empty_edges
 from simulator.modules.groups import GroupMixin
 from simulator.modules.io import InputOutputMixin
@@ -28,29 +29,6 @@ from simulator.modules.morphology_ops import MorphologyMixin
 from simulator.modules.parameters import ParameterMixin
 from simulator.modules.selection import SelectionMixin
 from simulator.modules.topology import Topology, number_nodes
-
-INDEX_COLUMNS = (
-    "local_cell_index",
-    "local_branch_index",
-    "local_comp_index",
-)
-GEOMETRY_COLUMNS = (
-    "length",
-    "radius",
-    "axial_resistivity",
-    "capacitance",
-    "v",
-    "area",
-    "volume",
-    "resistive_load_in",
-    "resistive_load_out",
-    "x",
-    "y",
-    "z",
-)
-GLOBAL_COLUMNS = ("global_cell_index", "global_branch_index", "global_comp_index")
-#: Integer bookkeeping columns of ``.nodes`` (never parameters).
-BOOKKEEPING_COLUMNS = (*INDEX_COLUMNS, *GLOBAL_COLUMNS, "controlled_by_param")
 
 
 class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParameterMixin,

@@ -6,17 +6,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.modules.base import Module
+from simulator.modules.columns import COMPARTMENT_PARAMS, COMPARTMENT_STATES
 from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
 from simulator.modules.topology import Topology
-
-#: Defaults per compartment (as in NEURON's units; axial resistivity as in the reference).
-COMPARTMENT_PARAMS = {
-    "length": 10.0,  # µm
-    "radius": 1.0,  # µm
-    "axial_resistivity": 5000.0,  # Ω·cm
-    "capacitance": 1.0,  # µF/cm²
-}
-COMPARTMENT_STATES = {"v": -70.0}  # mV
 
 
 def default_compartment_row() -> dict[str, float]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from simulator.modules.columns import BOOKKEEPING_COLUMNS
+
 
 def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
     """Concatenate the compartment tables of ``parts`` in order.
@@ -13,7 +15,7 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
     Parts must be base modules with no recordings, inputs or trainable parameters, since
     those refer to node indices that change when modules are combined.
     """
-    from simulator.modules.base import BOOKKEEPING_COLUMNS, Module
+    from simulator.modules.base import Module
 
     channels: dict[str, object] = {}
     groups: list[str] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from simulator.modules.columns import RESERVED_NAMES
+
 
 class GroupMixin:
     """``add_to_group``. A group is a boolean ``.nodes`` column named after the group."""
@@ -19,7 +21,6 @@ class GroupMixin:
                 parameter or state column, a reserved column or a method of modules.
         """
         from simulator.modules.base import Module
-        from simulator.modules.mechanisms import RESERVED_NAMES
 
         if not isinstance(group_name, str):
             raise TypeError(f"a group name must be a str, got {group_name!r}")

@@ -11,15 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-RESERVED_NAMES = frozenset(
-    {
-        "v", "i", "length", "radius", "axial_resistivity", "capacitance", "area", "volume",
-        "resistive_load_in", "resistive_load_out", "x", "y", "z", "local_cell_index",
-        "local_branch_index", "local_comp_index", "global_cell_index", "global_branch_index",
-        "global_comp_index", "controlled_by_param",
-    }
-)
-GEOMETRY_PARAMS = ("radius", "length", "axial_resistivity", "capacitance")
+from simulator.modules.columns import GEOMETRY_PARAMS, RESERVED_NAMES
+
 #: Column prefix of the axial diffusion constant (µm²/ms) of a diffused state.
 DIFFUSION_PREFIX = "axial_diffusion_"
 

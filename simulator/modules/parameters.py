@@ -5,13 +5,12 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.modules.columns import BOOKKEEPING_COLUMNS
 from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
 from simulator.param_ranges import check_parameter, mechanisms_of
 
 
 def _settable(module) -> list[str]:
-    from simulator.modules.base import BOOKKEEPING_COLUMNS
-
     nodes = module.base._nodes
     return [
         c for c in nodes.columns

@@ -21,7 +21,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from simulator.modules.compartment import COMPARTMENT_PARAMS
+from simulator.modules.columns import BOOKKEEPING_COLUMNS, COMPARTMENT_PARAMS
 from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
 from simulator.modules.topology import Topology
 from simulator.morphology.frustum import compartment_geometry
@@ -247,8 +247,6 @@ def _new_branch_rows(rows: dict[str, np.ndarray], xyzr: np.ndarray, ncomp: int, 
 
 def branch_columns(base) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
     """Columns (no bookkeeping) of ``base.nodes`` as arrays, and each branch's first row."""
-    from simulator.modules.base import BOOKKEEPING_COLUMNS
-
     nodes = base._nodes
     names = [c for c in nodes.columns if c not in BOOKKEEPING_COLUMNS]
     columns = {c: nodes[c].to_numpy() for c in names}

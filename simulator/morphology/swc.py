@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.modules.branch import check_compartment_count, check_ncomp, format_count
-from simulator.modules.compartment import COMPARTMENT_PARAMS, COMPARTMENT_STATES
+from simulator.modules.columns import COMPARTMENT_PARAMS, COMPARTMENT_STATES
 from simulator.modules.topology import Topology
 from simulator.morphology.frustum import compartment_geometry_many
 from simulator.morphology.swc_file import keep_main_tree, parse_swc
