@@ -28,7 +28,7 @@ from simulator.modules.mechanisms import MechanismMixin
 from simulator.modules.morphology_ops import MorphologyMixin
 from simulator.modules.parameters import ParameterMixin
 from simulator.modules.selection import SelectionMixin
-from simulator.modules.topology import Topology, number_nodes
+from simulator.modules.topology import Topology, first_comps, number_nodes
 
 
 class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParameterMixin,
@@ -61,7 +61,7 @@ class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParam
             )
         numbering = number_nodes(topology)
         branch_of_comp = np.repeat(np.arange(topology.n_branches), topology.ncomp)
-        first_comp = np.concatenate([[0], np.cumsum(topology.ncomp)[:-1]])
+        first_comp = first_comps(topology.ncomp)
         cell_of_comp = topology.cell_of_branch[branch_of_comp]
         first_branch_of_cell = np.array(
             [np.flatnonzero(topology.cell_of_branch == c)[0] for c in range(topology.n_cells)]

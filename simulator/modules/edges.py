@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator.modules.topology import first_comps
+
 EDGE_COLUMNS = ("global_edge_index", "index_within_type", "pre_index", "post_index", "type",
                 "type_ind", "pre_locs", "post_locs")
 
@@ -165,7 +167,7 @@ def _relative_locs(base) -> pd.Series:
     """(0.5 + local compartment index) / ncomp of its branch, per node."""
     nodes = base._nodes
     ncomp = base._topology.ncomp[nodes["global_branch_index"].to_numpy()]
-    first = np.concatenate([[0], np.cumsum(base._topology.ncomp)[:-1]])
+    first = first_comps(base._topology.ncomp)
     local = nodes["global_comp_index"].to_numpy() - first[nodes["global_branch_index"].to_numpy()]
     return pd.Series((0.5 + local) / ncomp, index=nodes.index)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules.topology import first_comps
+
 ROTATION_AXES = ("xy", "xz", "yz")
 #: Half-width (radians) of the fan of children leaving a root branch; level L: π/3 / (L + 1).
 FAN_HALF_ANGLE = np.pi / 3
@@ -54,7 +56,7 @@ class LayoutMixin:
         base = self.base
         topo = base.topology
         nodes = base._nodes
-        first = _first_comp(topo)
+        first = first_comps(topo.ncomp)
         rows = _row_of_comp(base)
         lengths = nodes["length"].to_numpy(dtype=float)[rows]
         radii = nodes["radius"].to_numpy(dtype=float)[rows]
@@ -94,7 +96,7 @@ class LayoutMixin:
         """Place the compartment centres of ``branches`` on their traced paths."""
         base = self.base
         topo = base.topology
-        first = _first_comp(topo)
+        first = first_comps(topo.ncomp)
         rows = _row_of_comp(base)
         lengths = base._nodes["length"].to_numpy(dtype=float)[rows]
         xyz = base._nodes[["x", "y", "z"]].to_numpy(dtype=float)[rows]
@@ -126,7 +128,7 @@ class LayoutMixin:
         """Positions (within their branch) of the selected compartments, per global branch."""
         base = self.base
         table = base._nodes.loc[self._node_inds]
-        first = _first_comp(base.topology)
+        first = first_comps(base.topology.ncomp)
         branches = table["global_branch_index"].to_numpy()
         comps = table["global_comp_index"].to_numpy()
         return {
@@ -135,7 +137,7 @@ class LayoutMixin:
 
     def _branch_fractions(self, b: int) -> np.ndarray:
         base = self.base
-        first = _first_comp(base.topology)[b]
+        first = first_comps(base.topology.ncomp)[b]
         rows = _row_of_comp(base)[first : first + base.topology.ncomp[b]]
         return _comp_bounds(base._nodes["length"].to_numpy(dtype=float)[rows])
 
@@ -145,7 +147,7 @@ class LayoutMixin:
         points = np.array(base.xyzr[b], dtype=float)
         bad = ~np.isfinite(points[:, 3])
         if bad.any():
-            first = _first_comp(base.topology)[b]
+            first = first_comps(base.topology.ncomp)[b]
             rows = _row_of_comp(base)[first : first + base.topology.ncomp[b]]
             comp_r = base._nodes["radius"].to_numpy(dtype=float)[rows]
             bounds = self._branch_fractions(b)
@@ -169,7 +171,7 @@ class LayoutMixin:
         """Per selected branch, each selected compartment's traced piece with radius set
         to the compartment radius."""
         base = self.base
-        first = _first_comp(base.topology)
+        first = first_comps(base.topology.ncomp)
         radius = base._nodes["radius"].to_numpy(dtype=float)
         row = _row_of_comp(base)
         out = []
@@ -380,10 +382,6 @@ def check_xyzr(xyzr, n_branches: int) -> list[np.ndarray]:
 
 
 # ---------------------------------------------------------------------- helpers
-def _first_comp(topology) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(topology.ncomp)[:-1]]).astype(np.int64)
-
-
 def _row_of_comp(base) -> np.ndarray:
     """Row position in ``base._nodes`` of each compartment, in global compartment order."""
     return np.argsort(base._nodes["global_comp_index"].to_numpy(), kind="stable")

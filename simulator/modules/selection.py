@@ -22,6 +22,7 @@ from simulator.modules.arguments import (
     real_array,
     show,
 )
+from simulator.modules.topology import first_comps
 
 Index = int | list | range | slice | np.ndarray | str
 
@@ -247,7 +248,7 @@ class SelectionMixin:
         if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
             raise ValueError(f"loc expects positions in [0, 1], got {show(x)}")
         topo = self.base._topology
-        first_comp = np.concatenate([[0], np.cumsum(topo.ncomp)[:-1]])
+        first_comp = first_comps(topo.ncomp)
         branches = np.unique(table["global_branch_index"].to_numpy())
         wanted = []
         for b in branches:

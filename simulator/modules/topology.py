@@ -51,6 +51,21 @@ class Topology:
         return np.asarray(self.attach, dtype=float)
 
 
+def comp_offsets(ncomp) -> np.ndarray:
+    """(n_branches + 1,) int64: global index of each branch's first compartment, then the
+    number of compartments (branch ``b`` holds compartments ``[offsets[b], offsets[b + 1])``).
+
+    Args:
+        ncomp: (n_branches,) number of compartments of each branch, global branch order.
+    """
+    return np.concatenate([[0], np.cumsum(ncomp)]).astype(np.int64)
+
+
+def first_comps(ncomp) -> np.ndarray:
+    """(n_branches,) int64: global index of each branch's first compartment."""
+    return comp_offsets(ncomp)[:-1]
+
+
 def comp_at(x: float, ncomp: int) -> int:
     """Compartment that a child attached at position x of its parent connects to.
 
@@ -156,7 +171,7 @@ def number_nodes(topology: Topology) -> Numbering:
     ncomp = np.asarray(ncomp, dtype=np.int64)
     parents = np.asarray(parents, dtype=np.int64)
     n_branches = len(ncomp)
-    first_comp = np.concatenate([[0], np.cumsum(ncomp)[:-1]]).astype(np.int64)
+    first_comp = first_comps(ncomp)
     site_parent, site_x = _attachment_sites(topology)
     has_parent = parents >= 0
     distal_site = has_parent & (site_x >= 1.0)

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.modules.columns import BOOKKEEPING_COLUMNS, COMPARTMENT_PARAMS
-from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
-from simulator.modules.topology import Topology
+from simulator.modules.geometry import cylinder_columns
+from simulator.modules.topology import Topology, comp_offsets
 from simulator.morphology.frustum import compartment_geometry
 
 #: Columns of ``.nodes`` that ``set_ncomp`` recomputes; every other column is copied.
@@ -233,10 +233,7 @@ def _new_branch_rows(rows: dict[str, np.ndarray], xyzr: np.ndarray, ncomp: int, 
     full = np.ones(ncomp)
     new["length"] = length * full
     new["radius"] = radius * full
-    new["area"] = cylinder_area(radius, length) * full
-    new["volume"] = cylinder_volume(radius, length) * full
-    new["resistive_load_in"] = cylinder_half_load(radius, length) * full
-    new["resistive_load_out"] = cylinder_half_load(radius, length) * full
+    new.update({k: v * full for k, v in cylinder_columns(radius, length).items()})
     if traced is not None:  # keep plotting positions along the traced path
         centres = compartment_geometry(traced[0], traced[1], ncomp)
         new["x"], new["y"], new["z"] = centres["x"], centres["y"], centres["z"]
@@ -250,7 +247,7 @@ def branch_columns(base) -> tuple[list[str], dict[str, np.ndarray], np.ndarray]:
     nodes = base._nodes
     names = [c for c in nodes.columns if c not in BOOKKEEPING_COLUMNS]
     columns = {c: nodes[c].to_numpy() for c in names}
-    first = np.concatenate([[0], np.cumsum(base._topology.ncomp)]).astype(np.int64)
+    first = comp_offsets(base._topology.ncomp)
     return names, columns, first
 
 

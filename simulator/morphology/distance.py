@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules.topology import first_comps
+
 
 def _base_and_nodes(a, b):
     from simulator.modules.base import Module
@@ -36,7 +38,7 @@ def _centre_positions(base):
     n_branches = base._topology.n_branches
     branch_length = np.bincount(branch, weights=lengths, minlength=n_branches)
     cumulative = np.cumsum(lengths)
-    first = np.concatenate([[0], np.cumsum(base._topology.ncomp)[:-1]]).astype(np.int64)
+    first = first_comps(base._topology.ncomp)
     start = cumulative[first] - lengths[first]  # cumulative length before each branch
     s = cumulative - lengths / 2.0 - start[branch]
     return branch, s, branch_length

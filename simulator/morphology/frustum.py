@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules.topology import comp_offsets
+
 
 def _integrals(s: np.ndarray, radius: np.ndarray, a: float, b: float, closed: bool):
     """Area, volume, load and mean radius of the polyline between path positions a and b.
@@ -181,7 +183,7 @@ def compartment_geometry_many(xyz: np.ndarray, radius: np.ndarray, offsets: np.n
     ncomp = np.asarray(ncomp, dtype=np.int64)
     offsets = np.asarray(offsets, dtype=np.int64)
     n_points = np.diff(offsets)
-    first = np.concatenate([[0], np.cumsum(ncomp)]).astype(np.int64)
+    first = comp_offsets(ncomp)
     out = {k: np.empty(int(first[-1])) for k in GEOMETRY_KEYS}
     batched = n_points <= BATCH_MAX_POINTS
     for i in np.flatnonzero(~batched):
