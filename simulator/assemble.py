@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from simulator.membrane import all_currents, synapse_currents
-from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
+from simulator.modules.geometry import CYLINDER_FORMULAS, DERIVED_GEOMETRY
 
 
 def params_to_pstate(params: list[dict], indices_set_by_trainables: list) -> list[dict]:
@@ -114,14 +114,8 @@ def axial_conductances(compiled, params: dict, state: str = "v"):
     return g.at[np.flatnonzero(~comp_sink)].set(1.0 / resistance[~comp_sink])
 
 
-#: Geometry that :func:`derive` computes from radius and length (not primary parameters).
-DERIVED_GEOMETRY = ("area", "volume", "resistive_load_in", "resistive_load_out")
-#: The cylinder formula of each of them.
-_CYLINDER = {"area": cylinder_area, "volume": cylinder_volume,
-             "resistive_load_in": cylinder_half_load, "resistive_load_out": cylinder_half_load}
 #: Every derived entry of ``all_params`` (never primary; recomputed by :func:`derive`).
-DERIVED = (*DERIVED_GEOMETRY, "axial_conductances", "exp_euler_transition",
-           "exp_euler_transition_ions")
+DERIVED = (*DERIVED_GEOMETRY, "axial_conductances")
 #: Entries of a geometry reference: the built radius and length and what they gave.
 REFERENCE_KEYS = ("radius", "length", *DERIVED_GEOMETRY)
 
@@ -154,7 +148,7 @@ def primary_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> tuple
                  **{k: params[k] for k in DERIVED_GEOMETRY}}
     if "radius" in touched or "length" in touched:
         mask = touched.get("radius", jnp.zeros(n, bool)) | touched.get("length", jnp.zeros(n, bool))
-        for key, formula in _CYLINDER.items():
+        for key, formula in CYLINDER_FORMULAS.items():
             reference[key] = jnp.where(mask, formula(r, length), reference[key])
     return primary, reference
 
@@ -196,7 +190,7 @@ def derive(compiled, primary: dict, reference: dict) -> dict:
     scales = {"area": r_scale * l_scale, "volume": (r_scale * r_scale) * l_scale,
               "resistive_load_in": l_scale / (r_scale * r_scale)}
     scales["resistive_load_out"] = scales["resistive_load_in"]
-    for key, formula in _CYLINDER.items():
+    for key, formula in CYLINDER_FORMULAS.items():
         built = reference[key]
         # Built by the cylinder formula (bit for bit): keep following it, as a rebuilt
         # module would; otherwise (frusta, data_set values) scale what was built.
@@ -213,22 +207,6 @@ def split_all_params(all_params: dict) -> tuple[dict, dict]:
     entries, and its geometry as the reference that :func:`derive` reproduces it from."""
     primary = {k: v for k, v in all_params.items() if k not in DERIVED}
     return primary, {k: all_params[k] for k in REFERENCE_KEYS}
-
-
-def exp_euler_transitions(compiled, params: dict, coupling, delta_t) -> dict:
-    """``params`` plus the exponential-Euler transition matrices of its axial conductances.
-
-    ``coupling`` is the step function's (``step_fn.coupling``); computed once here instead of
-    in every step (dense matrix exponentials).
-    """
-    params = dict(params)
-    conductances = params["axial_conductances"]
-    params["exp_euler_transition"] = coupling.transition(conductances["v"], delta_t)
-    if compiled.diffusion_states:
-        params["exp_euler_transition_ions"] = {
-            ion: coupling.transition(conductances[ion], delta_t)
-            for ion in compiled.diffusion_states}
-    return params
 
 
 def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:

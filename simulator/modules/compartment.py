@@ -7,21 +7,17 @@ import pandas as pd
 
 from simulator.modules.base import Module
 from simulator.modules.columns import COMPARTMENT_PARAMS, COMPARTMENT_STATES
-from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
+from simulator.modules.geometry import cylinder_columns
 from simulator.modules.topology import Topology
 
 
 def default_compartment_row() -> dict[str, float]:
     """One row of ``.nodes`` for a default compartment."""
     r, l = COMPARTMENT_PARAMS["radius"], COMPARTMENT_PARAMS["length"]
-    half = cylinder_half_load(r, l)
     return {
         **COMPARTMENT_PARAMS,
         **COMPARTMENT_STATES,
-        "area": cylinder_area(r, l),
-        "volume": cylinder_volume(r, l),
-        "resistive_load_in": half,
-        "resistive_load_out": half,
+        **cylinder_columns(r, l),
         "x": np.nan,
         "y": np.nan,
         "z": np.nan,

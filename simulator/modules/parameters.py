@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from simulator.modules.columns import BOOKKEEPING_COLUMNS
-from simulator.modules.geometry import cylinder_area, cylinder_half_load, cylinder_volume
+from simulator.modules.geometry import cylinder_columns
 from simulator.param_ranges import check_parameter, mechanisms_of
 
 
@@ -99,10 +99,8 @@ class ParameterMixin:
         if key in ("radius", "length"):
             r = nodes.loc[rows, "radius"].to_numpy()
             length = nodes.loc[rows, "length"].to_numpy()
-            nodes.loc[rows, "area"] = cylinder_area(r, length)
-            nodes.loc[rows, "volume"] = cylinder_volume(r, length)
-            nodes.loc[rows, "resistive_load_in"] = cylinder_half_load(r, length)
-            nodes.loc[rows, "resistive_load_out"] = cylinder_half_load(r, length)
+            for column, values in cylinder_columns(r, length).items():
+                nodes.loc[rows, column] = values
         self._invalidate()
 
     def data_set(self, key: str, val, param_state: list[dict] | None):
