@@ -80,7 +80,7 @@ ALLOWED_LONG_MODULES: dict[str, int] = {
     'neuroenv/render.py': 463,
     'neuroenv/vector.py': 499,
     'simulator/integrate.py': 467,
-    'simulator/modules/layout.py': 439,
+    'simulator/modules/layout.py': 437,
     'simulator/solvers/dhs.py': 576,
 }
 
