@@ -82,6 +82,17 @@ class Environment:
         self.check_step(key, state, action, params)
         return _step(self._handle(), key, state, action, params)
 
+    def step_no_reset(self, key, state, action, params):
+        """:meth:`step` without its auto-reset (traceable, unjitted, unchecked): ``(obs,
+        state, reward, terminated, truncated, info)`` of the period, with the same key use
+        (``step_env`` gets ``split(key)[0]``) and truncation. The gymnasium and vector envs
+        step through it, and :meth:`step` is it followed by :func:`auto_reset`."""
+        key_step, _ = jax.random.split(key)
+        obs, state, reward, terminated, info = self.step_env(key_step, state, action, params)
+        truncated = jnp.logical_and(self.is_truncated(state, params),
+                                    jnp.logical_not(terminated))
+        return obs, state, reward, terminated, truncated, info
+
     def action_space(self, params=None):
         raise NotImplementedError
 
@@ -173,14 +184,18 @@ def _reset(handle, key, params):
 def _step(handle, key, state, action, params):
     env = handle.env()
     params = env.default_params if params is None else params
-    key_step, key_reset = jax.random.split(key)
-    obs, next_state, reward, terminated, info = env.step_env(key_step, state, action, params)
-    truncated = jnp.logical_and(env.is_truncated(next_state, params),
-                                jnp.logical_not(terminated))
+    return auto_reset(env, key, params, *env.step_no_reset(key, state, action, params))
+
+
+def auto_reset(env, key, params, obs, state, reward, terminated, truncated, info):
+    """The outputs of :meth:`Environment.step_no_reset` with ``key`` as those of
+    :meth:`Environment.step`: an episode that ended is replaced by one drawn with
+    ``split(key)[1]``, and ``info`` gets ``final_observation`` (the observation before that
+    reset), ``terminated`` and ``truncated``."""
+    _, key_reset = jax.random.split(key)
     done = jnp.logical_or(terminated, truncated)
     reset_obs, reset_state = env.reset_env(key_reset, params)
-    state_out = jax.tree_util.tree_map(lambda r, s: jnp.where(done, r, s), reset_state,
-                                       next_state)
+    state_out = jax.tree_util.tree_map(lambda r, s: jnp.where(done, r, s), reset_state, state)
     obs_out = jnp.where(done, reset_obs, obs)
     info = {**info, "final_observation": obs, "terminated": terminated,
             "truncated": truncated}

@@ -86,188 +86,24 @@ Conventions
 
 from __future__ import annotations
 
-import functools
-import json
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
 
 import gymnasium
 import jax
-import jax.numpy as jnp
 import numpy as np
 from gymnasium.utils import EzPickle
 
 from neuroenv import fork_guard, space_probe
-from neuroenv.params_validation import check_params
-from neuroenv.registry import make as make_functional
+from neuroenv.jit_cache import CompiledCore, compiled_core
 from neuroenv.render import period_record, render_env_frame
-from neuroenv.validation import (
-    INT32_MAX,
-    TypeAndValueError,
-    positive_int,
-    real_number,
-    seed_or_none,
-    show,
-)
-from simulator.assemble import DERIVED
-
-#: EnvParams scalars that ``reset(options={"params": ...})`` may replace besides ``sim``.
-_TOP_LEVEL_PARAMS = ("action_scale", "obs_noise_std", "init_v_jitter", "param_spread",
-                     "param_drift")
-
-
-class _Packer:
-    """Packs a pytree of arrays (typed PRNG keys included) into one uint8 vector and back.
-
-    Pure data movement (bitcasts, reshapes, one concatenate), traceable and lossless: the
-    jitted step then takes and returns one buffer instead of a dozen leaves, which roughly
-    halves JAX's per-call dispatch cost.
-    """
-
-    def __init__(self, example) -> None:
-        leaves, self.treedef = jax.tree_util.tree_flatten(example)
-        self.specs = []  # (shape, dtype, key impl or None) per leaf
-        for leaf in leaves:
-            if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
-                data = jax.eval_shape(jax.random.key_data, leaf)
-                self.specs.append((data.shape, np.dtype(data.dtype), jax.random.key_impl(leaf)))
-            else:
-                self.specs.append((tuple(leaf.shape), np.dtype(leaf.dtype), None))
-
-    def pack(self, tree) -> jax.Array:
-        parts = []
-        for leaf, (_, dtype, impl) in zip(jax.tree_util.tree_leaves(tree), self.specs,
-                                          strict=True):
-            leaf = jax.random.key_data(leaf) if impl is not None else leaf
-            leaf = (leaf.astype(jnp.uint8) if dtype == np.bool_
-                    else jax.lax.bitcast_convert_type(leaf, jnp.uint8))
-            parts.append(leaf.reshape(-1))
-        return jnp.concatenate(parts)
-
-    def unpack(self, buf: jax.Array):
-        leaves, start = [], 0
-        for shape, dtype, impl in self.specs:
-            size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-            chunk = buf[start:start + size]
-            start += size
-            if dtype == np.bool_:
-                leaf = chunk.reshape(shape).astype(jnp.bool_)
-            elif dtype.itemsize > 1:
-                leaf = jax.lax.bitcast_convert_type(chunk.reshape(*shape, dtype.itemsize), dtype)
-            else:
-                leaf = jax.lax.bitcast_convert_type(chunk.reshape(shape), dtype)
-            leaves.append(leaf if impl is None else jax.random.wrap_key_data(leaf, impl=impl))
-        return jax.tree_util.tree_unflatten(self.treedef, leaves)
-
-
-class _Core:
-    """The jitted reset and step of one functional env configuration (shared by instances).
-
-    The JAX key and the ``EnvState`` travel between calls as one packed device buffer (the
-    "carry", see :class:`_Packer`). The ``*_default`` functions close over the default params
-    behind an optimisation barrier (fewer arguments to dispatch, and no constant folding, so
-    the numerics equal those of the functional env, which takes params as an argument); the
-    ``*_with`` functions take the params as an argument (episodes with replaced params).
-    Each step returns its outputs as one float32 vector ``[obs, reward, terminated,
-    truncated, numerical_error, current_nA]`` (lossless: all are float32 or bool), so that
-    one host transfer fetches them.
-    """
-
-    def __init__(self, task: str, env_kwargs: dict, max_episode_steps: int | None) -> None:
-        env, params = make_functional(task, **env_kwargs)
-        if max_episode_steps is not None:
-            params = params.replace(max_steps_in_episode=jnp.minimum(
-                params.max_steps_in_episode, jnp.asarray(max_episode_steps, jnp.int32)))
-        self.env = env
-        self.params = params
-        self._packer = None  # from the first trace of reset (no separate trace for it)
-
-        def reset(key, params):
-            key, k_reset = jax.random.split(key)
-            obs, state = env.reset_env(k_reset, params)
-            if self._packer is None:
-                self._packer = _Packer((key, state))  # shapes and dtypes only
-            # (key, state) also unpacked: the caller needs them, and a separate unpack
-            # program would cost a trace and compilation (or cache load) at the first reset.
-            return self._packer.pack((key, state)), obs, key, state
-
-        def step(carry, action, params):
-            key, state = self.packer.unpack(carry)
-            key, k_step = jax.random.split(key)
-            # As the functional ``Environment.step``: its step_env key is split(k_step)[0].
-            key_env, _ = jax.random.split(k_step)
-            obs, state, reward, terminated, info = env.step_env(key_env, state, action, params)
-            truncated = jnp.logical_and(env.is_truncated(state, params),
-                                        jnp.logical_not(terminated))
-            flags = jnp.stack([terminated, truncated, info["numerical_error"]])
-            out = jnp.concatenate([obs.astype(jnp.float32), reward.astype(jnp.float32)[None],
-                                   flags.astype(jnp.float32),
-                                   info["current_nA"].astype(jnp.float32)])
-            return self.packer.pack((key, state)), out
-
-        def barrier():
-            return jax.lax.optimization_barrier(params)
-
-        self.reset_default = jax.jit(lambda key: reset(key, barrier()))
-        self.step_default = jax.jit(lambda carry, action: step(carry, action, barrier()))
-        self.reset_with = jax.jit(reset)
-        self.step_with = jax.jit(step)
-        self.pack = jax.jit(lambda tree: self.packer.pack(tree))
-        self.unpack = jax.jit(lambda carry: self.packer.unpack(carry))
-
-    @property
-    def packer(self) -> _Packer:
-        """The layout of the carry (traced from ``reset_env`` if no reset was traced yet,
-        e.g. for an unpickled env's first step)."""
-        if self._packer is None:
-            key0 = NeuronGymEnv.key_for_seed(0)
-            state = jax.eval_shape(lambda k: self.env.reset_env(k, self.params)[1], key0)
-            self._packer = _Packer((key0, state))
-        return self._packer
-
-
-@functools.lru_cache(maxsize=16)
-def _cached_core(task: str, env_kwargs_json: str, max_episode_steps: int | None,
-                 x64: bool) -> _Core:
-    # ``x64`` keys the cache: a core built in one precision must not serve the other.
-    return _Core(task, json.loads(env_kwargs_json), max_episode_steps)
-
-
-def _core(task: str, env_kwargs: dict, max_episode_steps: int | None) -> _Core:
-    try:
-        key = json.dumps(env_kwargs, sort_keys=True)
-    except (TypeError, ValueError):  # not JSON-serialisable: build without caching
-        return _Core(task, env_kwargs, max_episode_steps)
-    if json.loads(key) != env_kwargs:  # e.g. tuples that JSON turns into lists
-        return _Core(task, env_kwargs, max_episode_steps)
-    return _cached_core(task, key, max_episode_steps, bool(jax.config.jax_enable_x64))
+from neuroenv.reset_options import replace_target, replaced_params
+from neuroenv.seeding import key_for_seed
+from neuroenv.validation import INT32_MAX, TypeAndValueError, positive_int, seed_or_none, show
 
 
 class NoEpisodeError(gymnasium.error.ResetNeeded, ValueError):
     """An episode is needed (before the first ``reset``, or after ``close``)."""
-
-
-def _as_param(name: str, value: Any, ref: Any) -> Any:
-    """``value`` (real numbers: a scalar, broadcast, or an array of ``ref``'s shape) as an
-    array of ``ref``'s shape and dtype; its range is checked by
-    :func:`neuroenv.params_validation.check_params`."""
-    label = f"options['params'][{name!r}]"
-    try:
-        arr = np.asarray(value)
-    except (TypeError, ValueError) as err:  # ragged nesting
-        raise TypeAndValueError(f"{label} must be a real number or array, got "
-                                f"{show(value)}") from err
-    if arr.dtype.kind not in "iuf":
-        raise TypeAndValueError(f"{label} must be a real number or array (int or float), "
-                                f"got {show(value)} (dtype {arr.dtype})")
-    ref_shape = tuple(np.shape(ref))
-    if arr.shape != ref_shape:
-        if arr.ndim != 0:
-            raise ValueError(f"{label} must have shape {ref_shape} (or be a scalar), got "
-                             f"shape {arr.shape}")
-        arr = np.broadcast_to(arr, ref_shape)
-    return jnp.asarray(arr, dtype=jnp.asarray(ref).dtype)
 
 
 class NeuronGymEnv(gymnasium.Env, EzPickle):
@@ -333,7 +169,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         if self._obs_dtype != np.float32:  # the packed step output is float32
             raise TypeError(f"expected a float32 observation space, got {self._obs_dtype}")
         self._params = None  # EnvParams of the episode (None: the core's defaults)
-        self._carry = None  # packed (key, EnvState) on the device, see _Core
+        self._carry = None  # packed (key, EnvState) on the device, see neuroenv.jit_cache
         self._unpacked = None  # (key, EnvState) of the carry, unpacked on demand
         self._key = None  # the key chain while there is no carry (before reset, after close)
         self._custom_params = False
@@ -343,11 +179,11 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         self._target = None
 
     @property
-    def _core(self) -> _Core:
+    def _core(self) -> CompiledCore:
         """The jitted programs (built on first use: this starts JAX's backend)."""
         if self._core_obj is None:
             fork_guard.check("building a NeuronGymEnv's programs")
-            self._core_obj = _core(*self._core_args)
+            self._core_obj = compiled_core(*self._core_args)
         return self._core_obj
 
     @property
@@ -371,22 +207,9 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         return self._unpacked
 
     # ------------------------------------------------------------------ seeding
-    @staticmethod
-    def key_for_seed(seed: int) -> jax.Array:
-        """The JAX key that ``reset(seed=seed)`` starts its key chain from.
-
-        ``jax.random.key(seed)`` for seeds below 2**32; larger seeds fold their higher
-        32-bit words in (``jax.random.key`` alone would wrap them).
-        """
-        if seed is None:
-            raise TypeError("seed must be a non-negative int, got None")
-        seed = seed_or_none("seed", seed)
-        key = jax.random.key(seed & 0xFFFFFFFF)
-        rest = seed >> 32
-        while rest:
-            key = jax.random.fold_in(key, rest & 0xFFFFFFFF)
-            rest >>= 32
-        return key
+    #: The JAX key that ``reset(seed=seed)`` starts its key chain from
+    #: (:func:`neuroenv.seeding.key_for_seed`).
+    key_for_seed = staticmethod(key_for_seed)
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -417,13 +240,15 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
 
         core = self._core
         custom = options.get("params") is not None
-        params = self._replaced_params(options["params"]) if custom else core.params
+        params = (replaced_params(self.functional_env, core.params, options["params"])
+                  if custom else core.params)
         carry, obs, key, state = (core.reset_with(key, params) if custom
                                   else core.reset_default(key))
         obs = np.array(obs, dtype=self._obs_dtype)
         unpacked = (key, state)
         if options.get("target") is not None:
-            obs, state = self._replace_target(options["target"], obs, state, params)
+            obs, state = replace_target(self.functional_env, self.task_name, options["target"],
+                                        obs, state, params, self.observation_space)
             unpacked = (key, state)
             carry = core.pack(unpacked)
         self._carry, self._unpacked, self._key = carry, unpacked, None
@@ -557,50 +382,3 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         self._traces.extend(episode["traces"])
         self._np_random = episode["np_random"]
         self._np_random_seed = episode["np_random_seed"]
-
-    # ------------------------------------------------------------------ options
-    def _replaced_params(self, overrides):
-        if not isinstance(overrides, Mapping):
-            raise ValueError(f"options['params'] must be a dict, got {type(overrides).__name__}")
-        default = self._core.params
-        sim = dict(default.sim)
-        top = {}
-        for name, value in overrides.items():
-            if not isinstance(name, str):
-                raise TypeError(f"options['params'] keys must be parameter names (str), got "
-                                f"{show(name)}")
-            if name in _TOP_LEVEL_PARAMS:
-                top[name] = _as_param(name, value, getattr(default, name))
-            elif name in sim:
-                sim[name] = _as_param(name, value, sim[name])
-            elif name in DERIVED:
-                raise ValueError(f"options['params'] sets {name!r}, which is derived from radius,"
-                                 " length, axial_resistivity and capacitance in every step: set"
-                                 " those instead")
-            else:
-                raise ValueError(f"unknown parameter {name!r} in options['params']; known: "
-                                 f"{sorted(sim) + list(_TOP_LEVEL_PARAMS)}")
-        params = default.replace(sim=sim, **top)
-        check_params(self.functional_env, params, "options['params']", flat=True)
-        return params
-
-    def _replace_target(self, target, obs, state, params):
-        env = self.functional_env
-        if "target" not in state.task:
-            raise ValueError(f"task {self.task_name} has no target to set")
-        value = np.float64(real_number("options['target']", target))
-        declared = env.task.target_range
-        if declared is not None:
-            declared.check("options['target']", value)
-        elif not np.isfinite(value):
-            raise ValueError(f"options['target'] must be a finite number, got {show(target)}")
-        old = state.task["target"]
-        task_state = {**state.task, "target": jnp.asarray(value, old.dtype)}
-        extra = np.asarray(env.task_obs(task_state, params), dtype=self._obs_dtype)
-        n = extra.shape[0]
-        low, high = self.observation_space.low[-n:], self.observation_space.high[-n:]
-        if not np.all((extra >= low) & (extra <= high)):
-            raise ValueError(f"options['target']={float(value)} puts the task observation "
-                             f"{extra} outside its bounds [{low}, {high}]")
-        obs[-n:] = extra
-        return obs, state.replace(task=task_state)

@@ -101,7 +101,7 @@ def _is_traced(leaf) -> bool:
     return isinstance(leaf, jax.core.Tracer)
 
 
-def _check_leaf(label: str, leaf, shape: tuple, batch_ndim: int, integer: bool = False,
+def _check_leaf(label: str, leaf, shape: tuple, batch: tuple, integer: bool = False,
                 shared_ok: bool = False):
     """Type, dtype and shape of one leaf (static: works on tracers)."""
     dtype = getattr(leaf, "dtype", None)
@@ -114,13 +114,21 @@ def _check_leaf(label: str, leaf, shape: tuple, batch_ndim: int, integer: bool =
         want = "an integer" if integer else "a real (int or float)"
         raise TypeError(f"{label} must be {want} array, got dtype {np.dtype(dtype)} "
                         f"({show(leaf)})")
-    got = tuple(np.shape(leaf))
-    if shared_ok and got == tuple(shape):
+    _check_shape(label, leaf, shape, batch, shared_ok)
+
+
+def _check_shape(label: str, leaf, shape: tuple, batch: tuple, shared_ok: bool) -> None:
+    """``leaf`` has the shape ``(*batch, *shape)`` (``batch``: sizes, ``None`` for any) or,
+    with ``shared_ok``, ``shape``."""
+    got, shape = tuple(np.shape(leaf)), tuple(shape)
+    if shared_ok and got == shape:
         return
-    if len(got) != len(shape) + batch_ndim or got[batch_ndim:] != tuple(shape):
-        expected = (shape if batch_ndim == 0
-                    else f"{('n',) * batch_ndim + tuple(shape)} ({batch_ndim} batch axes)"
-                    + (f" or {tuple(shape)} (shared)" if shared_ok else ""))
+    n = len(batch)
+    if (len(got) != len(shape) + n or got[n:] != shape
+            or any(b is not None and g != b for g, b in zip(got, batch, strict=False))):
+        expected = (shape if n == 0
+                    else f"{tuple('n' if b is None else b for b in batch) + shape} ({n} batch "
+                    "axes)" + (f" or {shape} (shared)" if shared_ok else ""))
         raise ValueError(f"{label} must have shape {expected}, got shape {got}")
 
 
@@ -136,7 +144,8 @@ def _check_keys(label: str, got, expected) -> None:
 
 
 def check_params(env, params, where: str = "params", batch_ndim: int = 0,
-                 flat: bool = False, shared_ok: bool = False) -> None:
+                 flat: bool = False, shared_ok: bool = False,
+                 batch_size: int | None = None) -> None:
     """Validate ``params`` for ``env`` (see the module docstring); raise ``TypeError`` /
     ``ValueError`` naming ``where`` and the offending entry, the value and what is expected.
 
@@ -148,6 +157,8 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
             env: leaves of shape (num_envs, *default shape)).
         shared_ok: with ``batch_ndim``, leaves may also have the default shape (shared
             by every row).
+        batch_size: with ``batch_ndim=1``, the length the batch axis must have (``None``:
+            any).
         flat: name entries ``where['HH_gNa']`` and ``where['action_scale']`` (the flat dict
             of ``NeuronGymEnv.reset(options={"params": ...})``) instead of
             ``where.sim['HH_gNa']`` and ``where.action_scale``.
@@ -158,8 +169,10 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
     def top(f):
         return f"{where}[{f!r}]" if flat else f"{where}.{f}"
 
+    batch = (batch_size,) if batch_ndim == 1 else (None,) * batch_ndim
     spec = _spec(env)
-    if spec.params_type is None:  # not a NeuronEnv-like env: nothing declared to check
+    if spec.params_type is None:  # not a NeuronEnv-like env: its default's structure only
+        _check_structure(env.default_params, params, where, batch, shared_ok)
         return
     if type(params) is not spec.params_type:  # (ValueError too: the vector env raised it)
         raise TypeAndValueError(
@@ -170,12 +183,12 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
     _check_keys(f"{where}.sim", params.sim, spec.sim_shapes)
     _check_keys(f"{where}.task", params.task, spec.task_shapes)
     for f in spec.fields:
-        _check_leaf(top(f), getattr(params, f), spec.shapes[f], batch_ndim,
+        _check_leaf(top(f), getattr(params, f), spec.shapes[f], batch,
                     integer=ENV_FIELD_RANGES.get(f, _FINITE).integer, shared_ok=shared_ok)
     for k, shape in spec.sim_shapes.items():
-        _check_leaf(sim(k), params.sim[k], shape, batch_ndim, shared_ok=shared_ok)
+        _check_leaf(sim(k), params.sim[k], shape, batch, shared_ok=shared_ok)
     for k, shape in spec.task_shapes.items():
-        _check_leaf(f"{where}.task[{k!r}]", params.task[k], shape, batch_ndim,
+        _check_leaf(f"{where}.task[{k!r}]", params.task[k], shape, batch,
                     shared_ok=shared_ok)
     leaves = jax.tree_util.tree_leaves(params)
     if any(_is_traced(leaf) for leaf in leaves):
@@ -197,6 +210,20 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
                              f"{show(task[low])} > {show(task[high])}")
     if batch_ndim == 0:
         _VALIDATED[id(params)] = params
+
+
+def _check_structure(default, params, where: str, batch: tuple, shared_ok: bool) -> None:
+    """``params`` has the pytree structure of ``default`` and every leaf its shape (after
+    the ``batch`` axes, or shared with ``shared_ok``); for envs without ``EnvParams``."""
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
+    ref_leaves, ref_treedef = jax.tree_util.tree_flatten(default)
+    if treedef != ref_treedef:
+        raise ValueError(f"{where} must have the structure of the env's default_params (e.g."
+                         f" env.default_params.replace(...)); got {treedef}, expected "
+                         f"{ref_treedef}")
+    for (path, leaf), ref in zip(leaves, ref_leaves, strict=True):
+        _check_shape(f"{where}{jax.tree_util.keystr(path)}", leaf, np.shape(ref), batch,
+                     shared_ok)
 
 
 def check_env_scalar(name: str, value) -> None:

@@ -57,12 +57,12 @@ def real_number(name: str, value) -> float:
 
 
 def seed_or_none(name: str, seed) -> int | None:
-    """``seed`` as an int (or ``None``): ``TypeError`` unless an int (never a bool),
-    ``ValueError`` if negative."""
+    """``seed`` as an int (or ``None``): :class:`TypeAndValueError` unless an int (never a
+    bool), ``ValueError`` if negative. The one seed check of the gymnasium and vector envs."""
     if seed is None:
         return None
     if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"{name} must be a non-negative int or None, got {show(seed)}")
+        raise TypeAndValueError(f"{name} must be a non-negative int or None, got {show(seed)}")
     if seed < 0:
         raise ValueError(f"{name} must be a non-negative int or None, got {show(seed)}")
     return int(seed)

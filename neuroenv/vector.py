@@ -93,69 +93,24 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-import neuroenv
 from neuroenv.core import Environment
 from neuroenv.params_validation import check_params
+from neuroenv.registry import make
+from neuroenv.seeding import check_seed, key_for_seed, keys_for_seeds
 from neuroenv.validation import positive_int
 
 __all__ = ["NeuronVectorEnv", "key_for_seed", "make_vector_env"]
 
-def _default_key_for_seed(seed: int) -> jax.Array:
-    return jax.random.key(seed)
 
+def _rows(params, default, num_envs: int):
+    """``params`` (checked by :func:`~neuroenv.params_validation.check_params`: each leaf of
+    its default shape or with a leading ``num_envs`` axis) with every leaf cast to the
+    default's dtype and broadcast to a leading axis of ``num_envs``."""
+    def row(leaf, ref):
+        ref = jnp.asarray(ref)
+        return jnp.broadcast_to(jnp.asarray(leaf, dtype=ref.dtype), (num_envs, *ref.shape))
 
-def key_for_seed(seed: int) -> jax.Array:
-    """The JAX key of ``reset(seed=seed)``: the single gymnasium env's derivation.
-
-    ``NeuronGymEnv.key_for_seed`` (``jax.random.key(seed)`` below 2**32), or
-    ``jax.random.key(seed)`` if ``neuroenv.gym_env`` cannot be imported.
-    """
-    return _seed_to_key_fn()(seed)
-
-
-def _seed_to_key_fn():
-    try:
-        from neuroenv.gym_env import NeuronGymEnv
-    except ImportError:
-        return _default_key_for_seed
-    fn = getattr(NeuronGymEnv, "key_for_seed", None)
-    return _default_key_for_seed if fn is None else fn
-
-
-def _check_positive_int(name: str, value) -> int:
-    return positive_int(name, value, int | np.integer)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seeds must be non-negative ints, got {seed!r}")
-    return int(seed)
-
-
-def _batch_params(params, default, num_envs: int):
-    """``params`` with every leaf broadcast to a leading axis of ``num_envs`` (default dtypes).
-
-    Each leaf of ``params`` has its default shape (shared by all rows) or a leading axis of
-    length ``num_envs`` (one value per row); anything else is a ValueError.
-    """
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
-    ref_leaves, ref_treedef = jax.tree_util.tree_flatten(default)
-    if treedef != ref_treedef:
-        raise ValueError(
-            "params must have the structure of the env's default_params (e.g."
-            f" env.default_params.replace(...)); got {treedef}, expected {ref_treedef}"
-        )
-    batched = []
-    for (path, leaf), ref in zip(leaves, ref_leaves, strict=True):
-        shape, ref_shape = tuple(np.shape(leaf)), tuple(np.shape(ref))
-        if shape not in (ref_shape, (num_envs, *ref_shape)):
-            raise ValueError(
-                f"params leaf {jax.tree_util.keystr(path)} must have shape {ref_shape} (shared)"
-                f" or {(num_envs, *ref_shape)} (one per env), got {shape}"
-            )
-        leaf = jnp.asarray(leaf, dtype=jnp.asarray(ref).dtype)
-        batched.append(jnp.broadcast_to(leaf, (num_envs, *ref_shape)))
-    return jax.tree_util.tree_unflatten(ref_treedef, batched)
+    return jax.tree_util.tree_map(row, params, default)
 
 
 def _float32_box(box) -> gymnasium.spaces.Box:
@@ -181,17 +136,6 @@ def _v_reset(env, keys, params):
     return _reset_rows(env, keys, params)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _v_reset_masked(env, keys, mask, old_obs, old_states, params):
-    new_keys, obs, states = _reset_rows(env, keys, params)
-
-    def pick(new, old):
-        return jnp.where(mask.reshape(mask.shape + (1,) * (new.ndim - 1)), new, old)
-
-    return (pick(new_keys, keys), pick(obs, old_obs),
-            jax.tree_util.tree_map(pick, states, old_states))
-
-
 def _select_rows(mask, new, old):
     """``new`` where ``mask`` (num_envs,) is True, else ``old`` (pytrees of batched arrays)."""
     def pick(n, o):
@@ -200,12 +144,17 @@ def _select_rows(mask, new, old):
     return jax.tree_util.tree_map(pick, new, old)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _v_reset_masked(env, keys, mask, old_obs, old_states, params):
+    return _select_rows(mask, _reset_rows(env, keys, params), (keys, old_obs, old_states))
+
+
 @functools.partial(jax.jit, static_argnums=(0, 1))
 def _v_step(env, mode, keys, states, actions, params, pending):
     """One batch step in autoreset ``mode`` (an :class:`AutoresetMode`, static).
 
     Every row draws ``key, k_step = split(key)`` and runs the functional env's step without
-    auto-reset (``step_env`` with ``split(k_step)[0]``, as ``Environment.step``). Then, only
+    auto-reset (:meth:`~neuroenv.core.Environment.step_no_reset` with ``k_step``). Then, only
     if some row needs it (``lax.cond`` on the whole batch, so steps without resets skip the
     reset program), rows are reset from their key chain (``key, k_reset = split(key)``, as a
     seedless ``reset`` of the gymnasium single env):
@@ -221,10 +170,7 @@ def _v_step(env, mode, keys, states, actions, params, pending):
     """
     def row(key, state, action, p):
         key, k_step = jax.random.split(key)
-        k_env, _ = jax.random.split(k_step)
-        obs, state, reward, terminated, info = env.step_env(k_env, state, action, p)
-        truncated = jnp.logical_and(env.is_truncated(state, p), jnp.logical_not(terminated))
-        return key, obs, state, reward, terminated, truncated, info
+        return key, *env.step_no_reset(k_step, state, action, p)
 
     (new_keys, obs, new_states, reward, terminated, truncated,
      info) = jax.vmap(row)(keys, states, actions, params)
@@ -251,8 +197,6 @@ def _v_step(env, mode, keys, states, actions, params, pending):
             (new_keys, obs, new_states, reward, terminated, truncated))
     return new_keys, obs, new_states, reward, terminated, truncated, info, final_obs
 
-
-_seeds_to_keys = jax.jit(jax.vmap(jax.random.key))
 
 
 def autoreset_mode_of(value) -> AutoresetMode:
@@ -295,15 +239,16 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
             raise TypeError(f"env must be a neuroenv functional Environment, got {env!r}")
         self.autoreset_mode = autoreset_mode_of(autoreset_mode)
         self.metadata = {**type(self).metadata, "autoreset_mode": self.autoreset_mode}
-        self.num_envs = _check_positive_int("num_envs", num_envs)
+        self.num_envs = positive_int("num_envs", num_envs, int | np.integer)
         if max_episode_steps is not None:
-            max_episode_steps = _check_positive_int("max_episode_steps", max_episode_steps)
+            max_episode_steps = positive_int("max_episode_steps", max_episode_steps,
+                                             int | np.integer)
         self.env = env
         self.max_episode_steps = max_episode_steps
         default = env.default_params
         if params is not None:  # each leaf shared (default shape) or per row (num_envs, ...)
-            check_params(env, params, batch_ndim=1, shared_ok=True)
-        params = _batch_params(default if params is None else params, default, self.num_envs)
+            check_params(env, params, batch_ndim=1, shared_ok=True, batch_size=self.num_envs)
+        params = _rows(default if params is None else params, default, self.num_envs)
         if max_episode_steps is not None:
             params = params.replace(max_steps_in_episode=jnp.minimum(
                 params.max_steps_in_episode, jnp.int32(max_episode_steps)))
@@ -322,18 +267,6 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         self._obs = None  # device copy of the last observations (for masked resets)
         # rows whose episode ended at the last step (NEXT_STEP: reset at the next step)
         self._ended = np.zeros(self.num_envs, np.bool_)
-
-    # ------------------------------------------------------------------ seeding
-    def _keys_for_seeds(self, seeds: list[int]) -> jax.Array:
-        fn = _seed_to_key_fn()
-        if max(seeds) < 2**32:
-            # One vmapped call of jax.random.key, used when it gives the single env's keys
-            # (checked on the first and last seed; true of jax.random.key(seed) below 2**32).
-            keys = _seeds_to_keys(np.asarray(seeds, dtype=np.uint32))
-            data = jax.random.key_data
-            if all(np.array_equal(data(keys[j]), data(fn(seeds[j]))) for j in (0, -1)):
-                return keys
-        return jnp.stack([fn(s) for s in seeds])
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | list[int] | None = None,
@@ -361,19 +294,19 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         if seed is None:
             if self._keys is None:
                 base = int(np.random.SeedSequence().generate_state(1, np.uint32)[0] >> 1)
-                keys = self._keys_for_seeds([base + i for i in range(self.num_envs)])
+                keys = keys_for_seeds([base + i for i in range(self.num_envs)])
             else:
                 keys = self._keys
         else:
             if isinstance(seed, list | tuple | np.ndarray):
-                seeds = [_check_seed(s) for s in seed]
+                seeds = [check_seed(s) for s in seed]
                 if len(seeds) != self.num_envs:
                     raise ValueError(f"give one seed per env ({self.num_envs}), got {len(seeds)}")
             else:
-                base = _check_seed(seed)
+                base = check_seed(seed)
                 super().reset(seed=base)
                 seeds = [base + i for i in range(self.num_envs)]
-            keys = self._keys_for_seeds(seeds)
+            keys = keys_for_seeds(seeds)
 
         if mask is None:
             self._keys, self._obs, self._states = _v_reset(self.env, keys, self.params)
@@ -494,6 +427,6 @@ def make_vector_env(num_envs: int, max_episode_steps: int | None = None,
         **env_kwargs: keyword arguments of the task's ``make_env`` (``max_steps_in_episode``,
             ``substeps``, ``obs_noise_std``, ...).
     """
-    env, _ = neuroenv.make(task, **env_kwargs)
+    env, _ = make(task, **env_kwargs)
     return NeuronVectorEnv(env, num_envs, params=params, max_episode_steps=max_episode_steps,
                            autoreset_mode=autoreset_mode)

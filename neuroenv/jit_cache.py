@@ -1,0 +1,105 @@
+"""The jitted programs of the gymnasium env, shared by every env of one configuration.
+
+:class:`CompiledCore` holds the jitted ``reset`` and ``step`` of one functional env
+configuration (the functional env's own ``reset_env`` and
+:meth:`~neuroenv.core.Environment.step_no_reset`, with the key and ``EnvState`` packed into
+one device buffer by :mod:`neuroenv.carry_packing`); :func:`compiled_core` caches them by
+the configuration's JSON, so that gymnasium envs of one task share one compilation.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import jax
+import jax.numpy as jnp
+
+from neuroenv.carry_packing import CarryPacker
+from neuroenv.registry import make as make_functional
+from neuroenv.seeding import key_for_seed
+
+
+class CompiledCore:
+    """The jitted reset and step of one functional env configuration (shared by instances).
+
+    The JAX key and the ``EnvState`` travel between calls as one packed device buffer (the
+    "carry", see :class:`~neuroenv.carry_packing.CarryPacker`). The ``*_default`` functions
+    close over the default params behind an optimisation barrier (fewer arguments to
+    dispatch, and no constant folding, so the numerics equal those of the functional env,
+    which takes params as an argument); the ``*_with`` functions take the params as an
+    argument (episodes with replaced params).
+    Each step returns its outputs as one float32 vector ``[obs, reward, terminated,
+    truncated, numerical_error, current_nA]`` (lossless: all are float32 or bool), so that
+    one host transfer fetches them.
+    """
+
+    def __init__(self, task: str, env_kwargs: dict, max_episode_steps: int | None) -> None:
+        env, params = make_functional(task, **env_kwargs)
+        if max_episode_steps is not None:
+            params = params.replace(max_steps_in_episode=jnp.minimum(
+                params.max_steps_in_episode, jnp.asarray(max_episode_steps, jnp.int32)))
+        self.env = env
+        self.params = params
+        self._packer = None  # from the first trace of reset (no separate trace for it)
+
+        def reset(key, params):
+            key, k_reset = jax.random.split(key)
+            obs, state = env.reset_env(k_reset, params)
+            if self._packer is None:
+                self._packer = CarryPacker((key, state))  # shapes and dtypes only
+            # (key, state) also unpacked: the caller needs them, and a separate unpack
+            # program would cost a trace and compilation (or cache load) at the first reset.
+            return self._packer.pack((key, state)), obs, key, state
+
+        def step(carry, action, params):
+            key, state = self.packer.unpack(carry)
+            key, k_step = jax.random.split(key)
+            obs, state, reward, terminated, truncated, info = env.step_no_reset(
+                k_step, state, action, params)
+            flags = jnp.stack([terminated, truncated, info["numerical_error"]])
+            out = jnp.concatenate([obs.astype(jnp.float32), reward.astype(jnp.float32)[None],
+                                   flags.astype(jnp.float32),
+                                   info["current_nA"].astype(jnp.float32)])
+            return self.packer.pack((key, state)), out
+
+        def barrier():
+            return jax.lax.optimization_barrier(params)
+
+        self.reset_default = jax.jit(lambda key: reset(key, barrier()))
+        self.step_default = jax.jit(lambda carry, action: step(carry, action, barrier()))
+        self.reset_with = jax.jit(reset)
+        self.step_with = jax.jit(step)
+        self.pack = jax.jit(lambda tree: self.packer.pack(tree))
+        self.unpack = jax.jit(lambda carry: self.packer.unpack(carry))
+
+    @property
+    def packer(self) -> CarryPacker:
+        """The layout of the carry (traced from ``reset_env`` if no reset was traced yet,
+        e.g. for an unpickled env's first step)."""
+        if self._packer is None:
+            key0 = key_for_seed(0)
+            state = jax.eval_shape(lambda k: self.env.reset_env(k, self.params)[1], key0)
+            self._packer = CarryPacker((key0, state))
+        return self._packer
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_core(task: str, env_kwargs_json: str, max_episode_steps: int | None,
+                 x64: bool) -> CompiledCore:
+    # ``x64`` keys the cache: a core built in one precision must not serve the other.
+    return CompiledCore(task, json.loads(env_kwargs_json), max_episode_steps)
+
+
+def compiled_core(task: str, env_kwargs: dict,
+                  max_episode_steps: int | None) -> CompiledCore:
+    """The :class:`CompiledCore` of a configuration, shared by every gymnasium env of it
+    (cached by task, JSON of ``env_kwargs``, ``max_episode_steps`` and the x64 flag; built
+    uncached when ``env_kwargs`` do not survive a JSON round trip)."""
+    try:
+        key = json.dumps(env_kwargs, sort_keys=True)
+    except (TypeError, ValueError):  # not JSON-serialisable: build without caching
+        return CompiledCore(task, env_kwargs, max_episode_steps)
+    if json.loads(key) != env_kwargs:  # e.g. tuples that JSON turns into lists
+        return CompiledCore(task, env_kwargs, max_episode_steps)
+    return _cached_core(task, key, max_episode_steps, bool(jax.config.jax_enable_x64))
