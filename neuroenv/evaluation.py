@@ -15,34 +15,17 @@ blow-up) are not counted.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from neuroenv.episode import Episodes, episode
 from neuroenv.params_validation import check_key, check_params
+from neuroenv.sharding import sharded_evaluate
 from neuroenv.validation import positive_int, show
+from simulator.sharding import sharded_vmap
 
-
-class Episodes(NamedTuple):
-    """Results of a batch of episodes (leading axis: episode).
-
-    Attributes:
-        returns: (n,) undiscounted return up to and including the terminal step.
-        lengths: (n,) control periods until termination (``max_steps`` if none).
-        rewards: (n, T) reward per control period (0 after termination).
-        traces: (n, T, substeps, n_rec) recorded values (mV) during each period, or ``None``.
-        currents: (n, T, n_sites) injected current amplitudes (nA).
-        task_states: the task state after every period (leaves (n, T, ...)), or ``None``.
-    """
-
-    returns: jax.Array
-    lengths: jax.Array
-    rewards: jax.Array
-    traces: jax.Array | None
-    currents: jax.Array
-    task_states: dict | None
+__all__ = ["Episodes", "constant", "episode", "evaluate", "evaluate_family"]
 
 
 def constant(action):
@@ -68,27 +51,6 @@ def _n_steps(params, n_steps) -> int:
     return positive_int("n_steps", n_steps, int | np.integer)
 
 
-def episode(env, params, policy, key, n_steps: int, keep_traces: bool = True) -> Episodes:
-    """One episode of ``n_steps`` control periods (unbatched leaves; see :class:`Episodes`)."""
-    k_reset, k_run = jax.random.split(key)
-    obs, state = env.reset_env(k_reset, params)
-
-    def body(carry, k):
-        obs, state, alive = carry
-        k_pol, k_env = jax.random.split(k)
-        action = policy(obs, k_pol)
-        obs, state, reward, terminated, _ = env.step_env(k_env, state, action, params)
-        reward = jnp.where(alive, reward, 0.0)
-        out = (reward, alive, state.last_trace if keep_traces else None, state.last_current,
-               state.task if keep_traces else None)
-        return (obs, state, jnp.logical_and(alive, ~terminated)), out
-
-    _, (rewards, alive, traces, currents, task_states) = jax.lax.scan(
-        body, (obs, state, jnp.asarray(True)), jax.random.split(k_run, n_steps))
-    return Episodes(rewards.sum(), alive.sum().astype(jnp.int32), rewards, traces, currents,
-                    task_states)
-
-
 def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = False,
              n_steps: int | None = None, mesh=None) -> Episodes:
     """``n_episodes`` episodes of ``policy``, vmapped and jitted (see :class:`Episodes`).
@@ -111,8 +73,6 @@ def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = Fals
     n_steps = _n_steps(params, n_steps)
     keys = jax.random.split(key, n_episodes)
     if mesh is not None:
-        from neuroenv.sharding import sharded_evaluate  # it imports this module
-
         return sharded_evaluate(env, params, policy, keys, n_steps, keep_traces=keep_traces,
                                 mesh=mesh)
     run = jax.jit(jax.vmap(lambda k, p: episode(env, p, policy, k, n_steps, keep_traces),
@@ -156,7 +116,5 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
                         )(member_keys)
 
     if mesh is not None:
-        from simulator.sharding import sharded_vmap
-
         return sharded_vmap(member, mesh)(thetas, keys)
     return jax.jit(jax.vmap(member))(thetas, keys)

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from neuroenv.evaluation import Episodes, episode
+from neuroenv.episode import Episodes, episode
 from neuroenv.params_validation import check_params
 from neuroenv.validation import positive_int, show
 from simulator.sharding import batch_mesh, sharded_vmap
@@ -67,7 +67,7 @@ class Rollout(NamedTuple):
 def rollout(env, params, policy, key, n_steps: int) -> Rollout:
     """One rollout of ``n_steps`` env steps with auto-reset (unbatched; see :class:`Rollout`).
 
-    Keys as in :func:`neuroenv.evaluation.episode`: ``k_reset, k_run = split(key)``; step t
+    Keys as in :func:`neuroenv.episode.episode`: ``k_reset, k_run = split(key)``; step t
     uses ``split(k_run, n_steps)[t]``, split into the policy's and ``env.step``'s keys.
     """
     k_reset, k_run = jax.random.split(key)
