@@ -66,8 +66,9 @@ from neuroenv.params_validation import (
 )
 from neuroenv.spaces import Box
 from neuroenv.validation import Range, positive_int, real_number
-from simulator.assemble import DERIVED, all_states, derive, exp_euler_transitions, split_all_params
+from simulator.assemble import DERIVED, all_states, derive, split_all_params
 from simulator.integrate import build_init_and_step_fn
+from simulator.solvers.registry import make_solver
 from simulator.solvers.stability import check_time_step
 
 #: Observation bounds of recorded voltages (mV); observations are clipped to them.
@@ -234,7 +235,8 @@ class NeuronEnv(Environment):
         self._state_masks = state_masks(states0)
         # Primary parameters (EnvParams.sim) and the built geometry they are derived against.
         params0, self._geometry_reference = split_all_params(all_params0)
-        self._coupling = step_fn.coupling  # exp_euler only (transition matrices), else None
+        # Precomputes per parameters (exp_euler: transition matrices) for step_fn's `prepared`.
+        self._solver = make_solver(solver, base._compiled, voltage_solver)
         rec = base.recordings
         self.rec_states = tuple(rec["state"].tolist())
         self.rec_inds = rec["rec_index"].to_numpy()
@@ -373,15 +375,16 @@ class NeuronEnv(Environment):
         measurement noise drawn from ``key``."""
         return self._observe(key, state.history, state.task, params)
 
-    def derived_sim_params(self, sim, transitions: bool = True) -> dict:
+    def derived_sim_params(self, sim) -> dict:
         """The step function's ``all_params`` from primary parameters ``sim`` (as
         ``params.sim``): plus area, volume, resistive loads and axial conductances derived
-        from them (:func:`simulator.assemble.derive`), and with ``solver="exp_euler"`` (and
-        ``transitions``) the transition matrices of one ``delta_t``."""
-        params = derive(self._compiled, sim, self._geometry_reference)
-        if transitions and self._coupling is not None:
-            params = exp_euler_transitions(self._compiled, params, self._coupling, self.delta_t)
-        return params
+        from them (:func:`simulator.assemble.derive`)."""
+        return derive(self._compiled, sim, self._geometry_reference)
+
+    def prepared_solver_data(self, sim_params) -> dict:
+        """The solver's precomputation for ``sim_params`` (``derived_sim_params``) and
+        ``delta_t``: exp_euler's transition matrices, ``{}`` for the other solvers."""
+        return self._solver.prepare(sim_params["axial_conductances"], self.delta_t)
 
     def initial_sim_states(self, key, params, sim_params=None) -> dict:
         """Simulator states at rest (module's initial values), voltage jittered per compartment
@@ -398,7 +401,7 @@ class NeuronEnv(Environment):
         compiled = self._compiled
         arrays = {k: states[k] for k in (*compiled.state_names, *compiled.synapse_state_names)}
         sim = params.sim if sim_params is None else sim_params
-        return all_states(compiled, arrays, [], self.derived_sim_params(sim, transitions=False))
+        return all_states(compiled, arrays, [], self.derived_sim_params(sim))
 
     def episode_sim_params(self, log_scale, params) -> dict:
         """``params.sim`` with the randomised conductances scaled by exp(``log_scale``)
@@ -460,9 +463,11 @@ class NeuronEnv(Environment):
         # Derived once per period (outside the scan) from the episode's primary parameters.
         sim_params = self.derived_sim_params(
             self.episode_sim_params(state.param_log_scale, params))
+        prepared = self.prepared_solver_data(sim_params)
 
         def solver_step(sim, i_step):
-            sim = self._step(sim, sim_params, {"i": i_step.astype(v_dtype)}, inds, self.delta_t)
+            sim = self._step(sim, sim_params, {"i": i_step.astype(v_dtype)}, inds, self.delta_t,
+                             prepared)
             return sim, self._record(sim)
 
         sim, trace = jax.lax.scan(solver_step, state.sim, injected)

@@ -115,8 +115,7 @@ def axial_conductances(compiled, params: dict, state: str = "v"):
 
 
 #: Every derived entry of ``all_params`` (never primary; recomputed by :func:`derive`).
-DERIVED = (*DERIVED_GEOMETRY, "axial_conductances", "exp_euler_transition",
-           "exp_euler_transition_ions")
+DERIVED = (*DERIVED_GEOMETRY, "axial_conductances")
 #: Entries of a geometry reference: the built radius and length and what they gave.
 REFERENCE_KEYS = ("radius", "length", *DERIVED_GEOMETRY)
 
@@ -208,22 +207,6 @@ def split_all_params(all_params: dict) -> tuple[dict, dict]:
     entries, and its geometry as the reference that :func:`derive` reproduces it from."""
     primary = {k: v for k, v in all_params.items() if k not in DERIVED}
     return primary, {k: all_params[k] for k in REFERENCE_KEYS}
-
-
-def exp_euler_transitions(compiled, params: dict, coupling, delta_t) -> dict:
-    """``params`` plus the exponential-Euler transition matrices of its axial conductances.
-
-    ``coupling`` is the step function's (``step_fn.coupling``); computed once here instead of
-    in every step (dense matrix exponentials).
-    """
-    params = dict(params)
-    conductances = params["axial_conductances"]
-    params["exp_euler_transition"] = coupling.transition(conductances["v"], delta_t)
-    if compiled.diffusion_states:
-        params["exp_euler_transition_ions"] = {
-            ion: coupling.transition(conductances[ion], delta_t)
-            for ion in compiled.diffusion_states}
-    return params
 
 
 def all_parameters(compiled, node_arrays: dict, pstate: list[dict]) -> dict:

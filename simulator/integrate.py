@@ -20,12 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-from simulator.assemble import (
-    all_parameters,
-    check_param_state,
-    exp_euler_transitions,
-    params_to_pstate,
-)
+from simulator.assemble import all_parameters, check_param_state, params_to_pstate
 from simulator.assemble import all_states as _all_states
 from simulator.param_ranges import in_range
 from simulator.program import (
@@ -50,9 +45,9 @@ from simulator.run_checks import (
 )
 from simulator.run_checks import check_param_state as check_param_state_values
 from simulator.scan import nested_checkpoint_scan
-from simulator.solvers.exponential import KronCoupling
+from simulator.solvers.registry import check_solver_names
 from simulator.solvers.stability import check_module
-from simulator.solvers.voltage import check_solver_names, default_width
+from simulator.solvers.voltage import default_width
 from simulator.step import make_step_fn
 
 
@@ -100,9 +95,6 @@ def _initialise(program: InitProgram, node_arrays, params, pstate_values, initia
     pstate = params_to_pstate(params, indices) + data
     check_param_state(compiled, pstate)
     all_params = all_parameters(compiled, node_arrays, pstate)
-    if program.solver == "exp_euler":  # dense matrix exponentials once, not every step
-        all_params = exp_euler_transitions(compiled, all_params, KronCoupling(compiled),
-                                           delta_t)
     if initial_states is None:
         initial_states = _all_states(compiled, node_arrays, pstate, all_params)
     return initial_states, all_params
@@ -123,14 +115,16 @@ def _make_step(program: StepProgram):
 
 
 @functools.partial(jax.jit, static_argnames="program")
-def _step(states, all_params, externals, external_inds, delta_t, *, program):
+def _step(states, all_params, externals, external_inds, delta_t, prepared, *, program):
     """One step; ``program.external_inds`` / ``program.delta_t``, where set, replace the
-    ``external_inds`` / ``delta_t`` arguments (then None) by constants."""
+    ``external_inds`` / ``delta_t`` arguments (then None) by constants; ``prepared`` as
+    :class:`simulator.step.Step` takes it."""
     if program.external_inds is not None:
         external_inds = {k: index_array(v) for k, v in program.external_inds}
     if program.delta_t is not None:
         delta_t = program.delta_t
-    return _make_step(program)(states, all_params, externals, external_inds, delta_t)
+    return _make_step(program)(states, all_params, externals, external_inds, delta_t,
+                               prepared)
 
 
 def _trainable_inds(base) -> tuple:
@@ -172,8 +166,12 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     ``init_fn(params, all_states=None, param_state=None, delta_t=0.025) -> (all_states,
     all_params)``: ``params`` from ``get_parameters()`` (empty: the trainables' values at the
     time ``build_init_and_step_fn`` was called), ``param_state`` from ``data_set``.
-    ``step_fn(all_states, all_params, externals, external_inds=<module's>, delta_t=0.025)
-    -> all_states``: ``externals[key]`` holds this step's values, shape (n_inputs_of_key,).
+    ``step_fn(all_states, all_params, externals, external_inds=<module's>, delta_t=0.025,
+    prepared=None) -> all_states``: ``externals[key]`` holds this step's values, shape
+    (n_inputs_of_key,); ``prepared``: the solver's precomputation for ``all_params`` and
+    ``delta_t`` (``simulator.solvers.registry.make_solver(...).prepare(
+    all_params["axial_conductances"], delta_t)``; None: computed in every step, which for
+    exp_euler is a dense matrix exponential).
     Both are pure and jit/vmap/grad-able. The module is read now (its structure, values,
     trainables and inputs) and never again: rebuild after changing the module. Modules of
     the same structure share compiled programs. ``dhs_width`` sets the DHS level width
@@ -206,7 +204,8 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         out = _init(node_arrays, params, values, all_states, delta_t, program=program)
         return tuple(_plain(part) for part in out)
 
-    def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
+    def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025,
+                prepared=None):
         # A Python loop over step_fn costs one dispatch per call; inside a user's
         # jit/vmap/grad the jitted step is traced into the user's program. The module's own
         # indices and a Python-number delta_t are compiled in as constants (no transfer per
@@ -221,9 +220,8 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
             general, external_inds=frozen_inds if fixed_inds else None,
             delta_t=float(delta_t) if fixed_dt else None)
         return _step(all_states, all_params, externals, None if fixed_inds else external_inds,
-                     None if fixed_dt else delta_t, program=program)
+                     None if fixed_dt else delta_t, prepared, program=program)
 
-    step_fn.coupling = KronCoupling(compiled) if solver == "exp_euler" else None
     return init_fn, step_fn
 
 
@@ -449,9 +447,10 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
 
     states, all_params = _initialise(program.init, node_arrays, params, pstate_values,
                                      initial_states, delta_t)
+    prepared = step.prepare(all_params, delta_t)  # once, not every step (exp_euler: expm)
 
     def body(carry, x):
-        new = step(carry, all_params, x["ext"], ext_inds, delta_t)
+        new = step(carry, all_params, x["ext"], ext_inds, delta_t, prepared)
         # Steps past n_steps (padding of a checkpointed scan) leave the state unchanged.
         if checkpointed:
             new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new, carry)

@@ -1,9 +1,13 @@
-"""Channel evaluation on node arrays: gate updates and linearised membrane currents.
+"""Mechanism evaluation on node arrays: state updates and linearised currents.
 
-Shared by the step function and by initialisation so that both see channels identically.
-Pumps (:class:`~simulator.pumps.Pump`) are evaluated alongside: their states are advanced
-like channel states (after every channel), and their currents (−d[ion]/dt, mM/ms) are
-linearised in the ion concentration (:func:`pump_currents`).
+Shared by the step function and by initialisation so that both see mechanisms identically.
+Pumps (:class:`~simulator.pumps.Pump`) are evaluated alongside channels: their states are
+advanced like channel states (after every channel), and their currents (−d[ion]/dt, mM/ms)
+are linearised in the ion concentration (:func:`pump_currents`).
+
+One convention for every linearisation (channels in v, pumps in [ion], synapses in the
+post-synaptic v): :func:`forward_difference` returns the current ``I(x)``, its ``slope``
+∂I/∂x and its ``offset`` ∂I/∂x · x − I, so that −I(x') ≈ −slope · x' + offset.
 """
 
 from __future__ import annotations
@@ -14,20 +18,33 @@ from jax import lax
 
 from simulator import node_index as ix
 
-#: Voltage offset (mV) of the forward difference that linearises membrane currents (as NEURON).
-#: The difference quotient divides by the offset as the dtype represents it,
-#: ``(v + DV) - v``, not by ``DV``: in float32 ``v + 1e-3`` at −65 mV is off by up to half
-#: an ulp (3.8e-6 mV, 0.4 % of the offset), and dividing by the nominal offset put that
-#: error into every slope (0.21 mV float32-vs-float64 over a VoltageTarget episode; 0.016
-#: mV with the represented offset; float64 changes by rounding only).
+#: Voltage offset (mV) of the forward difference that linearises channel and synapse
+#: currents in the voltage (as NEURON).
 DV = 1e-3
+#: Concentration offset (mM) of the forward difference that linearises pump currents in
+#: their ion's concentration.
+DC = 1e-3
 
 
-def forward_difference(f, x):
-    """``(f(x), (f(x + DV) − f(x)) / ((x + DV) − x))``: a current and its slope in ``x``."""
-    x_1 = x + DV
+def forward_difference(f, x, dx):
+    """Linearise ``f`` around ``x`` with a forward difference of ``dx`` (units of ``x``).
+
+    Returns:
+        ``(current, slope, offset)``: ``f(x)``, ``(f(x + dx) − f(x)) / ((x + dx) − x)`` and
+        ``slope · x − f(x)``, each shaped as ``f(x)``.
+
+    The quotient divides by the offset as the dtype represents it, ``(x + dx) − x``, not by
+    ``dx``: in float32 ``v + 1e-3`` at −65 mV is off by up to half an ulp (3.8e-6 mV, 0.4 %
+    of the offset), and dividing by the nominal offset put that error into every slope
+    (0.21 mV float32-vs-float64 over a VoltageTarget episode; 0.016 mV with the represented
+    offset; float64 changes by rounding only).
+    """
+    x_1 = x + dx
     f_0 = f(x)
-    return f_0, (f(x_1) - f_0) / (x_1 - x)
+    slope = (f(x_1) - f_0) / (x_1 - x)
+    return f_0, slope, slope * x - f_0
+
+
 #: Geometry parameters every channel receives besides its own parameters.
 CHANNEL_GEOMETRY = ("radius", "length", "axial_resistivity", "capacitance")
 
@@ -66,7 +83,7 @@ def membrane_currents(channels, current_names, states, params, v):
     """Linearise every channel current around ``v``.
 
     Returns:
-        slope: (n_nodes,) Σ ∂I/∂v (mA/cm²/mV), from a forward difference of ``DV``
+        slope: (n_nodes,) Σ ∂I/∂v (mA/cm²/mV), from a forward difference of ``DV`` mV
             (:func:`forward_difference`).
         offset: (n_nodes,) Σ (∂I/∂v · v − I) (mA/cm²), so that −I(v') ≈ −slope·v' + offset.
         currents: current name -> (n_nodes,) summed current I(v) (mA/cm²), 0 where absent.
@@ -79,10 +96,10 @@ def membrane_currents(channels, current_names, states, params, v):
         own = channel_states(channel, inds, states)
         p = channel_params(channel, inds, params)
         v_c = ix.take(v, inds)
-        i_0, ds = forward_difference(
-            lambda x: channel.compute_current(own, x, p), v_c)  # noqa: B023 (called here)
+        i_0, ds, off = forward_difference(
+            lambda x: channel.compute_current(own, x, p), v_c, DV)  # noqa: B023 (called here)
         slope = ix.add(slope, inds, ds)
-        offset = ix.add(offset, inds, ds * v_c - i_0)
+        offset = ix.add(offset, inds, off)
         name = channel.current_name
         currents[name] = ix.add(currents[name], inds, i_0)
     return slope, offset, currents
@@ -95,41 +112,45 @@ def pump_currents(pumps, ions, current_names, states, params):
     after the state updates of this step (so ``i_Ca`` is still the previous step's current).
 
     Returns:
-        lin: ion -> (n_nodes,) Σ ∂I/∂c (1/ms) over the pumps acting on that ion, from a
-            forward difference of ``DV`` (1e-3 mM; :func:`forward_difference`).
-        const: ion -> (n_nodes,) Σ (∂I/∂c · c − I) (mM/ms), so that d[ion]/dt ≈ −lin·c + const.
+        slope: ion -> (n_nodes,) Σ ∂I/∂c (1/ms) over the pumps acting on that ion, from a
+            forward difference of ``DC`` mM (:func:`forward_difference`).
+        offset: ion -> (n_nodes,) Σ (∂I/∂c · c − I) (mM/ms), so that
+            d[ion]/dt ≈ −slope·c + offset.
         currents: current name -> (n_nodes,) summed pump currents I(c) (mM/ms), 0 where absent.
     """
     if not pumps:
         return {}, {}, {}
     n = states["v"].shape[0]
     dtype = states["v"].dtype
-    lin = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
-    const = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
+    slope = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
+    offset = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
     currents = {name: jnp.zeros(n, dtype=dtype) for name in current_names}
     for pump, inds in pumps:
         own = channel_states(pump, inds, states)
         p = channel_params(pump, inds, params)
         c = ix.take(states[pump.ion_name], inds)
-        i_0, dc = forward_difference(
-            lambda x: pump.compute_current(own, x, p), c)  # noqa: B023 (called here)
-        lin[pump.ion_name] = ix.add(lin[pump.ion_name], inds, dc)
-        const[pump.ion_name] = ix.add(const[pump.ion_name], inds, dc * c - i_0)
+        i_0, dc, off = forward_difference(
+            lambda x: pump.compute_current(own, x, p), c, DC)  # noqa: B023 (called here)
+        ion = pump.ion_name
+        slope[ion] = ix.add(slope[ion], inds, dc)
+        offset[ion] = ix.add(offset[ion], inds, off)
         name = pump.current_name
         currents[name] = ix.add(currents[name], inds, jnp.broadcast_to(i_0, c.shape))
-    return lin, const, currents
+    return slope, offset, currents
 
 
 def all_currents(compiled, states, params, v):
-    """Channel linearisation (slope, offset), pump linearisation (lin, const) and the summed
-    currents of channels and pumps (current name -> (n_nodes,)), all at ``states``."""
+    """``(slope, offset, ion_slope, ion_offset, currents)`` at ``states``: the channels'
+    linearisation in ``v`` (:func:`membrane_currents`), the pumps' in their ions
+    (:func:`pump_currents`) and the summed currents of channels and pumps (current name ->
+    (n_nodes,))."""
     slope, offset, currents = membrane_currents(compiled.channels, compiled.current_names,
                                                 states, params, v)
-    lin, const, pumped = pump_currents(compiled.pumps, compiled.ions, compiled.current_names,
-                                       states, params)
+    ion_slope, ion_offset, pumped = pump_currents(compiled.pumps, compiled.ions,
+                                                  compiled.current_names, states, params)
     if compiled.pumps:
         currents = {name: currents[name] + pumped[name] for name in currents}
-    return slope, offset, lin, const, currents
+    return slope, offset, ion_slope, ion_offset, currents
 
 
 #: nA / µm² -> µA/cm².
@@ -169,27 +190,36 @@ def _update_synapses(synapse, own, delta_t, v, pre, v_pre, v_post, params):
     return synapse.advance(own, terms, delta_t, v_pre, v_post, params)
 
 
-def step_synapses(synapses, states, params, v, delta_t):
-    """Advance synapse states and linearise their currents around the post voltage.
-
-    Returns new states (with ``i_<name>`` currents, nA) and per-node ``slope`` (µA/cm²/mV)
-    and ``offset`` (µA/cm²) in the same convention as :func:`membrane_currents`, already
-    converted with the post-synaptic compartment's area.
-    """
+def advance_synapses(synapses, states, params, v, delta_t):
+    """Advance every synapse type's states with the start-of-step voltages ``v`` (n_nodes,);
+    returns the new states (other entries as given)."""
     states = dict(states)
-    slope = jnp.zeros_like(v)
-    offset = jnp.zeros_like(v)
     for synapse, pre, post in synapses:
         p = {k: params[k] for k in synapse.synapse_params}
-        v_pre, v_post = v[pre], v[post]
         own = {k: states[k] for k in synapse.synapse_states}
-        new = _update_synapses(synapse, own, delta_t, v, pre, v_pre, v_post, p)
-        own.update(new)
-        states.update(new)
-        i_0, ds = forward_difference(
-            lambda x: synapse.compute_current(own, v_pre, x, p), v_post)  # noqa: B023 (called here)
+        states.update(_update_synapses(synapse, own, delta_t, v, pre, v[pre], v[post], p))
+    return states
+
+
+def linearise_synapses(synapses, states, params, v):
+    """Linearise every synapse current around its post-synaptic voltage ``v[post]``.
+
+    Returns:
+        ``(slope, offset, currents)``: per-node ``slope`` (µA/cm²/mV) and ``offset``
+        (µA/cm²) in the convention of :func:`membrane_currents`, already converted with the
+        post-synaptic compartment's area, and ``{"i_<name>": (n_synapses_of_type,)}`` (nA).
+    """
+    slope = jnp.zeros_like(v)
+    offset = jnp.zeros_like(v)
+    currents = {}
+    for synapse, pre, post in synapses:
+        p = {k: params[k] for k in synapse.synapse_params}
+        own = {k: states[k] for k in synapse.synapse_states}
+        v_pre, v_post = v[pre], v[post]
+        i_0, ds, off = forward_difference(
+            lambda x: synapse.compute_current(own, v_pre, x, p), v_post, DV)  # noqa: B023
         scale = NA_PER_UM2_TO_UA_PER_CM2 / params["area"][post]
         slope = slope.at[post].add(ds * scale)
-        offset = offset.at[post].add((ds * v_post - i_0) * scale)
-        states[synapse.current_name] = i_0
-    return states, slope, offset
+        offset = offset.at[post].add(off * scale)
+        currents[synapse.current_name] = i_0
+    return slope, offset, currents

@@ -1,116 +1,180 @@
-"""The one pure step function used by ``integrate``, ``build_init_and_step_fn`` and the envs.
+"""The one pure step used by ``integrate``, ``build_init_and_step_fn`` and the envs.
 
-Order within a step (as in jaxley; with steady-state initial gates it produces
-the same voltages as NEURON's fadvance, which solves the voltage before the gates):
-1. channel states advanced with the start-of-step voltage (exponential Euler for gates),
-   then pump states (every channel before every pump, each group in insertion order); each
-   sees the membrane currents of the previous step;
-2. membrane currents linearised around the (possibly channel-written) voltage with a 1e-3 mV
-   forward difference; pump currents (−d[ion]/dt) linearised around the ion concentration
-   with a 1e-3 mM forward difference, from the same states (so a pump reading ``i_Ca`` uses
-   the previous step's current); both stored as states under their current names;
-   stimuli (nA) converted to µA/cm² with the compartment area;
-   synapse states advanced with the start-of-step voltages, synapse currents (nA) linearised
-   around the post-synaptic voltage and converted with the post-synaptic area;
-3. ions: pumped, non-diffused ions by per-compartment implicit Euler
-   ``c' = (c + dt·const) / (1 + dt·lin)`` (every solver); diffused states with the chosen
-   solver on their own axial conductances (``all_params["axial_conductances"][ion]``;
-   exp_euler takes ``all_params["exp_euler_transition_ions"][ion]`` if given, else computes
-   the transition matrix in the step);
-4. clamps of non-voltage states written (they win over the ion update);
-5. voltage update by the chosen solver;
-6. voltage clamps written.
+A step is five stages, each a function below, in this order (as jaxley; with steady-state
+initial gates it produces the same voltages as NEURON's fadvance, which solves the voltage
+before the gates):
+
+1. :func:`advance_mechanisms`: channel states with the start-of-step voltage (exponential
+   Euler for gates), then pump states (every channel before every pump, each group in
+   insertion order), each seeing the previous step's membrane currents; then synapse states
+   with the start-of-step voltages.
+2. :func:`linearise_currents`: channel currents around the (possibly channel-written)
+   voltage, pump currents (−d[ion]/dt) around their ion's concentration, synapse currents
+   around the start-of-step post-synaptic voltage (:func:`simulator.membrane.forward_difference`),
+   stimuli (nA) converted to µA/cm² with the compartment area; the voltage terms divided by
+   the capacitance.
+3. :func:`update_ions`: pumped, non-diffused ions by per-compartment implicit Euler
+   ``c' = (c + dt·offset) / (1 + dt·slope)`` (every solver); diffused ions with the solver
+   on their own axial conductances (``all_params["axial_conductances"][ion]``).
+4. :func:`update_voltage`: the voltage by the solver.
+5. :func:`apply_clamps`: clamped states and voltages written (they win over every update).
+
+The solver (:mod:`simulator.solvers.registry`) is chosen once, by :func:`make_step_fn`.
 """
 
 from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
 from simulator.membrane import (
     NA_PER_UM2_TO_UA_PER_CM2,
+    advance_synapses,
     all_currents,
-    step_synapses,
+    linearise_synapses,
     update_channel_states,
 )
-from simulator.solvers import voltage as vs
-from simulator.solvers.exponential import KronCoupling, exp_euler
+from simulator.solvers.registry import make_solver
 
 #: mA/cm² -> µA/cm².
 MA_TO_UA = 1e3
 
 
-def make_step_fn(compiled, solver: str = "bwd_euler", voltage_solver: str = "jaxley.dhs",
-                 width: int | None = None):
-    """Build ``step(all_states, all_params, externals, external_inds, delta_t) -> all_states``.
+class Linearised(NamedTuple):
+    """The currents of one step, linearised (stage 2).
+
+    Attributes:
+        lam: (n_nodes,) voltage rate (1/ms), and ``kappa``: (n_nodes,) drive (mV/ms), such
+            that the membrane and stimuli give ``dv/dt = −lam·v + kappa``.
+        ion_slope, ion_offset: ion -> (n_nodes,) pump terms (1/ms, mM/ms) such that
+            ``d[ion]/dt = −slope·[ion] + offset`` (empty without pumps).
+        currents: current name -> values: channel (mA/cm²) and pump (mM/ms) currents summed
+            per node (n_nodes,), synapse currents (nA) per synapse (n_synapses_of_type,).
+    """
+
+    lam: Any
+    kappa: Any
+    ion_slope: dict
+    ion_offset: dict
+    currents: dict
+
+
+def advance_mechanisms(compiled, states: dict, params: dict, delta_t) -> dict:
+    """Stage 1: channel, pump and synapse states advanced by ``delta_t`` (ms)."""
+    v = states["v"]
+    states = update_channel_states(compiled.channels + compiled.pumps, compiled.current_names,
+                                   states, params, v, delta_t)
+    return advance_synapses(compiled.synapses, states, params, v, delta_t)
+
+
+def linearise_currents(compiled, states: dict, params: dict, v_start, externals: dict,
+                       external_inds: dict) -> Linearised:
+    """Stage 2: every current linearised at ``states`` (synapses at the start-of-step
+    voltage ``v_start``, (n_nodes,) mV), stimuli ``externals["i"]`` (nA) added."""
+    slope, offset, ion_slope, ion_offset, currents = all_currents(compiled, states, params,
+                                                                  states["v"])
+    kappa = MA_TO_UA * offset
+    lam = MA_TO_UA * slope
+    if compiled.synapses:
+        syn_slope, syn_offset, syn_currents = linearise_synapses(compiled.synapses, states,
+                                                                 params, v_start)
+        lam = lam + syn_slope
+        kappa = kappa + syn_offset
+        currents = {**currents, **syn_currents}
+    if "i" in externals:
+        inds = external_inds["i"]
+        area = params["area"][inds]
+        kappa = kappa.at[inds].add(externals["i"] * NA_PER_UM2_TO_UA_PER_CM2 / area)
+    capacitance = params["capacitance"]
+    return Linearised(lam / capacitance, kappa / capacitance, ion_slope, ion_offset, currents)
+
+
+def update_ions(compiled, solver, states: dict, terms: Linearised, conductances: dict,
+                prepared: dict, delta_t) -> dict:
+    """Stage 3: ion name -> new (n_nodes,) concentration (mM) of every ion."""
+    ions = {}
+    diffused = compiled.diffusion_states
+    for ion in compiled.ions:
+        if ion not in diffused:
+            ions[ion] = ((states[ion] + delta_t * terms.ion_offset[ion])
+                         / (1.0 + delta_t * terms.ion_slope[ion]))
+    for ion in diffused:
+        c = states[ion]
+        zeros = jnp.zeros_like(c)
+        slope, offset = terms.ion_slope.get(ion, zeros), terms.ion_offset.get(ion, zeros)
+        new = solver.update(c, slope, offset, conductances[ion], delta_t, prepared.get(ion),
+                            reference=False)
+        ions[ion] = new.astype(c.dtype)
+    return ions
+
+
+def update_voltage(solver, v, terms: Linearised, conductances: dict, prepared: dict,
+                   delta_t):
+    """Stage 4: the new voltage (n_nodes,) (mV) from ``v`` (after stage 1)."""
+    return solver.update(v, terms.lam, terms.kappa, conductances["v"], delta_t,
+                         prepared.get("v"))
+
+
+def apply_clamps(states: dict, externals: dict, external_inds: dict) -> dict:
+    """Stage 5: ``states`` with every clamped entry (every key of ``externals`` but the
+    stimulus ``"i"``) set to its value at its indices."""
+    states = dict(states)
+    for key, values in externals.items():
+        if key != "i":
+            states[key] = states[key].at[external_inds[key]].set(values)
+    return states
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Step:
+    """``step(all_states, all_params, externals, external_inds, delta_t=0.025,
+    prepared=None) -> all_states``: one step of ``compiled`` with ``solver``.
+
+    ``prepared``: :meth:`prepare`'s output for these ``all_params`` and ``delta_t`` (None:
+    computed in the step; pass it to precompute once per parameters, e.g. exp_euler's dense
+    transition matrices).
+    """
+
+    compiled: Any
+    solver: Any
+
+    def prepare(self, all_params: dict, delta_t) -> dict:
+        """The solver's precomputation for ``all_params`` and ``delta_t`` (ms)."""
+        return self.solver.prepare(all_params["axial_conductances"], delta_t)
+
+    def __call__(self, all_states, all_params, externals, external_inds, delta_t=0.025,
+                 prepared=None):
+        if prepared is None:
+            prepared = self.prepare(all_params, delta_t)
+        compiled, conductances = self.compiled, all_params["axial_conductances"]
+        v_start = all_states["v"]
+        states = advance_mechanisms(compiled, all_states, all_params, delta_t)
+        terms = linearise_currents(compiled, states, all_params, v_start, externals,
+                                   external_inds)
+        ions = update_ions(compiled, self.solver, states, terms, conductances, prepared,
+                           delta_t)
+        v = update_voltage(self.solver, states["v"], terms, conductances, prepared, delta_t)
+        states = {**states, **terms.currents, **ions, "v": v.astype(v_start.dtype)}
+        return apply_clamps(states, externals, external_inds)
+
+
+def make_step_fn(compiled, solver="bwd_euler", voltage_solver: str = "jaxley.dhs",
+                 width: int | None = None) -> Step:
+    """The :class:`Step` of ``compiled``.
 
     Args:
         compiled: a :class:`~simulator.compile.CompiledModule`.
-        solver: ``bwd_euler`` | ``crank_nicolson`` | ``fwd_euler`` | ``exp_euler``.
-        voltage_solver: tree solver for the implicit solvers (see ``VOLTAGE_SOLVERS``).
+        solver: ``bwd_euler`` | ``crank_nicolson`` | ``fwd_euler`` | ``exp_euler``, or a
+            solver object (``prepare`` and ``update``, see :mod:`simulator.solvers.registry`).
+        voltage_solver: tree solver of the implicit solvers (see ``VOLTAGE_SOLVERS``).
         width: DHS level width (None: 1 on CPU, 32 on accelerators).
     """
-    vs.check_solver_names(solver, voltage_solver)
-    op = vs.VoltageOperator(compiled)
-    solve = vs.make_linear_solver(compiled, voltage_solver, width)
-    coupling = KronCoupling(compiled) if solver == "exp_euler" else None
-    update = {"bwd_euler": vs.bwd_euler, "crank_nicolson": vs.crank_nicolson,
-              "fwd_euler": vs.fwd_euler}.get(solver)
-    mechanisms = compiled.channels + compiled.pumps
-    current_names = compiled.current_names
-    synapses = compiled.synapses
-    diffused = compiled.diffusion_states
-    local_ions = tuple(ion for ion in compiled.ions if ion not in diffused)
-
-    def step(all_states, all_params, externals, external_inds, delta_t=0.025):
-        v = all_states["v"]
-        states = update_channel_states(mechanisms, current_names, all_states, all_params, v,
-                                       delta_t)
-        v0 = states["v"]
-        slope, offset, lin, const, currents = all_currents(compiled, states, all_params, v0)
-        ions = {}
-        for ion in local_ions:
-            ions[ion] = (states[ion] + delta_t * const[ion]) / (1.0 + delta_t * lin[ion])
-        for ion in diffused:
-            c = states[ion]
-            zeros = jnp.zeros_like(c)
-            ion_lin, ion_const = lin.get(ion, zeros), const.get(ion, zeros)
-            g_ion = all_params["axial_conductances"][ion]
-            if coupling is not None:
-                transition = all_params.get("exp_euler_transition_ions", {}).get(ion)
-                new = exp_euler(op, coupling, c, ion_lin, ion_const, g_ion, delta_t, transition,
-                                reference=False)
-            else:
-                new = update(op, solve, c, ion_lin, ion_const, g_ion, delta_t, reference=False)
-            ions[ion] = new.astype(c.dtype)
-        states.update(currents)
-        states.update(ions)
-        kappa = MA_TO_UA * offset
-        lam = MA_TO_UA * slope
-        if synapses:
-            states, syn_slope, syn_offset = step_synapses(synapses, states, all_params, v,
-                                                          delta_t)
-            lam = lam + syn_slope
-            kappa = kappa + syn_offset
-        if "i" in externals:
-            inds = external_inds["i"]
-            area = all_params["area"][inds]
-            kappa = kappa.at[inds].add(externals["i"] * NA_PER_UM2_TO_UA_PER_CM2 / area)
-        capacitance = all_params["capacitance"]
-        lam = lam / capacitance
-        kappa = kappa / capacitance
-        for key, values in externals.items():
-            if key not in ("i", "v"):
-                states[key] = states[key].at[external_inds[key]].set(values)
-        g = all_params["axial_conductances"]["v"]
-        if coupling is not None:
-            v_new = exp_euler(op, coupling, v0, lam, kappa, g, delta_t,
-                              all_params.get("exp_euler_transition"))
-        else:
-            v_new = update(op, solve, v0, lam, kappa, g, delta_t)
-        if "v" in externals:
-            v_new = v_new.at[external_inds["v"]].set(externals["v"])
-        states["v"] = v_new.astype(v.dtype)
-        return states
-
-    step.coupling = coupling
-    return step
+    if isinstance(solver, str):
+        solver = make_solver(solver, compiled, voltage_solver, width)
+    elif not (callable(getattr(solver, "prepare", None))
+              and callable(getattr(solver, "update", None))):
+        raise TypeError(f"solver must be a solver name or an object with prepare() and"
+                        f" update(), got {solver!r}")
+    return Step(compiled, solver)

@@ -3,8 +3,9 @@
 (a) Membrane: per compartment, exact decay towards v∞ = kappa/lam over dt.
 (b) Axial: v_comps ← expm(dt·G) v_comps, with G the compartment coupling matrix after the
 branch points are eliminated (Kron reduction). G is dense (n_comps × n_comps), so this solver
-suits small and medium cells; the transition matrix is computed once by ``init_fn`` (stored
-as ``all_params["exp_euler_transition"]``) or per step if absent.
+suits small and medium cells; ``ExpEuler.prepare`` computes the transition matrices once per
+parameters and ``delta_t`` (``integrate`` and the envs do; the step computes them itself when
+not given them).
 
 The transition matrix. ``G`` is a generator (off-diagonals ≥ 0, rows summing to 0), so
 ``T = expm(dt·G)`` is row-stochastic. A general-purpose ``expm`` (Padé, scaling and
@@ -23,9 +24,13 @@ the later squarings instead of amplified.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from simulator.solvers.voltage import VoltageOperator
 
 
 class KronCoupling:
@@ -113,22 +118,44 @@ def generator_expm(rates):
     return jax.lax.fori_loop(0, MAX_SQUARINGS, square, stochastic(t))
 
 
-def exp_euler(op, coupling, v, lam, kappa, g, dt, transition=None, reference=True):
-    """One exponential-Euler step of the voltage (or, with ``reference=False``, of a
-    diffused concentration: ``T v`` directly, see ``simulator.solvers.voltage``)."""
-    small = jnp.abs(lam) < 1e-12
-    safe_lam = jnp.where(small, 1.0, lam)
-    v_inf = kappa / safe_lam
-    decayed = v_inf + (v - v_inf) * jnp.exp(-dt * safe_lam)
-    v_mem = jnp.where(small, v + dt * kappa, decayed)
-    if transition is None:
-        transition = coupling.transition(g, dt)
-    comps = op.comp_nodes
-    # T is row-stochastic within each cell, so T r = r for r constant per cell: transform
-    # the deviations from each cell's root voltage, not |v| (voltage.py's module docstring).
-    if reference:
-        ref = v_mem[op.reference[comps]]
-        v_new = v.at[comps].set(ref + transition @ (v_mem[comps] - ref))
-    else:
-        v_new = v.at[comps].set(transition @ v_mem[comps])
-    return op.branch_point_voltages(v_new, g)
+@dataclasses.dataclass(frozen=True, eq=False)
+class ExpEuler:
+    """Exponential Euler (module docstring); first order, exact for one passive compartment.
+
+    Attributes:
+        op: the module's :class:`~simulator.solvers.voltage.VoltageOperator`.
+        coupling: the module's :class:`KronCoupling`.
+    """
+
+    op: VoltageOperator
+    coupling: KronCoupling
+
+    @classmethod
+    def build(cls, compiled, voltage_solver: str, width: int | None):
+        return cls(VoltageOperator(compiled), KronCoupling(compiled))
+
+    def prepare(self, conductances: dict, delta_t) -> dict:
+        """Transition matrix ``expm(delta_t·G)`` (n_comps, n_comps) of each axially coupled
+        quantity (``"v"`` and every diffused ion), keyed as ``conductances`` (name ->
+        (n_edges,) conductances, 1/ms)."""
+        return {name: self.coupling.transition(g, delta_t) for name, g in conductances.items()}
+
+    def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
+        """One step of the voltage (or, with ``reference=False``, of a diffused concentration:
+        ``T x`` directly, see ``simulator.solvers.voltage``); ``prepared``: this quantity's
+        transition matrix from :meth:`prepare` (None: computed here)."""
+        small = jnp.abs(lam) < 1e-12
+        safe_lam = jnp.where(small, 1.0, lam)
+        x_inf = kappa / safe_lam
+        decayed = x_inf + (x - x_inf) * jnp.exp(-delta_t * safe_lam)
+        x_mem = jnp.where(small, x + delta_t * kappa, decayed)
+        transition = self.coupling.transition(g, delta_t) if prepared is None else prepared
+        comps = self.op.comp_nodes
+        # T is row-stochastic within each cell, so T r = r for r constant per cell: transform
+        # the deviations from each cell's root voltage, not |x| (voltage.py's docstring).
+        if reference:
+            ref = x_mem[self.op.reference[comps]]
+            x_new = x.at[comps].set(ref + transition @ (x_mem[comps] - ref))
+        else:
+            x_new = x.at[comps].set(transition @ x_mem[comps])
+        return self.op.branch_point_voltages(x_new, g)

@@ -1,10 +1,13 @@
-"""Voltage updates of the four ODE solvers.
+"""The axial operator and the implicit and explicit Euler solvers (``BwdEuler``,
+``CrankNicolson``, ``FwdEuler``; ``ExpEuler`` is in :mod:`simulator.solvers.exponential`).
 
-Each receives the start-of-step voltage ``v`` (n_nodes,), the linearised membrane terms
-``lam`` (1/ms) and ``kappa`` (mV/ms) such that, per compartment,
-``dv/dt = -lam * v + kappa + Σ_in g (v_source - v)``, the edge conductances ``g`` and the
-step ``dt`` (ms), and returns the new voltage (n_nodes,). Branch points (zero capacitance)
-always hold the conductance-weighted mean of their neighbours.
+Each solver's ``update(x, lam, kappa, g, delta_t, prepared, reference)`` receives the
+start-of-step values ``x`` (n_nodes,) of the voltage (mV) or of a diffused concentration
+(mM), the linearised membrane terms ``lam`` (1/ms) and ``kappa`` (units of x per ms) such
+that, per compartment, ``dx/dt = -lam * x + kappa + Σ_in g (x_source - x)``, the edge
+conductances ``g`` (1/ms) and the step ``delta_t`` (ms), and returns the new values
+(n_nodes,). Branch points (zero capacitance) always hold the conductance-weighted mean of
+their neighbours. The interface is described in :mod:`simulator.solvers.registry`.
 
 float32 on short compartments. The axial couplings ``dt·g`` grow as 1/length² (10⁶ at
 0.01 µm, 10¹³ at 0.01 µm and 1e-4 Ω·cm) while the membrane term ``1 + dt·lam`` stays O(1).
@@ -39,24 +42,17 @@ step solves them with ``reference=False``. Measured figures: ``bench/float32_acc
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 import jax.numpy as jnp
 import numpy as np
 
 from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 
-SOLVERS = ("bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler")
 #: Voltage solver names: jaxley's names (DHS in both) plus ours.
 VOLTAGE_SOLVERS = ("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "dhs", "dense")
-
-
-def check_solver_names(solver: str, voltage_solver: str) -> None:
-    if solver not in SOLVERS:
-        raise ValueError(f"unknown solver {solver!r}; valid solvers: {list(SOLVERS)}")
-    if voltage_solver not in VOLTAGE_SOLVERS:
-        raise ValueError(
-            f"unknown voltage_solver {voltage_solver!r}; valid: {list(VOLTAGE_SOLVERS)}"
-        )
 
 
 def default_width(voltage_solver: str) -> int:
@@ -143,20 +139,58 @@ class VoltageOperator:
         return jnp.zeros_like(v).at[snk].add(g[comp] * (v[src] - v[snk]))
 
 
-def bwd_euler(op, solve, v, lam, kappa, g, dt, reference=True):
-    """Backward (linearly implicit) Euler; first order, unconditionally stable."""
-    return op.implicit(solve, v, lam, kappa, g, dt, reference)
+@dataclasses.dataclass(frozen=True, eq=False)
+class BwdEuler:
+    """Backward (linearly implicit) Euler; first order, unconditionally stable.
+
+    Attributes:
+        op: the module's :class:`VoltageOperator`.
+        solve: ``solve(row_sums, lower, upper, rhs) -> x`` (:func:`make_linear_solver`).
+    """
+
+    op: VoltageOperator
+    solve: Callable
+
+    @classmethod
+    def build(cls, compiled, voltage_solver: str, width: int | None):
+        return cls(VoltageOperator(compiled), make_linear_solver(compiled, voltage_solver,
+                                                                 width))
+
+    def prepare(self, conductances: dict, delta_t) -> dict:
+        """Nothing to precompute: ``{}``."""
+        return {}
+
+    def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
+        return self.op.implicit(self.solve, x, lam, kappa, g, delta_t, reference)
 
 
-def crank_nicolson(op, solve, v, lam, kappa, g, dt, reference=True):
-    """Half-step implicit solve then extrapolation, x = 2 x_½ − v (NEURON's secondorder=1)."""
-    half = op.implicit(solve, v, lam, kappa, g, 0.5 * dt, reference)
-    return jnp.where(op.is_comp, 2.0 * half - v, half)
+@dataclasses.dataclass(frozen=True, eq=False)
+class CrankNicolson(BwdEuler):
+    """Half-step implicit solve then extrapolation, x = 2 x_½ − x (NEURON's secondorder=1);
+    second order."""
+
+    def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
+        half = self.op.implicit(self.solve, x, lam, kappa, g, 0.5 * delta_t, reference)
+        return jnp.where(self.op.is_comp, 2.0 * half - x, half)
 
 
-def fwd_euler(op, solve, v, lam, kappa, g, dt, reference=True):
-    """Explicit Euler; first order, stable only for dt below the fastest axial time scale.
-    ``reference`` is accepted for a common signature and unused (no solve)."""
-    v = op.branch_point_voltages(v, g)
-    dv = -lam * v + kappa + op.axial_flux(v, g)
-    return op.branch_point_voltages(jnp.where(op.is_comp, v + dt * dv, v), g)
+@dataclasses.dataclass(frozen=True, eq=False)
+class FwdEuler:
+    """Explicit Euler; first order, stable only for dt below the fastest axial time scale
+    (``reference`` is unused: no solve)."""
+
+    op: VoltageOperator
+
+    @classmethod
+    def build(cls, compiled, voltage_solver: str, width: int | None):
+        return cls(VoltageOperator(compiled))
+
+    def prepare(self, conductances: dict, delta_t) -> dict:
+        """Nothing to precompute: ``{}``."""
+        return {}
+
+    def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
+        op = self.op
+        x = op.branch_point_voltages(x, g)
+        dx = -lam * x + kappa + op.axial_flux(x, g)
+        return op.branch_point_voltages(jnp.where(op.is_comp, x + delta_t * dx, x), g)
