@@ -83,7 +83,6 @@ Conventions
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import gymnasium
@@ -98,6 +97,7 @@ from neuroenv.params_validation import check_params
 from neuroenv.registry import make
 from neuroenv.seeding import check_seed, key_for_seed, keys_for_seeds
 from neuroenv.validation import positive_int
+from neuroenv.vector_step import batch_reset, batch_reset_masked, batch_step
 
 __all__ = ["NeuronVectorEnv", "key_for_seed", "make_vector_env"]
 
@@ -116,87 +116,6 @@ def _rows(params, default, num_envs: int):
 def _float32_box(box) -> gymnasium.spaces.Box:
     return gymnasium.spaces.Box(np.asarray(box.low, np.float32), np.asarray(box.high, np.float32),
                                 tuple(box.shape), np.float32)
-
-
-# ---------------------------------------------------------------------- jitted batch functions
-# Module-level with the env as a static argument, so that vector envs over the same functional
-# env and batch size share one compilation (params are always batched, shared or not).
-
-def _reset_rows(env, keys, params):
-    def row(key, p):
-        key, k_reset = jax.random.split(key)
-        obs, state = env.reset(k_reset, p)
-        return key, obs, state
-
-    return jax.vmap(row)(keys, params)
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _v_reset(env, keys, params):
-    return _reset_rows(env, keys, params)
-
-
-def _select_rows(mask, new, old):
-    """``new`` where ``mask`` (num_envs,) is True, else ``old`` (pytrees of batched arrays)."""
-    def pick(n, o):
-        return jnp.where(mask.reshape(mask.shape + (1,) * (n.ndim - 1)), n, o)
-
-    return jax.tree_util.tree_map(pick, new, old)
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _v_reset_masked(env, keys, mask, old_obs, old_states, params):
-    return _select_rows(mask, _reset_rows(env, keys, params), (keys, old_obs, old_states))
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _v_step(env, mode, keys, states, actions, params, pending):
-    """One batch step in autoreset ``mode`` (an :class:`AutoresetMode`, static).
-
-    Every row draws ``key, k_step = split(key)`` and runs the functional env's step without
-    auto-reset (:meth:`~neuroenv.core.Environment.step_no_reset` with ``k_step``). Then, only
-    if some row needs it (``lax.cond`` on the whole batch, so steps without resets skip the
-    reset program), rows are reset from their key chain (``key, k_reset = split(key)``, as a
-    seedless ``reset`` of the gymnasium single env):
-
-    - SAME_STEP: rows that ended, after their step; their reward and flags stay those of the
-      finished transition.
-    - NEXT_STEP: rows in ``pending`` (ended at the previous step), instead of their step;
-      reward 0, flags False, their action is ignored.
-    - DISABLED: none.
-
-    Returns ``(keys, obs, states, reward, terminated, truncated, info, final_obs)``;
-    ``final_obs`` is the stepped observation (before any SAME_STEP reset).
-    """
-    def row(key, state, action, p):
-        key, k_step = jax.random.split(key)
-        return key, *env.step_no_reset(k_step, state, action, p)
-
-    (new_keys, obs, new_states, reward, terminated, truncated,
-     info) = jax.vmap(row)(keys, states, actions, params)
-    final_obs = obs
-
-    if mode is AutoresetMode.SAME_STEP:
-        done = jnp.logical_or(terminated, truncated)
-
-        def reset_done(operand):
-            return _select_rows(done, _reset_rows(env, operand[0], params), operand)
-
-        new_keys, obs, new_states = jax.lax.cond(jnp.any(done), reset_done, lambda o: o,
-                                                 (new_keys, obs, new_states))
-    elif mode is AutoresetMode.NEXT_STEP:
-        def reset_pending(operand):
-            r_keys, r_obs, r_states = _reset_rows(env, keys, params)
-            zero = jnp.zeros_like(reward)
-            no = jnp.zeros_like(terminated)
-            resets = (r_keys, r_obs, r_states, zero, no, no)
-            return _select_rows(pending, resets, operand)
-
-        (new_keys, obs, new_states, reward, terminated, truncated) = jax.lax.cond(
-            jnp.any(pending), reset_pending, lambda o: o,
-            (new_keys, obs, new_states, reward, terminated, truncated))
-    return new_keys, obs, new_states, reward, terminated, truncated, info, final_obs
-
 
 
 def autoreset_mode_of(value) -> AutoresetMode:
@@ -309,11 +228,11 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
             keys = keys_for_seeds(seeds)
 
         if mask is None:
-            self._keys, self._obs, self._states = _v_reset(self.env, keys, self.params)
+            self._keys, self._obs, self._states = batch_reset(self.env, keys, self.params)
             mask = np.ones(self.num_envs, np.bool_)
             self._ended = np.zeros(self.num_envs, np.bool_)
         else:
-            self._keys, self._obs, self._states = _v_reset_masked(
+            self._keys, self._obs, self._states = batch_reset_masked(
                 self.env, keys, jnp.asarray(mask), self._obs, self._states,
                 self.params)
             self._ended = self._ended & ~mask
@@ -353,7 +272,7 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         pending = self._ended if mode is AutoresetMode.NEXT_STEP else np.zeros_like(self._ended)
 
         (self._keys, obs, self._states, reward, terminated, truncated, info,
-         final_obs) = _v_step(self.env, mode, self._keys, self._states, a, self.params,
+         final_obs) = batch_step(self.env, mode, self._keys, self._states, a, self.params,
                               jnp.asarray(pending))
         self._obs = obs
         out = (obs, reward, terminated, truncated, info)
