@@ -13,7 +13,9 @@ import functools
 
 import numpy as np
 
+from simulator.modules.mechanisms import diffusion_states_of
 from simulator.modules.topology import Numbering
+from simulator.pumps.pump import Pump
 from simulator.static_key import static_key
 
 GEOMETRY_PARAMS = (
@@ -80,9 +82,6 @@ def compile_module(base) -> CompiledModule:
     n_nodes = numbering.n_nodes
     is_comp = np.zeros(n_nodes, dtype=bool)
     is_comp[numbering.comp_nodes] = True
-
-    from simulator.modules.mechanisms import diffusion_states_of
-    from simulator.pumps.pump import Pump
 
     channels, pumps, ions = [], [], []
     state_names = ["v"]

@@ -17,11 +17,10 @@ from simulator.modules.arguments import (
     real_scalar,
     show,
 )
+from simulator.modules.network import Network
 
 
 def _network_of(pre, post, names=("pre", "post")):
-    from simulator.modules.network import Network
-
     for name, view in zip(names, (pre, post), strict=True):
         module_argument(name, view, "a view of a Network (e.g. net.cell(0))")
     if pre.base is not post.base:

@@ -13,6 +13,8 @@ import numbers
 
 import numpy as np
 
+from simulator.modules.module_type import ModuleType
+
 #: Longest ``repr`` of a value shown in an error message.
 SHOW_CHARS = 80
 
@@ -111,8 +113,6 @@ def random_generator(name: str, value) -> np.random.Generator:
 
 def module_argument(name: str, value, what: str = "a module or a view of one"):
     """TypeError unless ``value`` is a module or a view (e.g. ``net.cell(0)``)."""
-    from simulator.modules.base import Module
-
-    if not isinstance(value, Module):
+    if not isinstance(value, ModuleType):
         raise TypeError(f"{name} must be {what}; got {show(value)}")
     return value

@@ -25,18 +25,30 @@ from simulator.modules.groups import GroupMixin
 from simulator.modules.io import InputOutputMixin
 from simulator.modules.layout import LayoutMixin
 from simulator.modules.mechanisms import MechanismMixin
+from simulator.modules.module_type import ModuleType
 from simulator.modules.morphology_ops import MorphologyMixin
 from simulator.modules.parameters import ParameterMixin
 from simulator.modules.selection import SelectionMixin
 from simulator.modules.topology import Topology, first_comps, number_nodes
 
 
-class Module(SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin, SynapseParameterMixin,
-             InputOutputMixin, ParameterMixin, LayoutMixin, MorphologyMixin):
+class Module(ModuleType, SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin,
+             SynapseParameterMixin, InputOutputMixin, ParameterMixin, LayoutMixin, MorphologyMixin):
     """Base class of every simulator module and view (see the module docstring)."""
+
+    #: The class of this module's views (:class:`~simulator.modules.view.View`, which
+    #: subclasses Module, so each concrete module class names it).
+    _view_type: type
+    #: A Compartment has no branch to re-discretise.
+    _is_compartment = False
 
     def __init__(self) -> None:
         self._is_view = False
+
+    @staticmethod
+    def _is_module_attribute(name: str) -> bool:
+        """Whether every module has attribute ``name`` (a group so named would be hidden)."""
+        return hasattr(Module, name)
 
     # ------------------------------------------------------------------ data ownership
     def _init_data(

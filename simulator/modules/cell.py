@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.modules.base import Module
-from simulator.modules.branch import Branch, check_compartment_count
+from simulator.modules.branch import Branch
 from simulator.modules.compose import compose
+from simulator.modules.counts import check_compartment_count
 from simulator.modules.layout import check_xyzr
 from simulator.modules.topology import Topology, validate_parents
+from simulator.modules.view import View
 
 
 class Cell(Module):
@@ -23,8 +25,10 @@ class Cell(Module):
         xyzr: optional traced morphology, one (N, 4) array of x, y, z (µm) and radius (µm)
             per branch (plotting and SWC geometry).
         max_compartments: refuse more compartments in all than this (default
-            :data:`~simulator.modules.branch.MAX_COMPARTMENTS`, 1,000,000) before building.
+            :data:`~simulator.modules.counts.MAX_COMPARTMENTS`, 1,000,000) before building.
     """
+
+    _view_type = View
 
     def __init__(self, branches=None, parents=None, xyzr=None,
                  max_compartments: int | None = None) -> None:

@@ -9,6 +9,7 @@ from simulator.modules.base import Module
 from simulator.modules.columns import COMPARTMENT_PARAMS, COMPARTMENT_STATES
 from simulator.modules.geometry import cylinder_columns
 from simulator.modules.topology import Topology
+from simulator.modules.view import View
 
 
 def default_compartment_row() -> dict[str, float]:
@@ -29,6 +30,9 @@ class Compartment(Module):
 
     ``.shape`` is ``()``. Channels inserted here travel with it into branches and cells.
     """
+
+    _view_type = View
+    _is_compartment = True
 
     def __init__(self) -> None:
         super().__init__()

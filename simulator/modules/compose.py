@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from simulator.modules.columns import BOOKKEEPING_COLUMNS
+from simulator.modules.module_type import ModuleType
 
 
 def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
@@ -15,13 +16,11 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
     Parts must be base modules with no recordings, inputs or trainable parameters, since
     those refer to node indices that change when modules are combined.
     """
-    from simulator.modules.base import Module
-
     channels: dict[str, object] = {}
     groups: list[str] = []
     tables = []
     for part in parts:
-        if not isinstance(part, Module) or part._is_view:
+        if not isinstance(part, ModuleType) or part._is_view:
             raise TypeError(f"expected a Compartment, Branch or Cell (not a view), got {part!r}")
         for what, present in (
             ("recordings", len(part.recordings)),

@@ -11,10 +11,16 @@ has one entry per synapse of that type, in ``index_within_type`` order.
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from simulator.modules.arguments import SelectionIndexError
+from simulator.modules.parameters import checked_values, shared_parameters
+from simulator.modules.selection import node_labels, parse_index
 from simulator.modules.topology import first_comps
+from simulator.param_ranges import check_parameter, mechanisms_of
+from simulator.synapses.synapse import Synapse
 
 EDGE_COLUMNS = ("global_edge_index", "index_within_type", "pre_index", "post_index", "type",
                 "type_ind", "pre_locs", "post_locs")
@@ -66,18 +72,15 @@ class EdgeMixin:
         return self.base._synapses
 
     def _edge_view(self, inds, controlled_by, what: str):
-        from simulator.modules.view import View
-
         inds = np.asarray(inds, dtype=np.int64)
         if inds.size == 0:
             raise ValueError(f"{what} selects no synapse")
-        return View(self.base, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
-                    edge_inds=inds, edge_controlled_by=np.asarray(controlled_by))
+        return self.base._view_type(
+            self.base, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+            edge_inds=inds, edge_controlled_by=np.asarray(controlled_by))
 
     def edge(self, idx):
         """Synapses of this selection by position (one trainable parameter per synapse)."""
-        from simulator.modules.selection import parse_index
-
         inds = self._edge_inds
         chosen = inds[parse_index(idx, len(inds), "edge")]
         return self._edge_view(chosen, chosen, f"edge({idx!r})")
@@ -88,9 +91,6 @@ class EdgeMixin:
         return self._edge_view(inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}")
 
     def _select_edges(self, edges):
-        from simulator.modules.arguments import SelectionIndexError
-        from simulator.modules.selection import node_labels
-
         inds = self._edge_inds
         wanted = node_labels(edges, len(inds), "select: edges", "edge")
         if wanted.dtype == bool:
@@ -105,8 +105,6 @@ class EdgeMixin:
     # ------------------------------------------------------------------ building
     def _append_synapses(self, pre_nodes, post_nodes, synapse) -> None:
         """Add one synapse of type ``synapse`` per (pre, post) node pair (vectorised)."""
-        from simulator.synapses.synapse import Synapse
-
         base = self.base
         if not isinstance(synapse, Synapse):
             raise TypeError(f"expected a Synapse instance, got {synapse!r}")
@@ -191,8 +189,6 @@ class SynapseParameterMixin:
     def set(self, key: str, val) -> None:
         if key not in synapse_keys(self.base):
             return super().set(key, val)
-        from simulator.modules.parameters import checked_values
-        from simulator.param_ranges import mechanisms_of
 
         rows = self._edge_rows(key, "set")
         self.base._edges.loc[rows.index, key] = checked_values(key, val, len(rows), "synapse",
@@ -202,9 +198,6 @@ class SynapseParameterMixin:
     def data_set(self, key: str, val, param_state):
         if key not in synapse_keys(self.base):
             return super().data_set(key, val, param_state)
-        import jax.numpy as jnp
-
-        from simulator.param_ranges import check_parameter, mechanisms_of
 
         rows = self._edge_rows(key, "data_set")
         check_parameter(key, val, mechanisms_of(self), where=f"data_set({key!r})")
@@ -220,8 +213,6 @@ class SynapseParameterMixin:
     def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
         if key not in synapse_keys(self.base):
             return super().make_trainable(key, init_val, verbose)
-        from simulator.modules.parameters import shared_parameters
-        from simulator.param_ranges import mechanisms_of
 
         rows = self._edge_rows(key, "make_trainable")
         control = pd.Series(self._edge_controlled_by, index=self._edge_inds).loc[rows.index]

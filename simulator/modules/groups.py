@@ -20,8 +20,6 @@ class GroupMixin:
             ValueError: the name is not a valid attribute name, or it is already a channel, a
                 parameter or state column, a reserved column or a method of modules.
         """
-        from simulator.modules.base import Module
-
         if not isinstance(group_name, str):
             raise TypeError(f"a group name must be a str, got {group_name!r}")
         if not group_name.isidentifier() or group_name.startswith("_"):
@@ -43,7 +41,7 @@ class GroupMixin:
                 f"group name {group_name!r} is already a column of .nodes (a channel parameter"
                 " or state); choose another name"
             )
-        if hasattr(Module, group_name):
+        if self._is_module_attribute(group_name):
             raise ValueError(
                 f"group name {group_name!r} is a module attribute (module.{group_name} would not"
                 " reach the group); choose another name"

@@ -6,6 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from simulator.param_ranges import check_parameter, mechanisms_of
+
 
 class InputOutputMixin:
     """``record``, ``stimulate``, ``clamp`` and their ``data_*`` / ``delete_*`` companions."""
@@ -69,8 +71,6 @@ class InputOutputMixin:
         ``key``'s range (:mod:`simulator.param_ranges`: finite, a clamped gate in [0, 1],
         ...); a traced value is checked by ``integrate(..., checks=True)``.
         """
-        from simulator.param_ranges import check_parameter, mechanisms_of
-
         where = ("stimulus" if key == "i" else f"clamp of {key!r}") + (" data" if traced else "")
         checked = check_parameter(key, values, mechanisms_of(self), where=where)
         arr = jnp.asarray(values) if traced else checked

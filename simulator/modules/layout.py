@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator import plotting
+from simulator.modules.arguments import real_array, real_scalar, show
 from simulator.modules.topology import first_comps
 
 ROTATION_AXES = ("xy", "xz", "yz")
@@ -210,8 +212,6 @@ class LayoutMixin:
         :meth:`compute_xyz` first, and missing compartment centres are computed from
         ``xyzr``: vis writes these coordinates into the module.
         """
-        from simulator import plotting
-
         dims = plotting.check_dims(dims)
         plotting.check_type(type, dims)
         plt_ax = plotting.get_axes(ax, dims)
@@ -236,8 +236,6 @@ class LayoutMixin:
         a cell it raises ValueError (move the whole cell). ``update_nodes`` is accepted for
         compatibility; the compartment centres always follow.
         """
-        from simulator.modules.arguments import real_scalar
-
         del update_nodes
         shift = np.array([real_scalar(f"move: {name}", value, unit="µm")
                           for name, value in (("x", x), ("y", y), ("z", z))])
@@ -252,8 +250,6 @@ class LayoutMixin:
         Same restrictions as :meth:`move`. Cells without traced points are laid out with
         :meth:`compute_xyz` first.
         """
-        from simulator.modules.arguments import real_array
-
         del update_nodes
         cells = self._whole_cells("move_to")
         coords = [real_array(f"move_to: {name}", value, "a number (µm) or one per selected cell")
@@ -289,7 +285,6 @@ class LayoutMixin:
             raise ValueError(
                 f"rotation_axis must be one of {ROTATION_AXES}, got {rotation_axis!r}"
             )
-        from simulator.modules.arguments import real_scalar
 
         angle = np.deg2rad(real_scalar("rotate: degrees", degrees, unit="degrees"))
         cells = self._whole_cells("rotate")
@@ -350,8 +345,6 @@ def check_xyzr(xyzr, n_branches: int) -> list[np.ndarray]:
     N >= 1 points per branch; coordinates finite or NaN (NaN: not traced, as hand-built
     branches); radii positive or NaN. Returns float copies.
     """
-    from simulator.modules.arguments import real_array, show
-
     if isinstance(xyzr, np.ndarray) and xyzr.ndim == 3:
         xyzr = list(xyzr)
     if not isinstance(xyzr, list | tuple):

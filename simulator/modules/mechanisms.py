@@ -9,9 +9,13 @@ setting survives composition, ``set_ncomp`` and pickling with the table itself.
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
+from simulator.channels.channel import Channel
+from simulator.modules.arguments import real_scalar
 from simulator.modules.columns import GEOMETRY_PARAMS, RESERVED_NAMES
+from simulator.pumps.pump import Pump
 
 #: Column prefix of the axial diffusion constant (µm²/ms) of a diffused state.
 DIFFUSION_PREFIX = "axial_diffusion_"
@@ -28,8 +32,6 @@ class MechanismMixin:
     @property
     def pumps(self) -> list:
         """Inserted pumps, in insertion order (they are stepped after every channel)."""
-        from simulator.pumps.pump import Pump
-
         return [c for c in self.base._channels if isinstance(c, Pump)]
 
     @property
@@ -85,8 +87,6 @@ class MechanismMixin:
         Writes the channel's default parameters and states into those compartments
         (overwriting earlier values, including shared ones such as ``eK``).
         """
-        from simulator.channels.channel import Channel
-
         if not isinstance(channel, Channel):
             hint = (f" (an instance: {channel.__name__}())" if isinstance(channel, type)
                     and issubclass(channel, Channel) else "")
@@ -146,8 +146,6 @@ class MechanismMixin:
                 first with ``delete_recordings`` / ``delete_clamps`` / ``delete_trainables``,
                 or delete the channel only where nothing refers to it).
         """
-        from simulator.channels.channel import Channel
-
         base = self.base
         if isinstance(channel, str):
             name = channel
@@ -211,10 +209,6 @@ class MechanismMixin:
         Calls ``channel.init_state(states, v, params, delta_t)`` for each channel on the
         compartments of this selection that carry it and writes the result into ``.nodes``.
         """
-        import jax.numpy as jnp
-
-        from simulator.modules.arguments import real_scalar
-
         delta_t = real_scalar("init_states: delta_t", delta_t, positive=True, unit="ms")
         self._require_compartments("init_states")
         nodes = self.base._nodes

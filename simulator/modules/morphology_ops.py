@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules.arguments import module_argument, real_scalar
+from simulator.modules.counts import check_ncomp
+from simulator.morphology.discretize import (
+    DLambdaRule,
+    branch_columns,
+    branch_d_lambda_ncomp,
+    check_no_indexed_data,
+    set_branch_ncomp,
+)
+from simulator.morphology.distance import distance_from
+
 
 def _selected_branches(module, action: str) -> np.ndarray:
     """Global branches of the selection; ValueError unless it covers them entirely."""
-    from simulator.modules.compartment import Compartment
-
     base = module.base
-    if isinstance(base, Compartment):
+    if base._is_compartment:
         raise ValueError(f"{action} needs a Branch or Cell; a Compartment has no branch to split")
     nodes = base._nodes
     selected = nodes.loc[module._node_inds, "global_branch_index"].to_numpy()
@@ -30,8 +39,6 @@ def _selected_branches(module, action: str) -> np.ndarray:
 
 
 def _check_min_radius(min_radius) -> None:
-    from simulator.modules.arguments import real_scalar
-
     if min_radius is not None:
         real_scalar("min_radius", min_radius, positive=True, unit="µm, or None")
 
@@ -65,9 +72,6 @@ class MorphologyMixin:
                 cannot be redistributed); a branch without (unmodified) traced points has a
                 non-uniform radius.
         """
-        from simulator.modules.branch import check_ncomp
-        from simulator.morphology.discretize import set_branch_ncomp
-
         del initialize
         n = check_ncomp(ncomp)
         _check_min_radius(min_radius)
@@ -88,14 +92,6 @@ class MorphologyMixin:
         Returns:
             global branch index -> new ncomp, for every selected branch.
         """
-        from simulator.morphology.discretize import (
-            DLambdaRule,
-            branch_columns,
-            branch_d_lambda_ncomp,
-            check_no_indexed_data,
-            set_branch_ncomp,
-        )
-
         _check_min_radius(min_radius)
         branches = _selected_branches(self, "set_ncomp_d_lambda")
         rule = DLambdaRule(d_lambda=d_lambda, frequency=frequency)
@@ -123,9 +119,6 @@ class MorphologyMixin:
             (n,) numpy array in the order of this selection's ``.nodes``, e.g.
             ``cell.set("HH_gNa", 0.12 * np.exp(-cell.distance_from(site) / 200))``.
         """
-        from simulator.modules.arguments import module_argument
-        from simulator.morphology.distance import distance_from
-
         module_argument("distance_from: view", view,
                         "one compartment of the same module, e.g. cell.branch(0).loc(0.5)")
         return distance_from(self, view, kind)

@@ -9,6 +9,7 @@ from simulator.modules.base import Module
 from simulator.modules.cell import Cell
 from simulator.modules.compose import compose
 from simulator.modules.topology import Topology
+from simulator.modules.view import View
 
 
 class Network(Module):
@@ -24,6 +25,8 @@ class Network(Module):
         cells: list of :class:`Cell`.
         vectorize_cells: accepted for compatibility; lanes follow ``dhs_width`` instead.
     """
+
+    _view_type = View
 
     def __init__(self, cells, vectorize_cells: bool | None = None) -> None:
         super().__init__()

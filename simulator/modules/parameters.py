@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.compile import compile_module
 from simulator.modules.columns import BOOKKEEPING_COLUMNS
 from simulator.modules.geometry import cylinder_columns
 from simulator.param_ranges import check_parameter, mechanisms_of
@@ -194,8 +195,6 @@ class ParameterMixin:
 
     def to_jax(self) -> None:
         """Compile the module: node arrays (``.jaxnodes``) and the static structure."""
-        from simulator.compile import compile_module
-
         base = self.base
         base._compiled = compile_module(base)
         base.jaxnodes = {k: jnp.asarray(v) for k, v in base._compiled.node_arrays.items()}

@@ -124,8 +124,6 @@ class SelectionMixin:
 
     def _subview(self, mask: np.ndarray, control: str, explicit_branches: bool | None = None,
                  what: str = "the selection"):
-        from simulator.modules.view import View
-
         table = self._view_table()
         if not np.any(mask):
             raise ValueError(
@@ -142,7 +140,7 @@ class SelectionMixin:
         else:
             controlled = table[control].to_numpy()
         explicit = self._explicit_branches if explicit_branches is None else explicit_branches
-        return View(
+        return self.base._view_type(
             self.base,
             table.index.to_numpy()[mask],
             controlled[mask],

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.modules.columns import BOOKKEEPING_COLUMNS, COMPARTMENT_PARAMS
+from simulator.modules.counts import check_compartment_count
 from simulator.modules.geometry import cylinder_columns
 from simulator.modules.topology import Topology, comp_offsets
 from simulator.morphology.frustum import compartment_geometry
@@ -272,8 +273,6 @@ def set_branch_ncomp(base, new_ncomp: dict[int, int], min_radius: float | None =
     Rebuilds ``.nodes``, the topology and the node numbering in place; keeps channels,
     groups and ``xyzr``. Views made before the call are stale afterwards.
     """
-    from simulator.modules.branch import check_compartment_count
-
     check_no_indexed_data(base)
     if min_radius is not None and not (np.isfinite(min_radius) and min_radius > 0):
         raise ValueError(f"min_radius must be a positive radius (µm), got {min_radius!r}")

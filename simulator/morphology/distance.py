@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules.module_type import ModuleType
 from simulator.modules.topology import first_comps
 
 
 def _base_and_nodes(a, b):
-    from simulator.modules.base import Module
-
     for name, x in (("a", a), ("b", b)):
-        if not isinstance(x, Module):
+        if not isinstance(x, ModuleType):
             raise TypeError(f"{name} must be a module or a view of one, got {x!r}")
     if a.base is not b.base:
         raise ValueError("a and b must be selections of the same module (a.base is b.base)")

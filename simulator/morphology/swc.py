@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.modules.branch import check_compartment_count, check_ncomp, format_count
+from simulator.modules.cell import Cell
 from simulator.modules.columns import COMPARTMENT_PARAMS, COMPARTMENT_STATES
+from simulator.modules.counts import check_compartment_count, check_ncomp, format_count
 from simulator.modules.topology import Topology
 from simulator.morphology.frustum import compartment_geometry_many
 from simulator.morphology.swc_file import keep_main_tree, parse_swc
@@ -56,7 +57,7 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
             as the reference does by default; None or False ends the branch there, as
             NEURON does.
         max_compartments: the most compartments the cell may get (default
-            :data:`~simulator.modules.branch.MAX_COMPARTMENTS`, 1,000,000). A discretisation
+            :data:`~simulator.modules.counts.MAX_COMPARTMENTS`, 1,000,000). A discretisation
             that would give more (a tiny ``max_branch_len`` or ``d_lambda``, a huge
             ``ncomp``) is refused with a ValueError stating the count, before any branch is
             built; pass a larger value to build it anyway.
@@ -181,9 +182,6 @@ def cell_from_sections(sections: TracedSections | list[Section], ncomp,
     is linear in the number of branches. More than ``max_compartments`` compartments in all
     are refused before the geometry is computed.
     """
-    from simulator.modules.base import Module
-    from simulator.modules.cell import Cell
-
     if not isinstance(sections, TracedSections):
         sections = TracedSections.from_list(list(sections))
     if not callable(ncomp):
@@ -230,7 +228,7 @@ def cell_from_sections(sections: TracedSections | list[Section], ncomp,
         attach=np.where(sections.parent >= 0, sections.attach, 1.0),
     )
     cell = Cell.__new__(Cell)
-    Module.__init__(cell)
+    super(Cell, cell).__init__()  # Module.__init__, without Cell's
     points = np.column_stack([sections.xyz, sections.radius])
     xyzr = [points[a:b] for a, b in bounds]  # views of one array, no per-branch copies
     cell._init_data(table, topology, channels=(), groups=groups, xyzr=xyzr)
