@@ -172,7 +172,7 @@ class ParameterMixin:
     def write_trainables(self, params: list[dict]) -> None:
         """Write trained values back into ``.nodes`` (then ``set`` semantics apply).
 
-        The trainable parameters stay registered (as in the reference); call
+        The trainable parameters stay registered (as in jaxley); call
         ``delete_trainables()`` to drop them.
         """
         base = self.base
