@@ -54,7 +54,7 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
         assign_groups: add groups ``soma``, ``axon``, ``basal``, ``apical``, ``custom<N>``.
         ignore_swc_tracing_interruptions: True joins points across a break in the file's
             tracing order (a point whose parent is not the previous line) into one branch,
-            as the reference does by default; None or False ends the branch there, as
+            as jaxley does by default; None or False ends the branch there, as
             NEURON does.
         max_compartments: the most compartments the cell may get (default
             :data:`~simulator.modules.counts.MAX_COMPARTMENTS`, 1,000,000). A discretisation
