@@ -82,7 +82,7 @@ def d_lambda_ncomp(length_um: float, radius_um: float, d_lambda: float = 0.1,
         frequency: frequency of ``lambda_f`` (Hz; NEURON's 100).
         capacitance: membrane capacitance (µF/cm²).
         axial_resistivity: Ω·cm; the default is this package's default (5000, as the
-            reference simulator), not NEURON's 35.4: pass the value the cell will use.
+            jaxley), not NEURON's 35.4: pass the value the cell will use.
 
     Returns:
         ``int((L / (d_lambda * lambda_f) + 0.9) / 2) * 2 + 1``: an odd number ≥ 1.
