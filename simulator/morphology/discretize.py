@@ -81,7 +81,7 @@ def d_lambda_ncomp(length_um: float, radius_um: float, d_lambda: float = 0.1,
         d_lambda: longest compartment as a fraction of ``lambda_f`` (NEURON's 0.1).
         frequency: frequency of ``lambda_f`` (Hz; NEURON's 100).
         capacitance: membrane capacitance (µF/cm²).
-        axial_resistivity: Ω·cm; the default is this package's default (5000, as the
+        axial_resistivity: Ω·cm; the default is this package's default (5000, as in
             jaxley), not NEURON's 35.4: pass the value the cell will use.
 
     Returns:
