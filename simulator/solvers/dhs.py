@@ -333,18 +333,35 @@ def _to_solve_order(schedule: TreeSchedule, a, pad_value):
     return jnp.concatenate([a[schedule.order], jnp.full((1, *a.shape[1:]), pad_value, a.dtype)])
 
 
-def _sweep(children, parents, s, lo, up, b, stacked=False):
-    """Hines elimination then substitution over a sequence of steps, in solve order.
+def _steps(schedule: TreeSchedule):
+    """(children, parents) of the sweep: a scalar sequence at width 1, levels otherwise."""
+    if schedule.width == 1:
+        child = np.arange(schedule.n - 1, schedule.n_roots - 1, -1, dtype=np.int32)
+        return child, schedule.parent[child]
+    return schedule.levels, schedule.level_parents
 
-    ``s`` holds the row sums (see the module docstring) and ``lo`` is zero at the roots and
-    the dummy slot. ``children``/``parents`` are (n_steps,) for the width-1 scalar loop or
-    (n_levels, width) for level-parallel DHS: the same body serves both (scalar or vector
-    gathers and scatter-adds). Returns x at solve positions ``0..n``. With ``stacked``, s
-    and b travel as one (2, n + 1, ...) array, one update per step instead of two: faster
-    for batched rows (1,024 vmapped env cells: 23 % less time), slower for a single
-    system (CA1 solve 13 µs against 9 µs). Same arithmetic either way.
+
+def _sweep(schedule: TreeSchedule, row_sums, lower, upper, rhs, stacked=False):
+    """Solve ``A x = rhs`` by Hines elimination then substitution (no custom derivative).
+
+    Arrays are ``(n, ...)``: node axis first, node order in and out, any trailing batch
+    axes. They are taken to solve order with a dummy slot appended, where ``s`` holds the
+    row sums (see the module docstring) and ``lo`` is zero at the roots and the dummy slot.
+    The steps (:func:`_steps`) are (n_steps,) for the width-1 scalar loop or (n_levels,
+    width) for level-parallel DHS: the same body serves both (scalar or vector gathers and
+    scatter-adds). With ``stacked``, s and b travel as one (2, n + 1, ...) array, one update
+    per step instead of two: faster for batched rows (1,024 vmapped env cells: 23 % less
+    time), slower for a single system (CA1 solve 13 µs against 9 µs). Same arithmetic
+    either way.
     """
-
+    dtype = rhs.dtype
+    s = _to_solve_order(schedule, row_sums, jnp.ones((), dtype))
+    lo = _to_solve_order(schedule, lower, jnp.zeros((), dtype))
+    # Roots take no lower entry (their pivot is their row sum); the dummy slot's is 0.
+    lo = lo.at[: schedule.n_roots].set(0)
+    up = _to_solve_order(schedule, upper, jnp.zeros((), dtype))
+    b = _to_solve_order(schedule, rhs, jnp.zeros((), dtype))
+    children, parents = _steps(schedule)
     xs = (children, parents, up[children], lo[children])
     if stacked:
         def eliminate(sb, xs):
@@ -359,9 +376,7 @@ def _sweep(children, parents, s, lo, up, b, stacked=False):
             s, b = carry
             c, p, u, low = xs
             m = u / (s[c] - low)
-            s = s.at[p].add(-m * s[c])
-            b = b.at[p].add(-m * b[c])
-            return (s, b), None
+            return (s.at[p].add(-m * s[c]), b.at[p].add(-m * b[c])), None
 
         (s, b), _ = jax.lax.scan(eliminate, (s, b), xs)
     d = s - lo
@@ -374,49 +389,6 @@ def _sweep(children, parents, s, lo, up, b, stacked=False):
 
     x, _ = jax.lax.scan(substitute, x0, (children, parents, x0[children], ld[children]),
                         reverse=True)
-    return x
-
-
-def _steps(schedule: TreeSchedule):
-    """(children, parents) of the sweep: a scalar sequence at width 1, levels otherwise."""
-    if schedule.width == 1:
-        child = np.arange(schedule.n - 1, schedule.n_roots - 1, -1, dtype=np.int32)
-        return child, schedule.parent[child]
-    return schedule.levels, schedule.level_parents
-
-
-def _raw_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
-    """Solve ``A x = rhs`` (node order in, node order out), no custom derivative.
-
-    Under ``vmap`` the batch becomes the *last* axis (``(n, B)`` arrays): every step of the
-    sweep then reads and writes one contiguous row of B values, where ``vmap``'s own layout
-    (batch first) would make each a strided column access. The arithmetic is the same.
-    """
-
-    @jax.custom_batching.custom_vmap
-    def solve(row_sums, lower, upper, rhs):
-        return _solve_nodes_first(schedule, row_sums, lower, upper, rhs)
-
-    @solve.def_vmap
-    def _solve_batched(axis_size, in_batched, row_sums, lower, upper, rhs):
-        args = [jnp.moveaxis(a, 0, -1) if batched
-                else jnp.broadcast_to(a[..., None], (*a.shape, axis_size))
-                for a, batched in zip((row_sums, lower, upper, rhs), in_batched, strict=True)]
-        return jnp.moveaxis(_solve_nodes_first(schedule, *args, stacked=True), -1, 0), True
-
-    return solve(row_sums, lower, upper, rhs)
-
-
-def _solve_nodes_first(schedule: TreeSchedule, row_sums, lower, upper, rhs, stacked=False):
-    """The sweep on ``(n, ...)`` arrays (node axis first, any trailing batch axes)."""
-    dtype = rhs.dtype
-    s = _to_solve_order(schedule, row_sums, jnp.ones((), dtype))
-    lo = _to_solve_order(schedule, lower, jnp.zeros((), dtype))
-    # Roots take no lower entry (their pivot is their row sum); the dummy slot's is 0.
-    lo = lo.at[: schedule.n_roots].set(0)
-    up = _to_solve_order(schedule, upper, jnp.zeros((), dtype))
-    b = _to_solve_order(schedule, rhs, jnp.zeros((), dtype))
-    x = _sweep(*_steps(schedule), s, lo, up, b, stacked)
     return x[schedule.position]
 
 
@@ -450,19 +422,36 @@ def _matvec(parents: np.ndarray, row_sums, lower, upper, x):
 
 @functools.partial(jax.jit, static_argnums=0)
 def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
+    """The sweep as a linear solve (derivatives by one more sweep, of ``A^T``).
+
+    Under ``vmap`` the batch becomes the *last* axis (``(n, B)`` arrays): every step of the
+    sweep then reads and writes one contiguous row of B values, where ``vmap``'s own layout
+    (batch first) would make each a strided column access. The arithmetic is the same.
+    """
+
+    @jax.custom_batching.custom_vmap
+    def sweep(row_sums, lower, upper, rhs):
+        return _sweep(schedule, row_sums, lower, upper, rhs)
+
+    @sweep.def_vmap
+    def _sweep_batched(axis_size, in_batched, row_sums, lower, upper, rhs):
+        args = [jnp.moveaxis(a, 0, -1) if batched
+                else jnp.broadcast_to(a[..., None], (*a.shape, axis_size))
+                for a, batched in zip((row_sums, lower, upper, rhs), in_batched, strict=True)]
+        return jnp.moveaxis(_sweep(schedule, *args, stacked=True), -1, 0), True
+
     def matvec(x):
         return _matvec(schedule.parents, row_sums, lower, upper, x)
-
-    def solve(_, b):
-        return _raw_solve(schedule, row_sums, lower, upper, b)
 
     def transpose_solve(_, b):
         # A^T: the same tree with lower and upper exchanged; its row sums are A's column
         # sums, s + (upper - lower) at a node and + (lower - upper) of each child.
-        return _raw_solve(schedule, _transpose_row_sums(schedule.parents, row_sums, lower,
-                                                        upper), upper, lower, b)
+        return sweep(_transpose_row_sums(schedule.parents, row_sums, lower, upper), upper,
+                     lower, b)
 
-    return jax.lax.custom_linear_solve(matvec, rhs, solve, transpose_solve)
+    return jax.lax.custom_linear_solve(matvec, rhs, lambda _, b: sweep(row_sums, lower,
+                                                                      upper, b),
+                                       transpose_solve)
 
 
 def _transpose_row_sums(parents: np.ndarray, row_sums, lower, upper):
