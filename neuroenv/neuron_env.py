@@ -34,107 +34,41 @@ Variants through ``EnvParams`` (no recompilation, vmappable):
   period, so the drift does not depend on the control period).
 
 Numerical guard (one place, ``step_env``, which the functional, gymnasium, vector and
-adapter envs all run): every value handed to the agent is finite. A control period is a
-*numerical error* when, at its start or end, any compartment's |v| exceeds ``V_LIMIT`` =
-1,000 mV (NaN included) or any other simulator state (where its mechanism is; NaN
-placeholders elsewhere) is non-finite, or a recorded voltage exceeds ``V_LIMIT`` at any of
-its solver steps, or when its reward, observation or injected current (a NaN action or
-``action_scale``) is non-finite. (A non-finite value anywhere stays non-finite or reaches v
-through the membrane current; checking every compartment at every solver step cost 18-20 %
-of a vmapped step.) The period then ends the episode (``terminated=True``,
-``info["numerical_error"]=True``) with reward ``NUMERICAL_ERROR_REWARD`` (−10) and an
-observation that repeats the last finite voltages with the previous task state (fresh
-measurement noise; any entry still non-finite, e.g. from non-finite params, is 0);
-``info["current_nA"]`` is 0 for a non-finite current. The ``EnvState.sim`` of that step is
-left as the solver produced it, for inspection.
+adapter envs all run): every value handed to the agent is finite; see
+:mod:`neuroenv.numerical_guard`.
 """
 
 from __future__ import annotations
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.core import Environment
-from neuroenv.params_validation import (
-    check_action,
-    check_env_scalar,
-    check_key,
-    check_params,
-    check_state,
+from neuroenv.env_config import (  # noqa: F401  (the mode tuples: part of this module's API)
+    OBS_UNITS,
+    OBSERVE_MODES,
+    PULSES,
+    check_config,
+    randomized_names,
+    site_nodes,
 )
+from neuroenv.env_pytrees import EnvParams, EnvState
+from neuroenv.numerical_guard import (  # noqa: F401  (constants and checks: also API here)
+    NUMERICAL_ERROR_REWARD,
+    V_LIMIT,
+    guarded_outputs,
+    plausible_period,
+    plausible_states,
+    state_masks,
+)
+from neuroenv.obs_units import V_BOUNDS, V_OFFSET, V_SCALE, obs_unit_map  # noqa: F401
+from neuroenv.params_validation import check_action, check_key, check_params, check_state
 from neuroenv.spaces import Box
-from neuroenv.validation import Range, positive_int, real_number
-from simulator.assemble import DERIVED, all_states, derive, split_all_params
+from simulator.assemble import all_states, derive, split_all_params
 from simulator.integrate import build_init_and_step_fn
 from simulator.solvers.registry import make_solver
 from simulator.solvers.stability import check_time_step
-
-#: Observation bounds of recorded voltages (mV); observations are clipped to them.
-V_BOUNDS = (-150.0, 100.0)
-#: Scaled observations: a voltage v (mV) is observed as (v − V_OFFSET) / V_SCALE.
-V_OFFSET = -65.0
-V_SCALE = 20.0
-#: Numerical guard: a membrane voltage beyond ±V_LIMIT (mV) anywhere in the simulated cell
-#: (checked at the start and end of each control period, and for the recorded voltages at
-#: every solver step) is physically impossible (no neuron gets near 1 V; a blow-up of an
-#: explicit solver passes it within a few steps): the period is a numerical error, as is
-#: any non-finite state, reward or observation.
-V_LIMIT = 1000.0
-#: The reward of a period with a numerical error: a finite penalty (the voltage tasks'
-#: per-period rewards lie in [−3, 0]; see the task cards).
-NUMERICAL_ERROR_REWARD = -10.0
-
-
-@chex.dataclass(frozen=True)
-class EnvParams:
-    """Every number of the environment (a pytree; vmap over it to randomise domains).
-
-    Attributes:
-        sim: the simulator's primary parameters: name -> (n_nodes,) array (``radius`` µm,
-            ``length`` µm, ``axial_resistivity`` Ω·cm, ``capacitance`` µF/cm², channel
-            parameters; synapse parameters (n_synapses_of_type,)). The derived ones (area,
-            volume, resistive loads, axial conductances) are not stored: every step derives
-            them from these (``NeuronEnv.derived_sim_params``), so replacing, vmapping,
-            randomising or drifting e.g. ``radius`` changes the cell's dynamics consistently.
-        task: task parameters (dict of float32 scalars).
-        action_scale: nA injected per unit action.
-        obs_noise_std: standard deviation of additive measurement noise (obs units, mV).
-        init_v_jitter: standard deviation of the initial voltage around rest (mV).
-        max_steps_in_episode: episode length in control periods (int32).
-        param_spread: std of the per-episode log-scale of the randomised conductances.
-        param_drift: std of their log-scale's Brownian drift per √ms.
-    """
-
-    sim: dict
-    task: dict
-    action_scale: jax.Array
-    obs_noise_std: jax.Array
-    init_v_jitter: jax.Array
-    max_steps_in_episode: jax.Array
-    param_spread: jax.Array
-    param_drift: jax.Array
-
-
-@chex.dataclass(frozen=True)
-class EnvState:
-    """Simulator states, time (control periods, int32), task state and observation window.
-
-    Attributes:
-        history: (window, n_rec) recorded values at the end of the last periods.
-        last_trace: (substeps, n_rec) recorded values during the last period.
-        last_current: (n_sites,) amplitude of the last action (nA).
-        param_log_scale: (n_randomized,) log-scale of each randomised conductance.
-    """
-
-    sim: dict
-    time: jax.Array
-    task: dict
-    history: jax.Array
-    last_trace: jax.Array
-    last_current: jax.Array
-    param_log_scale: jax.Array
 
 
 class NeuronEnv(Environment):
@@ -184,34 +118,18 @@ class NeuronEnv(Environment):
                  pulse: str = "constant", drive_sites=(), observe: str = "all",
                  randomize=None, param_spread: float = 0.0, param_drift: float = 0.0,
                  obs_units: str = "scaled") -> None:
-        if obs_units not in OBS_UNITS:
-            raise ValueError(f"obs_units must be one of {OBS_UNITS}, got {obs_units!r}")
         base = module.base
-        if len(base.recordings) == 0:
-            raise ValueError("the module has no recordings: record() what the agent observes")
-        if base.externals:
-            raise ValueError(
-                f"the module already has inputs {sorted(base.externals)}; the env injects the"
-                " actions at stim_sites: delete_stimuli()/delete_clamps() first"
-            )
-        for name, value in (("substeps", substeps), ("window", window)):
-            positive_int(name, value)
-        Range(0.0, low_open=True, unit="ms").check("delta_t", real_number("delta_t", delta_t))
-        if pulse not in PULSES:
-            raise ValueError(f"pulse must be one of {PULSES}, got {pulse!r}")
-        if pulse == "biphasic" and substeps % 2:
-            raise ValueError(f"a biphasic pulse needs an even number of substeps, got {substeps}")
-        if observe not in OBSERVE_MODES:
-            raise ValueError(f"observe must be one of {OBSERVE_MODES}, got {observe!r}")
-        for name, value in (("action_scale", action_scale), ("obs_noise_std", obs_noise_std),
-                            ("init_v_jitter", init_v_jitter),
-                            ("max_steps_in_episode", max_steps_in_episode),
-                            ("param_spread", param_spread), ("param_drift", param_drift)):
-            check_env_scalar(name, value)
-        sites = _site_nodes(base, stim_sites, "stimulation")
+        # The EnvParams scalars of default_params, checked with the other arguments.
+        self._defaults = dict(action_scale=action_scale, obs_noise_std=obs_noise_std,
+                              init_v_jitter=init_v_jitter,
+                              max_steps_in_episode=max_steps_in_episode,
+                              param_spread=param_spread, param_drift=param_drift)
+        check_config(base, obs_units=obs_units, substeps=substeps, window=window,
+                     delta_t=delta_t, pulse=pulse, observe=observe, scalars=self._defaults)
+        sites = site_nodes(base, stim_sites, "stimulation")
         if not sites:
             raise ValueError("give at least one stimulation site")
-        drive = _site_nodes(base, drive_sites, "drive")
+        drive = site_nodes(base, drive_sites, "drive")
         self.module = module
         self.task = task
         self.delta_t = float(delta_t)
@@ -242,28 +160,10 @@ class NeuronEnv(Environment):
         self.rec_inds = rec["rec_index"].to_numpy()
         self.n_rec = len(rec)
         self.n_obs_rec = 1 if observe == "mean" else self.n_rec
-        if randomize is None:
-            randomize = tuple(k for k in params0 if _is_conductance(k))
-        if isinstance(randomize, str) or not all(isinstance(k, str) for k in randomize):
-            raise ValueError(f"randomize must be a sequence of parameter names (e.g."
-                             f" ('radius', 'HH_gNa')), got {randomize!r}")
-        derived = [k for k in randomize if k in DERIVED]
-        if derived:
-            raise ValueError(
-                f"randomize names {derived}, which the simulator derives from radius, length,"
-                " axial_resistivity and capacitance in every step; randomize those instead")
-        unknown = [k for k in randomize if k not in params0]
-        if unknown:
-            raise ValueError(f"randomize names {unknown} that are not simulator parameters; "
-                             f"known: {sorted(params0)}")
-        self.randomized = tuple(randomize)
-        self._defaults = dict(action_scale=action_scale, obs_noise_std=obs_noise_std,
-                              init_v_jitter=init_v_jitter,
-                              max_steps_in_episode=max_steps_in_episode,
-                              param_spread=param_spread, param_drift=param_drift)
+        self.randomized = randomized_names(randomize, params0)
         self._sim_params0 = params0
         self.obs_units = obs_units
-        self._obs_offset, self._obs_scale = self._affine()
+        self._obs_offset, self._obs_scale = obs_unit_map(task, window * self.n_obs_rec, obs_units)
         # multiplied, not divided: jitted and eager observations are then bitwise equal
         # (XLA rewrites a division by a constant into a multiplication under jit)
         self._obs_inv_scale = (1.0 / self._obs_scale.astype(np.float64)).astype(np.float32)
@@ -314,22 +214,6 @@ class NeuronEnv(Environment):
         inv = self._obs_inv_scale
         return Box.make((low.astype(np.float32) - self._obs_offset) * inv,
                         (high.astype(np.float32) - self._obs_offset) * inv)
-
-    def _affine(self) -> tuple[np.ndarray, np.ndarray]:
-        n = self.window * self.n_obs_rec
-        if self.obs_units == "physical":
-            n_all = n + self.task.n_extra_obs
-            return np.zeros(n_all, np.float32), np.ones(n_all, np.float32)
-        offset_extra, scale_extra = self.task.extra_obs_scaling()
-        if (len(offset_extra) != self.task.n_extra_obs
-                or len(scale_extra) != self.task.n_extra_obs
-                or not all(np.isfinite(s) and s > 0 for s in scale_extra)):
-            raise ValueError(f"{type(self.task).__name__}.extra_obs_scaling() must give "
-                             f"{self.task.n_extra_obs} offsets and positive scales, got "
-                             f"{offset_extra!r}, {scale_extra!r}")
-        offset = np.concatenate([np.full(n, V_OFFSET), np.asarray(offset_extra, float)])
-        scale = np.concatenate([np.full(n, V_SCALE), np.asarray(scale_extra, float)])
-        return offset.astype(np.float32), scale.astype(np.float32)
 
     def obs_affine(self) -> tuple[np.ndarray, np.ndarray]:
         """``(offset, scale)``, each (n_obs,) float32: an observation entry is
@@ -471,13 +355,8 @@ class NeuronEnv(Environment):
             return sim, self._record(sim)
 
         sim, trace = jax.lax.scan(solver_step, state.sim, injected)
-        # Every compartment and state at the start and end of the period (a non-finite value
-        # anywhere stays non-finite or reaches v through the membrane current), the recorded
-        # voltages at every solver step. (A per-step check of every compartment cost 18-20 %
-        # of a vmapped step's time.)
-        ok = (current_ok & plausible_states(state.sim, self._state_masks)
-              & plausible_states(sim, self._state_masks)
-              & jnp.all(jnp.abs(trace) <= V_LIMIT))
+        # States at the start and end of the period, recorded voltages at every solver step.
+        ok = current_ok & plausible_period(state.sim, sim, trace, self._state_masks)
         trace = jnp.where(ok, trace, state.history[-1])
         new_task, reward, terminated = self.task.step(task_state, trace, current, params.task,
                                                       self.period_ms)
@@ -491,9 +370,7 @@ class NeuronEnv(Environment):
         new_task = jax.tree_util.tree_map(lambda new, old: jnp.where(ok, new, old), new_task,
                                           task_state)
         fallback = self._observe(k_obs, history, new_task, params)
-        obs = jnp.where(ok, obs, fallback)
-        obs = jnp.where(jnp.isfinite(obs), obs, 0.0).astype(jnp.float32)
-        reward = jnp.where(ok, reward, jnp.float32(NUMERICAL_ERROR_REWARD)).astype(jnp.float32)
+        obs, reward = guarded_outputs(ok, obs, fallback, reward)
         drift = params.param_drift * np.float32(np.sqrt(self.period_ms))
         log_scale = state.param_log_scale + drift * jax.random.normal(
             k_drift, state.param_log_scale.shape, jnp.float32)
@@ -502,49 +379,3 @@ class NeuronEnv(Environment):
                               param_log_scale=log_scale)
         info = {"numerical_error": jnp.logical_not(ok), "current_nA": current}
         return obs, next_state, reward, jnp.logical_or(terminated, ~ok), info
-
-
-def state_masks(states: dict) -> dict:
-    """name -> (n,) bool NumPy mask of the entries of each floating-point state other than
-    ``v`` that hold a value in ``states`` (a module's initial states: the entries of
-    compartments without the state's mechanism are NaN placeholders)."""
-    return {name: np.isfinite(np.asarray(value)) for name, value in states.items()
-            if name != "v" and np.issubdtype(np.asarray(value).dtype, np.floating)}
-
-
-def plausible_states(sim: dict, masks: dict) -> jax.Array:
-    """Whether simulator states are physically possible (a bool scalar): every
-    compartment's |v| ≤ :data:`V_LIMIT` (False for NaN) and every other state finite at the
-    entries of ``masks`` (:func:`state_masks` of the initial states)."""
-    ok = jnp.all(jnp.abs(sim["v"]) <= V_LIMIT)
-    for name, mask in masks.items():
-        ok = ok & jnp.all(jnp.isfinite(sim[name]) | ~mask)
-    return ok
-
-
-#: Pulse shapes of an action within a control period.
-PULSES = ("constant", "biphasic")
-#: What the observation shows of the recordings.
-OBSERVE_MODES = ("all", "mean")
-#: Units of the observation: O(1) scaled entries (default) or physical units.
-OBS_UNITS = ("scaled", "physical")
-
-
-def _is_conductance(name: str) -> bool:
-    """``<Channel>_g<...>``: a channel's maximal conductance (e.g. ``HH_gNa``)."""
-    prefix, _, rest = name.partition("_")
-    return bool(prefix) and rest.startswith("g")
-
-
-def _site_nodes(base, sites, what: str) -> list[int]:
-    """Compartment index of each view in ``sites`` (one compartment of ``base`` each)."""
-    nodes = []
-    for site in sites:
-        inds = site._node_inds if getattr(site, "base", None) is base else None
-        if inds is None or len(inds) != 1:
-            raise ValueError(
-                f"each {what} site must be one compartment of the module (e.g."
-                f" cell.branch(0).loc(0.5)); got {site!r}"
-            )
-        nodes.append(int(inds[0]))
-    return nodes
