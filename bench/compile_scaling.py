@@ -126,7 +126,7 @@ def _worker(branch_counts, shape: str, repeats: int = 1) -> list[dict]:
 def _measure_row(jax, np, pkgs, n_branches: int, shape: str, repeats: int) -> dict:
     import time
 
-    from simulator.solvers.dhs import _depths, build_schedule
+    from simulator.solvers.dhs_schedule import _depths, build_schedule
 
     parents = tree_parents(n_branches, shape)
     row = {"branches": n_branches, "shape": shape, "depth": tree_depth(parents),
