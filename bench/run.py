@@ -41,6 +41,13 @@ import traceback
 import warnings
 from pathlib import Path
 
+#: "first call" rows time trace + compile + run: importing neuroenv turns on JAX's persistent
+#: compilation cache for every package in the process (jaxley's programs too), so without
+#: this a rerun reads compiled programs from disk and a code change looks like a slowdown
+#: (issue 14: CA1 first call 489 vs 613 ms, equal with the cache off). The first-step rows
+#: set up their own caches in child processes.
+os.environ.setdefault("NEUROENV_COMPILATION_CACHE", "0")
+
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._common import REPO, interleaved, median, versions, warm_up_jax  # noqa: E402
