@@ -189,7 +189,6 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     default_inds = {k: np.asarray(v) for k, v in base.external_inds.items()}
     frozen_inds = _frozen_inds(default_inds)
     general = StepProgram(structure, solver, voltage_solver, width)
-
     mechanisms = compiled_mechanisms(compiled)
 
     def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
@@ -206,23 +205,24 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025,
                 prepared=None):
-        # A Python loop over step_fn costs one dispatch per call; inside a user's
-        # jit/vmap/grad the jitted step is traced into the user's program. The module's own
-        # indices and a Python-number delta_t are compiled in as constants (no transfer per
-        # call; one compilation per delta_t value); others are traced arguments.
         fixed_inds = external_inds is None or _same_inds(external_inds, default_inds)
         check_step_delta_t(delta_t)
         check_all_states(compiled, all_states, "all_states")
         check_externals(compiled, externals, default_inds if fixed_inds else external_inds,
                         mechanisms)
-        fixed_dt = type(delta_t) in (float, int)
-        program = dataclasses.replace(
-            general, external_inds=frozen_inds if fixed_inds else None,
-            delta_t=float(delta_t) if fixed_dt else None)
+        program = _specialised(general, frozen_inds if fixed_inds else None, delta_t)
         return _step(all_states, all_params, externals, None if fixed_inds else external_inds,
-                     None if fixed_dt else delta_t, prepared, program=program)
+                     delta_t if program.delta_t is None else None, prepared, program=program)
 
     return init_fn, step_fn
+
+
+def _specialised(general: StepProgram, frozen_inds, delta_t) -> StepProgram:
+    """``general`` with the module's own indices (``frozen_inds``; None: traced) and a
+    Python-number ``delta_t`` as constants (no transfer per call; one compile per value)."""
+    fixed_dt = type(delta_t) in (float, int)
+    return dataclasses.replace(general, external_inds=frozen_inds,
+                               delta_t=float(delta_t) if fixed_dt else None)
 
 
 def _same_inds(given: dict, default: dict) -> bool:

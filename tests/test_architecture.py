@@ -61,7 +61,6 @@ ALLOWED_LONG_FUNCTIONS: dict[str, int] = {
     'neuroenv/params_validation.py::check_params': 67,
     'neuroenv/render.py::render_trace': 176,
     'simulator/compile.py::compile_module': 87,
-    'simulator/integrate.py::build_init_and_step_fn': 64,
     'simulator/integrate.py::integrate': 94,
     'simulator/modules/base.py::Module._init_data': 78,
     'simulator/modules/mechanisms.py::MechanismMixin.delete': 67,
