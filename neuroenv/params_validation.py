@@ -193,7 +193,14 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
     leaves = jax.tree_util.tree_leaves(params)
     if any(_is_traced(leaf) for leaf in leaves):
         return  # values unknown while tracing
+    _check_values(spec, params, where, sim, top)
+    if batch_ndim == 0:
+        _VALIDATED[id(params)] = params
 
+
+def _check_values(spec, params, where: str, sim, top) -> None:
+    """The range checks of concrete ``params`` (env fields, active simulator entries, task
+    entries and their order); ``sim(k)``/``top(f)`` name entries in messages."""
     for f in spec.fields:
         ENV_FIELD_RANGES.get(f, _FINITE).check(top(f), np.asarray(getattr(params, f)))
     for k in spec.sim_shapes:
@@ -208,8 +215,6 @@ def check_params(env, params, where: str = "params", batch_ndim: int = 0,
         if bad.any():
             raise ValueError(f"{where}.task[{low!r}] must be <= {where}.task[{high!r}]; got "
                              f"{show(task[low])} > {show(task[high])}")
-    if batch_ndim == 0:
-        _VALIDATED[id(params)] = params
 
 
 def _check_structure(default, params, where: str, batch: tuple, shared_ok: bool) -> None:

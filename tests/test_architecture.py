@@ -58,7 +58,6 @@ ALLOWED_LONG_MODULES: dict[str, int] = {
 #: May only shrink.
 ALLOWED_LONG_FUNCTIONS: dict[str, int] = {
     'examples/differentiable_control.py::run': 84,
-    'neuroenv/params_validation.py::check_params': 67,
     'neuroenv/render.py::render_trace': 176,
     'simulator/compile.py::compile_module': 87,
     'simulator/integrate.py::integrate': 94,
