@@ -212,9 +212,10 @@ def mechanisms_of(module) -> list:
     return [*base._channels, *base.__dict__.get("_synapses", ())]
 
 
-def _shown(value) -> str:
+def shown(value, limit: int = 120) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages."""
     text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _label(name: str, where: str) -> str:
@@ -226,7 +227,7 @@ def _check_type(name: str, value, where: str) -> None:
     label = _label(name, where)
     if value is None or isinstance(value, str | bytes | dict | set):
         raise TypeError(f"{label} must be a real number or array of real numbers; got"
-                        f" {_shown(value)}")
+                        f" {shown(value)}")
     if isinstance(value, bool | np.bool_):
         raise TypeError(f"{label} must be a real number, not a bool; got {value!r}")
     dtype = getattr(value, "dtype", None)
@@ -235,7 +236,7 @@ def _check_type(name: str, value, where: str) -> None:
         if kind == "b":
             raise TypeError(f"{label} must be real numbers, not booleans; got dtype {dtype}")
         if kind == "c":
-            raise TypeError(f"{label} must be real numbers, not complex; got {_shown(value)}")
+            raise TypeError(f"{label} must be real numbers, not complex; got {shown(value)}")
         if kind not in "fiu":
             raise TypeError(f"{label} must be real numbers; got dtype {dtype}")
     elif isinstance(value, complex):
@@ -269,15 +270,15 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
     try:
         values = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{_label(name, where)} must be real numbers; got {_shown(value)}"
+        raise TypeError(f"{_label(name, where)} must be real numbers; got {shown(value)}"
                         ) from err
     if values.dtype == object:  # pragma: no cover - asarray(dtype=float) never gives object
-        raise TypeError(f"{_label(name, where)} must be real numbers; got {_shown(value)}")
+        raise TypeError(f"{_label(name, where)} must be real numbers; got {shown(value)}")
     label = _label(name, where)
     finite = np.isfinite(values)
     ranges = parameter_ranges(name, mechanisms)
     if not np.all(finite):
-        raise ValueError(f"{label} got non-finite values {_shown(value)}; expected"
+        raise ValueError(f"{label} got non-finite values {shown(value)}; expected"
                          f" {ranges[0].describe()}")
     given = np.result_type(getattr(value, "dtype", None) or np.float64)
     for valid in ranges:
@@ -286,7 +287,7 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
             bad = values[~ok]
             detail = (f" ({bad.size} of {values.size} values outside, first {float(bad[0])!r})"
                       if values.size > 1 else "")
-            raise ValueError(f"{label} must be {valid.describe()}; got {_shown(value)}{detail}")
+            raise ValueError(f"{label} must be {valid.describe()}; got {shown(value)}{detail}")
     return values
 
 

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.param_ranges import check_parameter
+from simulator.param_ranges import check_parameter, shown
 
 __all__ = [
     "MEMORY_FRACTION",
@@ -41,11 +41,6 @@ MEMORY_FRACTION = 0.5
 MEMORY_ENV = "SIMULATOR_MAX_RUN_BYTES"
 
 
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def compiled_mechanisms(compiled) -> list:
     """The channels, pumps and synapses of a compiled module."""
     return ([c for c, _ in compiled.channels] + [p for p, _ in compiled.pumps]
@@ -60,7 +55,7 @@ def check_time(value, name: str, expected: str, positive: bool) -> float:
     value (times fix the number of steps), NaN, ±inf, a negative (or zero) value.
     """
     if isinstance(value, bool | np.bool_) or isinstance(value, str | bytes | complex):
-        raise TypeError(f"{name} must be {expected} (a real number), got {_shown(value)}")
+        raise TypeError(f"{name} must be {expected} (a real number), got {shown(value)}")
     dtype = getattr(value, "dtype", None)
     if dtype is not None and np.dtype(dtype).kind not in "fiu":
         raise TypeError(f"{name} must be {expected} (a real number), got dtype {dtype}")
@@ -72,7 +67,7 @@ def check_time(value, name: str, expected: str, positive: bool) -> float:
         raise ValueError(f"{name} must be {expected} (a concrete number, not traced), got"
                          f" {value!r}") from err
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be {expected} (a real number), got {_shown(value)}"
+        raise TypeError(f"{name} must be {expected} (a real number), got {shown(value)}"
                         ) from err
     if not math.isfinite(number) or number < 0 or (positive and number == 0):
         raise ValueError(f"{name} must be {expected}, got {value!r}")
@@ -97,12 +92,12 @@ def check_checkpoint_lengths(checkpoint_lengths, n_steps: int) -> tuple[int, ...
                 f" ({n_steps})")
     if not isinstance(checkpoint_lengths, list | tuple | np.ndarray):
         raise TypeError(f"checkpoint_lengths must be {expected}, got"
-                        f" {_shown(checkpoint_lengths)}")
+                        f" {shown(checkpoint_lengths)}")
     values = list(checkpoint_lengths)
     if not values or any(isinstance(c, bool | np.bool_)
                          or not isinstance(c, int | np.integer) for c in values):
         raise TypeError(f"checkpoint_lengths must be {expected}, got"
-                        f" {_shown(checkpoint_lengths)}")
+                        f" {shown(checkpoint_lengths)}")
     lengths = tuple(int(c) for c in values)
     if any(c < 1 for c in lengths) or math.prod(lengths) < n_steps:
         raise ValueError(
@@ -173,7 +168,7 @@ def check_params(params, expected: list[dict], mechanisms, where: str = "params"
     if not isinstance(params, list | tuple):
         # ValueError (not TypeError) as before this check existed: callers catch it.
         raise ValueError(f"{where} must be a list of dicts (one key each, from"
-                         f" get_parameters()), got {_shown(params)}")
+                         f" get_parameters()), got {shown(params)}")
     if len(params) != len(expected):
         raise ValueError(
             f"{where} has {len(params)} entries but the module has {len(expected)} trainable"
@@ -183,7 +178,7 @@ def check_params(params, expected: list[dict], mechanisms, where: str = "params"
         (key, ref_val), = reference.items()
         if not isinstance(entry, dict) or len(entry) != 1:
             raise ValueError(f"{where}[{i}] must be a one-key dict like {{{key!r}: ...}},"
-                             f" got {_shown(entry)}")
+                             f" got {shown(entry)}")
         (given_key, val), = entry.items()
         if given_key != key:
             raise ValueError(
@@ -232,7 +227,7 @@ def check_all_states(compiled, all_states, where: str) -> None:
     """``all_states`` must be a dict with every state the step reads."""
     if not isinstance(all_states, dict):
         raise TypeError(f"{where} must be a dict of state name -> array (from init_fn or"
-                        f" integrate(return_states=True)), got {_shown(all_states)}")
+                        f" integrate(return_states=True)), got {shown(all_states)}")
     needed = (*compiled.state_names, *compiled.current_names, *compiled.synapse_state_names)
     missing = [k for k in needed if k not in all_states]
     if missing:
@@ -248,10 +243,10 @@ def check_externals(compiled, externals, external_inds, mechanisms=()) -> None:
     """
     if not isinstance(externals, dict):
         raise TypeError(f"externals must be a dict of input name -> values, got"
-                        f" {_shown(externals)}")
+                        f" {shown(externals)}")
     if not isinstance(external_inds, dict):
         raise TypeError(f"external_inds must be a dict of input name -> node indices, got"
-                        f" {_shown(external_inds)}")
+                        f" {shown(external_inds)}")
     valid = ("i", *compiled.state_names)
     for key, values in externals.items():
         if key not in valid:
@@ -285,7 +280,7 @@ def check_externals(compiled, externals, external_inds, mechanisms=()) -> None:
 def check_input_values(key: str, values) -> None:
     """A stimulus or clamp array of ``integrate``: real dtype; concrete values finite."""
     if isinstance(values, bool | complex | str):
-        raise TypeError(f"the input {key!r} must be real numbers, got {_shown(values)}")
+        raise TypeError(f"the input {key!r} must be real numbers, got {shown(values)}")
     dtype = getattr(values, "dtype", None)
     if dtype is not None and np.dtype(dtype).kind not in "fiu":
         raise TypeError(f"the input {key!r} must be real numbers, got dtype {dtype}")

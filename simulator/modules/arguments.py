@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from simulator.modules.module_type import ModuleType
+from simulator.param_ranges import shown
 
 #: Longest ``repr`` of a value shown in an error message.
 SHOW_CHARS = 80
@@ -31,8 +32,7 @@ class SelectionTypeError(TypeError, ValueError):
 
 def show(value) -> str:
     """``repr(value)``, cut to :data:`SHOW_CHARS` characters."""
-    text = repr(value)
-    return text if len(text) <= SHOW_CHARS else text[: SHOW_CHARS - 3] + "..."
+    return shown(value, SHOW_CHARS)
 
 
 def is_bool(value) -> bool:
