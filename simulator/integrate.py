@@ -85,8 +85,7 @@ def _plain(tree):
     return tree
 
 
-def _initialise(program: InitProgram, node_arrays, params, pstate_values, initial_states,
-                delta_t):
+def _initialise(program: InitProgram, node_arrays, params, pstate_values, initial_states):
     """``(all_states, all_params)``; pure: reads only the static ``program`` and its arguments."""
     compiled = program.structure.compiled
     indices = [index_array(inds) for inds in program.trainable_inds]
@@ -101,11 +100,11 @@ def _initialise(program: InitProgram, node_arrays, params, pstate_values, initia
 
 
 @functools.partial(jax.jit, static_argnames="program")
-def _init(node_arrays, params, pstate_values, initial_states, delta_t, *, program):
+def _init(node_arrays, params, pstate_values, initial_states, *, program):
     """``init_fn`` as one compiled program (op by op, a 13-node cell's initialisation took
     1.8 s against 0.09 s jitted); dicts keep ``_initialise``'s key order."""
     states, all_params = _initialise(program, node_arrays, params, pstate_values,
-                                     initial_states, delta_t)
+                                     initial_states)
     return _ordered(states), _ordered(all_params)
 
 
@@ -165,7 +164,8 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
 
     ``init_fn(params, all_states=None, param_state=None, delta_t=0.025) -> (all_states,
     all_params)``: ``params`` from ``get_parameters()`` (empty: the trainables' values at the
-    time ``build_init_and_step_fn`` was called), ``param_state`` from ``data_set``.
+    time ``build_init_and_step_fn`` was called), ``param_state`` from ``data_set``;
+    ``delta_t`` is checked and otherwise unused (jaxley's signature; see ``prepared``).
     ``step_fn(all_states, all_params, externals, external_inds=<module's>, delta_t=0.025,
     prepared=None) -> all_states``: ``externals[key]`` holds this step's values, shape
     (n_inputs_of_key,); ``prepared``: the solver's precomputation for ``all_params`` and
@@ -199,8 +199,8 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         if all_states is not None:
             check_all_states(compiled, all_states, "all_states")
         keys, values = _split_param_state(compiled, param_state)
-        program = InitProgram(structure, solver, trainable_inds, keys)
-        out = _init(node_arrays, params, values, all_states, delta_t, program=program)
+        program = InitProgram(structure, trainable_inds, keys)
+        out = _init(node_arrays, params, values, all_states, program=program)
         return tuple(_plain(part) for part in out)
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025,
@@ -379,7 +379,7 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
     check_params(params, base.get_parameters(), compiled_mechanisms(compiled))
     rec = base.recordings
     program = RunProgram(
-        init=InitProgram(structure, solver, _trainable_inds(base), keys),
+        init=InitProgram(structure, _trainable_inds(base), keys),
         step=StepProgram(structure, solver, voltage_solver, _width(voltage_solver, dhs_width),
                          _frozen_inds(external_inds)),
         n_steps=n_steps,
@@ -446,7 +446,7 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
         return jnp.concatenate([states[s][i] for s, i in groups])[inverse]
 
     states, all_params = _initialise(program.init, node_arrays, params, pstate_values,
-                                     initial_states, delta_t)
+                                     initial_states)
     prepared = step.prepare(all_params, delta_t)  # once, not every step (exp_euler: expm)
 
     def body(carry, x):

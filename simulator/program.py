@@ -106,8 +106,6 @@ class InitProgram:
 
     Attributes:
         structure: the module's :class:`Structure`.
-        solver: ``bwd_euler`` | ``crank_nicolson`` | ``fwd_euler`` | ``exp_euler`` (the last
-            also precomputes transition matrices).
         trainable_inds: per trainable parameter, its ``(g, k)`` node indices (padded with -1)
             as :func:`freeze_indices` output.
         pstate_keys: the keys of the ``param_state`` (``data_set``) entries, in order; their
@@ -115,7 +113,6 @@ class InitProgram:
     """
 
     structure: Structure
-    solver: str
     trainable_inds: tuple
     pstate_keys: tuple[str, ...]
 

@@ -278,11 +278,10 @@ def test_init_fn_is_jitted_and_keeps_key_order():
     states, params = init_fn(comp.get_parameters())
     assert _init._cache_size() == before + 1  # traced and compiled as one program
     compiled = _compiled(comp)
-    program = InitProgram(structure_of(compiled), "bwd_euler",
+    program = InitProgram(structure_of(compiled),
                           tuple(freeze_indices(i) for i in comp.indices_set_by_trainables), ())
     arrays = {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
-    eager_states, eager_params = _initialise(program, arrays, comp.get_parameters(), [], None,
-                                             0.025)
+    eager_states, eager_params = _initialise(program, arrays, comp.get_parameters(), [], None)
     assert list(states) == list(eager_states)
     assert list(params) == list(eager_params)
     assert list(params["axial_conductances"]) == list(eager_params["axial_conductances"])
