@@ -23,133 +23,185 @@ Matplotlib would give nicer text but costs tens of milliseconds per frame and a 
 
 from __future__ import annotations
 
-import weakref
+import dataclasses
 
 import numpy as np
 
-BACKGROUND = (255, 255, 255)
-AXES = (0, 0, 0)
-GRID = (225, 225, 225)
-TRACE = (31, 119, 180)
-TARGET = (214, 39, 40)
-TEXT = (70, 70, 70)
-NEURITE = (150, 150, 150)
-#: Colours of the stimulation sites (current traces and morphology dots), by site index.
-SITE_COLORS = ((255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75),
-               (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207))
+from neuroenv.raster import (
+    AXES,
+    BACKGROUND,
+    GRID,
+    MIN_LABELLED,
+    SITE_COLORS,
+    TARGET,
+    TRACE,
+    draw_box,
+    draw_polyline,
+    draw_text,
+    nice_ticks,
+    text_size,
+    tick_label,
+)
+from neuroenv.raster import NEURITE as NEURITE
+from neuroenv.raster import TEXT as TEXT
+from neuroenv.render_morphology import cell_morphology, draw_morphology
 
-#: The 3 x 5 pixel glyphs of axis text (rows top to bottom, "1" = ink).
-_GLYPHS = {
-    "0": ("111", "101", "101", "101", "111"), "1": ("010", "110", "010", "010", "111"),
-    "2": ("111", "001", "111", "100", "111"), "3": ("111", "001", "111", "001", "111"),
-    "4": ("101", "101", "111", "001", "001"), "5": ("111", "100", "111", "001", "111"),
-    "6": ("111", "100", "111", "101", "111"), "7": ("111", "001", "001", "010", "010"),
-    "8": ("111", "101", "111", "101", "111"), "9": ("111", "101", "111", "001", "111"),
-    "-": ("000", "000", "111", "000", "000"), ".": ("000", "000", "000", "000", "010"),
-    " ": ("000", "000", "000", "000", "000"), "(": ("001", "010", "010", "010", "001"),
-    ")": ("100", "010", "010", "010", "100"), "/": ("001", "001", "010", "100", "100"),
-    "A": ("010", "101", "111", "101", "101"), "H": ("101", "101", "111", "101", "101"),
-    "I": ("111", "010", "010", "010", "111"), "R": ("110", "101", "110", "101", "101"),
-    "T": ("111", "010", "010", "010", "010"), "V": ("101", "101", "101", "101", "010"),
-    "m": ("000", "110", "111", "101", "101"), "n": ("000", "110", "101", "101", "101"),
-    "s": ("000", "011", "100", "001", "110"), "t": ("010", "111", "010", "010", "011"),
-    "u": ("000", "101", "101", "101", "111"), "z": ("000", "111", "001", "010", "111"),
-}
-_BITMAPS = {c: np.array([[ch == "1" for ch in row] for row in rows]) for c, rows in
-            _GLYPHS.items()}
-#: Smallest frame (height, width) that carries axis text.
-MIN_LABELLED = (120, 160)
+_MARGIN = 8
 
 
-def text_size(text: str, scale: int = 1) -> tuple[int, int]:
-    """(height, width) in pixels of ``text`` drawn by :func:`draw_text`."""
-    return 5 * scale, max(4 * len(text) - 1, 0) * scale
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """Pixel rows and columns of a frame's panels (edges inclusive, boxes drawn on them)."""
+
+    width: int
+    labelled: bool
+    scale: int
+    left: int  # first column of the plots' boxes
+    right: int  # last column of the plots' boxes (the morphology panel lies right of it)
+    top: int  # top row of the voltage panel
+    bottom: int  # bottom row of the voltage panel
+    c_top: int | None  # current panel rows (None without a current)
+    c_bottom: int | None
+    bar_top: int | None  # rate bar rows (None without a rate)
+    bar_bottom: int | None
+    n: int  # samples spread over [left, right]
+
+    @property
+    def text_h(self) -> int:
+        return 5 * self.scale
+
+    def col_of(self, i):
+        """Pixel column of (fractional) sample index ``i``."""
+        return self.left + 1 + np.asarray(i, np.float64) * (self.right - self.left - 2) / max(
+            self.n - 1, 1)
 
 
-def draw_text(img: np.ndarray, text: str, row: int, col: int, color=TEXT, scale: int = 1,
-              align: str = "left") -> None:
-    """Draw ``text`` (characters of the built-in font) in place, its top at ``row``.
-
-    ``align`` says where ``col`` is: the ``"left"`` or ``"right"`` edge or the ``"center"``.
-    Pixels outside the image are dropped; unknown characters are a ``ValueError``.
-    """
-    unknown = sorted(set(text) - set(_BITMAPS))
-    if unknown:
-        raise ValueError(f"the frame font has no glyphs for {unknown} (in {text!r})")
-    width = text_size(text, scale)[1]
-    if align == "right":
-        col -= width - 1
-    elif align == "center":
-        col -= width // 2
-    elif align != "left":
-        raise ValueError(f"align must be 'left', 'right' or 'center', got {align!r}")
-    h, w = img.shape[:2]
-    for i, ch in enumerate(text):
-        rows, cols = np.nonzero(np.kron(_BITMAPS[ch], np.ones((scale, scale), bool)))
-        rows, cols = rows + row, cols + col + 4 * scale * i
-        keep = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        img[rows[keep], cols[keep]] = color
-
-
-def draw_segments(img: np.ndarray, x0, y0, x1, y1, color, thickness: int = 1) -> None:
-    """Draw the segments ``(x0[i], y0[i])`` -> ``(x1[i], y1[i])`` (pixel column, row) in
-    place, sampled at every pixel step; pixels outside the image are dropped."""
-    x0, y0, x1, y1 = (np.asarray(a, np.float64).reshape(-1) for a in (x0, y0, x1, y1))
-    if x0.size == 0:
-        return
-    dx, dy = x1 - x0, y1 - y0
-    counts = np.maximum(np.ceil(np.maximum(np.abs(dx), np.abs(dy))), 1).astype(np.int64)
-    seg = np.repeat(np.arange(counts.size), counts + 1)
-    starts = np.cumsum(counts + 1) - (counts + 1)
-    t = (np.arange(seg.size) - starts[seg]) / counts[seg]
-    cols = np.rint(x0[seg] + t * dx[seg]).astype(np.int64)
-    rows = np.rint(y0[seg] + t * dy[seg]).astype(np.int64)
-    h, w = img.shape[:2]
-    for offset in range(thickness):
-        r = rows + offset
-        keep = (r >= 0) & (r < h) & (cols >= 0) & (cols < w)
-        img[r[keep], cols[keep]] = color
+def _layout(height, width, n, tick_labels, has_current, has_rate, morphology) -> _Layout:
+    """Place the panels; ``tick_labels`` are the y tick texts (they set the left margin)."""
+    labelled = height >= MIN_LABELLED[0] and width >= MIN_LABELLED[1]
+    scale = max(1, min(height // 240, width // 320)) if labelled else 1
+    text_h = 5 * scale
+    plot_width = width - width // 3 if morphology is not None and labelled else width
+    left = _MARGIN
+    if labelled:
+        left += max(text_size(s, scale)[1] for s in tick_labels) + 4 * scale
+    bottom = height - 1 - _MARGIN
+    bar_top = bar_bottom = c_top = c_bottom = None
+    if has_rate:
+        bar_bottom, bar_top = bottom, bottom - 14
+        bottom = bar_top - _MARGIN
+    if labelled:
+        bottom -= 2 * (text_h + 3 * scale)  # x tick labels and the time axis title
+    if has_current:
+        c_bottom = bottom
+        c_top = c_bottom - max((bottom - _MARGIN) // 4, 12)
+        bottom = c_top - (text_h + 4 * scale if labelled else _MARGIN)
+    layout = _Layout(width, labelled, scale, left, plot_width - 1 - _MARGIN, _MARGIN,
+                     bottom, c_top, c_bottom, bar_top, bar_bottom, n)
+    if bottom - layout.top < 8 or layout.right - left < 8:
+        raise ValueError(f"a {height} x {width} frame is too small for this plot")
+    return layout
 
 
-def draw_polyline(img: np.ndarray, xs, ys, color, thickness: int = 1) -> None:
-    """Draw the segments through the points ``(xs[i], ys[i])`` (pixel column, row) in place.
-
-    Points are connected by sampling each segment at every pixel step; pixels outside the
-    image are dropped.
-    """
-    xs = np.asarray(xs, dtype=np.float64).reshape(-1)
-    ys = np.asarray(ys, dtype=np.float64).reshape(-1)
-    if xs.size == 1:
-        draw_segments(img, xs, ys, xs, ys, color, thickness)
-    elif xs.size > 1:
-        draw_segments(img, xs[:-1], ys[:-1], xs[1:], ys[1:], color, thickness)
+def _draw_y_labels(img, lay: _Layout, rows, texts) -> None:
+    """Tick labels right-aligned left of the plots, centred on pixel ``rows``."""
+    for text, r in zip(texts, rows, strict=True):
+        draw_text(img, text, int(np.rint(r)) - lay.text_h // 2, lay.left - 3 * lay.scale,
+                  scale=lay.scale, align="right")
 
 
-def _draw_box(img, top, left, bottom, right, color) -> None:
-    img[top, left:right + 1] = color
-    img[bottom, left:right + 1] = color
-    img[top:bottom + 1, left] = color
-    img[top:bottom + 1, right] = color
+def _draw_voltage_panel(img, lay: _Layout, trace, target, markers, lo, hi, v_ticks) -> None:
+    """Grid, box, target (line or trace), the trace and the marker ticks."""
+    top, bottom, left, right, n = lay.top, lay.bottom, lay.left, lay.right, lay.n
+
+    def row_of(v):
+        v = np.clip(np.nan_to_num(np.asarray(v, np.float64), nan=lo, posinf=hi, neginf=lo),
+                    lo, hi)
+        return bottom - 1 - (v - lo) / (hi - lo) * (bottom - top - 2)
+
+    for v in v_ticks:
+        img[int(np.rint(row_of(v))), left + 1:right] = GRID
+    if lay.labelled:
+        _draw_y_labels(img, lay, row_of(v_ticks), [tick_label(v, v_ticks) for v in v_ticks])
+    draw_box(img, top, left, bottom, right, AXES)
+    if lay.labelled:
+        draw_text(img, "V (mV)", max(top - lay.text_h - 1, 0), left, AXES, lay.scale)
+    if target is not None and np.ndim(target) == 0:
+        img[int(np.rint(row_of(target))), left + 1:right] = TARGET
+    elif target is not None:
+        target = np.asarray(target, np.float64).reshape(-1)
+        if target.size != n:
+            raise ValueError(f"a target trace must have the trace's {n} samples, got "
+                             f"{target.size}")
+        draw_polyline(img, lay.col_of(np.arange(n)), row_of(target), TARGET)
+    if n:
+        draw_polyline(img, lay.col_of(np.arange(n)), row_of(trace), TRACE, thickness=2)
+    if markers is not None and n:
+        for i in np.asarray(markers, np.float64).reshape(-1):
+            if 0 <= i <= n - 1:
+                c = int(np.rint(lay.col_of(i)))
+                img[top + 1:top + 9, max(c - 1, left + 1):c + 1] = TARGET
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> np.ndarray:
-    """About ``count`` round values (steps of 1, 2 or 5 × 10^k) in [lo, hi]."""
-    lo, hi = float(lo), float(hi)
-    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
-        return np.array([lo]) if np.isfinite(lo) else np.zeros(0)
-    raw = (hi - lo) / max(count - 1, 1)
-    power = 10.0 ** np.floor(np.log10(raw))
-    step = next(m * power for m in (1.0, 2.0, 5.0, 10.0) if m * power >= raw * 0.999)
-    ticks = np.arange(np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9) + 1) * step
-    return np.round(ticks, 10)
+def _draw_current_panel(img, lay: _Layout, cur, amp: float, labels) -> None:
+    """The injected current (nA, one colour per site) on ``[-amp, amp]`` with a zero line."""
+    c_top, c_bottom, left, right, n = lay.c_top, lay.c_bottom, lay.left, lay.right, lay.n
+
+    def crow_of(i_na):
+        i_na = np.clip(np.nan_to_num(i_na, nan=0.0, posinf=amp, neginf=-amp), -amp, amp)
+        return c_bottom - 1 - (i_na + amp) / (2 * amp) * (c_bottom - c_top - 2)
+
+    img[int(np.rint(crow_of(0.0))), left + 1:right] = GRID
+    draw_box(img, c_top, left, c_bottom, right, AXES)
+    if lay.labelled:
+        _draw_y_labels(img, lay, [crow_of(v) for v in (-amp, 0.0, amp)], labels)
+        draw_text(img, "I (nA)", c_top - lay.text_h - 2 * lay.scale, left, AXES, lay.scale)
+    for s in range(cur.shape[1] if n else 0):
+        draw_polyline(img, lay.col_of(np.arange(n)), crow_of(cur[:, s]),
+                      SITE_COLORS[s % len(SITE_COLORS)])
 
 
-def _label(value: float, ticks: np.ndarray) -> str:
-    """``value`` with as many decimals as the spacing of ``ticks`` needs."""
-    step = float(np.min(np.diff(ticks))) if ticks.size > 1 else abs(value) or 1.0
-    decimals = min(max(0, -int(np.floor(np.log10(step) + 1e-9))), 6)
-    text = f"{value:.{decimals}f}"
-    return "0" if float(text) == 0 else text
+def _draw_time_axis(img, lay: _Layout, axis_row: int, dt_ms, t_end_ms) -> None:
+    """Time ticks (ms) under ``axis_row`` (when ``dt_ms`` is known) and the axis title."""
+    scale, n = lay.scale, lay.n
+    label_row = axis_row + 3 * scale
+    if dt_ms is not None and n:
+        t_end = 0.0 if t_end_ms is None else float(t_end_ms)
+        t0 = t_end - (n - 1) * float(dt_ms)
+        ticks = nice_ticks(t0, t_end, 5)
+        for t in ticks:
+            c = int(np.rint(lay.col_of((t - t0) / float(dt_ms)))) if n > 1 else lay.left + 1
+            img[axis_row:axis_row + 2 * scale, c] = AXES
+            text = tick_label(t, ticks)
+            half = text_size(text, scale)[1] // 2
+            draw_text(img, text, label_row, int(np.clip(c, half, lay.width - 1 - half)),
+                      scale=scale, align="center")
+    draw_text(img, "t (ms)", label_row + lay.text_h + 3 * scale, lay.right, AXES, scale,
+              align="right")
+
+
+def _draw_rate_bar(img, lay: _Layout, rate, rate_target, rate_max, rate_label) -> None:
+    """A bar filled to ``rate`` on ``[0, rate_max]`` with a red tick at ``rate_target``."""
+    top, bottom, left, right = lay.bar_top, lay.bar_bottom, lay.left, lay.right
+    scale_px = (right - left - 2) / max(float(rate_max), 1e-9)
+    fill = int(np.clip(np.rint(np.nan_to_num(rate) * scale_px), 0, right - left - 2))
+    img[top + 1:bottom, left + 1:left + 1 + fill] = TRACE
+    if rate_target is not None:
+        c = left + 1 + int(np.clip(np.rint(rate_target * scale_px), 0, right - left - 2))
+        img[top - 2:bottom + 3, max(c - 1, 0):c + 1] = TARGET
+    draw_box(img, top, left, bottom, right, AXES)
+    if lay.labelled:
+        draw_text(img, rate_label, (top + bottom) // 2 - lay.text_h // 2,
+                  left - 2 * lay.scale, AXES, lay.scale, align="right")
+
+
+def _current_amplitude(cur: np.ndarray, current_range: float | None) -> float:
+    """The current panel's half range (nA): ``current_range``, else the largest |current|,
+    else 1."""
+    finite = cur[np.isfinite(cur)]
+    amp = float(current_range) if current_range else 0.0
+    amp = amp if amp > 0 else (float(np.max(np.abs(finite))) if finite.size else 0.0)
+    return amp if amp > 0 else 1.0
 
 
 def render_trace(trace, *, target=None, v_range=(-100.0, 60.0),
@@ -184,224 +236,32 @@ def render_trace(trace, *, target=None, v_range=(-100.0, 60.0),
         raise ValueError(f"frame must be at least 32 x 32 pixels, got {height} x {width}")
     img = np.empty((height, width, 3), np.uint8)
     img[...] = BACKGROUND
-    labelled = height >= MIN_LABELLED[0] and width >= MIN_LABELLED[1]
-    scale = max(1, min(height // 240, width // 320)) if labelled else 1
-    margin = 8
-    text_h = 5 * scale
-
     trace = np.asarray(trace, np.float64).reshape(-1)
     n = trace.size
     lo, hi = float(v_range[0]), float(v_range[1])
     v_ticks = nice_ticks(lo, hi, 5)
+    tick_labels = [tick_label(v, v_ticks) for v in v_ticks]
     cur = None
     if current is not None:
         cur = np.asarray(current, np.float64)
         cur = cur.reshape(n, -1) if cur.size else np.zeros((n, 1))
-    amp = 1.0  # the current panel's range: [-amp, amp] nA
-    if cur is not None:
-        finite = cur[np.isfinite(cur)]
-        amp = float(current_range) if current_range else 0.0
-        amp = amp if amp > 0 else (float(np.max(np.abs(finite))) if finite.size else 0.0)
-        amp = amp if amp > 0 else 1.0
-    c_labels = [_label(v, np.array([0.0, amp])) for v in (-amp, 0.0, amp)]
-
-    # ---- layout (columns: [left, right] of the plots; rows: panels from the top)
-    plot_width = width
+        amp = _current_amplitude(cur, current_range)
+        c_labels = [tick_label(v, np.array([0.0, amp])) for v in (-amp, 0.0, amp)]
+        tick_labels += c_labels
     if morphology is not None and "branches" not in morphology:
         morphology = None
-    if morphology is not None and labelled:
-        plot_width = width - width // 3
-    left = margin
-    if labelled:
-        labels = [_label(v, v_ticks) for v in v_ticks]
-        if cur is not None:
-            labels += c_labels
-        left += max(text_size(s, scale)[1] for s in labels) + 4 * scale
-    right = plot_width - 1 - margin
-    bottom = height - 1 - margin
-    if rate is not None:
-        bar_h = 14
-        bar_bottom = bottom
-        bar_top = bottom - bar_h
-        bottom = bar_top - margin
-    if labelled:
-        bottom -= 2 * (text_h + 3 * scale)  # x tick labels and the time axis title
-    top = margin
-    c_top = c_bottom = None
+    lay = _layout(height, width, n, tick_labels, cur is not None, rate is not None, morphology)
+    _draw_voltage_panel(img, lay, trace, target, markers, lo, hi, v_ticks)
     if cur is not None:
-        c_height = max((bottom - top) // 4, 12)
-        c_bottom = bottom
-        c_top = c_bottom - c_height
-        bottom = c_top - (text_h + 4 * scale if labelled else margin)
-    if bottom - top < 8 or right - left < 8:
-        raise ValueError(f"a {height} x {width} frame is too small for this plot")
-
-    def row_of(v):
-        v = np.clip(np.nan_to_num(np.asarray(v, np.float64), nan=lo, posinf=hi, neginf=lo),
-                    lo, hi)
-        return bottom - 1 - (v - lo) / (hi - lo) * (bottom - top - 2)
-
-    def col_of(i):
-        return left + 1 + np.asarray(i, np.float64) * (right - left - 2) / max(n - 1, 1)
-
-    # ---- voltage panel
-    for v in v_ticks:
-        r = int(np.rint(row_of(v)))
-        img[r, left + 1:right] = GRID
-        if labelled:
-            draw_text(img, _label(v, v_ticks), r - text_h // 2, left - 3 * scale,
-                      scale=scale, align="right")
-    _draw_box(img, top, left, bottom, right, AXES)
-    if labelled:
-        draw_text(img, "V (mV)", max(top - text_h - 1, 0), left, AXES, scale)
-
-    if target is not None and np.ndim(target) == 0:
-        r = int(np.rint(row_of(target)))
-        img[r, left + 1:right] = TARGET
-    elif target is not None:
-        target = np.asarray(target, np.float64).reshape(-1)
-        if target.size != n:
-            raise ValueError(f"a target trace must have the trace's {n} samples, got "
-                             f"{target.size}")
-        draw_polyline(img, col_of(np.arange(n)), row_of(target), TARGET)
-    if n:
-        draw_polyline(img, col_of(np.arange(n)), row_of(trace), TRACE, thickness=2)
-    if markers is not None and n:
-        for i in np.asarray(markers, np.float64).reshape(-1):
-            if 0 <= i <= n - 1:
-                c = int(np.rint(col_of(i)))
-                img[top + 1:top + 9, max(c - 1, left + 1):c + 1] = TARGET
-
-    # ---- current panel
-    x_axis_row = bottom
-    if cur is not None:
-        x_axis_row = c_bottom
-
-        def crow_of(i_na):
-            i_na = np.clip(np.nan_to_num(i_na, nan=0.0, posinf=amp, neginf=-amp), -amp, amp)
-            return c_bottom - 1 - (i_na + amp) / (2 * amp) * (c_bottom - c_top - 2)
-
-        zero = int(np.rint(crow_of(0.0)))
-        img[zero, left + 1:right] = GRID
-        _draw_box(img, c_top, left, c_bottom, right, AXES)
-        if labelled:
-            for v, text in zip((-amp, 0.0, amp), c_labels, strict=True):
-                draw_text(img, text, int(np.rint(crow_of(v))) - text_h // 2,
-                          left - 3 * scale, scale=scale, align="right")
-            draw_text(img, "I (nA)", c_top - text_h - 2 * scale, left, AXES, scale)
-        for s in range(cur.shape[1] if n else 0):
-            draw_polyline(img, col_of(np.arange(n)), crow_of(cur[:, s]),
-                          SITE_COLORS[s % len(SITE_COLORS)])
-
-    # ---- time axis
-    if labelled:
-        label_row = x_axis_row + 3 * scale
-        if dt_ms is not None and n:
-            t_end = 0.0 if t_end_ms is None else float(t_end_ms)
-            t0 = t_end - (n - 1) * float(dt_ms)
-            ticks = nice_ticks(t0, t_end, 5)
-            for t in ticks:
-                c = int(np.rint(col_of((t - t0) / float(dt_ms)))) if n > 1 else left + 1
-                img[x_axis_row:x_axis_row + 2 * scale, c] = AXES
-                text = _label(t, ticks)
-                half = text_size(text, scale)[1] // 2
-                draw_text(img, text, label_row, int(np.clip(c, half, width - 1 - half)),
-                          scale=scale, align="center")
-        draw_text(img, "t (ms)", label_row + text_h + 3 * scale, right, AXES, scale,
-                  align="right")
-
-    # ---- rate bar
+        _draw_current_panel(img, lay, cur, amp, c_labels)
+    if lay.labelled:
+        _draw_time_axis(img, lay, lay.bottom if cur is None else lay.c_bottom, dt_ms, t_end_ms)
     if rate is not None:
-        b_top, b_bottom = bar_top, bar_bottom
-        scale_px = (right - left - 2) / max(float(rate_max), 1e-9)
-        fill = int(np.clip(np.rint(np.nan_to_num(rate) * scale_px), 0, right - left - 2))
-        img[b_top + 1:b_bottom, left + 1:left + 1 + fill] = TRACE
-        if rate_target is not None:
-            c = left + 1 + int(np.clip(np.rint(rate_target * scale_px), 0, right - left - 2))
-            img[b_top - 2:b_bottom + 3, max(c - 1, 0):c + 1] = TARGET
-        _draw_box(img, b_top, left, b_bottom, right, AXES)
-        if labelled:
-            draw_text(img, rate_label, (b_top + b_bottom) // 2 - text_h // 2,
-                      left - 2 * scale, AXES, scale, align="right")
-
-    if morphology is not None and labelled:
-        _draw_morphology(img, morphology, plot_width, width - 1 - margin, top,
-                         height - 1 - margin, scale)
+        _draw_rate_bar(img, lay, rate, rate_target, rate_max, rate_label)
+    if morphology is not None and lay.labelled:
+        draw_morphology(img, morphology, lay.right + 1 + _MARGIN, width - 1 - _MARGIN,
+                        lay.top, height - 1 - _MARGIN, lay.scale)
     return img
-
-
-def _draw_morphology(img, morphology: dict, left: int, right: int, top: int, bottom: int,
-                     scale: int) -> None:
-    """The cell (x–y projection) fitted into the box, sites numbered, target boxed red."""
-    branches = [np.asarray(b, np.float64).reshape(-1, 2) for b in morphology["branches"]]
-    sites = np.asarray(morphology.get("sites", np.zeros((0, 2))), np.float64).reshape(-1, 2)
-    target = morphology.get("target")
-    points = np.concatenate(branches + [sites] + ([np.reshape(target, (1, 2))]
-                                                 if target is not None else []))
-    points = points[np.all(np.isfinite(points), axis=1)]
-    text_h = 5 * scale
-    box_top, box_bottom = top, bottom - 2 * text_h - 4 * scale  # room for the scale bar
-    if points.size == 0 or box_bottom - box_top < 8 or right - left < 8:
-        return
-    (x_lo, y_lo), (x_hi, y_hi) = points.min(axis=0), points.max(axis=0)
-    span = max(x_hi - x_lo, y_hi - y_lo, 1e-9)
-    px = min((right - left - 6) / max(x_hi - x_lo, 1e-9 * span),
-             (box_bottom - box_top - 6) / max(y_hi - y_lo, 1e-9 * span))
-    x_mid, y_mid = (x_lo + x_hi) / 2, (y_lo + y_hi) / 2
-    c_mid, r_mid = (left + right) / 2, (box_top + box_bottom) / 2
-
-    def to_px(xy):
-        xy = np.asarray(xy, np.float64).reshape(-1, 2)
-        return c_mid + (xy[:, 0] - x_mid) * px, r_mid - (xy[:, 1] - y_mid) * px
-
-    starts = [b[:-1] for b in branches if len(b) > 1]
-    ends = [b[1:] for b in branches if len(b) > 1]
-    if starts:
-        (c0, r0), (c1, r1) = to_px(np.concatenate(starts)), to_px(np.concatenate(ends))
-        draw_segments(img, c0, r0, c1, r1, NEURITE)
-    h, w = img.shape[:2]
-    if target is not None:
-        c, r = (int(np.rint(v[0])) for v in to_px(target))
-        for d in (3, 4):
-            _draw_box(img, max(r - d, 0), max(c - d, 0), min(r + d, h - 1), min(c + d, w - 1),
-                      TARGET)
-        draw_text(img, "T", r - d - text_h - 1, c, TARGET, scale, align="center")
-    cols, rows = to_px(sites)
-    for s, (c, r) in enumerate(zip(np.rint(cols).astype(int), np.rint(rows).astype(int),
-                                   strict=True)):
-        color = SITE_COLORS[s % len(SITE_COLORS)]
-        img[max(r - 2, 0):r + 3, max(c - 2, 0):c + 3] = color
-        draw_text(img, str(s), r - text_h // 2, c + 4, color, scale)
-    # scale bar: the largest round length (1, 2 or 5 × 10^k µm) within a third of the panel
-    most = (right - left) / px / 3
-    power = 10.0 ** np.floor(np.log10(most))
-    length = max(m * power for m in (1.0, 2.0, 5.0) if m * power <= most)
-    if np.isfinite(length) and length > 0:
-        r = bottom - text_h - 2 * scale
-        c0 = right - int(np.rint(length * px))
-        img[r:r + scale, c0:right + 1] = AXES
-        draw_text(img, f"{length:g} um", r + 2 * scale, right, AXES, scale, align="right")
-
-
-# ------------------------------------------------------------------ env frames
-#: id(module) -> (weakref to the module, morphology arrays) (the projection of a cell is
-#: static, so it is computed once per module).
-_MORPHOLOGY_CACHE: dict = {}
-
-
-def _cell_morphology(env) -> dict:
-    """Branch polylines, site and recording positions (x, y in µm) of ``env.module``."""
-    module = env.module
-    cached = _MORPHOLOGY_CACHE.get(id(module))
-    if cached is not None and cached[0]() is module:
-        return cached[1]
-    base = module.base
-    branches = [np.asarray(b, np.float64)[:, :2] for b in base.xyzr]
-    xyz = base.nodes[["x", "y", "z"]].to_numpy(dtype=np.float64)
-    data = {"branches": branches, "sites": xyz[np.asarray(env.site_nodes), :2],
-            "recordings": xyz[np.asarray(env.rec_inds), :2]}
-    _MORPHOLOGY_CACHE[id(module)] = (weakref.ref(module), data)
-    return data
 
 
 def period_record(env, env_state) -> np.ndarray:
@@ -448,7 +308,7 @@ def render_env_frame(env, records, env_state, params, height: int = 240,
     info = dict(env.task.render_info(traces, task_state, jax.device_get(params.task)))
     wanted = info.pop("morphology", None)
     if wanted is not None:
-        cell = _cell_morphology(env)
+        cell = cell_morphology(env)
         target = wanted.get("target_recording")
         info["morphology"] = {"branches": cell["branches"], "sites": cell["sites"],
                               "target": None if target is None
