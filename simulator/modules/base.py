@@ -15,12 +15,13 @@ get_parameters, to_jax).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 
 import numpy as np
 import pandas as pd
 
-from simulator.modules.columns import BOOKKEEPING_COLUMNS, GEOMETRY_COLUMNS
-from simulator.modules.edges import EdgeMixin, SynapseParameterMixin, empty_edges
+from simulator.modules.data import build_data
+from simulator.modules.edges import EdgeMixin, SynapseParameterMixin
 from simulator.modules.groups import GroupMixin
 from simulator.modules.io import InputOutputMixin
 from simulator.modules.layout import LayoutMixin
@@ -29,7 +30,18 @@ from simulator.modules.module_type import ModuleType
 from simulator.modules.morphology_ops import MorphologyMixin
 from simulator.modules.parameters import ParameterMixin
 from simulator.modules.selection import SelectionMixin
-from simulator.modules.topology import Topology, first_comps, number_nodes
+from simulator.modules.topology import Topology
+
+
+def _field(name: str, doc: str | None = None) -> property:
+    """Field ``name`` of this base module's data, read and written."""
+    return property(lambda self: getattr(self._data, name),
+                    lambda self, value: setattr(self._data, name, value), doc=doc)
+
+
+def _of_base(name: str, doc: str | None = None) -> property:
+    """Field ``name`` of the data of the module that owns this selection (read only)."""
+    return property(lambda self: getattr(self.base._data, name), doc=doc)
 
 
 class Module(ModuleType, SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin,
@@ -51,98 +63,41 @@ class Module(ModuleType, SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin,
         return hasattr(Module, name)
 
     # ------------------------------------------------------------------ data ownership
-    def _init_data(
-        self,
-        comp_table: pd.DataFrame,
-        topology: Topology,
-        channels=(),
-        groups=(),
-        xyzr=None,
-    ) -> None:
+    def _init_data(self, comp_table: pd.DataFrame, topology: Topology, channels=(), groups=(),
+                   xyzr=None) -> None:
         """Own ``comp_table`` (one row per compartment, global compartment order).
 
         Called again on a built module (``set_ncomp`` and other structural operations) it
         renumbers the rows: that is recorded as a structural change, which makes every view
         made before it stale (see :meth:`_structural_change`).
         """
-        rebuild = "_nodes" in self.__dict__
-        if len(getattr(self, "_edges", ())):
+        old = self.__dict__.get("_data")
+        if old is not None and len(old.edges):
             raise ValueError(
                 "this module has synapses, whose compartment indices would change: change its"
                 " compartments before connecting cells"
             )
-        numbering = number_nodes(topology)
-        branch_of_comp = np.repeat(np.arange(topology.n_branches), topology.ncomp)
-        first_comp = first_comps(topology.ncomp)
-        cell_of_comp = topology.cell_of_branch[branch_of_comp]
-        first_branch_of_cell = np.array(
-            [np.flatnonzero(topology.cell_of_branch == c)[0] for c in range(topology.n_cells)]
-        )
-        table = comp_table.reset_index(drop=True).drop(
-            columns=[c for c in BOOKKEEPING_COLUMNS if c in comp_table.columns]
-        )
-        indices = pd.DataFrame(
-            {
-                "local_cell_index": cell_of_comp,
-                "local_branch_index": branch_of_comp - first_branch_of_cell[cell_of_comp],
-                "local_comp_index": np.arange(topology.n_comps) - first_comp[branch_of_comp],
-            }
-        )
-        mechanism_cols = [c for c in table.columns if c not in GEOMETRY_COLUMNS]
-        nodes = pd.concat(
-            [
-                indices,
-                table[list(GEOMETRY_COLUMNS)],
-                pd.DataFrame(
-                    {
-                        "global_cell_index": cell_of_comp,
-                        "global_branch_index": branch_of_comp,
-                        "global_comp_index": np.arange(topology.n_comps),
-                        "controlled_by_param": np.zeros(topology.n_comps, dtype=np.int64),
-                    }
-                ),
-                table[mechanism_cols],
-            ],
-            axis=1,
-        )
-        nodes.index = pd.Index(numbering.comp_nodes, name=None)
-        self._nodes = nodes
-        self._topology = topology
-        self._numbering = numbering
-        self._channels = list(channels)
-        self._groups = list(groups)
-        self._recordings = pd.DataFrame({"rec_index": pd.Series(dtype=np.int64),
-                                         "state": pd.Series(dtype=object)})
-        self._externals: dict[str, np.ndarray] = {}
-        self._external_inds: dict[str, np.ndarray] = {}
-        self._trainable_params: list[dict] = []
-        self._indices_set_by_trainables: list[np.ndarray] = []
-        if xyzr is None:
-            xyzr = [np.full((2, 4), np.nan) for _ in range(topology.n_branches)]
-        self.xyzr = [np.asarray(x, dtype=float) for x in xyzr]
-        self._compiled = None
-        self._edges = empty_edges()
-        self._synapses: list = []
-        if rebuild:
+        self._data = build_data(comp_table, topology, channels, groups, xyzr,
+                                () if old is None else old.structure_log)
+        # The same list, read as base.__dict__["_synapses"] by param_ranges.mechanisms_of.
+        self.__dict__["_synapses"] = self._data.synapses
+        if old is not None:
             self._structural_change(
                 self.__dict__.get("_change_in_progress") or "a rebuild of its compartment table"
             )
-        else:
-            self._structure_log: list[str] = []
 
     # --------------------------------------------------------------- structure version
     @property
     def _structure_version(self) -> int:
         """Number of structural changes so far (views remember it when they are made)."""
-        return len(self.base.__dict__.get("_structure_log", ()))
+        return len(self.base._data.structure_log)
 
     def _structural_change(self, what: str) -> None:
         """Record a change that renumbers rows of ``.nodes`` (or edges): views made before it
         are stale from now on and refuse to be used
         (:class:`~simulator.modules.view.StaleViewError`). ``what`` names the change in that
         error, e.g. ``"set_ncomp(4) of branch(es) [0]"``."""
-        base = self.base
-        base._structure_log = [*base.__dict__.get("_structure_log", ()), what]
+        self.base._data.structure_log.append(what)
 
     @contextlib.contextmanager
     def _describing_change(self, what: str):
@@ -173,41 +128,33 @@ class Module(ModuleType, SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin,
         """One row per compartment (index = node index); see the README for the columns."""
         return self._nodes
 
-    @property
-    def channels(self) -> list:
-        """Inserted channels, in insertion order (the order they are stepped)."""
-        return self.base._channels
-
-    @property
-    def groups(self) -> list[str]:
-        return self.base._groups
-
-    @property
-    def recordings(self) -> pd.DataFrame:
-        """Recorded sites: ``rec_index`` (node index) and ``state``; one output row each."""
-        return self.base._recordings
-
-    @property
-    def externals(self) -> dict[str, np.ndarray]:
-        """External inputs: ``"i"`` stimuli (n, T) in nA, and clamps per state (n, T)."""
-        return self.base._externals
-
-    @property
-    def external_inds(self) -> dict[str, np.ndarray]:
-        """Node index of each row of :attr:`externals`, per key."""
-        return self.base._external_inds
-
-    @property
-    def trainable_params(self) -> list[dict]:
-        return self.base._trainable_params
-
-    @property
-    def indices_set_by_trainables(self) -> list[np.ndarray]:
-        return self.base._indices_set_by_trainables
-
-    @property
-    def topology(self) -> Topology:
-        return self.base._topology
+    # The base's data (views have none: on a view these raise AttributeError).
+    _nodes = _field("nodes")
+    _topology = _field("topology")
+    _numbering = _field("numbering")
+    _channels = _field("channels")
+    _groups = _field("groups")
+    _recordings = _field("recordings")
+    _externals = _field("externals")
+    _external_inds = _field("external_inds")
+    _trainable_params = _field("trainable_params")
+    _indices_set_by_trainables = _field("indices_set_by_trainables")
+    _edges = _field("edges")
+    _synapses = _field("synapses")
+    _compiled = _field("compiled")
+    xyzr = _field("xyzr", "Per branch, (n_points, 4) traced x, y, z, radius (µm); NaN: none.")
+    channels = _of_base("channels", "Inserted channels, in insertion order (the order they"
+                        " are stepped).")
+    groups = _of_base("groups")
+    recordings = _of_base("recordings", "Recorded sites: ``rec_index`` (node index) and"
+                          " ``state``; one output row each.")
+    externals = _of_base("externals", "External inputs: ``\"i\"`` stimuli (n, T) in nA, and"
+                         " clamps per state (n, T).")
+    external_inds = _of_base("external_inds", "Node index of each row of :attr:`externals`,"
+                             " per key.")
+    trainable_params = _of_base("trainable_params")
+    indices_set_by_trainables = _of_base("indices_set_by_trainables")
+    topology = _of_base("topology")
 
     @property
     def initialized(self) -> bool:
@@ -215,14 +162,14 @@ class Module(ModuleType, SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin,
 
     def _invalidate(self) -> None:
         """Drop compiled data after a mutation (``to_jax`` recompiles)."""
-        self.base._compiled = None
+        self.base._data.compiled = None
 
     def __getstate__(self) -> dict:
         # Pickle (the save/load mechanism) without the compiled module: it is rebuilt on
         # demand anyway.
         state = dict(self.__dict__)
-        if "_compiled" in state:
-            state["_compiled"] = None
+        if "_data" in state:
+            state["_data"] = dataclasses.replace(state["_data"], compiled=None)
         return state
 
     # --------------------------------------------------------------- name space

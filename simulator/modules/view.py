@@ -67,7 +67,7 @@ class View(Module):
     def _check_fresh(self) -> None:
         """StaleViewError if the base changed its structure since this view was made."""
         made_at = self.__dict__.get("_made_at_version", 0)
-        log = self._view_base.__dict__.get("_structure_log", ())
+        log = self._view_base._data.structure_log
         if len(log) != made_at:
             changes = "; ".join(log[made_at:])
             raise StaleViewError(
