@@ -1,0 +1,74 @@
+"""Filter design at build time with ``scipy.signal``; only the filtering runs in JAX.
+
+Coefficients are returned as tuples of Python floats (float64, hashable), so the filter
+objects that hold them can be static arguments of ``jax.jit``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.signal
+
+#: A cascade of second-order sections: one ``(b0, b1, b2, a0, a1, a2)`` row per biquad,
+#: ``a0 == 1`` (scipy's ``sos`` layout).
+Sos = tuple[tuple[float, ...], ...]
+
+
+def check_rate(fs: float, name: str = "fs") -> float:
+    """Return ``fs`` (Hz) as a float; ValueError unless it is finite and > 0."""
+    if isinstance(fs, bool) or not isinstance(fs, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number (Hz), got {fs!r}")
+    if not math.isfinite(fs) or fs <= 0:
+        raise ValueError(f"{name} must be a finite sampling rate > 0 Hz, got {fs!r}")
+    return float(fs)
+
+
+def check_order(order: int) -> int:
+    """Return the filter ``order``; ValueError unless it is an int >= 1."""
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"order must be an integer >= 1, got {order!r}")
+    return int(order)
+
+
+def _check_cutoff(value: float, name: str, fs: float) -> float:
+    """Return ``value`` (Hz); ValueError unless 0 < value < fs / 2."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number (Hz), got {value!r}")
+    if not 0 < value < fs / 2:
+        raise ValueError(
+            f"{name} must lie strictly between 0 and the Nyquist frequency fs/2 = {fs / 2:g} Hz, "
+            f"got {value!r}"
+        )
+    return float(value)
+
+
+def _as_tuples(sos: np.ndarray) -> Sos:
+    return tuple(tuple(float(c) for c in row) for row in np.asarray(sos, dtype=np.float64))
+
+
+def butter_bandpass(fs: float, lo: float = 13.0, hi: float = 30.0, order: int = 2) -> Sos:
+    """Butterworth band-pass ``lo``–``hi`` Hz at sampling rate ``fs`` Hz as biquads.
+
+    ``order`` is scipy's order (the band-pass has ``order`` biquads, 2 * ``order`` poles).
+    Raises ValueError unless ``0 < lo < hi < fs / 2``.
+    """
+    fs = check_rate(fs)
+    lo = _check_cutoff(lo, "lo", fs)
+    hi = _check_cutoff(hi, "hi", fs)
+    if not lo < hi:
+        raise ValueError(f"lo must be below hi, got lo={lo!r} Hz, hi={hi!r} Hz")
+    sos = scipy.signal.butter(check_order(order), [lo, hi], btype="bandpass", fs=fs, output="sos")
+    return _as_tuples(sos)
+
+
+def butter_lowpass(fs: float, cutoff: float, order: int = 2) -> Sos:
+    """Butterworth low-pass with corner ``cutoff`` Hz at sampling rate ``fs`` Hz as biquads.
+
+    Raises ValueError unless ``0 < cutoff < fs / 2``.
+    """
+    fs = check_rate(fs)
+    cutoff = _check_cutoff(cutoff, "cutoff", fs)
+    sos = scipy.signal.butter(check_order(order), cutoff, btype="lowpass", fs=fs, output="sos")
+    return _as_tuples(sos)
