@@ -20,8 +20,11 @@ import jax.numpy as jnp
 import numpy as np
 from jax.experimental import checkify
 
-from simulator.assemble import all_parameters, check_param_state, params_to_pstate
-from simulator.assemble import all_states as _all_states
+from simulator.assemble import check_param_state
+from simulator.initialise import device_arrays, plain
+from simulator.initialise import init as _init
+from simulator.initialise import initialise as _initialise
+from simulator.inputs import fit_length, merged_inputs, number_of_steps
 from simulator.param_ranges import in_range
 from simulator.program import (
     InitProgram,
@@ -36,7 +39,6 @@ from simulator.run_checks import (
     check_all_states,
     check_checkpoint_lengths,
     check_externals,
-    check_input_values,
     check_params,
     check_run_memory,
     check_step_delta_t,
@@ -55,57 +57,6 @@ def _compiled(module):
     base = module.base
     base.to_jax()
     return base._compiled
-
-
-class _Ordered:
-    """A dict that keeps its key order through ``jax.jit`` (which sorts plain dicts' keys)."""
-
-    def __init__(self, items: dict) -> None:
-        self.items = items
-
-
-jax.tree_util.register_pytree_node(
-    _Ordered,
-    lambda o: (tuple(o.items.values()), tuple(o.items)),
-    lambda keys, values: _Ordered(dict(zip(keys, values, strict=True))),
-)
-
-
-def _ordered(tree):
-    """Nested dicts as :class:`_Ordered` (inside a jitted function, before returning)."""
-    if isinstance(tree, dict):
-        return _Ordered({k: _ordered(v) for k, v in tree.items()})
-    return tree
-
-
-def _plain(tree):
-    """Undo :func:`_ordered` (after the jitted function returned)."""
-    if isinstance(tree, _Ordered):
-        return {k: _plain(v) for k, v in tree.items.items()}
-    return tree
-
-
-def _initialise(program: InitProgram, node_arrays, params, pstate_values, initial_states):
-    """``(all_states, all_params)``; pure: reads only the static ``program`` and its arguments."""
-    compiled = program.structure.compiled
-    indices = [index_array(inds) for inds in program.trainable_inds]
-    data = [{"key": k, "val": val, "indices": inds}
-            for k, (val, inds) in zip(program.pstate_keys, pstate_values, strict=True)]
-    pstate = params_to_pstate(params, indices) + data
-    check_param_state(compiled, pstate)
-    all_params = all_parameters(compiled, node_arrays, pstate)
-    if initial_states is None:
-        initial_states = _all_states(compiled, node_arrays, pstate, all_params)
-    return initial_states, all_params
-
-
-@functools.partial(jax.jit, static_argnames="program")
-def _init(node_arrays, params, pstate_values, initial_states, *, program):
-    """``init_fn`` as one compiled program (op by op, a 13-node cell's initialisation took
-    1.8 s against 0.09 s jitted); dicts keep ``_initialise``'s key order."""
-    states, all_params = _initialise(program, node_arrays, params, pstate_values,
-                                     initial_states)
-    return _ordered(states), _ordered(all_params)
 
 
 def _make_step(program: StepProgram):
@@ -154,10 +105,6 @@ def _width(voltage_solver: str, dhs_width) -> int | None:
     return check_dhs_width(default_width(voltage_solver) if dhs_width is None else dhs_width)
 
 
-def _device_arrays(compiled) -> dict:
-    return {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
-
-
 def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler",
                            *, dhs_width: int | None = None):
     """Return ``(init_fn, step_fn)`` for step-by-step simulation.
@@ -182,7 +129,7 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     base = module.base
     structure = structure_of(compiled)
     width = _width(voltage_solver, dhs_width)
-    node_arrays = _device_arrays(compiled)
+    node_arrays = device_arrays(compiled)
     trainable_inds = _trainable_inds(base)
     default_params = [{k: jnp.asarray(v) for k, v in entry.items()}
                       for entry in base.get_parameters()]
@@ -201,7 +148,7 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         keys, values = _split_param_state(compiled, param_state)
         program = InitProgram(structure, trainable_inds, keys)
         out = _init(node_arrays, params, values, all_states, program=program)
-        return tuple(_plain(part) for part in out)
+        return tuple(plain(part) for part in out)
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025,
                 prepared=None):
@@ -236,69 +183,6 @@ def _same_inds(given: dict, default: dict) -> bool:
         if not (isinstance(inds, np.ndarray) and np.array_equal(inds, default[k])):
             return False
     return True
-
-
-def add_stimuli(externals: dict, external_inds: dict, data_stimuli):
-    """Merge ``data_stimulate`` output into ``externals``/``external_inds`` (key ``"i"``)."""
-    return _merge(externals, external_inds, data_stimuli)
-
-
-def add_clamps(externals: dict, external_inds: dict, data_clamps):
-    """Merge ``data_clamp`` output into ``externals``/``external_inds``."""
-    return _merge(externals, external_inds, data_clamps)
-
-
-def _merge(externals, external_inds, data):
-    externals, external_inds = dict(externals), dict(external_inds)
-    if data is None:
-        return externals, external_inds
-    if not isinstance(data, list | tuple) or len(data) != 3:
-        raise TypeError("data_stimuli / data_clamps must be the (names, arrays, inds) of"
-                        f" data_stimulate() / data_clamp(), got {type(data).__name__}")
-    for key, values, inds in zip(*data, strict=True):
-        check_input_values(key, values)
-        values = jnp.asarray(values)
-        if key in externals:
-            externals[key] = jnp.concatenate([jnp.asarray(externals[key]), values])
-            external_inds[key] = np.concatenate([external_inds[key], inds])
-        else:
-            externals[key], external_inds[key] = values, np.asarray(inds)
-    return externals, external_inds
-
-
-def _scalar(value):
-    """Python and numpy scalars as they are (keeping numpy's promotion rules), arrays as numpy."""
-    return value if isinstance(value, int | float | np.number) else np.asarray(value)[()]
-
-
-def _fit_length(key, values, n_steps):
-    """Cut, pad or refuse an input of T samples for a run of ``n_steps`` steps.
-
-    ``step_current(..., t_max)`` has one sample more than ``integrate(t_max=...)`` runs steps
-    (its last sample would drive the step after t_max), so that sample is always cut. Beyond
-    it, an input that would lose information is refused: a stimulus with non-zero current
-    there, or any traced input or clamp that long. Shorter stimuli are padded with zeros;
-    shorter clamps are refused.
-    """
-    T = values.shape[1]
-    if T > n_steps + 1:
-        concrete = key == "i" and not isinstance(values, jax.core.Tracer)
-        lost = np.any(np.asarray(values)[:, n_steps + 1 :] != 0) if concrete else True
-        if lost:
-            what = "non-zero current" if concrete else f"{T - n_steps - 1} samples"
-            raise ValueError(
-                f"the input {key!r} has {what} after the simulation's {n_steps} steps"
-                f" ({T} samples, at most {n_steps + 1} are used): it is longer than the"
-                " simulation; lengthen t_max or shorten the input"
-            )
-    if T >= n_steps:
-        return values[:, :n_steps]
-    if key != "i":
-        raise ValueError(
-            f"the clamp of {key!r} has {T} samples but the simulation runs {n_steps} steps:"
-            " a clamp must cover every step"
-        )
-    return jnp.pad(jnp.asarray(values), ((0, 0), (0, n_steps - T)))
 
 
 def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa: B006
@@ -346,23 +230,29 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
         raise ValueError("no recordings: call .record() on the module (e.g. cell.record('v'))")
     compiled = _compiled(module)
     check_module(module, solver, delta_t)  # NumericalStabilityWarning past fwd_euler's bound
-    externals = {k: np.asarray(v) for k, v in base.externals.items()}
-    externals, external_inds = add_stimuli(externals, base.external_inds, data_stimuli)
-    externals, external_inds = add_clamps(externals, external_inds, data_clamps)
-    lengths = {k: v.shape[1] for k, v in externals.items()}
-    if t_max is None:
-        if not externals:
-            raise ValueError("give t_max or at least one stimulus or clamp (none defined)")
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f"inputs have different numbers of samples {lengths}; give t_max")
-        n_steps = next(iter(lengths.values()))
-    else:
-        check_time(t_max, "t_max", "a non-negative time in ms", positive=False)
-        # In the inputs' own precision, as jaxley (float32 0.025 differs from 0.025).
-        n_steps = int(_scalar(t_max) // _scalar(dt_given) + 1)
-    checkpoint_lengths = check_checkpoint_lengths(checkpoint_lengths, n_steps)
+    externals, external_inds, n_steps, checkpoint_lengths = _inputs(
+        base, compiled, data_stimuli, data_clamps, t_max, dt_given, checkpoint_lengths)
     if all_states is not None:
         check_all_states(compiled, all_states, "all_states")
+    params, keys, pstate_values = _parameters(base, compiled, params, param_state)
+    step = StepProgram(structure_of(compiled), solver, voltage_solver,
+                       _width(voltage_solver, dhs_width), _frozen_inds(external_inds))
+    program = _run_program_of(base, step, keys, n_steps, checkpoint_lengths, return_states,
+                              checks)
+    args = (device_arrays(compiled), params, pstate_values, externals, all_states, delta_t)
+    if not checks:
+        return _run(*args, program=program)
+    error, out = _run_checked(*args, program=program)
+    checkify.check_error(error)
+    return out
+
+
+def _inputs(base, compiled, data_stimuli, data_clamps, t_max, delta_t, checkpoint_lengths):
+    """``(externals, external_inds, n_steps, checkpoint_lengths)`` of a run, checked (also
+    its memory) and each input fitted to the ``n_steps`` steps."""
+    externals, external_inds = merged_inputs(base, data_stimuli, data_clamps)
+    n_steps = number_of_steps(externals, t_max, delta_t)
+    checkpoint_lengths = check_checkpoint_lengths(checkpoint_lengths, n_steps)
     check_run_memory(
         n_steps=n_steps, n_recordings=len(base.recordings),
         input_rows=sum(v.shape[0] for v in externals.values()),
@@ -370,18 +260,27 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
                                          + len(compiled.current_names)),
         checkpoint_lengths=checkpoint_lengths,
         itemsize=jax.dtypes.canonicalize_dtype(jnp.float64).itemsize,
-        t_max=t_max, delta_t=dt_given)
-    externals = {k: _fit_length(k, v, n_steps) for k, v in externals.items()}
-    structure = structure_of(compiled)
+        t_max=t_max, delta_t=delta_t)
+    externals = {k: fit_length(k, v, n_steps) for k, v in externals.items()}
+    return externals, external_inds, n_steps, checkpoint_lengths
+
+
+def _parameters(base, compiled, params, param_state):
+    """``(params, pstate keys, pstate values)``, checked; empty ``params``: the trainables'
+    current values."""
     keys, pstate_values = _split_param_state(compiled, param_state)
     if isinstance(params, list | tuple) and len(params) == 0:
-        params = base.get_parameters()  # the trainables' current values
+        params = base.get_parameters()
     check_params(params, base.get_parameters(), compiled_mechanisms(compiled))
+    return params, keys, pstate_values
+
+
+def _run_program_of(base, step: StepProgram, pstate_keys, n_steps, checkpoint_lengths,
+                    return_states, checks) -> RunProgram:
     rec = base.recordings
-    program = RunProgram(
-        init=InitProgram(structure, _trainable_inds(base), keys),
-        step=StepProgram(structure, solver, voltage_solver, _width(voltage_solver, dhs_width),
-                         _frozen_inds(external_inds)),
+    return RunProgram(
+        init=InitProgram(step.structure, _trainable_inds(base), pstate_keys),
+        step=step,
         n_steps=n_steps,
         checkpoint_lengths=checkpoint_lengths,
         return_states=bool(return_states),
@@ -389,12 +288,6 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
                                                            strict=True)),
         checks=bool(checks),
     )
-    args = (_device_arrays(compiled), params, pstate_values, externals, all_states, delta_t)
-    if not checks:
-        return _run(*args, program=program)
-    error, out = _run_checked(*args, program=program)
-    checkify.check_error(error)
-    return out
 
 
 @functools.partial(jax.jit, static_argnames="program")

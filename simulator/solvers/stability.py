@@ -41,6 +41,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.initialise import own_values
+from simulator.program import structure_of
+from simulator.step import make_step_fn
+
 
 class NumericalStabilityWarning(UserWarning):
     """A time step past the explicit solver's stability bound (see
@@ -56,8 +60,6 @@ MAX_DENSE_COMPARTMENTS = 3000
 def rate_matrix(compiled, states: dict, params: dict) -> np.ndarray:
     """A (n_comps × n_comps, 1/ms, float64 NumPy): the linearised dv/dt of the compartment
     voltages at ``states`` (see the module docstring)."""
-    from simulator.program import structure_of
-
     jac = _step_jacobian(states, params, structure=structure_of(compiled))
     jac = np.asarray(jac, np.float64)
     return (jac - np.eye(jac.shape[0])) / _JACOBIAN_DT
@@ -72,8 +74,6 @@ _JACOBIAN_DT = 1e-3
 def _step_jacobian(states, params, *, structure):
     """∂v_comps(after one forward-Euler step of _JACOBIAN_DT) / ∂v_comps (compiled once per
     module structure)."""
-    from simulator.step import make_step_fn
-
     compiled = structure.compiled
     step = make_step_fn(compiled, "fwd_euler", "dense")
     comps = np.asarray(compiled.numbering.comp_nodes)
@@ -129,12 +129,7 @@ def check_module(module, solver: str, delta_t: float, stacklevel: int = 4) -> fl
     states as built, without ``params``/``param_state`` overrides)."""
     if solver not in EXPLICIT_SOLVERS:
         return None
-    from simulator.assemble import all_parameters, all_states
-
     base = module.base
     base.to_jax()
-    compiled = base._compiled
-    arrays = {k: jnp.asarray(v) for k, v in compiled.node_arrays.items()}
-    params = all_parameters(compiled, arrays, [])
-    states = all_states(compiled, arrays, [], params)
-    return check_time_step(compiled, solver, delta_t, states, params, stacklevel)
+    states, params = own_values(base._compiled)
+    return check_time_step(base._compiled, solver, delta_t, states, params, stacklevel)
