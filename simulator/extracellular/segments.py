@@ -9,7 +9,7 @@ twice the compartment radius. Compartments are in global compartment order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 
 import jax
 import jax.numpy as jnp
@@ -19,7 +19,7 @@ from simulator.extracellular.checks import points_array, positive_array
 
 
 @jax.tree_util.register_pytree_node_class
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Segments:
     """Line segments of compartments.
 
