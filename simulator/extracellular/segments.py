@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax
+from jax import Array, tree_util
 import jax.numpy as jnp
 import numpy as np
 
 from simulator.extracellular.checks import points_array, positive_array
 
 
-@jax.tree_util.register_pytree_node_class
+@tree_util.register_pytree_node_class
 @dataclasses.dataclass(frozen=True)
 class Segments:
     """Line segments of compartments.
@@ -30,13 +30,13 @@ class Segments:
             (the compartment centres; the segment midpoints when built from arrays).
     """
 
-    starts: jax.Array
-    ends: jax.Array
-    diameters: jax.Array
-    centres: jax.Array
+    starts: Array
+    ends: Array
+    diameters: Array
+    centres: Array
 
     @property
-    def midpoints(self) -> jax.Array:
+    def midpoints(self) -> Array:
         """(n_comps, 3) µm, the middle of each straight segment (the point-source position)."""
         return (self.starts + self.ends) / 2.0
 
