@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from jax import Array, tree_util
 import jax.numpy as jnp
 import numpy as np
+from jax import Array, tree_util
 
 from simulator.extracellular.checks import points_array, positive_array
 
