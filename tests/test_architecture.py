@@ -70,10 +70,6 @@ ALLOWED_LONG_FUNCTIONS: dict[str, int] = {
 
 #: Repeated blocks: "first line @ paths of the copies" -> lines in the block. May only shrink.
 ALLOWED_DUPLICATES: dict[str, int] = {
-    '- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default '
-    '1). @ neuroenv/tasks/spike_rate.py, neuroenv/tasks/voltage_target.py': 6,
-    'from neuroenv.tasks.tracking import ( @ neuroenv/tasks/dendrite_control.py, '
-    'neuroenv/tasks/voltage_target.py': 8,
 }
 
 

@@ -9,6 +9,12 @@ computed in physical units (mV, Hz, ms, ...); ``extra_obs_scaling`` gives the af
 ``obs_units="scaled"`` observations (O(1) entries). Everything numeric is in
 ``params`` (a dict of float32 arrays, part of ``EnvParams``); everything per-episode is in the
 task state (a dict of arrays).
+
+Each task's module docstring is its task card. By default episodes terminate only on a
+"numerical blow-up": the env's numerical guard (:mod:`neuroenv.neuron_env`: |v| > 1 V or a
+non-finite value) ends them with ``info["numerical_error"]`` and reward −10; the default
+noise is ``obs_noise_std`` (mV, default 0) on the observation and ``init_v_jitter``
+(mV, default 1) on the initial voltages.
 """
 
 from __future__ import annotations

@@ -56,12 +56,9 @@ Task card
   error, which covers the baselines below, the terms are the uncapped ones.
 - **Target**: drawn per episode uniformly in [``target_low``, ``target_high``] = [−60, −45] mV
   (5–20 mV above rest, so every episode needs current).
-- **Termination**: numerical blow-up only (the env's numerical guard, see
-  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
-  reward −10); **truncation** after
-  ``max_steps_in_episode`` = 200 periods (200 ms).
-- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1, every
-  compartment independently).
+- **Termination, noise**: the defaults of :mod:`neuroenv.tasks.base` (the initial jitter
+  independent per compartment); **truncation** after ``max_steps_in_episode`` = 200
+  periods (200 ms).
 
 The trade-off
 -------------
@@ -115,14 +112,7 @@ import numpy as np
 from neuroenv.neuron_env import V_OFFSET, V_SCALE
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes, spike_samples
-from neuroenv.tasks.tracking import (
-    ERROR_CAP,
-    INTEGRAL_CLIP,
-    VOLTAGE_RANGE,
-    TargetAndIntegralObservation,
-    capped_abs_error,
-    integrate_error,
-)
+from neuroenv.tasks.tracking import ERROR_CAP, TargetAndIntegralObservation, capped_abs_error
 from neuroenv.validation import Range, positive_int
 
 #: Reconstruction shipped in ``neuroenv/data`` (see its README for provenance).
@@ -217,17 +207,10 @@ class DendriteControl(TargetAndIntegralObservation, Task):
     error target − v_target).
     """
 
-    param_order = (("target_low", "target_high"),)
-    #: A target must keep the observation in its bounds (V_BOUNDS).
-    target_range = VOLTAGE_RANGE
-
     def param_ranges(self):
-        return {"target_low": VOLTAGE_RANGE, "target_high": VOLTAGE_RANGE,
-                "v_rest": VOLTAGE_RANGE,
+        return {**super().param_ranges(), "v_rest": self.target_range,
                 "soma_weight": Range(0.0, unit="weight"),
-                "spike_penalty": Range(0.0, unit="per spike"),
-                "charge_penalty": Range(0.0, unit="per pC"),
-                "error_cap": Range(0.0, low_open=True, unit="mV")}
+                "spike_penalty": Range(0.0, unit="per spike")}
 
     def default_params(self) -> dict:
         return {"target_low": -60.0, "target_high": -45.0, "v_rest": V_REST,
@@ -235,23 +218,18 @@ class DendriteControl(TargetAndIntegralObservation, Task):
                 "error_cap": ERROR_CAP}
 
     def reset(self, key, params):
-        target = jax.random.uniform(key, (), jnp.float32, params["target_low"],
-                                    params["target_high"])
-        return {"target": target,
-                "v_soma_last": jnp.asarray(params["v_rest"], jnp.float32),
-                "spikes": jnp.zeros((), jnp.int32), "err_int": jnp.zeros((), jnp.float32)}
+        return {**super().reset(key, params), "spikes": jnp.zeros((), jnp.int32),
+                "v_soma_last": jnp.asarray(params["v_rest"], jnp.float32)}
 
     def step(self, task_state, trace, current, params, period_ms):
         v_target, v_soma = trace[:, 0], trace[:, 1]
-        cap = params["error_cap"]
-        error = capped_abs_error(v_target, task_state["target"], cap) / 10.0
-        soma = params["soma_weight"] * capped_abs_error(v_soma, params["v_rest"], cap) / 10.0
+        error, err_int = self.tracking_terms(task_state, v_target, params, period_ms)
+        soma = params["soma_weight"] * capped_abs_error(v_soma, params["v_rest"],
+                                                        params["error_cap"]) / 10.0
         spikes = count_spikes(task_state["v_soma_last"], v_soma)
         charge = jnp.sum(jnp.abs(current)) * period_ms  # pC
         reward = -(error + soma + params["spike_penalty"] * spikes.astype(jnp.float32)
                    + params["charge_penalty"] * charge)
-        err_int = integrate_error(task_state["err_int"], v_target, task_state["target"], cap,
-                                  period_ms, INTEGRAL_CLIP)
         new_state = {"target": task_state["target"],
                      "v_soma_last": v_soma[-1].astype(jnp.float32),
                      "spikes": (task_state["spikes"] + spikes).astype(jnp.int32),

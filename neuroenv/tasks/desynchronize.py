@@ -40,10 +40,8 @@ Task card
   of X (bias-corrected exponential average, time constant ``mean_tau`` = 50 ms),
   ``sync_scale`` = 20 mV (≈ the std of the uncontrolled mean field, so doing nothing scores
   about −1 per period) and ``charge_penalty`` = 0.2 per pC.
-- **Termination**: numerical blow-up only (the env's numerical guard, see
-  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
-  reward −10); **truncation** after ``max_steps_in_episode`` =
-  400 periods (200 ms).
+- **Termination**: numerical blow-up only (see :mod:`neuroenv.tasks.base`); **truncation**
+  after ``max_steps_in_episode`` = 400 periods (200 ms).
 - **Noise**: drive noise above; initial voltages jittered by ``init_v_jitter`` = 5 mV per
   compartment; ``obs_noise_std`` (default 0; 2 mV in DesynchronizeNoisy-v0).
 - **Synchrony measures** (task state, not observed): ``dev2`` (mV², the period's mean

@@ -22,12 +22,11 @@ Task card
   without a spike. No spike by the end costs ``wait_penalty`` × episode length (0.6 by
   default): worse than any sensible spike, so the agent must spike, and cheaply.
 - **Termination**: ``terminated`` = True in the period of the first spike (the task is then
-  done); numerical blow-up (the env's numerical guard, see :mod:`neuroenv.neuron_env`:
-  |v| > 1 V or a non-finite value; ``info["numerical_error"]``, reward −10);
-  **truncation** after 30 periods (15 ms). There is no hidden
+  done); numerical blow-up (see :mod:`neuroenv.tasks.base`); **truncation** after 30
+  periods (15 ms). There is no hidden
   deadline (a clean alternative to a miss penalty, which the task could only give by
   counting time): the rewards do not depend on time, only on the cell's state.
-- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
+- **Noise**: the defaults of :mod:`neuroenv.tasks.base`.
 
 Baselines
 ---------

@@ -24,10 +24,8 @@ Task card
   when the soma depolarises) clearly beats the best constant current, which beats no current
   (returns over 500 ms: about −25 with no current, −13 with the best constant −0.4 nA, −2.5
   with a rectified P controller).
-- **Termination**: numerical blow-up only (the env's numerical guard, see
-  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
-  reward −10); **truncation** after 1,000 periods (500 ms).
-- **Noise**: the drive; ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
+- **Termination, noise**: the defaults of :mod:`neuroenv.tasks.base`, plus the drive;
+  **truncation** after 1,000 periods (500 ms).
 """
 
 from __future__ import annotations

@@ -16,10 +16,8 @@ Task card
 - **Reward** per period: −|rate − target| / ``target_high`` − ``charge_penalty`` × |I| ×
   period (pC): in [−1, 0] for rates up to twice ``target_high`` (O(1)).
 - **Target**: uniform in [``target_low``, ``target_high``] = [20, 100] Hz per episode.
-- **Termination**: numerical blow-up only (the env's numerical guard, see
-  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
-  reward −10); **truncation** after 300 periods (300 ms).
-- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
+- **Termination, noise**: the defaults of :mod:`neuroenv.tasks.base`; **truncation** after
+  300 periods (300 ms).
 """
 
 from __future__ import annotations

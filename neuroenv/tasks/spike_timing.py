@@ -29,11 +29,8 @@ Task card
   other spike, − ``charge_penalty`` × |I| × period (pC; default 0.002). A request that passes
   by more than the tolerance unhit is missed (no penalty, the +1 is lost). The best return of
   an episode is its number of requests (3–6); doing nothing returns 0.
-- **Termination**: numerical blow-up only (the env's numerical guard, see
-  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
-  reward −10); **truncation** after ``max_steps_in_episode`` =
-  200 periods (200 ms).
-- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
+- **Termination, noise**: the defaults of :mod:`neuroenv.tasks.base`; **truncation** after
+  ``max_steps_in_episode`` = 200 periods (200 ms).
 - **Baselines** (return per 200 ms episode, mean ± std over 64 episodes; 4.64 requests per
   episode on average): zero current 0.0 ± 0.0 (also the best constant current; tonic firing
   at ≥ 0.2 nA returns ≈ −11); a full-strength 1 ms pulse when the next request is 0.9–1.9 ms

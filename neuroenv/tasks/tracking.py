@@ -9,6 +9,7 @@ integral controller and remove the steady-state offset that proportional feedbac
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from neuroenv.neuron_env import V_BOUNDS, V_OFFSET, V_SCALE
@@ -23,6 +24,8 @@ INTEGRAL_CLIP = 100.0
 INTEGRAL_SCALE = 50.0
 #: Valid voltages of targets and voltage parameters (mV): the observation's bounds.
 VOLTAGE_RANGE = Range(V_BOUNDS[0], V_BOUNDS[1], unit="mV")
+#: Valid error caps (mV).
+ERROR_CAP_RANGE = Range(0.0, low_open=True, unit="mV")
 
 
 def capped_abs_error(v, target, cap):
@@ -61,12 +64,35 @@ def integrate_error(integral, v, target, cap, period_ms, clip):
 
 
 class TargetAndIntegralObservation:
-    """Task entries ``[target, err_int]`` of a task holding one voltage at a target (mixed into
-    a :class:`~neuroenv.tasks.base.Task` whose state has ``target`` (mV) and ``err_int``
-    (mV·ms)): the target like a voltage, (x + 65 mV) / 20 mV scaled, the integral / 50 mV·ms.
+    """A task holding recording 0 at a per-episode target (mixed into a
+    :class:`~neuroenv.tasks.base.Task`): the target drawn uniformly in [``target_low``,
+    ``target_high``] (mV), the state's ``target`` (mV) and ``err_int`` (mV·ms, the clipped
+    integral of the capped error target − v), and the task entries ``[target, err_int]``
+    of the observation: the target like a voltage, (x + 65 mV) / 20 mV scaled, the integral
+    / 50 mV·ms.
     """
 
     n_extra_obs = 2
+    param_order = (("target_low", "target_high"),)
+    #: A target must keep the observation in its bounds (V_BOUNDS).
+    target_range = VOLTAGE_RANGE
+
+    def param_ranges(self):
+        return {"target_low": VOLTAGE_RANGE, "target_high": VOLTAGE_RANGE,
+                "charge_penalty": Range(0.0, unit="per pC"), "error_cap": ERROR_CAP_RANGE}
+
+    def reset(self, key, params):
+        target = jax.random.uniform(key, (), jnp.float32, params["target_low"],
+                                    params["target_high"])
+        return {"target": target, "err_int": jnp.zeros((), jnp.float32)}
+
+    def tracking_terms(self, task_state, v, params, period_ms):
+        """``(error, err_int)``: the period's mean capped |v − target| / 10 mV (float32
+        scalar) and the updated error integral (mV·ms) for the (T,) voltages ``v`` (mV)."""
+        target, cap = task_state["target"], params["error_cap"]
+        err_int = integrate_error(task_state["err_int"], v, target, cap, period_ms,
+                                  INTEGRAL_CLIP)
+        return capped_abs_error(v, target, cap) / 10.0, err_int
 
     def extra_obs(self, task_state, params):
         return jnp.stack([task_state["target"], task_state["err_int"]]).astype(jnp.float32)

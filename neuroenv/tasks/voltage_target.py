@@ -27,28 +27,16 @@ Task card
   the cell has no stable rest above about −61 mV and fires repetitively, so holding it
   between −61 and −55 mV takes feedback within the 1 ms control period; higher targets
   cannot be held without spikes at this control rate).
-- **Termination**: numerical blow-up only (the env's numerical guard, see
-  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
-  reward −10); **truncation** after
+- **Termination, noise**: the defaults of :mod:`neuroenv.tasks.base`; **truncation** after
   ``max_steps_in_episode`` = 200 periods (200 ms).
-- **Noise**: ``obs_noise_std`` (mV, default 0), ``init_v_jitter`` (mV, default 1).
 """
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
 from neuroenv.tasks.base import Task
-from neuroenv.tasks.tracking import (
-    ERROR_CAP,
-    INTEGRAL_CLIP,
-    VOLTAGE_RANGE,
-    TargetAndIntegralObservation,
-    capped_abs_error,
-    integrate_error,
-)
-from neuroenv.validation import Range
+from neuroenv.tasks.tracking import ERROR_CAP, TargetAndIntegralObservation
 
 
 class VoltageTarget(TargetAndIntegralObservation, Task):
@@ -58,31 +46,14 @@ class VoltageTarget(TargetAndIntegralObservation, Task):
     error target − v), float32 scalars.
     """
 
-    param_order = (("target_low", "target_high"),)
-    #: A target must keep the observation in its bounds (V_BOUNDS).
-    target_range = VOLTAGE_RANGE
-
-    def param_ranges(self):
-        return {"target_low": VOLTAGE_RANGE, "target_high": VOLTAGE_RANGE,
-                "charge_penalty": Range(0.0, unit="per pC"),
-                "error_cap": Range(0.0, low_open=True, unit="mV")}
-
     def default_params(self) -> dict:
         return {"target_low": -75.0, "target_high": -55.0, "charge_penalty": 0.01,
                 "error_cap": ERROR_CAP}
 
-    def reset(self, key, params):
-        target = jax.random.uniform(key, (), jnp.float32, params["target_low"],
-                                    params["target_high"])
-        return {"target": target, "err_int": jnp.zeros((), jnp.float32)}
-
     def step(self, task_state, trace, current, params, period_ms):
-        v, target = trace[:, 0], task_state["target"]
-        error = capped_abs_error(v, target, params["error_cap"]) / 10.0
+        error, err_int = self.tracking_terms(task_state, trace[:, 0], params, period_ms)
         charge = jnp.sum(jnp.abs(current)) * period_ms
         reward = -(error + params["charge_penalty"] * charge)
-        err_int = integrate_error(task_state["err_int"], v, target, params["error_cap"],
-                                  period_ms, INTEGRAL_CLIP)
         return ({**task_state, "err_int": err_int}, reward.astype(jnp.float32),
                 jnp.asarray(False))
 

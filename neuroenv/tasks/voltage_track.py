@@ -34,12 +34,9 @@ Task card
   − ``charge_penalty`` × |I| × period (nA·ms = pC; default weight 0.01). ``error_cap`` =
   20 mV keeps every period's reward in [−2.01, 0]: an evoked spike (≈ 100 mV for ≈ 2 ms)
   costs about 4 over the periods it spans; errors below the cap are not changed.
-- **Termination**: numerical blow-up only (the env's numerical guard, see
-  :mod:`neuroenv.neuron_env`: |v| > 1 V or a non-finite value; ``info["numerical_error"]``,
-  reward −10); **truncation** after
-  ``max_steps_in_episode`` = 200 periods (200 ms).
-- **Noise**: ``obs_noise_std`` (mV, default 0; on the voltages only, the target is exact),
-  ``init_v_jitter`` (mV, default 1).
+- **Termination, noise**: the defaults of :mod:`neuroenv.tasks.base` (the observation noise
+  on the voltages only, the target is exact); **truncation** after ``max_steps_in_episode``
+  = 200 periods (200 ms).
 - **Baselines** (return per 200 ms episode, mean ± std over 64 episodes; measured before
   the 20 mV error cap, which changes only periods with a spike): zero current
   −63.0 ± 25.7 (also the best constant current); P + feedforward on the 1 ms preview,
