@@ -44,7 +44,7 @@ from bench._common import (  # noqa: E402
 
 CASES = [("morph_ca1_n120.swc", 4), ("morph_l5pc_with_axon.swc", 2)]
 RA, V_INIT, AMP, DELAY = 100.0, -65.0, 0.5, 1.0
-TOL_NEURON_MV = 0.05  # mean |ΔV| ours vs NEURON (tests/simulator/test_swc_neuron.py's bar)
+TOL_NEURON_MV = 0.05  # mean |ΔV| ours vs NEURON (tests/simulator/morphology/test_swc_neuron.py)
 
 
 def load_packages():

@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("neuron")
 from neuron_swc import compare  # noqa: E402
 
-DATA = Path(__file__).parents[1] / "data" / "swc"
+DATA = Path(__file__).parents[2] / "data" / "swc"
 CASES = [
     ("morph_ca1_n120.swc", 1),
     ("morph_ca1_n120.swc", 4),

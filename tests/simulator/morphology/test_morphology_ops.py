@@ -16,7 +16,7 @@ from simulator.morphology import (
     path_distance,
 )
 
-DATA = Path(__file__).parents[1] / "data" / "swc"
+DATA = Path(__file__).parents[2] / "data" / "swc"
 CA1 = str(DATA / "morph_ca1_n120.swc")
 GEOMETRY = ["length", "radius", "area", "volume", "resistive_load_in", "resistive_load_out"]
 

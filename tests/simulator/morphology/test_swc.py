@@ -14,7 +14,7 @@ import simulator as jx
 from simulator.channels import HH
 from simulator.morphology.swc_file import parse_swc
 
-DATA = Path(__file__).parents[1] / "data" / "swc"
+DATA = Path(__file__).parents[2] / "data" / "swc"
 FILES = sorted(p.name for p in DATA.glob("*.swc"))
 
 
