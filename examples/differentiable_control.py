@@ -257,6 +257,49 @@ def evaluate_policy(problem: Problem, act, keys: jax.Array, targets: jax.Array) 
     return {"returns": np.asarray(returns), "errors": np.asarray(errors), "v": np.asarray(v)}
 
 
+def _timed(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), seconds it took)``."""
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def _add_ppo(problem: Problem, ppo_steps: int, eval_keys, evaluations, cost: dict, log):
+    """Train PPO for ``ppo_steps`` env steps (none when 0) and add its row: for each
+    ``(results, targets)`` of ``evaluations``, ``results["PPO (rejax)"]`` is its
+    :func:`evaluate_policy` on the held-out episodes; ``cost["PPO (rejax)"]`` its (env
+    steps, training s)."""
+    if ppo_steps <= 0:
+        log("PPO skipped (ppo_steps=0)")
+        return
+    log(f"PPO (rejax) for {ppo_steps} env steps: compiling and training")
+    act, ppo_train_s, steps = train_ppo(problem, ppo_steps)
+    log(f"  trained in {ppo_train_s:.1f} s (including compilation)")
+    for results, targets in evaluations:
+        results["PPO (rejax)"] = evaluate_policy(problem, act, eval_keys, targets)
+    cost["PPO (rejax)"] = (steps, ppo_train_s)
+
+
+def _table(fixed: dict, random: dict, cost: dict, caption: str, log) -> list[tuple]:
+    """Print (under ``caption``) and return the table's rows (set, method, env steps, wall s,
+    mean return, std, mean |v − target| in mV) of the evaluations ``fixed`` and ``random``
+    (method -> ``evaluate`` dict); ``cost``: method -> (env steps, wall s)."""
+    rows = []
+    for name, results in (("target -60 mV", fixed), ("random targets", random)):
+        for method, res in results.items():
+            steps, wall = cost[method]
+            rows.append((name, method, steps, wall, float(res["returns"].mean()),
+                         float(res["returns"].std()), float(res["errors"].mean())))
+    log("")
+    log(caption)
+    log(f"{'episodes':15s} {'method':27s} {'env steps':>9s} {'wall s':>7s}"
+        f" {'return (mean ± std)':>21s} {'|v-target| mV':>13s}")
+    for name, method, steps, wall, mean, std, err in rows:
+        log(f"{name:15s} {method:27s} {steps:9d} {wall:7.1f} {mean:10.2f} ± {std:8.2f}"
+            f" {err:13.2f}")
+    return rows
+
+
 def run(n_periods: int = FULL["n_periods"], batch: int = FULL["batch"],
         open_loop_iters: int = FULL["open_loop_iters"],
         policy_iters: int = FULL["policy_iters"], n_eval: int = FULL["n_eval"],
@@ -284,20 +327,15 @@ def run(n_periods: int = FULL["n_periods"], batch: int = FULL["batch"],
     fixed_targets = jnp.full((n_eval,), TARGET, jnp.float32)
     random_targets = problem.task_targets(eval_keys)
     steps_per_iter = batch * n_periods
-
     log(f"(a) open-loop stimulus for target {TARGET:.0f} mV: {open_loop_iters} Adam steps")
-    start = time.perf_counter()
-    open_loop, hist_open = optimise(
-        problem, "u", lambda i: problem.fixed_batch(jax.random.key(i + 1), TARGET),
+    (open_loop, hist_open), open_loop_s = _timed(
+        optimise, problem, "u", lambda i: problem.fixed_batch(jax.random.key(i + 1), TARGET),
         open_loop_iters, OPEN_LOOP_LR, log=log)
-    open_loop_s = time.perf_counter() - start
-
     log(f"(b) feedback policy on random targets: {policy_iters} Adam steps")
-    start = time.perf_counter()
-    policy, hist_policy = optimise(
-        problem, "theta", lambda i: problem.stratified_batch(jax.random.key(100_000 + i)),
-        policy_iters, POLICY_LR, log=log)
-    policy_s = time.perf_counter() - start
+    (policy, hist_policy), policy_s = _timed(
+        optimise, problem, "theta",
+        lambda i: problem.stratified_batch(jax.random.key(100_000 + i)), policy_iters,
+        POLICY_LR, log=log)
     log(f"  policy weights θ = {np.round(np.asarray(policy['theta']), 3).tolist()}")
 
     zero = zero_controller(n_periods)
@@ -310,30 +348,10 @@ def run(n_periods: int = FULL["n_periods"], batch: int = FULL["batch"],
             "open-loop stimulus (grad)": (open_loop_iters * steps_per_iter, open_loop_s),
             "feedback policy (grad)": (policy_iters * steps_per_iter, policy_s)}
     compile_s = {"gradient": problem.compile_s}
-    if ppo_steps > 0:
-        log(f"PPO (rejax) for {ppo_steps} env steps: compiling and training")
-        act, ppo_train_s, steps = train_ppo(problem, ppo_steps)
-        log(f"  trained in {ppo_train_s:.1f} s (including compilation)")
-        fixed["PPO (rejax)"] = evaluate_policy(problem, act, eval_keys, fixed_targets)
-        random["PPO (rejax)"] = evaluate_policy(problem, act, eval_keys, random_targets)
-        cost["PPO (rejax)"] = (steps, ppo_train_s)
-    else:
-        log("PPO skipped (ppo_steps=0)")
-
-    rows = []
-    for name, results in (("target -60 mV", fixed), ("random targets", random)):
-        for method, res in results.items():
-            steps, wall = cost[method]
-            rows.append((name, method, steps, wall, float(res["returns"].mean()),
-                         float(res["returns"].std()), float(res["errors"].mean())))
-    log("")
-    log(f"{n_eval} held-out episodes of {n_periods} ms each (wall time: training, without "
-        "compilation)")
-    log(f"{'episodes':15s} {'method':27s} {'env steps':>9s} {'wall s':>7s}"
-        f" {'return (mean ± std)':>21s} {'|v-target| mV':>13s}")
-    for name, method, steps, wall, mean, std, err in rows:
-        log(f"{name:15s} {method:27s} {steps:9d} {wall:7.1f} {mean:10.2f} ± {std:8.2f}"
-            f" {err:13.2f}")
+    _add_ppo(problem, ppo_steps, eval_keys, ((fixed, fixed_targets), (random, random_targets)),
+             cost, log)
+    rows = _table(fixed, random, cost, f"{n_eval} held-out episodes of {n_periods} ms each"
+                  " (wall time: training, without compilation)", log)
     log("compilation: " + ", ".join(f"{k} {v:.1f} s" for k, v in compile_s.items()))
     results = dict(problem=problem, open_loop=open_loop, policy=policy,
                    history_open_loop=hist_open, history_policy=hist_policy, fixed=fixed,
