@@ -79,14 +79,43 @@ def compile_module(base) -> CompiledModule:
     """Compile ``base`` (a Compartment, Branch, Cell or Network)."""
     numbering = base._numbering
     nodes = base._nodes
-    n_nodes = numbering.n_nodes
-    is_comp = np.zeros(n_nodes, dtype=bool)
+    is_comp = np.zeros(numbering.n_nodes, dtype=bool)
     is_comp[numbering.comp_nodes] = True
+    channels, pumps, ions, state_names, current_names, param_names = _mechanisms(base)
+    diffusion_states = diffusion_states_of(nodes)
+    param_names += [_check_diffusion(nodes, ion, state_names) for ion in diffusion_states]
+    node_arrays = {}
+    for key in (*param_names, *state_names):
+        values = np.full(numbering.n_nodes, -1.0)
+        values[nodes.index.to_numpy()] = nodes[key].to_numpy(dtype=float)
+        node_arrays[key] = values
+    synapses, syn_states, syn_params = [], [], []
+    edges = base._edges
+    for synapse in base._synapses:
+        rows = edges[edges["type"] == synapse.name].sort_values("index_within_type")
+        pre = rows["pre_index"].to_numpy().astype(np.int64)
+        post = rows["post_index"].to_numpy().astype(np.int64)
+        synapses.append((synapse, pre, post))
+        syn_params += synapse.synapse_params
+        syn_states += synapse.synapse_states
+        for key in (*synapse.synapse_params, *synapse.synapse_states):
+            node_arrays[key] = rows[key].to_numpy(dtype=float)
+    return CompiledModule(
+        numbering=numbering, is_comp=is_comp, channels=tuple(channels),
+        state_names=tuple(state_names), current_names=tuple(current_names),
+        param_names=tuple(param_names), node_arrays=node_arrays, synapses=tuple(synapses),
+        synapse_state_names=tuple(syn_states), synapse_param_names=tuple(syn_params),
+        pumps=tuple(pumps), ions=tuple(ions), diffusion_states=tuple(diffusion_states),
+    )
 
+
+def _mechanisms(base) -> tuple[list, ...]:
+    """``(channels, pumps, ions, state_names, current_names, param_names)`` of the inserted
+    channels and pumps, in insertion order (``channels``/``pumps``: (mechanism, node
+    indices) pairs)."""
+    nodes = base._nodes
     channels, pumps, ions = [], [], []
-    state_names = ["v"]
-    current_names: list[str] = []
-    param_names = list(GEOMETRY_PARAMS)
+    state_names, current_names, param_names = ["v"], [], list(GEOMETRY_PARAMS)
     for channel in base._channels:
         inds = nodes.index[nodes[channel.name].to_numpy(dtype=bool)].to_numpy().astype(np.int64)
         if isinstance(channel, Pump):
@@ -105,63 +134,31 @@ def compile_module(base) -> CompiledModule:
                 f"pumps act on {ion!r}, which is not a state of any inserted mechanism; add it"
                 " to the pump's channel_states"
             )
-    diffusion_states = diffusion_states_of(nodes)
-    for ion in diffusion_states:
-        if ion not in state_names or ion == "v":
-            raise ValueError(
-                f"{ion!r} is diffused but is not a state of any inserted mechanism (was its"
-                f" mechanism deleted?); call delete_diffusion({ion!r})"
-            )
-        key = f"axial_diffusion_{ion}"
-        values = nodes[key].to_numpy(dtype=float)
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise ValueError(
-                f"{key} must be finite and strictly positive in every compartment (use a small"
-                f" value such as 1e-8 for almost no diffusion), got {values}"
-            )
-        values = nodes[ion].to_numpy(dtype=float)
-        if not np.all(np.isfinite(values)):
-            raise ValueError(
-                f"the diffused state {ion!r} must be defined (finite) in every compartment,"
-                f" got {values}"
-            )
-        param_names.append(key)
+    return channels, pumps, ions, state_names, current_names, param_names
 
-    node_arrays = {}
-    for key in (*param_names, *state_names):
-        values = np.full(n_nodes, -1.0)
-        values[nodes.index.to_numpy()] = nodes[key].to_numpy(dtype=float)
-        node_arrays[key] = values
 
-    synapses, syn_states, syn_params = [], [], []
-    edges = base._edges
-    for synapse in base._synapses:
-        rows = edges[edges["type"] == synapse.name].sort_values("index_within_type")
-        pre = rows["pre_index"].to_numpy().astype(np.int64)
-        post = rows["post_index"].to_numpy().astype(np.int64)
-        synapses.append((synapse, pre, post))
-        for key in synapse.synapse_params:
-            node_arrays[key] = rows[key].to_numpy(dtype=float)
-            syn_params.append(key)
-        for key in synapse.synapse_states:
-            node_arrays[key] = rows[key].to_numpy(dtype=float)
-            syn_states.append(key)
-
-    return CompiledModule(
-        numbering=numbering,
-        is_comp=is_comp,
-        channels=tuple(channels),
-        state_names=tuple(state_names),
-        current_names=tuple(current_names),
-        param_names=tuple(param_names),
-        node_arrays=node_arrays,
-        synapses=tuple(synapses),
-        synapse_state_names=tuple(syn_states),
-        synapse_param_names=tuple(syn_params),
-        pumps=tuple(pumps),
-        ions=tuple(ions),
-        diffusion_states=tuple(diffusion_states),
-    )
+def _check_diffusion(nodes, ion: str, state_names: list) -> str:
+    """Check the diffused state ``ion`` (a defined state, positive diffusion constants);
+    return its parameter name ``axial_diffusion_<ion>``."""
+    if ion not in state_names or ion == "v":
+        raise ValueError(
+            f"{ion!r} is diffused but is not a state of any inserted mechanism (was its"
+            f" mechanism deleted?); call delete_diffusion({ion!r})"
+        )
+    key = f"axial_diffusion_{ion}"
+    values = nodes[key].to_numpy(dtype=float)
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(
+            f"{key} must be finite and strictly positive in every compartment (use a small"
+            f" value such as 1e-8 for almost no diffusion), got {values}"
+        )
+    values = nodes[ion].to_numpy(dtype=float)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"the diffused state {ion!r} must be defined (finite) in every compartment,"
+            f" got {values}"
+        )
+    return key
 
 
 def structure_key(compiled: CompiledModule) -> tuple:

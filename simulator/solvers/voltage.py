@@ -140,7 +140,22 @@ class VoltageOperator:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class BwdEuler:
+class _OnOperator:
+    """A solver on the module's :class:`VoltageOperator` ``op`` with nothing to precompute."""
+
+    op: VoltageOperator
+
+    @classmethod
+    def build(cls, compiled, voltage_solver: str, width: int | None):
+        return cls(VoltageOperator(compiled))
+
+    def prepare(self, conductances: dict, delta_t) -> dict:
+        """Nothing to precompute: ``{}``."""
+        return {}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BwdEuler(_OnOperator):
     """Backward (linearly implicit) Euler; first order, unconditionally stable.
 
     Attributes:
@@ -148,17 +163,12 @@ class BwdEuler:
         solve: ``solve(row_sums, lower, upper, rhs) -> x`` (:func:`make_linear_solver`).
     """
 
-    op: VoltageOperator
     solve: Callable
 
     @classmethod
     def build(cls, compiled, voltage_solver: str, width: int | None):
         return cls(VoltageOperator(compiled), make_linear_solver(compiled, voltage_solver,
                                                                  width))
-
-    def prepare(self, conductances: dict, delta_t) -> dict:
-        """Nothing to precompute: ``{}``."""
-        return {}
 
     def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
         return self.op.implicit(self.solve, x, lam, kappa, g, delta_t, reference)
@@ -175,19 +185,9 @@ class CrankNicolson(BwdEuler):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class FwdEuler:
+class FwdEuler(_OnOperator):
     """Explicit Euler; first order, stable only for dt below the fastest axial time scale
     (``reference`` is unused: no solve)."""
-
-    op: VoltageOperator
-
-    @classmethod
-    def build(cls, compiled, voltage_solver: str, width: int | None):
-        return cls(VoltageOperator(compiled))
-
-    def prepare(self, conductances: dict, delta_t) -> dict:
-        """Nothing to precompute: ``{}``."""
-        return {}
 
     def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
         op = self.op
