@@ -4,7 +4,7 @@ resolved: modes, scalars, stimulation/drive sites and the randomised parameters.
 from __future__ import annotations
 
 from neuroenv.params_validation import check_env_scalar
-from neuroenv.validation import Range, positive_int, real_number
+from neuroenv.validation import Range, check_range, positive_int, real_number
 from simulator.assemble import DERIVED
 
 #: Pulse shapes of an action within a control period.
@@ -51,7 +51,8 @@ def check_config(base, *, obs_units: str, substeps: int, window: int, delta_t: f
         )
     for name, value in (("substeps", substeps), ("window", window)):
         positive_int(name, value)
-    Range(0.0, low_open=True, unit="ms").check("delta_t", real_number("delta_t", delta_t))
+    check_range(Range(0.0, low_open=True, units="ms"), "delta_t",
+                real_number("delta_t", delta_t))
     if pulse not in PULSES:
         raise ValueError(f"pulse must be one of {PULSES}, got {pulse!r}")
     if pulse == "biphasic" and substeps % 2:

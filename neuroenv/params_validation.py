@@ -37,17 +37,17 @@ import weakref
 import jax
 import numpy as np
 
-from neuroenv.validation import INT32_MAX, Range, TypeAndValueError, show
+from neuroenv.validation import INT32_MAX, Range, TypeAndValueError, check_range, show
 from simulator.param_ranges import check_parameter, mechanisms_of
 
 #: Valid values of the env scalars of ``EnvParams`` (the constructor's keyword arguments).
 ENV_FIELD_RANGES = {
-    "action_scale": Range(0.0, unit="nA per unit action"),
-    "obs_noise_std": Range(0.0, unit="mV"),
-    "init_v_jitter": Range(0.0, unit="mV"),
-    "max_steps_in_episode": Range(1, INT32_MAX, integer=True, unit="control periods"),
-    "param_spread": Range(0.0, unit="std of a log-scale"),
-    "param_drift": Range(0.0, unit="std of a log-scale per sqrt(ms)"),
+    "action_scale": Range(0.0, units="nA per unit action"),
+    "obs_noise_std": Range(0.0, units="mV"),
+    "init_v_jitter": Range(0.0, units="mV"),
+    "max_steps_in_episode": Range(1, INT32_MAX, integer=True, units="control periods"),
+    "param_spread": Range(0.0, units="std of a log-scale"),
+    "param_drift": Range(0.0, units="std of a log-scale per sqrt(ms)"),
 }
 
 _FINITE = Range()
@@ -202,14 +202,14 @@ def _check_values(spec, params, where: str, sim, top) -> None:
     """The range checks of concrete ``params`` (env fields, active simulator entries, task
     entries and their order); ``sim(k)``/``top(f)`` name entries in messages."""
     for f in spec.fields:
-        ENV_FIELD_RANGES.get(f, _FINITE).check(top(f), np.asarray(getattr(params, f)))
+        check_range(ENV_FIELD_RANGES.get(f, _FINITE), top(f), np.asarray(getattr(params, f)))
     for k in spec.sim_shapes:
         values = np.asarray(params.sim[k])
         mask = np.broadcast_to(spec.active[k], values.shape)  # rows share the active entries
         check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
     task = {k: np.asarray(v) for k, v in params.task.items()}
     for k, rng in spec.task_ranges.items():
-        rng.check(f"{where}.task[{k!r}]", task[k])
+        check_range(rng, f"{where}.task[{k!r}]", task[k])
     for low, high in spec.task_order:
         bad = np.asarray(task[low] > task[high])
         if bad.any():
@@ -239,8 +239,8 @@ def check_env_scalar(name: str, value) -> None:
     ok_types = (int, np.integer) if rng.integer else (int, float, np.integer, np.floating)
     if isinstance(value, bool | np.bool_) or not isinstance(value, ok_types):
         kind = "an int" if rng.integer else "a real number"
-        raise TypeError(f"{name} must be {kind} ({rng.describe()}), got {show(value)}")
-    rng.check(name, value)
+        raise TypeError(f"{name} must be {kind} ({rng.describe(True)}), got {show(value)}")
+    check_range(rng, name, value)
 
 
 # ---------------------------------------------------------------------- key, state, action

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.params_validation import check_params
-from neuroenv.validation import TypeAndValueError, real_number, show
+from neuroenv.validation import TypeAndValueError, check_range, real_number, show
 from simulator.assemble import DERIVED
 
 #: EnvParams scalars that ``reset(options={"params": ...})`` may replace besides ``sim``.
@@ -84,7 +84,7 @@ def replace_target(env, task_name: str, target, obs: np.ndarray, state, params,
     value = np.float64(real_number("options['target']", target))
     declared = env.task.target_range
     if declared is not None:
-        declared.check("options['target']", value)
+        check_range(declared, "options['target']", value)
     elif not np.isfinite(value):
         raise ValueError(f"options['target'] must be a finite number, got {show(target)}")
     old = state.task["target"]

@@ -7,11 +7,11 @@ value (its ``repr``, truncated) and says what was expected.
 
 from __future__ import annotations
 
-import math
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
+
+from simulator.param_ranges import Range
 
 
 class TypeAndValueError(TypeError, ValueError):
@@ -68,66 +68,17 @@ def seed_or_none(name: str, seed) -> int | None:
     return int(seed)
 
 
-def _number(x: float) -> str:
-    """``x`` for messages: integral values without exponent (2147483647, not 2.15e+09)."""
-    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
-
-
-@dataclass(frozen=True)
-class Range:
-    """The valid values of a numeric parameter: finite, in [low, high] (each end open or
-    closed), optionally integral.
-
-    Attributes:
-        low, high: bounds (``-inf``/``inf``: unbounded on that side).
-        low_open, high_open: whether the bound itself is excluded.
-        unit: the parameter's unit, shown in messages (``"mV"``, ``"ms"``, ...).
-        integer: whether the values must be integral.
-    """
-
-    low: float = -math.inf
-    high: float = math.inf
-    low_open: bool = False
-    high_open: bool = False
-    unit: str = ""
-    integer: bool = False
-
-    def describe(self) -> str:
-        """E.g. ``"a finite number > 0 (ms)"`` or ``"a finite number in [0, 1]"``."""
-        kind = "an integer" if self.integer else "a finite number"
-        lo, hi = math.isfinite(self.low), math.isfinite(self.high)
-        if lo and hi:
-            bounds = (f" in {'(' if self.low_open else '['}{_number(self.low)}, "
-                      f"{_number(self.high)}{')' if self.high_open else ']'}")
-        elif lo:
-            bounds = f" {'>' if self.low_open else '>='} {_number(self.low)}"
-        elif hi:
-            bounds = f" {'<' if self.high_open else '<='} {_number(self.high)}"
-        else:
-            bounds = ""
-        return kind + bounds + (f" ({self.unit})" if self.unit else "")
-
-    def bad(self, values) -> np.ndarray:
-        """Bool mask of the entries of ``values`` (real array) outside the range."""
-        v = np.asarray(values, dtype=np.float64)
-        ok = np.isfinite(v)
-        with np.errstate(invalid="ignore"):
-            ok &= (v > self.low) if self.low_open else (v >= self.low)
-            ok &= (v < self.high) if self.high_open else (v <= self.high)
-            if self.integer:
-                ok &= v == np.round(v)
-        return ~ok
-
-    def check(self, name: str, values) -> None:
-        """``ValueError`` naming ``name`` (and the first bad entry of an array) unless every
-        entry of ``values`` lies in the range."""
-        v = np.asarray(values)
-        bad = self.bad(v)
-        if not bad.any():
-            return
-        if v.ndim == 0:
-            raise ValueError(f"{name} must be {self.describe()}; got {show(v[()].item())}")
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        where = index[0] if len(index) == 1 else index
-        raise ValueError(f"{name} must be {self.describe()} in every entry; got "
-                         f"{show(v[index].item())} at index {where} (shape {v.shape})")
+def check_range(valid: Range, name: str, values) -> None:
+    """``ValueError`` naming ``name`` (and the first bad entry of an array) unless every
+    entry of ``values`` lies in ``valid`` (described in the envs' plain wording)."""
+    v = np.asarray(values)
+    with np.errstate(invalid="ignore"):
+        bad = ~valid.contains(v.astype(np.float64))
+    if not bad.any():
+        return
+    if v.ndim == 0:
+        raise ValueError(f"{name} must be {valid.describe(True)}; got {show(v[()].item())}")
+    index = tuple(int(i) for i in np.argwhere(bad)[0])
+    where = index[0] if len(index) == 1 else index
+    raise ValueError(f"{name} must be {valid.describe(True)} in every entry; got "
+                     f"{show(v[index].item())} at index {where} (shape {v.shape})")

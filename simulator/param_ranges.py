@@ -65,15 +65,21 @@ __all__ = [
 ]
 
 
+def _number(x: float) -> str:
+    """``x`` for messages: integral values without exponent (2147483647, not 2.15e+09)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Range:
-    """A closed (or half-open) interval of valid values; values must also be finite.
+    """An interval of valid values (each end open or closed); values must also be finite.
 
     Attributes:
         low, high: bounds (``-inf``/``inf``: unbounded on that side).
         units: units for messages (e.g. ``"S/cm²"``).
-        low_open: exclude ``low`` itself (``low < x``, e.g. a time constant > 0).
+        low_open, high_open: exclude the bound itself (``low < x``, e.g. a time constant > 0).
         what: a short description for messages (e.g. ``"conductance"``).
+        integer: whether the values must be integral.
     """
 
     low: float = -math.inf
@@ -81,22 +87,28 @@ class Range:
     units: str = ""
     low_open: bool = False
     what: str = ""
+    high_open: bool = False
+    integer: bool = False
 
-    def describe(self) -> str:
-        """E.g. ``"a finite conductance ≥ 0 (S/cm²)"``."""
-        text = "a finite " + (self.what or "value")
-        if self.low > -math.inf and self.high < math.inf:
-            text += f" in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
-        elif self.low > -math.inf:
-            text += f" {'>' if self.low_open else '≥'} {self.low:g}"
-        elif self.high < math.inf:
-            text += f" ≤ {self.high:g}"
-        if self.units:
-            text += f" ({self.units})"
-        return text
+    def describe(self, plain: bool = False) -> str:
+        """E.g. ``"a finite conductance ≥ 0 (S/cm²)"``; ``plain``: the wording of the envs'
+        messages, ``>=``/``<=`` and "number" for an unnamed value (``"a finite number > 0
+        (ms)"``)."""
+        noun = self.what or ("number" if plain else "value")
+        text = "an integer" if self.integer else "a finite " + noun
+        lo, hi = self.low > -math.inf, self.high < math.inf
+        if lo and hi:
+            text += (f" in {'(' if self.low_open else '['}{_number(self.low)}, "
+                     f"{_number(self.high)}{')' if self.high_open else ']'}")
+        elif lo:
+            text += f" {'>' if self.low_open else ('>=' if plain else '≥')} {_number(self.low)}"
+        elif hi:
+            text += f" {'<' if self.high_open else ('<=' if plain else '≤')} {_number(self.high)}"
+        return text + (f" ({self.units})" if self.units else "")
 
     def contains(self, values, dtype=None):
-        """Elementwise ``finite and within bounds`` (NumPy in, NumPy out; jax in, jax out).
+        """Elementwise ``finite, within bounds (and integral)`` (NumPy in, NumPy out; jax in,
+        jax out).
 
         ``dtype``: the precision the values were given in (default: ``values.dtype``); the
         bounds are rounded to it, so that e.g. float32(1e-4) (9.99999997e-05) is ≥ 1e-4.
@@ -110,8 +122,9 @@ class Range:
             low = float(np.asarray(self.low, dtype))
             ok = ok & ((values > low) if self.low_open else (values >= low))
         if self.high < math.inf:
-            ok = ok & (values <= float(np.asarray(self.high, dtype)))
-        return ok
+            high = float(np.asarray(self.high, dtype))
+            ok = ok & ((values < high) if self.high_open else (values <= high))
+        return ok & (values == xp.round(values)) if self.integer else ok
 
 
 def _as_range(declared) -> Range:

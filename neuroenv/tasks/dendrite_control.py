@@ -209,8 +209,8 @@ class DendriteControl(TargetAndIntegralObservation, Task):
 
     def param_ranges(self):
         return {**super().param_ranges(), "v_rest": self.target_range,
-                "soma_weight": Range(0.0, unit="weight"),
-                "spike_penalty": Range(0.0, unit="per spike")}
+                "soma_weight": Range(0.0, units="weight"),
+                "spike_penalty": Range(0.0, units="per spike")}
 
     def default_params(self) -> dict:
         return {"target_low": -60.0, "target_high": -45.0, "v_rest": V_REST,

@@ -140,12 +140,12 @@ class Desynchronize(Task):
     param_order = (("bias_low", "bias_high"),)
 
     def param_ranges(self):
-        return {"bias_low": Range(unit="nA"), "bias_high": Range(unit="nA"),
-                "noise_std": Range(0.0, unit="nA"),
-                "noise_tau": Range(0.0, low_open=True, unit="ms"),
-                "mean_tau": Range(0.0, low_open=True, unit="ms"),
-                "sync_scale": Range(0.0, low_open=True, unit="mV"),
-                "charge_penalty": Range(0.0, unit="per pC")}
+        return {"bias_low": Range(units="nA"), "bias_high": Range(units="nA"),
+                "noise_std": Range(0.0, units="nA"),
+                "noise_tau": Range(0.0, low_open=True, units="ms"),
+                "mean_tau": Range(0.0, low_open=True, units="ms"),
+                "sync_scale": Range(0.0, low_open=True, units="mV"),
+                "charge_penalty": Range(0.0, units="per pC")}
 
     def default_params(self) -> dict:
         """``bias_low``/``bias_high`` (nA), ``noise_std`` (nA), ``noise_tau`` (ms),

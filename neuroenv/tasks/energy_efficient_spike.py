@@ -67,9 +67,9 @@ class EnergyEfficientSpike(Task):
     """
 
     def param_ranges(self):
-        return {"spike_bonus": Range(unit="reward per spike"),
-                "charge_penalty": Range(0.0, unit="per pC"),
-                "wait_penalty": Range(0.0, unit="per period")}
+        return {"spike_bonus": Range(units="reward per spike"),
+                "charge_penalty": Range(0.0, units="per pC"),
+                "wait_penalty": Range(0.0, units="per period")}
 
     def default_params(self) -> dict:
         """``spike_bonus``, ``charge_penalty`` (1/pC), ``wait_penalty`` (per period)."""

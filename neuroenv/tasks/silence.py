@@ -86,9 +86,9 @@ class Silence(Task):
         self.n_drive = n_drive
 
     def param_ranges(self):
-        return {"drive_mean": Range(unit="nA"), "drive_std": Range(0.0, unit="nA"),
-                "drive_tau": Range(0.0, low_open=True, unit="ms"),
-                "charge_penalty": Range(0.0, unit="per pC")}
+        return {"drive_mean": Range(units="nA"), "drive_std": Range(0.0, units="nA"),
+                "drive_tau": Range(0.0, low_open=True, units="ms"),
+                "charge_penalty": Range(0.0, units="per pC")}
 
     def default_params(self) -> dict:
         """``drive_mean``/``drive_std`` (nA), ``drive_tau`` (ms), ``charge_penalty`` (1/pC)."""

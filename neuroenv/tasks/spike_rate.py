@@ -38,13 +38,13 @@ class SpikeRate(Task):
 
     param_order = (("target_low", "target_high"),)
     #: A target rate must keep the observation in its bounds ([0, 1000] Hz).
-    target_range = Range(0.0, 1000.0, unit="Hz")
+    target_range = Range(0.0, 1000.0, units="Hz")
 
     def param_ranges(self):
-        return {"target_low": Range(0.0, 1000.0, unit="Hz"),
-                "target_high": Range(0.0, 1000.0, low_open=True, unit="Hz"),
-                "rate_tau": Range(0.0, low_open=True, unit="ms"),
-                "charge_penalty": Range(0.0, unit="per pC")}
+        return {"target_low": Range(0.0, 1000.0, units="Hz"),
+                "target_high": Range(0.0, 1000.0, low_open=True, units="Hz"),
+                "rate_tau": Range(0.0, low_open=True, units="ms"),
+                "charge_penalty": Range(0.0, units="per pC")}
 
     def default_params(self) -> dict:
         return {"target_low": 20.0, "target_high": 100.0, "rate_tau": 50.0,

@@ -104,13 +104,13 @@ class SpikeTiming(Task):
     param_order = (("requests_low", "requests_high"), ("t_first", "t_last"))
 
     def param_ranges(self):
-        return {"requests_low": Range(1.0, unit="spike requests"),
-                "requests_high": Range(1.0, unit="spike requests"),
-                "t_first": Range(0.0, unit="ms"), "t_last": Range(0.0, unit="ms"),
-                "min_separation": Range(0.0, unit="ms"),
-                "tolerance": Range(0.0, low_open=True, unit="ms"),
-                "extra_penalty": Range(0.0, unit="per extra spike"),
-                "charge_penalty": Range(0.0, unit="per pC")}
+        return {"requests_low": Range(1.0, units="spike requests"),
+                "requests_high": Range(1.0, units="spike requests"),
+                "t_first": Range(0.0, units="ms"), "t_last": Range(0.0, units="ms"),
+                "min_separation": Range(0.0, units="ms"),
+                "tolerance": Range(0.0, low_open=True, units="ms"),
+                "extra_penalty": Range(0.0, units="per extra spike"),
+                "charge_penalty": Range(0.0, units="per pC")}
 
     def default_params(self) -> dict:
         return {"requests_low": 3.0, "requests_high": 6.0, "t_first": 10.0, "t_last": 190.0,

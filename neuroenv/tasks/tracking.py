@@ -23,9 +23,9 @@ INTEGRAL_CLIP = 100.0
 #: the clip.
 INTEGRAL_SCALE = 50.0
 #: Valid voltages of targets and voltage parameters (mV): the observation's bounds.
-VOLTAGE_RANGE = Range(V_BOUNDS[0], V_BOUNDS[1], unit="mV")
+VOLTAGE_RANGE = Range(V_BOUNDS[0], V_BOUNDS[1], units="mV")
 #: Valid error caps (mV).
-ERROR_CAP_RANGE = Range(0.0, low_open=True, unit="mV")
+ERROR_CAP_RANGE = Range(0.0, low_open=True, units="mV")
 
 
 def capped_abs_error(v, target, cap):
@@ -79,7 +79,7 @@ class TargetAndIntegralObservation:
 
     def param_ranges(self):
         return {"target_low": VOLTAGE_RANGE, "target_high": VOLTAGE_RANGE,
-                "charge_penalty": Range(0.0, unit="per pC"), "error_cap": ERROR_CAP_RANGE}
+                "charge_penalty": Range(0.0, units="per pC"), "error_cap": ERROR_CAP_RANGE}
 
     def reset(self, key, params):
         target = jax.random.uniform(key, (), jnp.float32, params["target_low"],

@@ -111,11 +111,11 @@ class VoltageTrack(Task):
 
     def param_ranges(self):
         return {"v_low": VOLTAGE_RANGE, "v_high": VOLTAGE_RANGE,
-                "amp_low": Range(0.0, unit="mV"), "amp_high": Range(0.0, unit="mV"),
-                "freq_low": Range(0.0, low_open=True, unit="Hz"),
-                "freq_high": Range(0.0, low_open=True, unit="Hz"),
-                "charge_penalty": Range(0.0, unit="per pC"),
-                "error_cap": Range(0.0, low_open=True, unit="mV")}
+                "amp_low": Range(0.0, units="mV"), "amp_high": Range(0.0, units="mV"),
+                "freq_low": Range(0.0, low_open=True, units="Hz"),
+                "freq_high": Range(0.0, low_open=True, units="Hz"),
+                "charge_penalty": Range(0.0, units="per pC"),
+                "error_cap": Range(0.0, low_open=True, units="mV")}
 
     def default_params(self) -> dict:
         return {"v_low": -75.0, "v_high": -55.0, "amp_low": 2.0, "amp_high": 8.0,
