@@ -11,9 +11,8 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from neuroenv.sensing.design import Sos
+from neuroenv.sensing.design import Sos, check_sos
 
 
 def sos_step(sos: jax.Array, state: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -63,14 +62,7 @@ class SosFilter:
     sos: Sos
 
     def __post_init__(self):
-        arr = np.asarray(self.sos, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[1] != 6 or arr.shape[0] < 1:
-            raise ValueError(f"sos must have shape (n_sections, 6), got shape {arr.shape}")
-        if not np.all(np.isfinite(arr)) or not np.allclose(arr[:, 3], 1.0):
-            raise ValueError(
-                f"sos must be finite with a0 == 1 in every section, got {arr.tolist()}"
-            )
-        object.__setattr__(self, "sos", tuple(tuple(float(c) for c in row) for row in arr))
+        object.__setattr__(self, "sos", check_sos(self.sos))
 
     @property
     def n_sections(self) -> int:
@@ -83,7 +75,7 @@ class SosFilter:
 
     def coefficients(self, dtype) -> jax.Array:
         """The ``(n_sections, 6)`` coefficients as a JAX array of ``dtype``."""
-        return jnp.asarray(np.asarray(self.sos), dtype)
+        return jnp.asarray(self.sos, dtype)
 
     def step(self, state: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """One sample ``x`` of shape ``(..., n_channels)``; returns ``(state, y)``."""

@@ -48,6 +48,17 @@ def _as_tuples(sos: np.ndarray) -> Sos:
     return tuple(tuple(float(c) for c in row) for row in np.asarray(sos, dtype=np.float64))
 
 
+def check_sos(sos) -> Sos:
+    """Return ``sos`` as a tuple of float rows; ValueError unless it is ``(n_sections, 6)``,
+    finite, with ``a0 == 1`` in every section."""
+    arr = np.asarray(sos, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[1] != 6 or arr.shape[0] < 1:
+        raise ValueError(f"sos must have shape (n_sections, 6), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or not np.allclose(arr[:, 3], 1.0):
+        raise ValueError(f"sos must be finite with a0 == 1 in every section, got {arr.tolist()}")
+    return _as_tuples(arr)
+
+
 def butter_bandpass(fs: float, lo: float = 13.0, hi: float = 30.0, order: int = 2) -> Sos:
     """Butterworth band-pass ``lo``–``hi`` Hz at sampling rate ``fs`` Hz as biquads.
 
