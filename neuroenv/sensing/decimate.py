@@ -14,6 +14,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from neuroenv.sensing.design import check_rate
+
 #: Default output rate (Hz) of the decimation that precedes a beta band-pass.
 DEFAULT_FS_OUT = 1000.0
 
@@ -30,7 +32,7 @@ def decimation_factor(fs: float, fs_out: float = DEFAULT_FS_OUT) -> int:
 
     Returns 1 when ``fs`` <= ``fs_out`` (no decimation).
     """
-    return max(1, int(fs // fs_out))
+    return max(1, int(check_rate(fs) // check_rate(fs_out, "fs_out")))
 
 
 def block_average(xs: jax.Array, factor: int) -> jax.Array:

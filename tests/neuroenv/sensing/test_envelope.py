@@ -86,3 +86,5 @@ def test_block_average_and_factor():
         block_average(x, 5)
     with pytest.raises(ValueError, match="factor"):
         block_average(x, 0)
+    with pytest.raises(ValueError, match="fs_out"):
+        decimation_factor(40000.0, 0.0)

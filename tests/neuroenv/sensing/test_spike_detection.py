@@ -66,6 +66,21 @@ def test_refractory_period_suppresses_close_spikes():
     assert found.size == 3
 
 
+@pytest.mark.parametrize(("gap", "expected"), [(9, 1), (10, 2)])
+def test_refractory_boundary_is_exact(gap, expected):
+    x = np.zeros(300)
+    x[[100, 100 + gap]] = -10.0  # one-sample spikes, no noise
+    detector = SpikeDetector(FS, refractory=10 / FS)  # 10 samples
+    assert detector.refractory_samples == 10
+    found, _ = _detect(x, detector, noise=1.0)
+    np.testing.assert_array_equal(found, [100, 100 + gap][:expected])
+
+
+def test_given_noise_per_channel():
+    state = SpikeDetector(FS, k=4.0).init((2,), 3, noise=jnp.array([1.0, 2.0, 0.5]))
+    np.testing.assert_array_equal(np.asarray(state.threshold), [[-4.0, -8.0, -2.0]] * 2)
+
+
 def test_counts_per_block_and_vmap():
     detector = SpikeDetector(FS)
     traces = np.stack([_trace([1000 * (i + 1)], n=8000, seed=i) for i in range(4)])
