@@ -58,8 +58,6 @@ ALLOWED_LONG_FUNCTIONS: dict[str, int] = {
     'simulator/modules/base.py::Module._init_data': 78,
     'simulator/modules/mechanisms.py::MechanismMixin.delete': 67,
     'simulator/modules/topology.py::number_nodes': 97,
-    'simulator/morphology/swc.py::cell_from_sections': 61,
-    'simulator/morphology/swc.py::read_swc': 65,
     'simulator/morphology/tracing.py::trace_sections_flat': 98,
     'simulator/sharding.py::sharded_vmap': 63,
     'simulator/solvers/dhs_schedule.py::build_schedule': 89,

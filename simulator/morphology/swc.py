@@ -77,17 +77,16 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
     if min_radius is not None:
         min_radius = _check_length_arg("min_radius", min_radius)
     check_compartment_count(0, "read_swc", max_compartments)  # validates max_compartments
-    path = Path(fname)
     try:
-        text = path.read_text()
+        text = Path(fname).read_text()
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"cannot read SWC file {str(fname)!r}: {err}") from err
     points = keep_main_tree(parse_swc(text, str(fname), min_radius), str(fname))
     sections = trace_sections_flat(points,
                                    join_interruptions=bool(ignore_swc_tracing_interruptions))
-    call = f"read_swc({str(fname)!r}, ncomp={ncomp!r}"
+    call = f"read_swc({str(fname)!r}, ncomp={ncomp!r})"
     if max_branch_len is not None:
-        call += f", max_branch_len={max_branch_len!r})"
+        call = f"{call[:-1]}, max_branch_len={max_branch_len!r})"
         # Each piece gets at least one compartment: refuse before cutting anything.
         pieces = float(np.sum(_piece_counts(sections.lengths(), max_branch_len)))
         per_piece = ncomp if isinstance(ncomp, int) else 1
@@ -95,8 +94,6 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
                                 f" branches)", max_compartments)
         sections = TracedSections.from_list(
             split_long_sections(sections.to_list(), max_branch_len))
-    else:
-        call += ")"
     return cell_from_sections(sections, ncomp, assign_groups, str(fname),
                               max_compartments=max_compartments, call=call)
 
@@ -191,36 +188,13 @@ def cell_from_sections(sections: TracedSections | list[Section], ncomp,
     if isinstance(ncomp, int):  # refuse before any per-branch work
         check_compartment_count(float(ncomp) * n_sec, what, max_compartments)
     lengths = sections.lengths()
-    xyz_flat, radius_flat, offsets = sections.xyz, sections.radius, sections.offsets
-    zero = np.flatnonzero(lengths == 0.0)
-    split = not isinstance(ncomp, int) or zero.size
+    offsets = sections.offsets
     bounds = list(zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True))
-    xyz = [xyz_flat[a:b] for a, b in bounds] if split else None
-    radius = [radius_flat[a:b] for a, b in bounds] if split else None
-    for i in zero:
-        warnings.warn(f"{source}: branch {i} has zero length; using a"
-                      f" {ZERO_LENGTH_FALLBACK} µm cylinder", stacklevel=3)
-        xyz[i] = np.array([xyz[i][0], xyz[i][0] + [ZERO_LENGTH_FALLBACK, 0, 0]])
-        radius[i] = np.full(2, radius[i].mean())
-    if zero.size:
-        xyz_flat, radius_flat = np.concatenate(xyz), np.concatenate(radius)
-        offsets = np.concatenate([[0], np.cumsum([len(r) for r in radius])])
+    xyz_flat, radius_flat, xyz, radius, offsets = _zero_length_fallback(
+        sections, lengths, bounds, split=not isinstance(ncomp, int), source=source)
     ncomps = _section_ncomps(sections, ncomp, lengths, xyz, radius, what, max_compartments)
     geometry = compartment_geometry_many(xyz_flat, radius_flat, offsets, ncomps)
-    n_total = int(ncomps.sum())
-    columns = dict(geometry)
-    columns["axial_resistivity"] = np.full(n_total, COMPARTMENT_PARAMS["axial_resistivity"])
-    columns["capacitance"] = np.full(n_total, COMPARTMENT_PARAMS["capacitance"])
-    columns["v"] = np.full(n_total, COMPARTMENT_STATES["v"])
-    types = sections.swc_type
-    groups: list[str] = []
-    if assign_groups:
-        comp_type = np.repeat(types, ncomps)
-        _, first_seen = np.unique(types, return_index=True)
-        for t in types[np.sort(first_seen)]:  # in order of first appearance, as concat does
-            groups.append(group_name(int(t)))
-            columns[group_name(int(t))] = comp_type == t
-    table = pd.DataFrame(columns)
+    table, groups = _table(geometry, ncomps, sections.swc_type, assign_groups)
     topology = Topology(
         ncomp=ncomps,
         parents=sections.parent.astype(np.int64),
@@ -233,3 +207,42 @@ def cell_from_sections(sections: TracedSections | list[Section], ncomp,
     xyzr = [points[a:b] for a, b in bounds]  # views of one array, no per-branch copies
     cell._init_data(table, topology, channels=(), groups=groups, xyzr=xyzr)
     return cell
+
+
+def _zero_length_fallback(sections: TracedSections, lengths, bounds, split: bool, source):
+    """``(xyz_flat, radius_flat, xyz, radius, offsets)``: the sections' points with each
+    zero-length section replaced (with a warning) by a :data:`ZERO_LENGTH_FALLBACK` µm
+    cylinder; ``xyz``/``radius`` per section (None unless ``split`` or one is replaced)."""
+    xyz_flat, radius_flat, offsets = sections.xyz, sections.radius, sections.offsets
+    zero = np.flatnonzero(lengths == 0.0)
+    if not (split or zero.size):
+        return xyz_flat, radius_flat, None, None, offsets
+    xyz = [xyz_flat[a:b] for a, b in bounds]
+    radius = [radius_flat[a:b] for a, b in bounds]
+    for i in zero:
+        warnings.warn(f"{source}: branch {i} has zero length; using a"
+                      f" {ZERO_LENGTH_FALLBACK} µm cylinder", stacklevel=4)
+        xyz[i] = np.array([xyz[i][0], xyz[i][0] + [ZERO_LENGTH_FALLBACK, 0, 0]])
+        radius[i] = np.full(2, radius[i].mean())
+    if zero.size:
+        xyz_flat, radius_flat = np.concatenate(xyz), np.concatenate(radius)
+        offsets = np.concatenate([[0], np.cumsum([len(r) for r in radius])])
+    return xyz_flat, radius_flat, xyz, radius, offsets
+
+
+def _table(geometry: dict, ncomps: np.ndarray, types: np.ndarray, assign_groups: bool):
+    """``(nodes table, group names)``: the compartments' geometry, jaxley's default
+    parameters and, with ``assign_groups``, one boolean column per SWC type."""
+    n_total = int(ncomps.sum())
+    columns = dict(geometry)
+    columns["axial_resistivity"] = np.full(n_total, COMPARTMENT_PARAMS["axial_resistivity"])
+    columns["capacitance"] = np.full(n_total, COMPARTMENT_PARAMS["capacitance"])
+    columns["v"] = np.full(n_total, COMPARTMENT_STATES["v"])
+    groups: list[str] = []
+    if assign_groups:
+        comp_type = np.repeat(types, ncomps)
+        _, first_seen = np.unique(types, return_index=True)
+        for t in types[np.sort(first_seen)]:  # in order of first appearance, as concat does
+            groups.append(group_name(int(t)))
+            columns[group_name(int(t))] = comp_type == t
+    return pd.DataFrame(columns), groups
