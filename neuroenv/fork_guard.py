@@ -43,11 +43,6 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def inherited_backend() -> bool:
-    """Whether this process was forked from a process that had started JAX's backend."""
-    return _inherited_backend
-
-
 def check(what: str) -> None:
     """Raise ``RuntimeError`` if this process is a fork of a process that had started JAX.
 

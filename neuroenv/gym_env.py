@@ -29,14 +29,10 @@ Conventions
   auto-reset: call ``reset`` after an episode ends (stepping on warns once).
 - **Seeding**: ``reset(seed=s)`` seeds gymnasium's ``np_random`` and sets the JAX key to
   :meth:`NeuronGymEnv.key_for_seed` ``(s)``; ``reset()`` continues the key chain (the first
-  unseeded reset draws the seed from ``np_random``). The chain is that of
-  ``neuroenv.vector.NeuronVectorEnv``::
-
-      key, k_reset = jax.random.split(key);  obs, state = env.reset(k_reset, params)
-      key, k_step = jax.random.split(key);   env.step(k_step, state, action, params)  # per step
-
-  so a seeded episode reproduces the functional env's ``reset``/``step`` with those keys
-  exactly (until the episode ends: the functional ``step`` then auto-resets).
+  unseeded reset draws the seed from ``np_random``). The chain (one ``split`` per reset and
+  per step) is that of :mod:`neuroenv.vector`, so a seeded episode reproduces the functional
+  env's ``reset``/``step`` with those keys exactly (until the episode ends: the functional
+  ``step`` then auto-resets).
 - **Reset options** (both apply to that episode only; a reset without them restores the
   constructor's values):
 
