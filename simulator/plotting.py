@@ -1,6 +1,6 @@
 """Drawing morphologies with matplotlib (optional: ``pip install 'neuroenv[plot]'``).
 
-Use the ``vis`` method of a module or view (:meth:`simulator.modules.layout.LayoutMixin.vis`);
+Use the ``vis`` method of a module or view (:func:`simulator.modules.drawing.vis`);
 the functions here draw prepared coordinates into an Axes. matplotlib is imported only
 when something is drawn, so the simulator itself never needs it.
 

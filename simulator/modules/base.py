@@ -20,16 +20,11 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from simulator.modules import drawing, io, layout, mechanisms, morphology_ops, parameters, selection
+from simulator.modules import edges as edge_ops
+from simulator.modules import groups as group_ops
 from simulator.modules.data import build_data
-from simulator.modules.edges import EdgeMixin, SynapseParameterMixin
-from simulator.modules.groups import GroupMixin
-from simulator.modules.io import InputOutputMixin
-from simulator.modules.layout import LayoutMixin
-from simulator.modules.mechanisms import MechanismMixin
 from simulator.modules.module_type import ModuleType
-from simulator.modules.morphology_ops import MorphologyMixin
-from simulator.modules.parameters import ParameterMixin
-from simulator.modules.selection import SelectionMixin
 from simulator.modules.topology import Topology
 
 
@@ -44,8 +39,7 @@ def _of_base(name: str, doc: str | None = None) -> property:
     return property(lambda self: getattr(self.base._data, name), doc=doc)
 
 
-class Module(ModuleType, SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin,
-             SynapseParameterMixin, InputOutputMixin, ParameterMixin, LayoutMixin, MorphologyMixin):
+class Module(ModuleType):
     """Base class of every simulator module and view (see the module docstring)."""
 
     #: The class of this module's views (:class:`~simulator.modules.view.View`, which
@@ -53,6 +47,67 @@ class Module(ModuleType, SelectionMixin, MechanismMixin, GroupMixin, EdgeMixin,
     _view_type: type
     #: A Compartment has no branch to re-discretise.
     _is_compartment = False
+    _scope = "local"
+    _explicit_branches = False
+
+    # The operations, one concern per file; each method is the function of that name.
+    cell = selection.cell
+    branch = selection.branch
+    comp = selection.comp
+    loc = selection.loc
+    select = selection.select
+    scope = selection.scope
+    set_scope = selection.set_scope
+    __getitem__ = selection.__getitem__
+    shape = property(selection.shape)
+    cells = property(selection.cells)
+    branches = property(selection.branches)
+    comps = property(selection.comps)
+    _view_table = selection.view_table
+    _subview = selection._subview
+    _require_compartments = selection.require_compartments
+    insert = mechanisms.insert
+    delete = mechanisms.delete
+    init_states = mechanisms.init_states
+    diffuse = mechanisms.diffuse
+    delete_diffusion = mechanisms.delete_diffusion
+    pumps = property(mechanisms.pumps)
+    diffusion_states = property(mechanisms.diffusion_states)
+    add_to_group = group_ops.add_to_group
+    record = edge_ops.record
+    delete_recordings = io.delete_recordings
+    stimulate = io.stimulate
+    clamp = edge_ops.clamp
+    delete_stimuli = io.delete_stimuli
+    delete_clamps = io.delete_clamps
+    data_stimulate = io.data_stimulate
+    data_clamp = edge_ops.data_clamp
+    set = edge_ops.set
+    data_set = edge_ops.data_set
+    make_trainable = edge_ops.make_trainable
+    get_parameters = parameters.get_parameters
+    delete_trainables = parameters.delete_trainables
+    write_trainables = parameters.write_trainables
+    to_jax = parameters.to_jax
+    num_trainable_params = property(parameters.num_trainable_params)
+    edge = edge_ops.edge
+    copy_node_property_to_edges = edge_ops.copy_node_property_to_edges
+    edges = property(edge_ops.edges)
+    synapses = property(edge_ops.synapses)
+    _edge_inds = property(edge_ops._edge_inds)
+    _edge_controlled_by = property(edge_ops._edge_controlled_by)
+    _synapse_type_view = edge_ops._synapse_type_view
+    _select_edges = edge_ops._select_edges
+    _append_synapses = edge_ops._append_synapses
+    compute_xyz = layout.compute_xyz
+    compute_compartment_centers = layout.compute_compartment_centers
+    vis = drawing.vis
+    move = layout.move
+    move_to = layout.move_to
+    rotate = layout.rotate
+    set_ncomp = morphology_ops.set_ncomp
+    set_ncomp_d_lambda = morphology_ops.set_ncomp_d_lambda
+    distance_from = morphology_ops.distance_from
 
     def __init__(self) -> None:
         self._is_view = False

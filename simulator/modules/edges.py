@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from simulator.modules import io, parameters
 from simulator.modules.arguments import SelectionIndexError
 from simulator.modules.parameters import checked_values, shared_parameters
 from simulator.modules.selection import node_labels, parse_index
@@ -35,130 +36,129 @@ def empty_edges() -> pd.DataFrame:
 
 
 def synapse_keys(base) -> set[str]:
-    keys: set[str] = set()
-    for syn in base._synapses:
-        keys |= {*syn.synapse_params, *syn.synapse_states}
-    return keys
+    return {k for syn in base._synapses for k in (*syn.synapse_params, *syn.synapse_states)}
 
 
-class EdgeMixin:
-    """Edge views and the synapse side of set / data_set / make_trainable / record / clamp."""
+# ------------------------------------------------------------------ tables and views
+def _edge_inds(module) -> np.ndarray:
+    if module._is_view:
+        return module._view_edge_inds
+    return module._edges.index.to_numpy()
 
-    # ------------------------------------------------------------------ tables and views
-    @property
-    def _edge_inds(self) -> np.ndarray:
-        if self._is_view:
-            return self._view_edge_inds
-        return self._edges.index.to_numpy()
 
-    @property
-    def _edge_controlled_by(self) -> np.ndarray:
-        if self._is_view:
-            return self._view_edge_controlled_by
-        return np.zeros(len(self._edges), dtype=np.int64)
+def _edge_controlled_by(module) -> np.ndarray:
+    if module._is_view:
+        return module._view_edge_controlled_by
+    return np.zeros(len(module._edges), dtype=np.int64)
 
-    @property
-    def edges(self) -> pd.DataFrame:
-        """Synapses of this selection (a copy for views), with ``controlled_by_param``."""
-        if not self._is_view:
-            return self._edges
-        table = self.base._edges.loc[self._edge_inds].copy()
-        table["controlled_by_param"] = self._edge_controlled_by
-        return table
 
-    @property
-    def synapses(self) -> list:
-        """Synapse types, in the order they were first connected."""
-        return self.base._synapses
+def edges(module) -> pd.DataFrame:
+    """Synapses of this selection (a copy for views), with ``controlled_by_param``."""
+    if not module._is_view:
+        return module._edges
+    table = module.base._edges.loc[module._edge_inds].copy()
+    table["controlled_by_param"] = module._edge_controlled_by
+    return table
 
-    def _edge_view(self, inds, controlled_by, what: str):
-        inds = np.asarray(inds, dtype=np.int64)
-        if inds.size == 0:
-            raise ValueError(f"{what} selects no synapse")
-        return self.base._view_type(
-            self.base, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
-            edge_inds=inds, edge_controlled_by=np.asarray(controlled_by))
 
-    def edge(self, idx):
-        """Synapses of this selection by position (one trainable parameter per synapse)."""
-        inds = self._edge_inds
-        chosen = inds[parse_index(idx, len(inds), "edge")]
-        return self._edge_view(chosen, chosen, f"edge({idx!r})")
+def synapses(module) -> list:
+    """Synapse types, in the order they were first connected."""
+    return module.base._synapses
 
-    def _synapse_type_view(self, name: str):
-        table = self.base._edges.loc[self._edge_inds]
-        inds = table.index[table["type"].to_numpy() == name].to_numpy()
-        return self._edge_view(inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}")
 
-    def _select_edges(self, edges):
-        inds = self._edge_inds
-        wanted = node_labels(edges, len(inds), "select: edges", "edge")
-        if wanted.dtype == bool:
-            wanted = inds[wanted]
-        missing = np.setdiff1d(wanted, inds)
-        if missing.size:
-            raise SelectionIndexError(
-                f"edge index {missing[0]} is not in this selection ({len(inds)} synapses)"
-            )
-        return self._edge_view(np.sort(wanted), np.sort(wanted), f"select(edges={edges!r})")
+def _edge_view(module, inds, controlled_by, what: str):
+    inds = np.asarray(inds, dtype=np.int64)
+    if inds.size == 0:
+        raise ValueError(f"{what} selects no synapse")
+    return module.base._view_type(
+        module.base, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
+        edge_inds=inds, edge_controlled_by=np.asarray(controlled_by))
 
-    # ------------------------------------------------------------------ building
-    def _append_synapses(self, pre_nodes, post_nodes, synapse) -> None:
-        """Add one synapse of type ``synapse`` per (pre, post) node pair (vectorised)."""
-        base = self.base
-        if not isinstance(synapse, Synapse):
-            raise TypeError(f"expected a Synapse instance, got {synapse!r}")
-        synapse._validate()
-        known = {s.name: s for s in base._synapses}
-        if synapse.name in known and type(known[synapse.name]) is not type(synapse):
-            raise ValueError(f"a different synapse type is already named {synapse.name!r}")
-        clash = ({*synapse.synapse_params, *synapse.synapse_states} & set(base._nodes.columns))
-        if clash:
-            raise ValueError(f"synapse {synapse.name!r} parameters clash with columns {clash}")
-        if synapse.name not in known:
-            base._synapses.append(synapse)
-        type_ind = [s.name for s in base._synapses].index(synapse.name)
-        pre_nodes = np.asarray(pre_nodes, dtype=np.int64)
-        post_nodes = np.asarray(post_nodes, dtype=np.int64)
-        n_old = len(base._edges)
-        n_type = int((base._edges["type"] == synapse.name).sum())
-        locs = _relative_locs(base)
-        rows = pd.DataFrame({
-            "global_edge_index": np.arange(n_old, n_old + len(pre_nodes)),
-            "index_within_type": np.arange(n_type, n_type + len(pre_nodes)),
-            "pre_index": pre_nodes,
-            "post_index": post_nodes,
-            "type": synapse.name,
-            "type_ind": type_ind,
-            "pre_locs": locs.loc[pre_nodes].to_numpy(),
-            "post_locs": locs.loc[post_nodes].to_numpy(),
-            "controlled_by_param": 0,
-        })
-        for key, value in {**synapse.synapse_params, **synapse.synapse_states}.items():
-            rows[key] = float(value)
-        frames = [base._edges, rows] if n_old else [rows]
-        table = pd.concat(frames, ignore_index=True)
-        table.index = pd.RangeIndex(len(table))
-        base._edges = table
-        base._invalidate()
 
-    def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
-        """Add ``pre_<prop>`` / ``post_<prop>`` columns to ``.edges`` from ``.nodes``."""
-        base = self.base
-        for name, value in (("properties", properties), ("pre_or_post", pre_or_post)):
-            if not isinstance(value, str | list | tuple) or not all(
-                    isinstance(v, str) for v in ([value] if isinstance(value, str) else value)):
-                raise TypeError(f"{name} must be a str or a list of str; got {value!r}")
-        props = [properties] if isinstance(properties, str) else list(properties)
-        sides = [pre_or_post] if isinstance(pre_or_post, str) else list(pre_or_post)
-        for side in sides:
-            if side not in ("pre", "post"):
-                raise ValueError(f"pre_or_post must be 'pre' and/or 'post', got {side!r}")
-            for prop in props:
-                if prop not in base._nodes.columns:
-                    raise ValueError(f"unknown node property {prop!r}")
-                base._edges[f"{side}_{prop}"] = base._nodes.loc[
-                    base._edges[f"{side}_index"].to_numpy(), prop].to_numpy()
+def edge(module, idx):
+    """Synapses of this selection by position (one trainable parameter per synapse)."""
+    inds = module._edge_inds
+    chosen = inds[parse_index(idx, len(inds), "edge")]
+    return _edge_view(module, chosen, chosen, f"edge({idx!r})")
+
+
+def _synapse_type_view(module, name: str):
+    table = module.base._edges.loc[module._edge_inds]
+    inds = table.index[table["type"].to_numpy() == name].to_numpy()
+    return _edge_view(module, inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}")
+
+
+def _select_edges(module, edges):
+    inds = module._edge_inds
+    wanted = node_labels(edges, len(inds), "select: edges", "edge")
+    if wanted.dtype == bool:
+        wanted = inds[wanted]
+    missing = np.setdiff1d(wanted, inds)
+    if missing.size:
+        raise SelectionIndexError(
+            f"edge index {missing[0]} is not in this selection ({len(inds)} synapses)"
+        )
+    return _edge_view(module, np.sort(wanted), np.sort(wanted), f"select(edges={edges!r})")
+
+
+# ------------------------------------------------------------------ building
+def _append_synapses(module, pre_nodes, post_nodes, synapse) -> None:
+    """Add one synapse of type ``synapse`` per (pre, post) node pair (vectorised)."""
+    base = module.base
+    if not isinstance(synapse, Synapse):
+        raise TypeError(f"expected a Synapse instance, got {synapse!r}")
+    synapse._validate()
+    known = {s.name: s for s in base._synapses}
+    if synapse.name in known and type(known[synapse.name]) is not type(synapse):
+        raise ValueError(f"a different synapse type is already named {synapse.name!r}")
+    clash = ({*synapse.synapse_params, *synapse.synapse_states} & {*base._nodes.columns})
+    if clash:
+        raise ValueError(f"synapse {synapse.name!r} parameters clash with columns {clash}")
+    if synapse.name not in known:
+        base._synapses.append(synapse)
+    type_ind = [s.name for s in base._synapses].index(synapse.name)
+    pre_nodes = np.asarray(pre_nodes, dtype=np.int64)
+    post_nodes = np.asarray(post_nodes, dtype=np.int64)
+    n_old = len(base._edges)
+    n_type = int((base._edges["type"] == synapse.name).sum())
+    locs = _relative_locs(base)
+    rows = pd.DataFrame({
+        "global_edge_index": np.arange(n_old, n_old + len(pre_nodes)),
+        "index_within_type": np.arange(n_type, n_type + len(pre_nodes)),
+        "pre_index": pre_nodes,
+        "post_index": post_nodes,
+        "type": synapse.name,
+        "type_ind": type_ind,
+        "pre_locs": locs.loc[pre_nodes].to_numpy(),
+        "post_locs": locs.loc[post_nodes].to_numpy(),
+        "controlled_by_param": 0,
+    })
+    for key, value in {**synapse.synapse_params, **synapse.synapse_states}.items():
+        rows[key] = float(value)
+    frames = [base._edges, rows] if n_old else [rows]
+    table = pd.concat(frames, ignore_index=True)
+    table.index = pd.RangeIndex(len(table))
+    base._edges = table
+    base._invalidate()
+
+
+def copy_node_property_to_edges(module, properties, pre_or_post=("pre", "post")) -> None:
+    """Add ``pre_<prop>`` / ``post_<prop>`` columns to ``.edges`` from ``.nodes``."""
+    base = module.base
+    for name, value in (("properties", properties), ("pre_or_post", pre_or_post)):
+        if not isinstance(value, str | list | tuple) or not all(
+                isinstance(v, str) for v in ([value] if isinstance(value, str) else value)):
+            raise TypeError(f"{name} must be a str or a list of str; got {value!r}")
+    props = [properties] if isinstance(properties, str) else list(properties)
+    sides = [pre_or_post] if isinstance(pre_or_post, str) else list(pre_or_post)
+    for side in sides:
+        if side not in ("pre", "post"):
+            raise ValueError(f"pre_or_post must be 'pre' and/or 'post', got {side!r}")
+        for prop in props:
+            if prop not in base._nodes.columns:
+                raise ValueError(f"unknown node property {prop!r}")
+            base._edges[f"{side}_{prop}"] = base._nodes.loc[
+                base._edges[f"{side}_index"].to_numpy(), prop].to_numpy()
 
 
 def _relative_locs(base) -> pd.Series:
@@ -170,89 +170,98 @@ def _relative_locs(base) -> pd.Series:
     return pd.Series((0.5 + local) / ncomp, index=nodes.index)
 
 
-class SynapseParameterMixin:
-    """``set``, ``data_set``, ``make_trainable``, ``record`` and ``clamp`` of synapse keys.
+def _edge_rows(module, key: str, action: str) -> pd.DataFrame:
+    table = module.base._edges.loc[module._edge_inds]
+    table = table[table[key].notna()] if key in table.columns else table.iloc[0:0]
+    if table.empty:
+        raise ValueError(
+            f"cannot {action} {key!r}: no synapse in this selection has it (select synapses"
+            f" with net.<SynapseName>, .edge(i) or .select(edges=...))"
+        )
+    return table
 
-    Synapse keys are routed here; everything else goes on to the compartment versions.
-    """
 
-    def _edge_rows(self, key: str, action: str) -> pd.DataFrame:
-        table = self.base._edges.loc[self._edge_inds]
-        table = table[table[key].notna()] if key in table.columns else table.iloc[0:0]
-        if table.empty:
-            raise ValueError(
-                f"cannot {action} {key!r}: no synapse in this selection has it (select synapses"
-                f" with net.<SynapseName>, .edge(i) or .select(edges=...))"
-            )
-        return table
+def set(module, key: str, val) -> None:
+    if key not in synapse_keys(module.base):
+        return parameters.set(module, key, val)
 
-    def set(self, key: str, val) -> None:
-        if key not in synapse_keys(self.base):
-            return super().set(key, val)
+    rows = _edge_rows(module, key, "set")
+    module.base._edges.loc[rows.index, key] = checked_values(key, val, len(rows), "synapse",
+                                                           mechanisms_of(module))
+    module._invalidate()
 
-        rows = self._edge_rows(key, "set")
-        self.base._edges.loc[rows.index, key] = checked_values(key, val, len(rows), "synapse",
-                                                               mechanisms_of(self))
-        self._invalidate()
 
-    def data_set(self, key: str, val, param_state):
-        if key not in synapse_keys(self.base):
-            return super().data_set(key, val, param_state)
+def data_set(module, key: str, val, param_state):
+    if key not in synapse_keys(module.base):
+        return parameters.data_set(module, key, val, param_state)
 
-        rows = self._edge_rows(key, "data_set")
-        check_parameter(key, val, mechanisms_of(self), where=f"data_set({key!r})")
-        shape = jnp.shape(val)
-        if shape not in ((), (len(rows),)):
-            raise ValueError(f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one"
-                             f" value per synapse), got shape {shape}")
-        entry = {"indices": jnp.asarray(rows["index_within_type"].to_numpy()[:, None],
-                                        dtype=jnp.int32),
-                 "key": key, "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),))}
-        return [*(param_state or []), entry]
+    rows = _edge_rows(module, key, "data_set")
+    check_parameter(key, val, mechanisms_of(module), where=f"data_set({key!r})")
+    shape = jnp.shape(val)
+    if shape not in ((), (len(rows),)):
+        raise ValueError(f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one"
+                         f" value per synapse), got shape {shape}")
+    entry = {"indices": jnp.asarray(rows["index_within_type"].to_numpy()[:, None],
+                                    dtype=jnp.int32),
+             "key": key, "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),))}
+    return [*(param_state or []), entry]
 
-    def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
-        if key not in synapse_keys(self.base):
-            return super().make_trainable(key, init_val, verbose)
 
-        rows = self._edge_rows(key, "make_trainable")
-        control = pd.Series(self._edge_controlled_by, index=self._edge_inds).loc[rows.index]
-        values, indices = shared_parameters(
-            key, control.to_numpy(), rows["index_within_type"].to_numpy(),
-            rows[key].to_numpy(), init_val, mechanisms_of(self))
-        self._add_trainable(key, values, indices, verbose)
+def make_trainable(module, key: str, init_val=None, verbose: bool = True) -> None:
+    if key not in synapse_keys(module.base):
+        return parameters.make_trainable(module, key, init_val, verbose)
 
-    def _synapse_state_rows(self, state: str):
-        """index_within_type of the selection's synapses that have ``state``, or None."""
-        for syn in self.base._synapses:
-            if state in syn.synapse_states or state == syn.current_name:
-                table = self.base._edges.loc[self._edge_inds]
-                rows = table[table["type"] == syn.name]
-                if rows.empty:
-                    raise ValueError(f"no {syn.name} synapse in this selection to use {state!r}")
-                return rows["index_within_type"].to_numpy().astype(np.int64)
-        return None
+    rows = _edge_rows(module, key, "make_trainable")
+    control = pd.Series(module._edge_controlled_by, index=module._edge_inds).loc[rows.index]
+    values, indices = shared_parameters(
+        key, control.to_numpy(), rows["index_within_type"].to_numpy(),
+        rows[key].to_numpy(), init_val, mechanisms_of(module))
+    parameters._add_trainable(module, key, values, indices, verbose)
 
-    def record(self, state: str = "v", verbose: bool = True) -> None:
-        rows = self._synapse_state_rows(state)
-        if rows is None:
-            return super().record(state, verbose)
-        base = self.base
-        new = pd.DataFrame({"rec_index": rows, "state": state})
-        merged = pd.concat([base._recordings, new], ignore_index=True)
-        base._recordings = merged.drop_duplicates(ignore_index=True)
-        if verbose:
-            print(f"Added {len(rows)} recordings.")
 
-    def clamp(self, state_name: str, state_array, verbose: bool = True) -> None:
-        rows = self._synapse_state_rows(state_name)
-        if rows is None:
-            return super().clamp(state_name, state_array, verbose)
-        values = self._input_array(state_name, state_array, len(rows),
-                                   f"clamp of {state_name!r}")
-        self._add_external(state_name, values, rows)
+def _synapse_state_rows(module, state: str):
+    """index_within_type of the selection's synapses that have ``state``, or None."""
+    for syn in module.base._synapses:
+        if state in syn.synapse_states or state == syn.current_name:
+            table = module.base._edges.loc[module._edge_inds]
+            rows = table[table["type"] == syn.name]
+            if rows.empty:
+                raise ValueError(f"no {syn.name} synapse in this selection to use {state!r}")
+            return rows["index_within_type"].to_numpy().astype(np.int64)
+    return None
 
-    def data_clamp(self, state_name: str, state_array, data_clamps=None, verbose: bool = False):
-        rows = self._synapse_state_rows(state_name)
-        if rows is None:
-            return super().data_clamp(state_name, state_array, data_clamps, verbose)
-        return self._data_external(state_name, state_array, data_clamps, rows)
+
+def record(module, state: str = "v", verbose: bool = True) -> None:
+    rows = _synapse_state_rows(module, state)
+    if rows is None:
+        return io.record(module, state, verbose)
+    base = module.base
+    new = pd.DataFrame({"rec_index": rows, "state": state})
+    merged = pd.concat([base._recordings, new], ignore_index=True)
+    base._recordings = merged.drop_duplicates(ignore_index=True)
+    if verbose:
+        print(f"Added {len(rows)} recordings.")
+
+
+def clamp(module, state_name: str, state_array, verbose: bool = True) -> None:
+    rows = _synapse_state_rows(module, state_name)
+    if rows is None:
+        return io.clamp(module, state_name, state_array, verbose)
+    values = io._input_array(module, state_name, state_array, len(rows),
+                               f"clamp of {state_name!r}")
+    io._add_external(module, state_name, values, rows)
+
+
+def data_clamp(module, state_name: str, state_array, data_clamps=None, verbose: bool = False):
+    rows = _synapse_state_rows(module, state_name)
+    if rows is None:
+        return io.data_clamp(module, state_name, state_array, data_clamps, verbose)
+    return io._data_external(module, state_name, state_array, data_clamps, rows)
+
+
+# These synapse-aware versions are the modules' methods; they document the compartment case.
+for _method, _compartment_version in ((set, parameters.set), (data_set, parameters.data_set),
+                                      (make_trainable, parameters.make_trainable),
+                                      (record, io.record), (clamp, io.clamp),
+                                      (data_clamp, io.data_clamp)):
+    _method.__doc__ = _compartment_version.__doc__

@@ -6,161 +6,172 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
+from simulator.modules.selection import require_compartments, view_table
 from simulator.param_ranges import check_parameter, mechanisms_of
 
 
-class InputOutputMixin:
-    """``record``, ``stimulate``, ``clamp`` and their ``data_*`` / ``delete_*`` companions."""
+# ------------------------------------------------------------------ names
+def _state_names(module) -> list[str]:
+    names = ["v"]
+    for channel in module.base._channels:
+        names += [k for k in channel.channel_states if k not in names]
+    return names
 
-    # ------------------------------------------------------------------ names
-    def _state_names(self) -> list[str]:
-        names = ["v"]
-        for channel in self.base._channels:
-            names += [k for k in channel.channel_states if k not in names]
-        return names
 
-    def _current_names(self) -> list[str]:
-        names: list[str] = []
-        for channel in self.base._channels:
-            if channel.current_name not in names:
-                names.append(channel.current_name)
-        return names
+def _current_names(module) -> list[str]:
+    names: list[str] = []
+    for channel in module.base._channels:
+        if channel.current_name not in names:
+            names.append(channel.current_name)
+    return names
 
-    def _rows_with(self, state: str, action: str) -> np.ndarray:
-        """Node indices of this selection where ``state`` exists; ValueError if unknown."""
-        table = self._view_table()
-        if state == "v":
-            return table.index.to_numpy()
-        if state in self._state_names() and state in table.columns:
-            return table.index[table[state].notna().to_numpy()].to_numpy()
-        if state in self._current_names():
-            mask = np.zeros(len(table), dtype=bool)
-            for channel in self.base._channels:
-                if channel.current_name == state:
-                    mask |= table[channel.name].to_numpy(dtype=bool)
-            return table.index[mask].to_numpy()
+
+def _rows_with(module, state: str, action: str) -> np.ndarray:
+    """Node indices of this selection where ``state`` exists; ValueError if unknown."""
+    table = view_table(module)
+    if state == "v":
+        return table.index.to_numpy()
+    if state in _state_names(module) and state in table.columns:
+        return table.index[table[state].notna().to_numpy()].to_numpy()
+    if state in _current_names(module):
+        mask = np.zeros(len(table), dtype=bool)
+        for channel in module.base._channels:
+            if channel.current_name == state:
+                mask |= table[channel.name].to_numpy(dtype=bool)
+        return table.index[mask].to_numpy()
+    raise ValueError(
+        f"cannot {action} {state!r}: expected one of the states {_state_names(module)} or"
+        f" membrane currents {_current_names(module)}"
+    )
+
+
+# ------------------------------------------------------------------ recordings
+def record(module, state: str = "v", verbose: bool = True) -> None:
+    """Record ``state`` (``"v"``, a channel state or a current name) in every compartment.
+
+    One output row of ``integrate`` per compartment, in ``.recordings`` order.
+    """
+    rows = _rows_with(module, state, "record")
+    if rows.size == 0:
+        raise ValueError(f"no compartment of this selection has {state!r} to record")
+    base = module.base
+    new = pd.DataFrame({"rec_index": rows.astype(np.int64), "state": state})
+    merged = pd.concat([base._recordings, new], ignore_index=True)
+    base._recordings = merged.drop_duplicates(ignore_index=True)
+    if verbose:
+        print(f"Added {len(base._recordings) - len(merged) + len(new)} recordings.")
+
+
+def delete_recordings(module) -> None:
+    module.base._recordings = module.base._recordings.iloc[0:0]
+
+
+# ------------------------------------------------------------------ inputs
+def _input_array(module, key: str, values, n_rows: int, what: str, traced: bool = False):
+    """``values`` of the input ``key`` (``"i"`` or a clamped state) as (n_rows, T).
+
+    Real numbers only (TypeError for bool, complex, str); concrete values within
+    ``key``'s range (:mod:`simulator.param_ranges`: finite, a clamped gate in [0, 1],
+    ...); a traced value is checked by ``integrate(..., checks=True)``.
+    """
+    where = ("stimulus" if key == "i" else f"clamp of {key!r}") + (" data" if traced else "")
+    checked = check_parameter(key, values, mechanisms_of(module), where=where)
+    arr = jnp.asarray(values) if traced else checked
+    if arr.ndim == 1:
+        arr = (jnp if traced else np).broadcast_to(arr[None, :], (n_rows, arr.shape[0]))
+    if arr.ndim != 2 or arr.shape[0] != n_rows:
         raise ValueError(
-            f"cannot {action} {state!r}: expected one of the states {self._state_names()} or"
-            f" membrane currents {self._current_names()}"
+            f"{what} must have shape (T,) or ({n_rows}, T) for the {n_rows} compartments of"
+            f" this selection, got shape {tuple(arr.shape)}"
         )
+    if arr.shape[1] == 0:
+        raise ValueError(f"{what} has no time samples (shape {tuple(arr.shape)})")
+    return arr
 
-    # ------------------------------------------------------------------ recordings
-    def record(self, state: str = "v", verbose: bool = True) -> None:
-        """Record ``state`` (``"v"``, a channel state or a current name) in every compartment.
 
-        One output row of ``integrate`` per compartment, in ``.recordings`` order.
-        """
-        rows = self._rows_with(state, "record")
-        if rows.size == 0:
-            raise ValueError(f"no compartment of this selection has {state!r} to record")
-        base = self.base
-        new = pd.DataFrame({"rec_index": rows.astype(np.int64), "state": state})
-        merged = pd.concat([base._recordings, new], ignore_index=True)
-        base._recordings = merged.drop_duplicates(ignore_index=True)
-        if verbose:
-            print(f"Added {len(base._recordings) - len(merged) + len(new)} recordings.")
+def _add_external(module, key: str, values: np.ndarray, rows: np.ndarray) -> None:
+    base = module.base
+    # Inputs of one key are stacked, so they need equal lengths; different keys may
+    # differ (integrate() with t_max pads or cuts them; without t_max it refuses).
+    if key in base._externals and base._externals[key].shape[1] != values.shape[1]:
+        raise ValueError(
+            f"the new {key!r} input has {values.shape[1]} time samples but the earlier"
+            f" {key!r} inputs have {base._externals[key].shape[1]}; give every"
+            f" {'stimulus' if key == 'i' else 'clamp of ' + repr(key)} the same length"
+        )
+    if key in base._externals:
+        base._externals[key] = np.concatenate([base._externals[key], values])
+        base._external_inds[key] = np.concatenate([base._external_inds[key], rows])
+    else:
+        base._externals[key] = np.array(values)
+        base._external_inds[key] = rows.astype(np.int64)
 
-    def delete_recordings(self) -> None:
-        self.base._recordings = self.base._recordings.iloc[0:0]
 
-    # ------------------------------------------------------------------ inputs
-    def _input_array(self, key: str, values, n_rows: int, what: str, traced: bool = False):
-        """``values`` of the input ``key`` (``"i"`` or a clamped state) as (n_rows, T).
+def stimulate(module, current, verbose: bool = True) -> None:
+    """Inject ``current`` (nA) into every compartment of the selection.
 
-        Real numbers only (TypeError for bool, complex, str); concrete values within
-        ``key``'s range (:mod:`simulator.param_ranges`: finite, a clamped gate in [0, 1],
-        ...); a traced value is checked by ``integrate(..., checks=True)``.
-        """
-        where = ("stimulus" if key == "i" else f"clamp of {key!r}") + (" data" if traced else "")
-        checked = check_parameter(key, values, mechanisms_of(self), where=where)
-        arr = jnp.asarray(values) if traced else checked
-        if arr.ndim == 1:
-            arr = (jnp if traced else np).broadcast_to(arr[None, :], (n_rows, arr.shape[0]))
-        if arr.ndim != 2 or arr.shape[0] != n_rows:
-            raise ValueError(
-                f"{what} must have shape (T,) or ({n_rows}, T) for the {n_rows} compartments of"
-                f" this selection, got shape {tuple(arr.shape)}"
-            )
-        if arr.shape[1] == 0:
-            raise ValueError(f"{what} has no time samples (shape {tuple(arr.shape)})")
-        return arr
+    Args:
+        current: (T,) for the same current everywhere or (n_compartments, T); sample k
+            drives integration step k. Repeated calls add up.
+    """
+    require_compartments(module, "stimulate")
+    rows = view_table(module).index.to_numpy()
+    values = _input_array(module, "i", current, len(rows), "current")
+    _add_external(module, "i", values, rows)
+    if verbose:
+        print(f"Added {len(rows)} external_states.")
 
-    def _add_external(self, key: str, values: np.ndarray, rows: np.ndarray) -> None:
-        base = self.base
-        # Inputs of one key are stacked, so they need equal lengths; different keys may
-        # differ (integrate() with t_max pads or cuts them; without t_max it refuses).
-        if key in base._externals and base._externals[key].shape[1] != values.shape[1]:
-            raise ValueError(
-                f"the new {key!r} input has {values.shape[1]} time samples but the earlier"
-                f" {key!r} inputs have {base._externals[key].shape[1]}; give every"
-                f" {'stimulus' if key == 'i' else 'clamp of ' + repr(key)} the same length"
-            )
-        if key in base._externals:
-            base._externals[key] = np.concatenate([base._externals[key], values])
-            base._external_inds[key] = np.concatenate([base._external_inds[key], rows])
-        else:
-            base._externals[key] = np.array(values)
-            base._external_inds[key] = rows.astype(np.int64)
 
-    def stimulate(self, current, verbose: bool = True) -> None:
-        """Inject ``current`` (nA) into every compartment of the selection.
+def clamp(module, state_name: str, state_array, verbose: bool = True) -> None:
+    """Hold ``state_name`` at ``state_array`` ((T,) or (n, T)) in the selection."""
+    if state_name == "i":
+        raise ValueError("'i' is reserved for stimuli; use stimulate() to inject current")
+    rows = _rows_with(module, state_name, "clamp")
+    if rows.size == 0:
+        raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
+    values = _input_array(module, state_name, state_array, len(rows),
+                               f"clamp of {state_name!r}")
+    _add_external(module, state_name, values, rows)
+    if verbose:
+        print(f"Added {len(rows)} external_states.")
 
-        Args:
-            current: (T,) for the same current everywhere or (n_compartments, T); sample k
-                drives integration step k. Repeated calls add up.
-        """
-        self._require_compartments("stimulate")
-        rows = self._view_table().index.to_numpy()
-        values = self._input_array("i", current, len(rows), "current")
-        self._add_external("i", values, rows)
-        if verbose:
-            print(f"Added {len(rows)} external_states.")
 
-    def clamp(self, state_name: str, state_array, verbose: bool = True) -> None:
-        """Hold ``state_name`` at ``state_array`` ((T,) or (n, T)) in the selection."""
-        if state_name == "i":
-            raise ValueError("'i' is reserved for stimuli; use stimulate() to inject current")
-        rows = self._rows_with(state_name, "clamp")
-        if rows.size == 0:
-            raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
-        values = self._input_array(state_name, state_array, len(rows),
-                                   f"clamp of {state_name!r}")
-        self._add_external(state_name, values, rows)
-        if verbose:
-            print(f"Added {len(rows)} external_states.")
+def delete_stimuli(module) -> None:
+    module.base._externals.pop("i", None)
+    module.base._external_inds.pop("i", None)
 
-    def delete_stimuli(self) -> None:
-        self.base._externals.pop("i", None)
-        self.base._external_inds.pop("i", None)
 
-    def delete_clamps(self, state_name: str | None = None) -> None:
-        keys = [k for k in self.base._externals if k != "i"] if state_name is None else [state_name]
-        for key in keys:
-            if key not in self.base._externals:
-                raise ValueError(f"no clamp of {key!r}; clamped: {list(self.base._externals)}")
-            self.base._externals.pop(key)
-            self.base._external_inds.pop(key)
+def delete_clamps(module, state_name: str | None = None) -> None:
+    keys = [k for k in module.base._externals if k != "i"] if state_name is None else [state_name]
+    for key in keys:
+        if key not in module.base._externals:
+            raise ValueError(f"no clamp of {key!r}; clamped: {list(module.base._externals)}")
+        module.base._externals.pop(key)
+        module.base._external_inds.pop(key)
 
-    # ------------------------------------------------------------------ jit-safe inputs
-    def _data_external(self, key: str, values, existing, rows):
-        names, arrays, inds = existing if existing is not None else ([], [], [])
-        arr = self._input_array(key, values, len(rows), f"data for {key!r}", traced=True)
-        return [*names, key], [*arrays, arr], [*inds, rows]
 
-    def data_stimulate(self, current, data_stimuli=None, verbose: bool = False):
-        """Jit-safe stimulus: returns ``(names, arrays, inds)`` for ``integrate(data_stimuli=)``.
+# ------------------------------------------------------------------ jit-safe inputs
+def _data_external(module, key: str, values, existing, rows):
+    names, arrays, inds = existing if existing is not None else ([], [], [])
+    arr = _input_array(module, key, values, len(rows), f"data for {key!r}", traced=True)
+    return [*names, key], [*arrays, arr], [*inds, rows]
 
-        ``current`` may be traced (vmap over stimuli); shape (T,) or (n_compartments, T), nA.
-        """
-        self._require_compartments("data_stimulate")
-        rows = self._view_table().index.to_numpy()
-        return self._data_external("i", current, data_stimuli, rows)
 
-    def data_clamp(self, state_name: str, state_array, data_clamps=None, verbose: bool = False):
-        """Jit-safe clamp: returns ``(names, arrays, inds)`` for ``integrate(data_clamps=)``."""
-        if state_name == "i":
-            raise ValueError("'i' is reserved for stimuli; use data_stimulate()")
-        rows = self._rows_with(state_name, "clamp")
-        if rows.size == 0:
-            raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
-        return self._data_external(state_name, state_array, data_clamps, rows)
+def data_stimulate(module, current, data_stimuli=None, verbose: bool = False):
+    """Jit-safe stimulus: returns ``(names, arrays, inds)`` for ``integrate(data_stimuli=)``.
+
+    ``current`` may be traced (vmap over stimuli); shape (T,) or (n_compartments, T), nA.
+    """
+    require_compartments(module, "data_stimulate")
+    rows = view_table(module).index.to_numpy()
+    return _data_external(module, "i", current, data_stimuli, rows)
+
+
+def data_clamp(module, state_name: str, state_array, data_clamps=None, verbose: bool = False):
+    """Jit-safe clamp: returns ``(names, arrays, inds)`` for ``integrate(data_clamps=)``."""
+    if state_name == "i":
+        raise ValueError("'i' is reserved for stimuli; use data_stimulate()")
+    rows = _rows_with(module, state_name, "clamp")
+    if rows.size == 0:
+        raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
+    return _data_external(module, state_name, state_array, data_clamps, rows)

@@ -1,10 +1,10 @@
-"""Coordinates and drawing: ``compute_xyz``, ``vis``, ``move``, ``move_to``, ``rotate``.
+"""Coordinates: ``compute_xyz``, ``compute_compartment_centers``, ``move``, ``move_to``, ``rotate``.
 
 Two kinds of coordinates describe where a module lies, both in µm:
 
 * ``xyzr``: one (N, 4) array per branch of traced points (x, y, z, radius), proximal
   first. ``read_swc`` fills it from the file; a hand-built module has one (2, 4) array of
-  NaN per branch until :meth:`LayoutMixin.compute_xyz` gives it a synthetic layout.
+  NaN per branch until :func:`compute_xyz` gives it a synthetic layout.
 * the compartment centres, columns ``x``, ``y``, ``z`` of ``.nodes``: the points at the
   middle of each compartment's stretch of its branch's traced path (compartment
   boundaries at the cumulative fractions of the compartment lengths).
@@ -17,325 +17,229 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator import plotting
 from simulator.modules.arguments import real_array, real_scalar, show
-from simulator.modules.topology import first_comps
+from simulator.modules.selection import require_compartments
 
 ROTATION_AXES = ("xy", "xz", "yz")
 #: Half-width (radians) of the fan of children leaving a root branch; level L: π/3 / (L + 1).
 FAN_HALF_ANGLE = np.pi / 3
 
 
-class LayoutMixin:
-    """Coordinates and plotting of modules and views (see the module docstring)."""
+# ------------------------------------------------------------------ layout
+def compute_xyz(module) -> None:
+    """Give every branch a synthetic 2-D layout (z = 0), overwriting ``xyzr``.
 
-    # ------------------------------------------------------------------ layout
-    def compute_xyz(self) -> None:
-        """Give every branch a synthetic 2-D layout (z = 0), overwriting ``xyzr``.
+    Each cell's root branch runs along +x from the origin; the children of a branch
+    leave the point where they attach (its distal end for ``Cell(branches, parents)``)
+    fanned out around their parent's direction, ±π/3 for children of a root branch,
+    ±π/3 / (L + 1) for children of a branch at level L (a single child continues
+    straight). A branch is as long as the sum of its compartment lengths. ``xyzr`` gets
+    two points per branch (start, end) with radius = mean compartment radius, and the
+    compartment centres (``.nodes`` x, y, z) are placed along them. Every cell of a
+    multi-cell module starts at the origin; use :meth:`move` to separate them.
 
-        Each cell's root branch runs along +x from the origin; the children of a branch
-        leave the point where they attach (its distal end for ``Cell(branches, parents)``)
-        fanned out around their parent's direction, ±π/3 for children of a root branch,
-        ±π/3 / (L + 1) for children of a branch at level L (a single child continues
-        straight). A branch is as long as the sum of its compartment lengths. ``xyzr`` gets
-        two points per branch (start, end) with radius = mean compartment radius, and the
-        compartment centres (``.nodes`` x, y, z) are placed along them. Every cell of a
-        multi-cell module starts at the origin; use :meth:`move` to separate them.
+    :meth:`vis` calls this by itself for cells whose traced points are missing
+    (hand-built cells), so drawing a hand-built cell gives it this layout. Called
+    explicitly it replaces any traced morphology (an SWC cell's too).
+    """
+    _refuse_on_view(module, "compute_xyz")
+    _layout_cells(module, np.arange(module.topology.n_cells))
 
-        :meth:`vis` calls this by itself for cells whose traced points are missing
-        (hand-built cells), so drawing a hand-built cell gives it this layout. Called
-        explicitly it replaces any traced morphology (an SWC cell's too).
-        """
-        self._refuse_on_view("compute_xyz")
-        self._layout_cells(np.arange(self.topology.n_cells))
 
-    def compute_compartment_centers(self) -> None:
-        """Recompute ``.nodes`` x, y, z from ``xyzr`` (for the whole module)."""
-        self._refuse_on_view("compute_compartment_centers")
-        self._update_centres(np.arange(self.topology.n_branches))
+def compute_compartment_centers(module) -> None:
+    """Recompute ``.nodes`` x, y, z from ``xyzr`` (for the whole module)."""
+    _refuse_on_view(module, "compute_compartment_centers")
+    _update_centres(module, np.arange(module.topology.n_branches))
 
-    def _layout_cells(self, cells: np.ndarray) -> None:
-        base = self.base
-        topo = base.topology
-        nodes = base._nodes
-        first = first_comps(topo.ncomp)
-        rows = _row_of_comp(base)
-        lengths = nodes["length"].to_numpy(dtype=float)[rows]
-        radii = nodes["radius"].to_numpy(dtype=float)[rows]
-        attach = topo.attach_positions()
-        in_cells = np.isin(topo.cell_of_branch, cells)
-        children: dict[int, list[int]] = {}
-        for b in np.flatnonzero(in_cells):
-            children.setdefault(int(topo.parents[b]), []).append(int(b))
-        angle = np.zeros(topo.n_branches)
-        level = np.zeros(topo.n_branches, dtype=np.int64)
-        stack = list(reversed(children.get(-1, [])))
-        new_xyzr = {}
-        while stack:
-            b = stack.pop()
-            comps = slice(first[b], first[b] + topo.ncomp[b])
-            length = float(np.sum(lengths[comps]))
-            radius = float(np.mean(radii[comps]))
-            p = int(topo.parents[b])
-            if p < 0:
-                start = np.zeros(3)
-            else:
-                start = _point_at(new_xyzr[p], float(attach[b]))[:3]
-            direction = np.array([np.cos(angle[b]), np.sin(angle[b]), 0.0])
-            new_xyzr[b] = np.array([[*start, radius], [*(start + length * direction), radius]])
-            kids = children.get(b, [])
-            spread = FAN_HALF_ANGLE / (level[b] + 1)
-            offsets = np.linspace(-spread, spread, len(kids)) if len(kids) > 1 else [0.0]
-            for kid, offset in zip(kids, offsets, strict=False):
-                angle[kid] = angle[b] + offset
-                level[kid] = level[b] + 1
-            stack.extend(reversed(kids))
-        for b, points in new_xyzr.items():
-            base.xyzr[b] = points
-        self._update_centres(np.array(sorted(new_xyzr), dtype=np.int64))
 
-    def _update_centres(self, branches: np.ndarray) -> None:
-        """Place the compartment centres of ``branches`` on their traced paths."""
-        base = self.base
-        topo = base.topology
-        first = first_comps(topo.ncomp)
-        rows = _row_of_comp(base)
-        lengths = base._nodes["length"].to_numpy(dtype=float)[rows]
-        xyz = base._nodes[["x", "y", "z"]].to_numpy(dtype=float)[rows]
-        for b in branches:
-            comps = np.arange(first[b], first[b] + topo.ncomp[b])
-            bounds = _comp_bounds(lengths[comps])
-            centres = (bounds[:-1] + bounds[1:]) / 2.0
-            xyz[comps] = np.stack([_point_at(base.xyzr[b], f)[:3] for f in centres])
-        columns = [base._nodes.columns.get_loc(c) for c in ("x", "y", "z")]
-        base._nodes.iloc[rows, columns] = xyz
-
-    def _ensure_coordinates(self) -> None:
-        """Lay out cells without traced points; place missing compartment centres."""
-        base = self.base
-        topo = base.topology
-        missing = np.array(
-            [not np.all(np.isfinite(np.asarray(x)[:, :3])) for x in base.xyzr], dtype=bool
-        )
-        if missing.any():
-            self._layout_cells(np.unique(topo.cell_of_branch[missing]))
-        xyz = base._nodes[["x", "y", "z"]].to_numpy(dtype=float)
-        branch = base._nodes["global_branch_index"].to_numpy()
-        unplaced = np.unique(branch[~np.all(np.isfinite(xyz), axis=1)])
-        if unplaced.size:
-            self._update_centres(unplaced)
-
-    # ------------------------------------------------------------------ geometry of a selection
-    def _selected_comps(self) -> dict[int, np.ndarray]:
-        """Positions (within their branch) of the selected compartments, per global branch."""
-        base = self.base
-        table = base._nodes.loc[self._node_inds]
-        first = first_comps(base.topology.ncomp)
-        branches = table["global_branch_index"].to_numpy()
-        comps = table["global_comp_index"].to_numpy()
-        return {
-            int(b): np.sort(comps[branches == b] - first[b]) for b in np.unique(branches)
-        }
-
-    def _branch_fractions(self, b: int) -> np.ndarray:
-        base = self.base
-        first = first_comps(base.topology.ncomp)[b]
-        rows = _row_of_comp(base)[first : first + base.topology.ncomp[b]]
-        return _comp_bounds(base._nodes["length"].to_numpy(dtype=float)[rows])
-
-    def _branch_points(self, b: int) -> np.ndarray:
-        """Traced points of branch ``b`` with missing radii filled by compartment radii."""
-        base = self.base
-        points = np.array(base.xyzr[b], dtype=float)
-        bad = ~np.isfinite(points[:, 3])
-        if bad.any():
-            first = first_comps(base.topology.ncomp)[b]
-            rows = _row_of_comp(base)[first : first + base.topology.ncomp[b]]
-            comp_r = base._nodes["radius"].to_numpy(dtype=float)[rows]
-            bounds = self._branch_fractions(b)
-            frac = _path_fractions(points)
-            k = np.clip(np.searchsorted(bounds, frac, side="right") - 1, 0, len(comp_r) - 1)
-            points[bad, 3] = comp_r[k[bad]]
-        return points
-
-    def _selected_runs(self) -> list[np.ndarray]:
-        """Traced polylines of the selection: per branch, one per run of consecutive
-        selected compartments (the whole branch when all of it is selected)."""
-        runs = []
-        for b, positions in self._selected_comps().items():
-            points = self._branch_points(b)
-            bounds = self._branch_fractions(b)
-            for lo, hi in _consecutive_runs(positions):
-                runs.append(_piece(points, bounds[lo], bounds[hi + 1]))
-        return runs
-
-    def _selected_comp_pieces(self) -> list[list[np.ndarray]]:
-        """Per selected branch, each selected compartment's traced piece with radius set
-        to the compartment radius."""
-        base = self.base
-        first = first_comps(base.topology.ncomp)
-        radius = base._nodes["radius"].to_numpy(dtype=float)
-        row = _row_of_comp(base)
-        out = []
-        for b, positions in self._selected_comps().items():
-            points = self._branch_points(b)
-            bounds = self._branch_fractions(b)
-            pieces = []
-            for k in positions:
-                piece = _piece(points, bounds[k], bounds[k + 1])
-                piece[:, 3] = radius[row[first[b] + k]]
-                pieces.append(piece)
-            out.append(pieces)
-        return out
-
-    # ------------------------------------------------------------------ drawing
-    def vis(self, ax=None, color="k", dims=(0, 1), type="line", **kwargs):  # noqa: A002
-        """Draw the selection with matplotlib and return the Axes.
-
-        Args:
-            ax: Axes to draw into; None creates a figure (a 3-D one if ``dims`` has three
-                entries; 2-D figures get an equal aspect ratio).
-            color: matplotlib colour.
-            dims: two or three of (0, 1, 2) = (x, y, z): the axes to project onto.
-            type: ``"line"`` the traced paths (``xyzr``); ``"scatter"`` the compartment
-                centres; ``"comp"`` each compartment as a tube outline of its own length
-                and diameter along the traced path (cylinder surfaces in 3-D); ``"morph"``
-                the traced frustums as filled polygons of their true widths (2-D only).
-            **kwargs: passed to the matplotlib call (``plot``, ``scatter``, the polygon
-                collections or ``plot_surface``).
-
-        A view draws only its own compartments: ``cell.apical.vis(ax=ax, color="r")`` on top
-        of ``cell.vis(ax=ax)`` highlights the apical tree. A selection covering part of a
-        branch draws that part of the branch.
-
-        Cells without traced points (built by hand) get the synthetic layout of
-        :meth:`compute_xyz` first, and missing compartment centres are computed from
-        ``xyzr``: vis writes these coordinates into the module.
-        """
-        dims = plotting.check_dims(dims)
-        plotting.check_type(type, dims)
-        plt_ax = plotting.get_axes(ax, dims)
-        self._ensure_coordinates()
-        if type == "line":
-            plotting.plot_lines(plt_ax, self._selected_runs(), dims, color, **kwargs)
-        elif type == "scatter":
-            xyz = self.base._nodes.loc[self._node_inds, ["x", "y", "z"]].to_numpy(dtype=float)
-            plotting.plot_scatter(plt_ax, xyz, dims, color, **kwargs)
-        elif type == "comp":
-            plotting.plot_comps(plt_ax, self._selected_comp_pieces(), dims, color, **kwargs)
+def _layout_cells(module, cells: np.ndarray) -> None:
+    base = module.base
+    topo = base.topology
+    nodes = base._nodes
+    first = base._data.first_comp
+    rows = row_of_comp(base)
+    lengths = nodes["length"].to_numpy(dtype=float)[rows]
+    radii = nodes["radius"].to_numpy(dtype=float)[rows]
+    attach = topo.attach_positions()
+    in_cells = np.isin(topo.cell_of_branch, cells)
+    children: dict[int, list[int]] = {}
+    for b in np.flatnonzero(in_cells):
+        children.setdefault(int(topo.parents[b]), []).append(int(b))
+    angle = np.zeros(topo.n_branches)
+    level = np.zeros(topo.n_branches, dtype=np.int64)
+    stack = list(reversed(children.get(-1, [])))
+    new_xyzr = {}
+    while stack:
+        b = stack.pop()
+        comps = slice(first[b], first[b] + topo.ncomp[b])
+        length = float(np.sum(lengths[comps]))
+        radius = float(np.mean(radii[comps]))
+        p = int(topo.parents[b])
+        if p < 0:
+            start = np.zeros(3)
         else:
-            plotting.plot_morph(plt_ax, self._selected_runs(), dims, color, **kwargs)
-        return plt_ax
+            start = point_at(new_xyzr[p], float(attach[b]))[:3]
+        direction = np.array([np.cos(angle[b]), np.sin(angle[b]), 0.0])
+        new_xyzr[b] = np.array([[*start, radius], [*(start + length * direction), radius]])
+        kids = children.get(b, [])
+        spread = FAN_HALF_ANGLE / (level[b] + 1)
+        offsets = np.linspace(-spread, spread, len(kids)) if len(kids) > 1 else [0.0]
+        for kid, offset in zip(kids, offsets, strict=False):
+            angle[kid] = angle[b] + offset
+            level[kid] = level[b] + 1
+        stack.extend(reversed(kids))
+    for b, points in new_xyzr.items():
+        base.xyzr[b] = points
+    _update_centres(module, np.array(sorted(new_xyzr), dtype=np.int64))
 
-    # ------------------------------------------------------------------ moving
-    def move(self, x: float = 0.0, y: float = 0.0, z: float = 0.0,
-             update_nodes: bool = True) -> None:
-        """Translate the traced points and the compartment centres by (x, y, z) µm.
 
-        Allowed on a module and on views made of whole cells (``net.cell(0)``); on a part of
-        a cell it raises ValueError (move the whole cell). ``update_nodes`` is accepted for
-        compatibility; the compartment centres always follow.
-        """
-        del update_nodes
-        shift = np.array([real_scalar(f"move: {name}", value, unit="µm")
-                          for name, value in (("x", x), ("y", y), ("z", z))])
-        cells = self._whole_cells("move")
-        for c in cells:
-            self._transform_cell(c, lambda p, s=shift: p + s)
+def _update_centres(module, branches: np.ndarray) -> None:
+    """Place the compartment centres of ``branches`` on their traced paths."""
+    base = module.base
+    topo = base.topology
+    first = base._data.first_comp
+    rows = row_of_comp(base)
+    lengths = base._nodes["length"].to_numpy(dtype=float)[rows]
+    xyz = base._nodes[["x", "y", "z"]].to_numpy(dtype=float)[rows]
+    for b in branches:
+        comps = np.arange(first[b], first[b] + topo.ncomp[b])
+        bounds = comp_bounds(lengths[comps])
+        centres = (bounds[:-1] + bounds[1:]) / 2.0
+        xyz[comps] = np.stack([point_at(base.xyzr[b], f)[:3] for f in centres])
+    columns = [base._nodes.columns.get_loc(c) for c in ("x", "y", "z")]
+    base._nodes.iloc[rows, columns] = xyz
 
-    def move_to(self, x=0.0, y=0.0, z=0.0, update_nodes: bool = True) -> None:
-        """Move each selected cell so that the first traced point of its root branch lies
-        at (x, y, z) µm; arrays of one value per selected cell place cells separately.
 
-        Same restrictions as :meth:`move`. Cells without traced points are laid out with
-        :meth:`compute_xyz` first.
-        """
-        del update_nodes
-        cells = self._whole_cells("move_to")
-        coords = [real_array(f"move_to: {name}", value, "a number (µm) or one per selected cell")
-                  for name, value in (("x", x), ("y", y), ("z", z))]
-        try:
-            target = np.stack(np.broadcast_arrays(*coords), axis=-1)
-            target = np.broadcast_to(target, (len(cells), 3))
-        except ValueError as err:
-            raise ValueError(
-                f"move_to expects scalars or one value per selected cell ({len(cells)}),"
-                f" got x={x!r}, y={y!r}, z={z!r}"
-            ) from err
-        if not np.all(np.isfinite(target)):
-            raise ValueError(f"move_to expects finite coordinates, got {(x, y, z)!r}")
-        self._ensure_coordinates()
-        topo = self.topology
-        for c, point in zip(cells, target, strict=True):
-            root = int(np.flatnonzero((topo.cell_of_branch == c) & (topo.parents < 0))[0])
-            shift = point - np.asarray(self.base.xyzr[root], dtype=float)[0, :3]
-            self._transform_cell(c, lambda p, s=shift: p + s)
+def ensure_coordinates(module) -> None:
+    """Lay out cells without traced points; place missing compartment centres."""
+    base = module.base
+    topo = base.topology
+    missing = np.array(
+        [not np.all(np.isfinite(np.asarray(x)[:, :3])) for x in base.xyzr], dtype=bool
+    )
+    if missing.any():
+        _layout_cells(module, np.unique(topo.cell_of_branch[missing]))
+    xyz = base._nodes[["x", "y", "z"]].to_numpy(dtype=float)
+    branch = base._nodes["global_branch_index"].to_numpy()
+    unplaced = np.unique(branch[~np.all(np.isfinite(xyz), axis=1)])
+    if unplaced.size:
+        _update_centres(module, unplaced)
 
-    def rotate(self, degrees: float, rotation_axis: str = "xy",
-               update_nodes: bool = True) -> None:
-        """Rotate each selected cell by ``degrees`` in the plane ``rotation_axis`` ("xy",
-        "xz" or "yz"; positive turns the first axis towards the second, so 90° in "xy"
-        maps (1, 0) to (0, 1)) about the centroid of the cell's traced points.
 
-        Same restrictions as :meth:`move`. Cells without traced points are laid out with
-        :meth:`compute_xyz` first.
-        """
-        del update_nodes
-        if not isinstance(rotation_axis, str) or rotation_axis not in ROTATION_AXES:
-            raise ValueError(
-                f"rotation_axis must be one of {ROTATION_AXES}, got {rotation_axis!r}"
-            )
+# ------------------------------------------------------------------ moving
+def move(module, x: float = 0.0, y: float = 0.0, z: float = 0.0,
+         update_nodes: bool = True) -> None:
+    """Translate the traced points and the compartment centres by (x, y, z) µm.
 
-        angle = np.deg2rad(real_scalar("rotate: degrees", degrees, unit="degrees"))
-        cells = self._whole_cells("rotate")
-        self._ensure_coordinates()
-        i, j = ("xyz".index(rotation_axis[0]), "xyz".index(rotation_axis[1]))
-        matrix = np.eye(3)
-        matrix[i, i] = matrix[j, j] = np.cos(angle)
-        matrix[j, i], matrix[i, j] = np.sin(angle), -np.sin(angle)
-        topo = self.topology
-        for c in cells:
-            branches = np.flatnonzero(topo.cell_of_branch == c)
-            centroid = np.concatenate(
-                [np.asarray(self.base.xyzr[b], dtype=float)[:, :3] for b in branches]
-            ).mean(axis=0)
-            self._transform_cell(
-                c, lambda p, m=matrix, o=centroid: (p - o) @ m.T + o
-            )
+    Allowed on a module and on views made of whole cells (``net.cell(0)``); on a part of
+    a cell it raises ValueError (move the whole cell). ``update_nodes`` is accepted for
+    compatibility; the compartment centres always follow.
+    """
+    del update_nodes
+    shift = np.array([real_scalar(f"move: {name}", value, unit="µm")
+                      for name, value in (("x", x), ("y", y), ("z", z))])
+    cells = _whole_cells(module, "move")
+    for c in cells:
+        _transform_cell(module, c, lambda p, s=shift: p + s)
 
-    def _transform_cell(self, cell: int, transform) -> None:
-        base = self.base
-        topo = base.topology
-        for b in np.flatnonzero(topo.cell_of_branch == cell):
-            points = np.array(base.xyzr[b], dtype=float)
-            points[:, :3] = transform(points[:, :3])
-            base.xyzr[b] = points
-        rows = base._nodes["global_cell_index"].to_numpy() == cell
-        xyz = base._nodes.loc[rows, ["x", "y", "z"]].to_numpy(dtype=float)
-        base._nodes.loc[rows, ["x", "y", "z"]] = transform(xyz)
 
-    def _whole_cells(self, action: str) -> np.ndarray:
-        """Global indices of the cells of the selection; ValueError if only part of a
-        cell is selected."""
-        self._require_compartments(action)
-        base = self.base
-        cell_col = base._nodes["global_cell_index"].to_numpy()
-        selected = np.isin(base._nodes.index.to_numpy(), self._node_inds)
-        cells = np.unique(cell_col[selected])
-        if not np.all(selected[np.isin(cell_col, cells)]):
-            raise ValueError(
-                f"{action} acts on whole cells, but this {type(self).__name__} selects only"
-                f" part of a cell: move the whole cell (call {action} on the cell, e.g."
-                f" view.base.{action}(...))"
-            )
-        return cells
+def move_to(module, x=0.0, y=0.0, z=0.0, update_nodes: bool = True) -> None:
+    """Move each selected cell so that the first traced point of its root branch lies
+    at (x, y, z) µm; arrays of one value per selected cell place cells separately.
 
-    def _refuse_on_view(self, action: str) -> None:
-        if self._is_view:
-            raise ValueError(
-                f"{action} acts on a whole module; call it on the module (view.base), not on"
-                " a view"
-            )
+    Same restrictions as :meth:`move`. Cells without traced points are laid out with
+    :meth:`compute_xyz` first.
+    """
+    del update_nodes
+    cells = _whole_cells(module, "move_to")
+    coords = [real_array(f"move_to: {name}", value, "a number (µm) or one per selected cell")
+              for name, value in (("x", x), ("y", y), ("z", z))]
+    try:
+        target = np.stack(np.broadcast_arrays(*coords), axis=-1)
+        target = np.broadcast_to(target, (len(cells), 3))
+    except ValueError as err:
+        raise ValueError(
+            f"move_to expects scalars or one value per selected cell ({len(cells)}),"
+            f" got x={x!r}, y={y!r}, z={z!r}"
+        ) from err
+    if not np.all(np.isfinite(target)):
+        raise ValueError(f"move_to expects finite coordinates, got {(x, y, z)!r}")
+    ensure_coordinates(module)
+    topo = module.topology
+    for c, point in zip(cells, target, strict=True):
+        root = int(np.flatnonzero((topo.cell_of_branch == c) & (topo.parents < 0))[0])
+        shift = point - np.asarray(module.base.xyzr[root], dtype=float)[0, :3]
+        _transform_cell(module, c, lambda p, s=shift: p + s)
+
+
+def rotate(module, degrees: float, rotation_axis: str = "xy",
+           update_nodes: bool = True) -> None:
+    """Rotate each selected cell by ``degrees`` in the plane ``rotation_axis`` ("xy",
+    "xz" or "yz"; positive turns the first axis towards the second, so 90° in "xy"
+    maps (1, 0) to (0, 1)) about the centroid of the cell's traced points.
+
+    Same restrictions as :meth:`move`. Cells without traced points are laid out with
+    :meth:`compute_xyz` first.
+    """
+    del update_nodes
+    if not isinstance(rotation_axis, str) or rotation_axis not in ROTATION_AXES:
+        raise ValueError(
+            f"rotation_axis must be one of {ROTATION_AXES}, got {rotation_axis!r}"
+        )
+
+    angle = np.deg2rad(real_scalar("rotate: degrees", degrees, unit="degrees"))
+    cells = _whole_cells(module, "rotate")
+    ensure_coordinates(module)
+    i, j = ("xyz".index(rotation_axis[0]), "xyz".index(rotation_axis[1]))
+    matrix = np.eye(3)
+    matrix[i, i] = matrix[j, j] = np.cos(angle)
+    matrix[j, i], matrix[i, j] = np.sin(angle), -np.sin(angle)
+    topo = module.topology
+    for c in cells:
+        branches = np.flatnonzero(topo.cell_of_branch == c)
+        centroid = np.concatenate(
+            [np.asarray(module.base.xyzr[b], dtype=float)[:, :3] for b in branches]
+        ).mean(axis=0)
+        _transform_cell(module,
+            c, lambda p, m=matrix, o=centroid: (p - o) @ m.T + o
+        )
+
+
+def _transform_cell(module, cell: int, transform) -> None:
+    base = module.base
+    topo = base.topology
+    for b in np.flatnonzero(topo.cell_of_branch == cell):
+        points = np.array(base.xyzr[b], dtype=float)
+        points[:, :3] = transform(points[:, :3])
+        base.xyzr[b] = points
+    rows = base._nodes["global_cell_index"].to_numpy() == cell
+    xyz = base._nodes.loc[rows, ["x", "y", "z"]].to_numpy(dtype=float)
+    base._nodes.loc[rows, ["x", "y", "z"]] = transform(xyz)
+
+
+def _whole_cells(module, action: str) -> np.ndarray:
+    """Global indices of the cells of the selection; ValueError if only part of a
+    cell is selected."""
+    require_compartments(module, action)
+    base = module.base
+    cell_col = base._nodes["global_cell_index"].to_numpy()
+    selected = np.isin(base._nodes.index.to_numpy(), module._node_inds)
+    cells = np.unique(cell_col[selected])
+    if not np.all(selected[np.isin(cell_col, cells)]):
+        raise ValueError(
+            f"{action} acts on whole cells, but this {type(module).__name__} selects only"
+            f" part of a cell: move the whole cell (call {action} on the cell, e.g."
+            f" view.base.{action}(...))"
+        )
+    return cells
+
+
+def _refuse_on_view(module, action: str) -> None:
+    if module._is_view:
+        raise ValueError(
+            f"{action} acts on a whole module; call it on the module (view.base), not on"
+            " a view"
+        )
 
 
 # ---------------------------------------------------------------------- checks
@@ -375,12 +279,12 @@ def check_xyzr(xyzr, n_branches: int) -> list[np.ndarray]:
 
 
 # ---------------------------------------------------------------------- helpers
-def _row_of_comp(base) -> np.ndarray:
+def row_of_comp(base) -> np.ndarray:
     """Row position in ``base._nodes`` of each compartment, in global compartment order."""
     return np.argsort(base._nodes["global_comp_index"].to_numpy(), kind="stable")
 
 
-def _comp_bounds(lengths: np.ndarray) -> np.ndarray:
+def comp_bounds(lengths: np.ndarray) -> np.ndarray:
     """Compartment boundaries as fractions of the branch's path, from their lengths."""
     total = float(np.sum(lengths))
     if not np.isfinite(total) or total <= 0:
@@ -390,7 +294,7 @@ def _comp_bounds(lengths: np.ndarray) -> np.ndarray:
     return bounds
 
 
-def _path_fractions(points: np.ndarray) -> np.ndarray:
+def path_fractions(points: np.ndarray) -> np.ndarray:
     """Cumulative path length of each traced point as a fraction of the total."""
     steps = np.linalg.norm(np.diff(points[:, :3], axis=0), axis=1)
     s = np.concatenate([[0.0], np.cumsum(steps)])
@@ -399,32 +303,10 @@ def _path_fractions(points: np.ndarray) -> np.ndarray:
     return s / s[-1]
 
 
-def _point_at(points: np.ndarray, fraction: float) -> np.ndarray:
+def point_at(points: np.ndarray, fraction: float) -> np.ndarray:
     """The point (x, y, z, r) at ``fraction`` of the polyline's path length."""
     points = np.asarray(points, dtype=float)
     if len(points) == 1:
         return points[0].copy()
-    s = _path_fractions(points)
+    s = path_fractions(points)
     return np.array([np.interp(fraction, s, points[:, d]) for d in range(points.shape[1])])
-
-
-def _piece(points: np.ndarray, a: float, b: float) -> np.ndarray:
-    """The part of the polyline between path fractions a < b (ends interpolated)."""
-    points = np.asarray(points, dtype=float)
-    if len(points) == 1:
-        return points.copy()
-    if a <= 0.0 and b >= 1.0:
-        return points.copy()
-    s = _path_fractions(points)
-    inner = points[(s > a) & (s < b)]
-    return np.vstack([_point_at(points, a), inner, _point_at(points, b)])
-
-
-def _consecutive_runs(positions: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) of each run of consecutive integers in sorted ``positions``."""
-    if len(positions) == 0:
-        return []
-    breaks = np.flatnonzero(np.diff(positions) != 1)
-    starts = np.concatenate([[0], breaks + 1])
-    ends = np.concatenate([breaks, [len(positions) - 1]])
-    return [(int(positions[s]), int(positions[e])) for s, e in zip(starts, ends, strict=True)]

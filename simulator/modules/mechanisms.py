@@ -15,6 +15,7 @@ import numpy as np
 from simulator.channels.channel import Channel
 from simulator.modules.arguments import real_scalar
 from simulator.modules.columns import GEOMETRY_PARAMS, RESERVED_NAMES
+from simulator.modules.selection import require_compartments
 from simulator.pumps.pump import Pump
 
 #: Column prefix of the axial diffusion constant (µm²/ms) of a diffused state.
@@ -26,207 +27,222 @@ def diffusion_states_of(nodes) -> list[str]:
     return [c[len(DIFFUSION_PREFIX):] for c in nodes.columns if c.startswith(DIFFUSION_PREFIX)]
 
 
-class MechanismMixin:
-    """``insert``, ``delete``, ``init_states``, ``diffuse`` and ``delete_diffusion``."""
+def pumps(module) -> list:
+    """Inserted pumps, in insertion order (they are stepped after every channel)."""
+    return [c for c in module.base._channels if isinstance(c, Pump)]
 
-    @property
-    def pumps(self) -> list:
-        """Inserted pumps, in insertion order (they are stepped after every channel)."""
-        return [c for c in self.base._channels if isinstance(c, Pump)]
 
-    @property
-    def diffusion_states(self) -> list[str]:
-        """States that diffuse along the neurites (see :meth:`diffuse`)."""
-        return diffusion_states_of(self.base._nodes)
+def diffusion_states(module) -> list[str]:
+    """States that diffuse along the neurites (see :meth:`diffuse`)."""
+    return diffusion_states_of(module.base._nodes)
 
-    def diffuse(self, state: str) -> None:
-        """Let ``state`` (e.g. an ion concentration ``"CaCon_i"``) diffuse along the neurites.
 
-        Only on a whole module (not a view). Adds the column ``axial_diffusion_<state>``
-        (µm²/ms, default 1.0 everywhere; it must stay strictly positive, use e.g. 1e-8 for
-        almost none) and sets the state to 0 in compartments where it is undefined. The
-        state is then solved with the voltage solver on axial conductances
-        ``1 / ((ρ_j/D_j + ρ_i/D_i)·V_i)`` (ρ: half-compartment resistive loads, V: volume);
-        pumps acting on it enter as linearised sink/source terms.
-        """
-        if self._is_view:
-            raise ValueError(
-                "diffuse() works on a whole module, not on a view; call it on the module (use"
-                " a tiny axial_diffusion_<state> to keep parts almost without diffusion)"
-            )
-        if not isinstance(state, str):
-            raise TypeError(f"diffuse expects the name of a state (a str), got {state!r}")
-        nodes = self.base._nodes
-        if state == "v" or state.startswith(DIFFUSION_PREFIX):
-            raise ValueError(f"cannot diffuse {state!r}")
-        state_names = {k for c in self.base._channels for k in c.channel_states}
-        if state not in state_names or state not in nodes.columns:
-            raise ValueError(
-                f"cannot diffuse {state!r}: it is not a state of an inserted channel or pump;"
-                f" states: {sorted(state_names)}"
-            )
-        nodes[f"{DIFFUSION_PREFIX}{state}"] = 1.0
-        nodes[state] = nodes[state].fillna(0.0)
-        self._invalidate()
+def diffuse(module, state: str) -> None:
+    """Let ``state`` (e.g. an ion concentration ``"CaCon_i"``) diffuse along the neurites.
 
-    def delete_diffusion(self, state: str) -> None:
-        """Stop diffusing ``state`` (drops its ``axial_diffusion_<state>`` column)."""
-        if self._is_view:
-            raise ValueError("delete_diffusion() works on a whole module, not on a view")
-        nodes = self.base._nodes
-        if state not in diffusion_states_of(nodes):
-            raise ValueError(
-                f"{state!r} is not diffused; diffused states: {diffusion_states_of(nodes)}"
-            )
-        self.base._nodes = nodes.drop(columns=[f"{DIFFUSION_PREFIX}{state}"])
-        self._invalidate()
+    Only on a whole module (not a view). Adds the column ``axial_diffusion_<state>``
+    (µm²/ms, default 1.0 everywhere; it must stay strictly positive, use e.g. 1e-8 for
+    almost none) and sets the state to 0 in compartments where it is undefined. The
+    state is then solved with the voltage solver on axial conductances
+    ``1 / ((ρ_j/D_j + ρ_i/D_i)·V_i)`` (ρ: half-compartment resistive loads, V: volume);
+    pumps acting on it enter as linearised sink/source terms.
+    """
+    if module._is_view:
+        raise ValueError(
+            "diffuse() works on a whole module, not on a view; call it on the module (use"
+            " a tiny axial_diffusion_<state> to keep parts almost without diffusion)"
+        )
+    if not isinstance(state, str):
+        raise TypeError(f"diffuse expects the name of a state (a str), got {state!r}")
+    nodes = module.base._nodes
+    if state == "v" or state.startswith(DIFFUSION_PREFIX):
+        raise ValueError(f"cannot diffuse {state!r}")
+    state_names = {k for c in module.base._channels for k in c.channel_states}
+    if state not in state_names or state not in nodes.columns:
+        raise ValueError(
+            f"cannot diffuse {state!r}: it is not a state of an inserted channel or pump;"
+            f" states: {sorted(state_names)}"
+        )
+    nodes[f"{DIFFUSION_PREFIX}{state}"] = 1.0
+    nodes[state] = nodes[state].fillna(0.0)
+    module._invalidate()
 
-    def insert(self, channel) -> None:
-        """Insert ``channel`` into every compartment of this selection.
 
-        Writes the channel's default parameters and states into those compartments
-        (overwriting earlier values, including shared ones such as ``eK``).
-        """
-        if not isinstance(channel, Channel):
-            hint = (f" (an instance: {channel.__name__}())" if isinstance(channel, type)
-                    and issubclass(channel, Channel) else "")
-            raise TypeError(f"insert expects a Channel instance{hint}, got {channel!r}")
-        channel._validate()
-        self._require_compartments(f"insert({channel.name})")
-        base = self.base
-        name = channel.name
-        if name in base._groups:
-            raise ValueError(f"channel name {name!r} is already a group name; rename the channel")
-        keys = {**channel.channel_params, **channel.channel_states}
-        clash = sorted(set(keys) & RESERVED_NAMES | ({name} & RESERVED_NAMES))
-        if clash:
-            raise ValueError(f"channel {name!r} uses reserved names {clash}")
-        group_clash = sorted(set(keys) & set(base._groups))
-        if group_clash:
-            raise ValueError(f"channel {name!r} has parameters or states named like the groups"
-                             f" {group_clash}; rename the group")
-        registered = {c.name: c for c in base._channels}
-        if name in registered and type(registered[name]) is not type(channel):
-            raise ValueError(
-                f"a different channel named {name!r} ({type(registered[name]).__name__}) is"
-                " already inserted; use change_name() to give this one another name"
-            )
-        if name not in registered and name in base._nodes.columns:
-            raise ValueError(
-                f"channel name {name!r} is already a column of .nodes (a parameter or state of"
-                " another channel); rename the channel with change_name()"
-            )
-        names_clash = sorted(set(keys) & {c.name for c in base._channels if c.name != name})
-        if name in keys or names_clash:
-            raise ValueError(
-                f"channel {name!r} has parameters or states named like channels"
-                f" {names_clash or [name]}; rename them"
-            )
-        if name not in registered:
-            base._channels.append(channel)
-        nodes = base._nodes
-        rows = self._node_inds
-        if name not in nodes.columns:
-            nodes[name] = False
-        nodes.loc[rows, name] = True
-        for key, value in keys.items():
-            if key not in nodes.columns:
-                nodes[key] = np.nan
-            nodes.loc[rows, key] = float(value)
-        self._invalidate()
+def delete_diffusion(module, state: str) -> None:
+    """Stop diffusing ``state`` (drops its ``axial_diffusion_<state>`` column)."""
+    if module._is_view:
+        raise ValueError("delete_diffusion() works on a whole module, not on a view")
+    nodes = module.base._nodes
+    if state not in diffusion_states_of(nodes):
+        raise ValueError(
+            f"{state!r} is not diffused; diffused states: {diffusion_states_of(nodes)}"
+        )
+    module.base._nodes = nodes.drop(columns=[f"{DIFFUSION_PREFIX}{state}"])
+    module._invalidate()
 
-    def delete(self, channel) -> None:
-        """Remove ``channel`` (instance or name) from the compartments of this selection.
 
-        Raises:
-            TypeError: ``channel`` is neither a Channel/Pump instance nor a name.
-            ValueError: the channel is not inserted in any compartment of this selection, or
-                a recording, clamp or trainable parameter needs one of the states, currents
-                or parameters the deletion removes (nothing is deleted then: remove those
-                first with ``delete_recordings`` / ``delete_clamps`` / ``delete_trainables``,
-                or delete the channel only where nothing refers to it).
-        """
-        base = self.base
-        if isinstance(channel, str):
-            name = channel
-        elif isinstance(channel, Channel):
-            name = channel.name
-        else:
-            raise TypeError(
-                f"delete expects a Channel or Pump instance or its name (a str); got {channel!r}"
-            )
-        registered = {c.name: c for c in base._channels}
-        if name not in registered:
-            raise ValueError(f"channel {name!r} is not inserted; inserted: {list(registered)}")
-        chan = registered[name]
-        if not isinstance(channel, str) and type(channel) is not type(chan):
-            raise ValueError(
-                f"the channel named {name!r} in this module is a {type(chan).__name__}, not a"
-                f" {type(channel).__name__}"
-            )
-        nodes = base._nodes
-        rows = self._node_inds
-        here = nodes.loc[rows, name].to_numpy(dtype=bool)
-        if not here.any():
-            present = [c.name for c in base._channels
-                       if nodes.loc[rows, c.name].to_numpy(dtype=bool).any()]
-            raise ValueError(
-                f"cannot delete {name!r}: it is not inserted in any of the {len(rows)}"
-                f" compartments of this selection (inserted here: {present or 'no channel'};"
-                f" {name!r} is in {int(nodes[name].sum())} other compartments of the module)"
-            )
-        cleared = {}  # key -> node indices where the deletion sets it to NaN
-        for key in (*chan.channel_params, *chan.channel_states):
-            still_used = np.zeros(len(rows), dtype=bool)
-            for other in base._channels:
-                if other is not chan and key in {**other.channel_params, **other.channel_states}:
-                    still_used |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
-            cleared[key] = rows[here & ~still_used]
-        current_left = np.zeros(len(rows), dtype=bool)
+def insert(module, channel) -> None:
+    """Insert ``channel`` into every compartment of this selection.
+
+    Writes the channel's default parameters and states into those compartments
+    (overwriting earlier values, including shared ones such as ``eK``).
+    """
+    if not isinstance(channel, Channel):
+        hint = (f" (an instance: {channel.__name__}())" if isinstance(channel, type)
+                and issubclass(channel, Channel) else "")
+        raise TypeError(f"insert expects a Channel instance{hint}, got {channel!r}")
+    channel._validate()
+    require_compartments(module, f"insert({channel.name})")
+    base = module.base
+    name = channel.name
+    if name in base._groups:
+        raise ValueError(f"channel name {name!r} is already a group name; rename the channel")
+    keys = {**channel.channel_params, **channel.channel_states}
+    clash = sorted(set(keys) & RESERVED_NAMES | ({name} & RESERVED_NAMES))
+    if clash:
+        raise ValueError(f"channel {name!r} uses reserved names {clash}")
+    group_clash = sorted(set(keys) & set(base._groups))
+    if group_clash:
+        raise ValueError(f"channel {name!r} has parameters or states named like the groups"
+                         f" {group_clash}; rename the group")
+    registered = {c.name: c for c in base._channels}
+    if name in registered and type(registered[name]) is not type(channel):
+        raise ValueError(
+            f"a different channel named {name!r} ({type(registered[name]).__name__}) is"
+            " already inserted; use change_name() to give this one another name"
+        )
+    if name not in registered and name in base._nodes.columns:
+        raise ValueError(
+            f"channel name {name!r} is already a column of .nodes (a parameter or state of"
+            " another channel); rename the channel with change_name()"
+        )
+    names_clash = sorted(set(keys) & {c.name for c in base._channels if c.name != name})
+    if name in keys or names_clash:
+        raise ValueError(
+            f"channel {name!r} has parameters or states named like channels"
+            f" {names_clash or [name]}; rename them"
+        )
+    if name not in registered:
+        base._channels.append(channel)
+    nodes = base._nodes
+    rows = module._node_inds
+    if name not in nodes.columns:
+        nodes[name] = False
+    nodes.loc[rows, name] = True
+    for key, value in keys.items():
+        if key not in nodes.columns:
+            nodes[key] = np.nan
+        nodes.loc[rows, key] = float(value)
+    module._invalidate()
+
+
+def delete(module, channel) -> None:
+    """Remove ``channel`` (instance or name) from the compartments of this selection.
+
+    Raises:
+        TypeError: ``channel`` is neither a Channel/Pump instance nor a name.
+        ValueError: the channel is not inserted in any compartment of this selection, or
+            a recording, clamp or trainable parameter needs one of the states, currents
+            or parameters the deletion removes (nothing is deleted then: remove those
+            first with ``delete_recordings`` / ``delete_clamps`` / ``delete_trainables``,
+            or delete the channel only where nothing refers to it).
+    """
+    base = module.base
+    name, chan = _registered_channel(base, channel)
+    nodes = base._nodes
+    rows = module._node_inds
+    here = nodes.loc[rows, name].to_numpy(dtype=bool)
+    if not here.any():
+        present = [c.name for c in base._channels
+                   if nodes.loc[rows, c.name].to_numpy(dtype=bool).any()]
+        raise ValueError(
+            f"cannot delete {name!r}: it is not inserted in any of the {len(rows)}"
+            f" compartments of this selection (inserted here: {present or 'no channel'};"
+            f" {name!r} is in {int(nodes[name].sum())} other compartments of the module)"
+        )
+    cleared = _cleared_keys(base, chan, rows, here)
+    _refuse_if_needed(base, name, cleared)
+    nodes.loc[rows, name] = False
+    for key, lost in cleared.items():
+        if key in nodes.columns:
+            nodes.loc[lost, key] = np.nan
+    if not nodes[name].any():
+        base._channels.remove(chan)
+        used = set()
         for other in base._channels:
-            if other is not chan and other.current_name == chan.current_name:
-                current_left |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
-        cleared[chan.current_name] = rows[here & ~current_left]
-        _refuse_if_needed(base, name, cleared)
-        nodes.loc[rows, name] = False
-        for key, lost in cleared.items():
-            if key in nodes.columns:
-                nodes.loc[lost, key] = np.nan
-        if not nodes[name].any():
-            base._channels.remove(chan)
-            used = set()
-            for other in base._channels:
-                used |= {*other.channel_params, *other.channel_states}
-            base._nodes = nodes.drop(
-                columns=[name] + [k for k in (*chan.channel_params, *chan.channel_states)
-                                  if k not in used and k in nodes.columns],
-            )
-        self._invalidate()
+            used |= {*other.channel_params, *other.channel_states}
+        base._nodes = nodes.drop(
+            columns=[name] + [k for k in (*chan.channel_params, *chan.channel_states)
+                              if k not in used and k in nodes.columns],
+        )
+    module._invalidate()
 
-    def init_states(self, delta_t: float = 0.025) -> None:
-        """Set every channel's states to its steady state at the current voltages.
 
-        Calls ``channel.init_state(states, v, params, delta_t)`` for each channel on the
-        compartments of this selection that carry it and writes the result into ``.nodes``.
-        """
-        delta_t = real_scalar("init_states: delta_t", delta_t, positive=True, unit="ms")
-        self._require_compartments("init_states")
-        nodes = self.base._nodes
-        view = nodes.loc[self._node_inds]
-        for channel in self.base._channels:
-            rows = view.index[view[channel.name].to_numpy(dtype=bool)]
-            if len(rows) == 0:
-                continue
-            table = nodes.loc[rows]
-            states = {k: jnp.asarray(table[k].to_numpy()) for k in channel.channel_states}
-            params = {
-                k: jnp.asarray(table[k].to_numpy())
-                for k in (*channel.channel_params, *GEOMETRY_PARAMS)
-            }
-            new = channel.init_state(states, jnp.asarray(table["v"].to_numpy()), params, delta_t)
-            for key, value in new.items():
-                nodes.loc[rows, key] = np.broadcast_to(np.asarray(value, dtype=float), len(rows))
-        self._invalidate()
+def init_states(module, delta_t: float = 0.025) -> None:
+    """Set every channel's states to its steady state at the current voltages.
+
+    Calls ``channel.init_state(states, v, params, delta_t)`` for each channel on the
+    compartments of this selection that carry it and writes the result into ``.nodes``.
+    """
+    delta_t = real_scalar("init_states: delta_t", delta_t, positive=True, unit="ms")
+    require_compartments(module, "init_states")
+    nodes = module.base._nodes
+    view = nodes.loc[module._node_inds]
+    for channel in module.base._channels:
+        rows = view.index[view[channel.name].to_numpy(dtype=bool)]
+        if len(rows) == 0:
+            continue
+        table = nodes.loc[rows]
+        states = {k: jnp.asarray(table[k].to_numpy()) for k in channel.channel_states}
+        params = {
+            k: jnp.asarray(table[k].to_numpy())
+            for k in (*channel.channel_params, *GEOMETRY_PARAMS)
+        }
+        new = channel.init_state(states, jnp.asarray(table["v"].to_numpy()), params, delta_t)
+        for key, value in new.items():
+            nodes.loc[rows, key] = np.broadcast_to(np.asarray(value, dtype=float), len(rows))
+    module._invalidate()
+
+
+def _registered_channel(base, channel) -> tuple:
+    """``(name, inserted channel)`` for ``delete(channel)`` (a Channel or its name)."""
+    if isinstance(channel, str):
+        name = channel
+    elif isinstance(channel, Channel):
+        name = channel.name
+    else:
+        raise TypeError(
+            f"delete expects a Channel or Pump instance or its name (a str); got {channel!r}"
+        )
+    registered = {c.name: c for c in base._channels}
+    if name not in registered:
+        raise ValueError(f"channel {name!r} is not inserted; inserted: {list(registered)}")
+    chan = registered[name]
+    if not isinstance(channel, str) and type(channel) is not type(chan):
+        raise ValueError(
+            f"the channel named {name!r} in this module is a {type(chan).__name__}, not a"
+            f" {type(channel).__name__}"
+        )
+    return name, chan
+
+
+def _cleared_keys(base, chan, rows: np.ndarray, here: np.ndarray) -> dict[str, np.ndarray]:
+    """Key -> node indices (of ``rows``; ``here``: where ``chan`` is) where deleting
+    ``chan`` sets the key to NaN: its parameters, states and current no other channel uses."""
+    nodes = base._nodes
+    cleared = {}
+    for key in (*chan.channel_params, *chan.channel_states):
+        still_used = np.zeros(len(rows), dtype=bool)
+        for other in base._channels:
+            if other is not chan and key in {**other.channel_params, **other.channel_states}:
+                still_used |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
+        cleared[key] = rows[here & ~still_used]
+    current_left = np.zeros(len(rows), dtype=bool)
+    for other in base._channels:
+        if other is not chan and other.current_name == chan.current_name:
+            current_left |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
+    cleared[chan.current_name] = rows[here & ~current_left]
+    return cleared
 
 
 def _refuse_if_needed(base, name: str, cleared: dict[str, np.ndarray]) -> None:

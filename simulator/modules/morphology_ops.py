@@ -10,6 +10,7 @@ import numpy as np
 
 from simulator.modules.arguments import module_argument, real_scalar
 from simulator.modules.counts import check_ncomp
+from simulator.morphology import distance
 from simulator.morphology.discretize import (
     DLambdaRule,
     branch_columns,
@@ -17,7 +18,6 @@ from simulator.morphology.discretize import (
     check_no_indexed_data,
     set_branch_ncomp,
 )
-from simulator.morphology.distance import distance_from
 
 
 def _selected_branches(module, action: str) -> np.ndarray:
@@ -43,82 +43,81 @@ def _check_min_radius(min_radius) -> None:
         real_scalar("min_radius", min_radius, positive=True, unit="µm, or None")
 
 
-class MorphologyMixin:
-    """``set_ncomp``, ``set_ncomp_d_lambda`` and ``distance_from``."""
+def set_ncomp(module, ncomp: int, min_radius: float | None = None,
+              initialize: bool = True) -> None:
+    """Re-discretise every branch of the selection into ``ncomp`` compartments.
 
-    def set_ncomp(self, ncomp: int, min_radius: float | None = None,
-                  initialize: bool = True) -> None:
-        """Re-discretise every branch of the selection into ``ncomp`` compartments.
+    ``cell.branch(3).set_ncomp(4)`` changes one branch, ``cell.set_ncomp(4)`` all of them.
+    A branch read from an SWC file is re-integrated over its traced points (the geometry
+    ``read_swc`` and NEURON would give with that ``ncomp``); other branches are cylinders
+    of equal compartment length (total / ncomp) with their radius. Channels, groups and
+    parameter values are copied to the new compartments. The module's ``.nodes`` and node
+    numbering are rebuilt in place, so views made earlier (this one included) are stale:
+    using them raises :class:`~simulator.modules.view.StaleViewError`.
 
-        ``cell.branch(3).set_ncomp(4)`` changes one branch, ``cell.set_ncomp(4)`` all of them.
-        A branch read from an SWC file is re-integrated over its traced points (the geometry
-        ``read_swc`` and NEURON would give with that ``ncomp``); other branches are cylinders
-        of equal compartment length (total / ncomp) with their radius. Channels, groups and
-        parameter values are copied to the new compartments. The module's ``.nodes`` and node
-        numbering are rebuilt in place, so views made earlier (this one included) are stale:
-        using them raises :class:`~simulator.modules.view.StaleViewError`.
+    Args:
+        ncomp: new number of compartments per selected branch (positive int).
+        min_radius: raise smaller radii (µm) to this value in the new compartments.
+        initialize: accepted for compatibility and ignored: the module is always ready
+            to simulate after the call.
 
-        Args:
-            ncomp: new number of compartments per selected branch (positive int).
-            min_radius: raise smaller radii (µm) to this value in the new compartments.
-            initialize: accepted for compatibility and ignored: the module is always ready
-                to simulate after the call.
+    Raises:
+        ValueError: the module has recordings, stimuli, clamps or trainable parameters
+            (they refer to node indices that change); the selection covers part of a
+            branch; inside a selected branch a channel or group covers only some
+            compartments, or a parameter or state differs between compartments (it
+            cannot be redistributed); a branch without (unmodified) traced points has a
+            non-uniform radius.
+    """
+    del initialize
+    n = check_ncomp(ncomp)
+    _check_min_radius(min_radius)
+    branches = _selected_branches(module, "set_ncomp")
+    with module.base._describing_change(f"set_ncomp({n}) of branch(es) {branches.tolist()}"):
+        set_branch_ncomp(module.base, {int(b): n for b in branches}, min_radius)
 
-        Raises:
-            ValueError: the module has recordings, stimuli, clamps or trainable parameters
-                (they refer to node indices that change); the selection covers part of a
-                branch; inside a selected branch a channel or group covers only some
-                compartments, or a parameter or state differs between compartments (it
-                cannot be redistributed); a branch without (unmodified) traced points has a
-                non-uniform radius.
-        """
-        del initialize
-        n = check_ncomp(ncomp)
-        _check_min_radius(min_radius)
-        branches = _selected_branches(self, "set_ncomp")
-        with self.base._describing_change(f"set_ncomp({n}) of branch(es) {branches.tolist()}"):
-            set_branch_ncomp(self.base, {int(b): n for b in branches}, min_radius)
 
-    def set_ncomp_d_lambda(self, d_lambda: float = 0.1, frequency: float = 100.0,
-                           min_radius: float | None = None) -> dict[int, int]:
-        """Apply NEURON's d_lambda rule to every branch of the selection.
+def set_ncomp_d_lambda(module, d_lambda: float = 0.1, frequency: float = 100.0,
+                       min_radius: float | None = None) -> dict[int, int]:
+    """Apply NEURON's d_lambda rule to every branch of the selection.
 
-        Each branch gets ``int((L / (d_lambda * lambda_f(frequency)) + 0.9) / 2) * 2 + 1``
-        compartments, with its own length, radius profile (traced points of SWC cells, as
-        NEURON's ``lambda_f``), capacitance and axial resistivity: set those first. Only
-        branches whose count changes are re-discretised (see :meth:`set_ncomp` for what is
-        refused).
+    Each branch gets ``int((L / (d_lambda * lambda_f(frequency)) + 0.9) / 2) * 2 + 1``
+    compartments, with its own length, radius profile (traced points of SWC cells, as
+    NEURON's ``lambda_f``), capacitance and axial resistivity: set those first. Only
+    branches whose count changes are re-discretised (see :meth:`set_ncomp` for what is
+    refused).
 
-        Returns:
-            global branch index -> new ncomp, for every selected branch.
-        """
-        _check_min_radius(min_radius)
-        branches = _selected_branches(self, "set_ncomp_d_lambda")
-        rule = DLambdaRule(d_lambda=d_lambda, frequency=frequency)
-        base = self.base
-        _, columns, first = branch_columns(base)
-        wanted = {int(b): branch_d_lambda_ncomp(base, int(b), rule, columns, first)
-                  for b in branches}
-        changed = {b: n for b, n in wanted.items() if n != base._topology.ncomp[b]}
-        check_no_indexed_data(base, "set_ncomp_d_lambda")
-        if changed:
-            what = f"set_ncomp_d_lambda({d_lambda!r}) giving branch -> ncomp {changed}"
-            with base._describing_change(what):
-                set_branch_ncomp(base, changed, min_radius)
-        return wanted
+    Returns:
+        global branch index -> new ncomp, for every selected branch.
+    """
+    _check_min_radius(min_radius)
+    branches = _selected_branches(module, "set_ncomp_d_lambda")
+    rule = DLambdaRule(d_lambda=d_lambda, frequency=frequency)
+    base = module.base
+    _, columns, first = branch_columns(base)
+    wanted = {int(b): branch_d_lambda_ncomp(base, int(b), rule, columns, first)
+              for b in branches}
+    changed = {b: n for b, n in wanted.items() if n != base._topology.ncomp[b]}
+    check_no_indexed_data(base, "set_ncomp_d_lambda")
+    if changed:
+        what = f"set_ncomp_d_lambda({d_lambda!r}) giving branch -> ncomp {changed}"
+        with base._describing_change(what):
+            set_branch_ncomp(base, changed, min_radius)
+    return wanted
 
-    def distance_from(self, view, kind: str = "path") -> np.ndarray:
-        """Distance (µm) from the single compartment ``view`` to each compartment here.
 
-        Args:
-            view: one compartment of the same module, e.g. ``cell.soma.branch(0).loc(0.5)``.
-            kind: ``"path"`` (along the cable, between compartment centres) or
-                ``"euclidean"`` (straight line; needs 3-D coordinates, i.e. an SWC cell).
+def distance_from(module, view, kind: str = "path") -> np.ndarray:
+    """Distance (µm) from the single compartment ``view`` to each compartment here.
 
-        Returns:
-            (n,) numpy array in the order of this selection's ``.nodes``, e.g.
-            ``cell.set("HH_gNa", 0.12 * np.exp(-cell.distance_from(site) / 200))``.
-        """
-        module_argument("distance_from: view", view,
-                        "one compartment of the same module, e.g. cell.branch(0).loc(0.5)")
-        return distance_from(self, view, kind)
+    Args:
+        view: one compartment of the same module, e.g. ``cell.soma.branch(0).loc(0.5)``.
+        kind: ``"path"`` (along the cable, between compartment centres) or
+            ``"euclidean"`` (straight line; needs 3-D coordinates, i.e. an SWC cell).
+
+    Returns:
+        (n,) numpy array in the order of this selection's ``.nodes``, e.g.
+        ``cell.set("HH_gNa", 0.12 * np.exp(-cell.distance_from(site) / 200))``.
+    """
+    module_argument("distance_from: view", view,
+                    "one compartment of the same module, e.g. cell.branch(0).loc(0.5)")
+    return distance.distance_from(module, view, kind)

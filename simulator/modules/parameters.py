@@ -8,6 +8,7 @@ import numpy as np
 from simulator.compile import compile_module
 from simulator.modules.columns import BOOKKEEPING_COLUMNS
 from simulator.modules.geometry import cylinder_columns
+from simulator.modules.selection import view_table
 from simulator.param_ranges import check_parameter, mechanisms_of
 
 
@@ -62,139 +63,144 @@ def shared_parameters(key: str, control: np.ndarray, targets: np.ndarray, curren
     return np.broadcast_to(values, (len(groups),)).copy(), indices
 
 
-class ParameterMixin:
-    """Parameter and initial-state handling shared by modules and views."""
+def _rows_defined(module, key: str, action: str) -> np.ndarray:
+    """Node indices of the selection where ``key`` is defined (not NaN)."""
+    valid = _settable(module)
+    if action != "set":
+        # Compartment centres are for plotting only: the simulation never reads them.
+        valid = [c for c in valid if c not in ("x", "y", "z")]
+    if key not in valid:
+        raise ValueError(f"cannot {action} unknown parameter or state {key!r}; valid: {valid}")
+    table = view_table(module)
+    rows = table.index[table[key].notna().to_numpy()].to_numpy()
+    if rows.size == 0:
+        raise ValueError(
+            f"{key!r} is not defined in any compartment of this selection (is its channel"
+            " inserted here?)"
+        )
+    return rows
 
-    def _rows_defined(self, key: str, action: str) -> np.ndarray:
-        """Node indices of the selection where ``key`` is defined (not NaN)."""
-        valid = _settable(self)
-        if action != "set":
-            # Compartment centres are for plotting only: the simulation never reads them.
-            valid = [c for c in valid if c not in ("x", "y", "z")]
-        if key not in valid:
-            raise ValueError(f"cannot {action} unknown parameter or state {key!r}; valid: {valid}")
-        table = self._view_table()
-        rows = table.index[table[key].notna().to_numpy()].to_numpy()
-        if rows.size == 0:
-            raise ValueError(
-                f"{key!r} is not defined in any compartment of this selection (is its channel"
-                " inserted here?)"
-            )
-        return rows
 
-    def set(self, key: str, val) -> None:
-        """Set parameter or initial state ``key`` in every compartment of the selection.
+def set(module, key: str, val) -> None:
+    """Set parameter or initial state ``key`` in every compartment of the selection.
 
-        Args:
-            key: a column of ``.nodes`` (``"radius"``, ``"HH_gNa"``, ``"v"``, ...).
-            val: a scalar, or an array with one value per compartment that has ``key``.
-        Setting ``radius`` or ``length`` recomputes area, volume and resistive loads as
-        cylinders. Values outside the parameter's range (:mod:`simulator.param_ranges`:
-        a negative conductance, a gate outside [0, 1], a non-positive radius, ...) raise
-        ValueError; bools, strings and complex numbers TypeError.
-        """
-        rows = self._rows_defined(key, "set")
-        values = checked_values(key, val, len(rows), "compartment", mechanisms_of(self))
-        nodes = self.base._nodes
-        nodes.loc[rows, key] = values
-        if key in ("radius", "length"):
-            r = nodes.loc[rows, "radius"].to_numpy()
-            length = nodes.loc[rows, "length"].to_numpy()
-            for column, values in cylinder_columns(r, length).items():
-                nodes.loc[rows, column] = values
-        self._invalidate()
+    Args:
+        key: a column of ``.nodes`` (``"radius"``, ``"HH_gNa"``, ``"v"``, ...).
+        val: a scalar, or an array with one value per compartment that has ``key``.
+    Setting ``radius`` or ``length`` recomputes area, volume and resistive loads as
+    cylinders. Values outside the parameter's range (:mod:`simulator.param_ranges`:
+    a negative conductance, a gate outside [0, 1], a non-positive radius, ...) raise
+    ValueError; bools, strings and complex numbers TypeError.
+    """
+    rows = _rows_defined(module, key, "set")
+    values = checked_values(key, val, len(rows), "compartment", mechanisms_of(module))
+    nodes = module.base._nodes
+    nodes.loc[rows, key] = values
+    if key in ("radius", "length"):
+        r = nodes.loc[rows, "radius"].to_numpy()
+        length = nodes.loc[rows, "length"].to_numpy()
+        for column, values in cylinder_columns(r, length).items():
+            nodes.loc[rows, column] = values
+    module._invalidate()
 
-    def data_set(self, key: str, val, param_state: list[dict] | None):
-        """Jit-safe ``set``: returns ``param_state`` plus one entry for ``integrate``.
 
-        Args:
-            key: parameter or state name.
-            val: scalar or (n,) array (may be traced), n = compartments that have ``key``.
-                A concrete value is range-checked now (as by ``set``); a traced one by
-                ``integrate(..., checks=True)``.
-            param_state: earlier entries or None.
-        Returns:
-            list of ``{"indices": (n, 1) int32, "key": key, "val": (n,)}``.
-        """
-        rows = self._rows_defined(key, "data_set")
-        check_parameter(key, val, mechanisms_of(self), where=f"data_set({key!r})")
-        shape = jnp.shape(val)
-        if shape not in ((), (len(rows),)):
-            raise ValueError(
-                f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one value per"
-                f" compartment that has {key!r}), got shape {shape}"
-            )
-        entry = {
-            "indices": jnp.asarray(rows[:, None], dtype=jnp.int32),
-            "key": key,
-            "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),)),
-        }
-        return [*(param_state or []), entry]
+def data_set(module, key: str, val, param_state: list[dict] | None):
+    """Jit-safe ``set``: returns ``param_state`` plus one entry for ``integrate``.
 
-    def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
-        """Make ``key`` a trainable parameter, shared according to the selection.
+    Args:
+        key: parameter or state name.
+        val: scalar or (n,) array (may be traced), n = compartments that have ``key``.
+            A concrete value is range-checked now (as by ``set``); a traced one by
+            ``integrate(..., checks=True)``.
+        param_state: earlier entries or None.
+    Returns:
+        list of ``{"indices": (n, 1) int32, "key": key, "val": (n,)}``.
+    """
+    rows = _rows_defined(module, key, "data_set")
+    check_parameter(key, val, mechanisms_of(module), where=f"data_set({key!r})")
+    shape = jnp.shape(val)
+    if shape not in ((), (len(rows),)):
+        raise ValueError(
+            f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one value per"
+            f" compartment that has {key!r}), got shape {shape}"
+        )
+    entry = {
+        "indices": jnp.asarray(rows[:, None], dtype=jnp.int32),
+        "key": key,
+        "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),)),
+    }
+    return [*(param_state or []), entry]
 
-        One scalar per cell after ``.cell()``, per branch after ``.branch()``, per compartment
-        after ``.comp()``/``.loc()``, per row after ``.select()``, one for the whole selection
-        otherwise (module, group, channel). ``init_val``: float or one value per parameter;
-        default the mean of the current values of each parameter's compartments.
-        """
-        rows = self._rows_defined(key, "make_trainable")
-        table = self._view_table()
-        control = self._controlled_by[np.isin(table.index.to_numpy(), rows)]
-        current = self.base._nodes.loc[rows, key].to_numpy()
-        values, indices = shared_parameters(key, control, rows, current, init_val,
-                                            mechanisms_of(self))
-        self._add_trainable(key, values, indices, verbose)
 
-    def _add_trainable(self, key: str, values: np.ndarray, indices: np.ndarray,
-                       verbose: bool) -> None:
-        self.base._trainable_params.append({key: jnp.asarray(values)})
-        self.base._indices_set_by_trainables.append(indices)
-        if verbose:
-            print(
-                f"Number of newly added trainable parameters: {len(values)}. "
-                f"Total number of trainable parameters: {self.num_trainable_params}"
-            )
+def make_trainable(module, key: str, init_val=None, verbose: bool = True) -> None:
+    """Make ``key`` a trainable parameter, shared according to the selection.
 
-    def get_parameters(self) -> list[dict]:
-        """Trainable parameters as a list of ``{key: (n_params,) array}`` (the grad pytree)."""
-        return [dict(p) for p in self.base._trainable_params]
+    One scalar per cell after ``.cell()``, per branch after ``.branch()``, per compartment
+    after ``.comp()``/``.loc()``, per row after ``.select()``, one for the whole selection
+    otherwise (module, group, channel). ``init_val``: float or one value per parameter;
+    default the mean of the current values of each parameter's compartments.
+    """
+    rows = _rows_defined(module, key, "make_trainable")
+    table = view_table(module)
+    control = module._controlled_by[np.isin(table.index.to_numpy(), rows)]
+    current = module.base._nodes.loc[rows, key].to_numpy()
+    values, indices = shared_parameters(key, control, rows, current, init_val,
+                                        mechanisms_of(module))
+    _add_trainable(module, key, values, indices, verbose)
 
-    @property
-    def num_trainable_params(self) -> int:
-        return sum(int(v.size) for p in self.base._trainable_params for v in p.values())
 
-    def delete_trainables(self) -> None:
-        self.base._trainable_params.clear()
-        self.base._indices_set_by_trainables.clear()
+def _add_trainable(module, key: str, values: np.ndarray, indices: np.ndarray,
+                   verbose: bool) -> None:
+    module.base._trainable_params.append({key: jnp.asarray(values)})
+    module.base._indices_set_by_trainables.append(indices)
+    if verbose:
+        print(
+            f"Number of newly added trainable parameters: {len(values)}. "
+            f"Total number of trainable parameters: {module.num_trainable_params}"
+        )
 
-    def write_trainables(self, params: list[dict]) -> None:
-        """Write trained values back into ``.nodes`` (then ``set`` semantics apply).
 
-        The trainable parameters stay registered (as in jaxley); call
-        ``delete_trainables()`` to drop them.
-        """
-        base = self.base
-        if not isinstance(params, list | tuple) or len(params) != len(
-            base._indices_set_by_trainables
-        ):
-            raise ValueError(
-                f"expected a list of {len(base._indices_set_by_trainables)} parameter dicts"
-                f" (from get_parameters()), got {params!r}"
-            )
-        for entry, indices in zip(params, base._indices_set_by_trainables, strict=True):
-            for key, values in entry.items():
-                values = np.atleast_1d(np.asarray(values, dtype=float))
-                if values.shape != (len(indices),):
-                    raise ValueError(
-                        f"parameter {key!r} needs shape ({len(indices)},), got {values.shape}"
-                    )
-                for value, row in zip(values, np.asarray(indices), strict=True):
-                    base.select(nodes=row[row >= 0]).set(key, float(value))
+def get_parameters(module) -> list[dict]:
+    """Trainable parameters as a list of ``{key: (n_params,) array}`` (the grad pytree)."""
+    return [dict(p) for p in module.base._trainable_params]
 
-    def to_jax(self) -> None:
-        """Compile the module: node arrays (``.jaxnodes``) and the static structure."""
-        base = self.base
-        base._compiled = compile_module(base)
-        base.jaxnodes = {k: jnp.asarray(v) for k, v in base._compiled.node_arrays.items()}
+
+def num_trainable_params(module) -> int:
+    return sum(int(v.size) for p in module.base._trainable_params for v in p.values())
+
+
+def delete_trainables(module) -> None:
+    module.base._trainable_params.clear()
+    module.base._indices_set_by_trainables.clear()
+
+
+def write_trainables(module, params: list[dict]) -> None:
+    """Write trained values back into ``.nodes`` (then ``set`` semantics apply).
+
+    The trainable parameters stay registered (as in jaxley); call
+    ``delete_trainables()`` to drop them.
+    """
+    base = module.base
+    if not isinstance(params, list | tuple) or len(params) != len(
+        base._indices_set_by_trainables
+    ):
+        raise ValueError(
+            f"expected a list of {len(base._indices_set_by_trainables)} parameter dicts"
+            f" (from get_parameters()), got {params!r}"
+        )
+    for entry, indices in zip(params, base._indices_set_by_trainables, strict=True):
+        for key, values in entry.items():
+            values = np.atleast_1d(np.asarray(values, dtype=float))
+            if values.shape != (len(indices),):
+                raise ValueError(
+                    f"parameter {key!r} needs shape ({len(indices)},), got {values.shape}"
+                )
+            for value, row in zip(values, np.asarray(indices), strict=True):
+                base.select(nodes=row[row >= 0]).set(key, float(value))
+
+
+def to_jax(module) -> None:
+    """Compile the module: node arrays (``.jaxnodes``) and the static structure."""
+    base = module.base
+    base._compiled = compile_module(base)
+    base.jaxnodes = {k: jnp.asarray(v) for k, v in base._compiled.node_arrays.items()}

@@ -104,235 +104,242 @@ def _positions_in_branch(idx: Index, count: int) -> np.ndarray:
     return arr[(arr >= 0) & (arr < count)]
 
 
-class SelectionMixin:
-    """Creates views. Requires ``base``, ``_node_inds`` and ``_controlled_by``."""
+def view_table(module):
+    return module.base._nodes.loc[module._node_inds]
 
-    _scope = "local"
-    _explicit_branches = False
 
-    def _view_table(self):
-        return self.base._nodes.loc[self._node_inds]
-
-    def _require_compartments(self, action: str) -> None:
-        """ValueError if this selection holds no compartment (a view of synapses)."""
-        if len(self._node_inds) == 0:
-            raise ValueError(
-                f"{action} acts on compartments, but this selection has none (a view of"
-                f" {len(self._edge_inds)} synapses?); select compartments with .cell(),"
-                " .branch(), .comp() or .select(nodes=...)"
-            )
-
-    def _subview(self, mask: np.ndarray, control: str, explicit_branches: bool | None = None,
-                 what: str = "the selection"):
-        table = self._view_table()
-        if not np.any(mask):
-            raise ValueError(
-                f"{what} selects no compartment of this {type(self).__name__}"
-                f" ({len(table)} compartments, node indices {_preview(table.index)});"
-                " check the indices"
-            )
-        if control == "group":
-            controlled = np.zeros(len(table), dtype=np.int64)
-        elif control == "keep":
-            controlled = self._controlled_by
-        elif control == "node":
-            controlled = table.index.to_numpy()
-        else:
-            controlled = table[control].to_numpy()
-        explicit = self._explicit_branches if explicit_branches is None else explicit_branches
-        return self.base._view_type(
-            self.base,
-            table.index.to_numpy()[mask],
-            controlled[mask],
-            scope=self._scope,
-            explicit_branches=explicit,
+def require_compartments(module, action: str) -> None:
+    """ValueError if this selection holds no compartment (a view of synapses)."""
+    if len(module._node_inds) == 0:
+        raise ValueError(
+            f"{action} acts on compartments, but this selection has none (a view of"
+            f" {len(module._edge_inds)} synapses?); select compartments with .cell(),"
+            " .branch(), .comp() or .select(nodes=...)"
         )
 
-    def _select_level(self, column: str, idx: Index, what: str):
-        self._require_compartments(f"{what}({idx!r})")
-        table = self._view_table()
-        ids = table[column].to_numpy()
-        if self._scope == "global":
-            n_total = int(self.base._nodes[column].max()) + 1
-            return np.isin(ids, parse_index(idx, n_total, what))
-        unique = np.unique(ids)
-        positions = parse_index(idx, len(unique), what)
-        return np.isin(ids, unique[positions])
 
-    def _select_within(self, column: str, group_column: str, idx: Index, what: str):
-        """Mask of rows whose ``column`` has local rank ``idx`` within its ``group_column``."""
-        self._require_compartments(f"{what}({idx!r})")
-        table = self._view_table()
-        ids, groups = table[column].to_numpy(), table[group_column].to_numpy()
-        mask = np.zeros(len(table), dtype=bool)
-        sizes = {g: len(np.unique(ids[groups == g])) for g in np.unique(groups)}
-        parse_index(idx, max(sizes.values()), what)  # refuses indices beyond every group
-        for g, size in sizes.items():
-            members = groups == g
-            try:
-                positions = parse_index(idx, size, what)
-            except IndexError:
-                continue  # this cell has fewer branches than the index
-            mask |= members & np.isin(ids, np.unique(ids[members])[positions])
-        return mask
-
-    def cell(self, idx: Index):
-        """Cells of the selection (one trainable parameter per cell)."""
-        mask = self._select_level("global_cell_index", idx, "cell")
-        return self._subview(mask, "global_cell_index", what=f"cell({idx!r})")
-
-    def branch(self, idx: Index):
-        """Branches of the selection (one trainable parameter per branch).
-
-        Locally, ``branch(i)`` is branch i of every cell in the selection (as in jaxley:
-        ``net.cell("all").branch(0)`` is each cell's root branch).
-        """
-        if self._scope == "global":
-            mask = self._select_level("global_branch_index", idx, "branch")
-        else:
-            mask = self._select_within("global_branch_index", "global_cell_index", idx, "branch")
-        return self._subview(
-            mask, "global_branch_index", explicit_branches=True, what=f"branch({idx!r})"
+def _subview(module, mask: np.ndarray, control: str, explicit_branches: bool | None = None,
+             what: str = "the selection"):
+    table = view_table(module)
+    if not np.any(mask):
+        raise ValueError(
+            f"{what} selects no compartment of this {type(module).__name__}"
+            f" ({len(table)} compartments, node indices {_preview(table.index)});"
+            " check the indices"
         )
+    if control == "group":
+        controlled = np.zeros(len(table), dtype=np.int64)
+    elif control == "keep":
+        controlled = module._controlled_by
+    elif control == "node":
+        controlled = table.index.to_numpy()
+    else:
+        controlled = table[control].to_numpy()
+    explicit = module._explicit_branches if explicit_branches is None else explicit_branches
+    return module.base._view_type(
+        module.base,
+        table.index.to_numpy()[mask],
+        controlled[mask],
+        scope=module._scope,
+        explicit_branches=explicit,
+    )
 
-    def comp(self, idx: Index):
-        """Compartments; locally, compartment ``idx`` of every branch in the selection."""
-        self._require_compartments(f"comp({idx!r})")
-        table = self._view_table()
-        if self._scope == "global":
-            mask = self._select_level("global_comp_index", idx, "compartment")
-            return self._subview(mask, "global_comp_index", what=f"comp({idx!r}) (global scope)")
-        branches = table["global_branch_index"].to_numpy()
-        comps = table["global_comp_index"].to_numpy()
-        n_branches = len(np.unique(branches))
-        if n_branches > 1 and not self._explicit_branches:
-            warnings.warn(
-                f"comp({idx!r}) selects compartment {idx!r} of each of the {n_branches} branches"
-                " in this selection (local scope, as in jaxley). Write"
-                f" .branch('all').comp({idx!r}) to mean that without this warning, or"
-                f" .scope('global').comp({idx!r}) for the compartment with that index in the"
-                " whole selection.",
-                CompScopeWarning,
-                stacklevel=2,
-            )
-        local = np.empty(len(comps), dtype=np.int64)
-        counts = {}
-        for b in np.unique(branches):
-            members = branches == b
-            local[members] = np.argsort(np.argsort(comps[members]))
-            counts[b] = int(members.sum())
-        # Validate against the longest branch (IndexError / ValueError), then resolve
-        # negative indices and slices per branch: comp(-1) is the last compartment of each.
-        parse_index(idx, max(counts.values()), "compartment")
-        mask = np.zeros(len(comps), dtype=bool)
-        for b, count in counts.items():
-            members = branches == b
-            mask[members] = np.isin(local[members], _positions_in_branch(idx, count))
-        return self._subview(mask, "global_comp_index", what=f"comp({idx!r})")
 
-    def loc(self, x):
-        """The compartment at relative position ``x`` in [0, 1] of every branch in the selection.
+def _select_level(module, column: str, idx: Index, what: str):
+    require_compartments(module, f"{what}({idx!r})")
+    table = view_table(module)
+    ids = table[column].to_numpy()
+    if module._scope == "global":
+        n_total = int(module.base._nodes[column].max()) + 1
+        return np.isin(ids, parse_index(idx, n_total, what))
+    unique = np.unique(ids)
+    positions = parse_index(idx, len(unique), what)
+    return np.isin(ids, unique[positions])
 
-        ``x`` may be a float, an array of floats or ``"all"`` (every compartment). Position
-        ``x`` falls into compartment ``floor(x * ncomp)`` (``x = 1`` into the last one).
-        """
-        table = self._view_table()
-        if isinstance(x, str):
-            if x != "all":
-                raise ValueError(f"loc expects a float in [0, 1] or 'all', got {x!r}")
-            return self._subview(np.ones(len(table), dtype=bool), "global_comp_index")
-        xs = np.atleast_1d(real_array("loc: x", x, "a position in [0, 1] (or an array of"
-                                      " them, or 'all')"))
-        if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
-            raise ValueError(f"loc expects positions in [0, 1], got {show(x)}")
-        topo = self.base._topology
-        first_comp = first_comps(topo.ncomp)
-        branches = np.unique(table["global_branch_index"].to_numpy())
-        wanted = []
-        for b in branches:
-            edges = np.linspace(0.0, 1.0 + 1e-10, topo.ncomp[b] + 1)
-            wanted.extend(first_comp[b] + np.searchsorted(edges, xs, side="right") - 1)
-        mask = np.isin(table["global_comp_index"].to_numpy(), wanted)
-        return self._subview(mask, "global_comp_index", what=f"loc({x!r})")
 
-    def select(self, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name
-        """Compartments by node index (``.nodes`` index labels); one parameter per row."""
-        if edges is not None:
-            if nodes is not None:
-                raise ValueError("select either nodes or edges, not both")
-            return self._select_edges(edges)
-        table = self._view_table()
-        if nodes is None:
-            return self._subview(np.ones(len(table), dtype=bool), "node")
-        wanted = node_labels(nodes, len(table), "select: nodes", "node")
-        if wanted.dtype == bool:
-            return self._subview(wanted, "node", what="select(nodes=<mask>)")
-        missing = np.setdiff1d(wanted, table.index.to_numpy())
-        if missing.size:
-            raise SelectionIndexError(
-                f"node index {missing[0]} is not in this selection (node indices"
-                f" {_preview(table.index)})"
-            )
-        return self._subview(
-            np.isin(table.index.to_numpy(), wanted), "node", what=f"select(nodes={nodes!r})"
+def _select_within(module, column: str, group_column: str, idx: Index, what: str):
+    """Mask of rows whose ``column`` has local rank ``idx`` within its ``group_column``."""
+    require_compartments(module, f"{what}({idx!r})")
+    table = view_table(module)
+    ids, groups = table[column].to_numpy(), table[group_column].to_numpy()
+    mask = np.zeros(len(table), dtype=bool)
+    sizes = {g: len(np.unique(ids[groups == g])) for g in np.unique(groups)}
+    parse_index(idx, max(sizes.values()), what)  # refuses indices beyond every group
+    for g, size in sizes.items():
+        members = groups == g
+        try:
+            positions = parse_index(idx, size, what)
+        except IndexError:
+            continue  # this cell has fewer branches than the index
+        mask |= members & np.isin(ids, np.unique(ids[members])[positions])
+    return mask
+
+
+def cell(module, idx: Index):
+    """Cells of the selection (one trainable parameter per cell)."""
+    mask = _select_level(module, "global_cell_index", idx, "cell")
+    return _subview(module, mask, "global_cell_index", what=f"cell({idx!r})")
+
+
+def branch(module, idx: Index):
+    """Branches of the selection (one trainable parameter per branch).
+
+    Locally, ``branch(i)`` is branch i of every cell in the selection (as in jaxley:
+    ``net.cell("all").branch(0)`` is each cell's root branch).
+    """
+    if module._scope == "global":
+        mask = _select_level(module, "global_branch_index", idx, "branch")
+    else:
+        mask = _select_within(module, "global_branch_index", "global_cell_index", idx, "branch")
+    return _subview(module,
+        mask, "global_branch_index", explicit_branches=True, what=f"branch({idx!r})"
+    )
+
+
+def comp(module, idx: Index):
+    """Compartments; locally, compartment ``idx`` of every branch in the selection."""
+    require_compartments(module, f"comp({idx!r})")
+    table = view_table(module)
+    if module._scope == "global":
+        mask = _select_level(module, "global_comp_index", idx, "compartment")
+        return _subview(module, mask, "global_comp_index", what=f"comp({idx!r}) (global scope)")
+    branches = table["global_branch_index"].to_numpy()
+    comps = table["global_comp_index"].to_numpy()
+    n_branches = len(np.unique(branches))
+    if n_branches > 1 and not module._explicit_branches:
+        warnings.warn(
+            f"comp({idx!r}) selects compartment {idx!r} of each of the {n_branches} branches"
+            " in this selection (local scope, as in jaxley). Write"
+            f" .branch('all').comp({idx!r}) to mean that without this warning, or"
+            f" .scope('global').comp({idx!r}) for the compartment with that index in the"
+            " whole selection.",
+            CompScopeWarning,
+            stacklevel=2,
         )
+    local = np.empty(len(comps), dtype=np.int64)
+    counts = {}
+    for b in np.unique(branches):
+        members = branches == b
+        local[members] = np.argsort(np.argsort(comps[members]))
+        counts[b] = int(members.sum())
+    # Validate against the longest branch (IndexError / ValueError), then resolve
+    # negative indices and slices per branch: comp(-1) is the last compartment of each.
+    parse_index(idx, max(counts.values()), "compartment")
+    mask = np.zeros(len(comps), dtype=bool)
+    for b, count in counts.items():
+        members = branches == b
+        mask[members] = np.isin(local[members], _positions_in_branch(idx, count))
+    return _subview(module, mask, "global_comp_index", what=f"comp({idx!r})")
 
-    def scope(self, scope: str):
-        """A copy of this selection whose indices are ``"local"`` or ``"global"``."""
-        if scope not in ("local", "global"):
-            raise ValueError(f"scope must be 'local' or 'global', got {scope!r}")
-        view = self._subview(np.ones(len(self._node_inds), dtype=bool), "keep")
-        view._scope = scope
-        return view
 
-    def set_scope(self, scope: str) -> None:
-        """Switch this object's indices to ``"local"`` or ``"global"`` in place."""
-        if scope not in ("local", "global"):
-            raise ValueError(f"scope must be 'local' or 'global', got {scope!r}")
-        self._scope = scope
+def loc(module, x):
+    """The compartment at relative position ``x`` in [0, 1] of every branch in the selection.
 
-    def __getitem__(self, index):
-        """Lazy indexing: ``net[i, j, k]`` is ``net.cell(i).branch(j).comp(k)``."""
-        levels = self._index_levels()
-        index = index if isinstance(index, tuple) else (index,)
-        if len(index) > len(levels):
-            raise SelectionIndexError(
-                f"too many indices ({len(index)}) for {type(self).__name__}: expected at most"
-                f" {len(levels)} ({', '.join(levels) or 'none'})"
-            )
-        view = self
-        for level, i in zip(levels, index, strict=False):
-            view = getattr(view, level)(i)
-        return view
+    ``x`` may be a float, an array of floats or ``"all"`` (every compartment). Position
+    ``x`` falls into compartment ``floor(x * ncomp)`` (``x = 1`` into the last one).
+    """
+    table = view_table(module)
+    if isinstance(x, str):
+        if x != "all":
+            raise ValueError(f"loc expects a float in [0, 1] or 'all', got {x!r}")
+        return _subview(module, np.ones(len(table), dtype=bool), "global_comp_index")
+    xs = np.atleast_1d(real_array("loc: x", x, "a position in [0, 1] (or an array of"
+                                  " them, or 'all')"))
+    if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
+        raise ValueError(f"loc expects positions in [0, 1], got {show(x)}")
+    topo = module.base._topology
+    first_comp = first_comps(topo.ncomp)
+    branches = np.unique(table["global_branch_index"].to_numpy())
+    wanted = []
+    for b in branches:
+        edges = np.linspace(0.0, 1.0 + 1e-10, topo.ncomp[b] + 1)
+        wanted.extend(first_comp[b] + np.searchsorted(edges, xs, side="right") - 1)
+    mask = np.isin(table["global_comp_index"].to_numpy(), wanted)
+    return _subview(module, mask, "global_comp_index", what=f"loc({x!r})")
 
-    def _index_levels(self) -> tuple[str, ...]:
-        n_dims = len(self.base.shape)
-        return ("cell", "branch", "comp")[3 - n_dims :] if n_dims else ()
 
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """(cells, branches, compartments) of the selection, trimmed to the base's depth."""
-        table = self._view_table()
-        counts = (
-            table["global_cell_index"].nunique(),
-            table["global_branch_index"].nunique(),
-            len(table),
+def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name
+    """Compartments by node index (``.nodes`` index labels); one parameter per row."""
+    if edges is not None:
+        if nodes is not None:
+            raise ValueError("select either nodes or edges, not both")
+        return module._select_edges(edges)
+    table = view_table(module)
+    if nodes is None:
+        return _subview(module, np.ones(len(table), dtype=bool), "node")
+    wanted = node_labels(nodes, len(table), "select: nodes", "node")
+    if wanted.dtype == bool:
+        return _subview(module, wanted, "node", what="select(nodes=<mask>)")
+    missing = np.setdiff1d(wanted, table.index.to_numpy())
+    if missing.size:
+        raise SelectionIndexError(
+            f"node index {missing[0]} is not in this selection (node indices"
+            f" {_preview(table.index)})"
         )
-        return counts[3 - len(self.base.shape) :] if self.base.shape else ()
+    return _subview(module,
+        np.isin(table.index.to_numpy(), wanted), "node", what=f"select(nodes={nodes!r})"
+    )
 
-    @property
-    def cells(self):
-        return [self.cell(i) for i in range(self._view_table()["global_cell_index"].nunique())]
 
-    @property
-    def branches(self):
-        n = self._view_table()["global_branch_index"].nunique()
-        return [self.branch(i) for i in range(n)]
+def scope(module, scope: str):
+    """A copy of this selection whose indices are ``"local"`` or ``"global"``."""
+    if scope not in ("local", "global"):
+        raise ValueError(f"scope must be 'local' or 'global', got {scope!r}")
+    view = _subview(module, np.ones(len(module._node_inds), dtype=bool), "keep")
+    view._scope = scope
+    return view
 
-    @property
-    def comps(self):
-        table = self._view_table()
-        return [self.select(nodes=[i]) for i in table.index.to_numpy()]
+
+def set_scope(module, scope: str) -> None:
+    """Switch this object's indices to ``"local"`` or ``"global"`` in place."""
+    if scope not in ("local", "global"):
+        raise ValueError(f"scope must be 'local' or 'global', got {scope!r}")
+    module._scope = scope
+
+
+def __getitem__(module, index):
+    """Lazy indexing: ``net[i, j, k]`` is ``net.cell(i).branch(j).comp(k)``."""
+    levels = _index_levels(module)
+    index = index if isinstance(index, tuple) else (index,)
+    if len(index) > len(levels):
+        raise SelectionIndexError(
+            f"too many indices ({len(index)}) for {type(module).__name__}: expected at most"
+            f" {len(levels)} ({', '.join(levels) or 'none'})"
+        )
+    view = module
+    for level, i in zip(levels, index, strict=False):
+        view = getattr(view, level)(i)
+    return view
+
+
+def _index_levels(module) -> tuple[str, ...]:
+    n_dims = len(module.base.shape)
+    return ("cell", "branch", "comp")[3 - n_dims :] if n_dims else ()
+
+
+def shape(module) -> tuple[int, ...]:
+    """(cells, branches, compartments) of the selection, trimmed to the base's depth."""
+    table = view_table(module)
+    counts = (
+        table["global_cell_index"].nunique(),
+        table["global_branch_index"].nunique(),
+        len(table),
+    )
+    return counts[3 - len(module.base.shape) :] if module.base.shape else ()
+
+
+def cells(module):
+    return [cell(module, i) for i in range(view_table(module)["global_cell_index"].nunique())]
+
+
+def branches(module):
+    n = view_table(module)["global_branch_index"].nunique()
+    return [branch(module, i) for i in range(n)]
+
+
+def comps(module):
+    table = view_table(module)
+    return [select(module, nodes=[i]) for i in table.index.to_numpy()]
 
 
 def node_labels(labels, n: int, name: str, what: str) -> np.ndarray:
