@@ -159,8 +159,56 @@ def trace_sections_flat(points: SwcPoints, join_interruptions: bool = False) -> 
     kind = points.types[order]
     par = np.where(points.parent[order] >= 0, rank[np.maximum(points.parent[order], 0)], -1)
     xyz, radius = points.xyz[order], points.radius[order]
-    idx = np.arange(n)
+    starts, ends, par, sphere, soma_children, to_proximal = _cut(kind, par, xyz, radius)
 
+    # The root section (the soma).
+    own0 = np.arange(starts[0], ends[0] + 1)
+    if sphere:
+        own0 = own0[:1]
+    root_xyz, root_radius = xyz[own0], radius[own0]
+    if len(own0) == 1:
+        c, r = root_xyz[0], root_radius[0]
+        root_xyz = np.array([c - [r, 0, 0], c, c + [r, 0, 0]])
+        root_radius = np.full(3, r)
+
+    # Every other section: its own points, after its parent point unless wire-connected.
+    psec, attach, wire, dendrite_on_soma = _attachments(kind, par, starts, ends, sphere,
+                                                        soma_children, to_proximal)
+    first = starts[1:]
+    p = par[first]
+    n_own = ends[1:] - first + 1
+    prefix = (~wire).astype(np.int64)
+    counts = n_own + prefix
+    sec = np.repeat(np.arange(len(first)), counts)
+    pos = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    at_prefix = (prefix[sec] == 1) & (pos == 0)
+    own_point = first[sec] + pos - prefix[sec]
+    point_src = np.where(at_prefix, p[sec], own_point)
+    radius_src = np.where(at_prefix, np.where(dendrite_on_soma, first, p)[sec], own_point)
+
+    n_points = np.concatenate([[len(root_radius)], counts])
+    n_rows = np.concatenate([[len(own0)], n_own])
+    own_rows = np.concatenate([own0, np.arange(starts[1], n) if len(first) else own0[:0]])
+    return TracedSections(
+        xyz=np.concatenate([root_xyz, xyz[point_src]]),
+        radius=np.concatenate([root_radius, radius[radius_src]]),
+        offsets=np.concatenate([[0], np.cumsum(n_points)]).astype(np.int64),
+        swc_type=kind[starts].astype(np.int64),
+        parent=np.concatenate([[-1], psec]).astype(np.int64),
+        attach=np.concatenate([[0.0], attach]),
+        rows=order[own_rows].astype(np.int64),
+        row_offsets=np.concatenate([[0], np.cumsum(n_rows)]).astype(np.int64),
+    )
+
+
+def _cut(kind, par, xyz, radius):
+    """Where sections start and end, in tracing order: ``(starts, ends, par, sphere,
+    soma_children, to_proximal)`` with ``par`` the parents (a 3-point soma's third point
+    re-parented to its second), ``sphere`` whether the soma is NeuroMorpho's 3-point one,
+    ``soma_children`` the soma children per point and ``to_proximal`` the points that attach
+    to their parent section's proximal end."""
+    n = len(kind)
+    idx = np.arange(n)
     # A point continues its section iff NEURON's weight of its children is exactly one:
     # 1 per child, +0.01 for a child that is not the next point or of another type; a child
     # that is not the next point of a wire-connected dendrite (or of a non-soma root)
@@ -193,19 +241,13 @@ def trace_sections_flat(points: SwcPoints, join_interruptions: bool = False) -> 
     if len(ends) == 0 or ends[-1] != n - 1:
         ends = np.append(ends, n - 1)
     starts = np.concatenate([[0], ends[:-1] + 1])
+    return starts, ends, par, sphere, soma_children, to_proximal
+
+
+def _attachments(kind, par, starts, ends, sphere, soma_children, to_proximal):
+    """Of every non-root section: ``(parent section, attach x, wire, dendrite_on_soma)``;
+    ``wire``: it begins at its own first point instead of at its parent point."""
     section_of = np.repeat(np.arange(len(ends)), ends - starts + 1)
-
-    # The root section (the soma).
-    own0 = np.arange(starts[0], ends[0] + 1)
-    if sphere:
-        own0 = own0[:1]
-    root_xyz, root_radius = xyz[own0], radius[own0]
-    if len(own0) == 1:
-        c, r = root_xyz[0], root_radius[0]
-        root_xyz = np.array([c - [r, 0, 0], c, c + [r, 0, 0]])
-        root_radius = np.full(3, r)
-
-    # Every other section: where it attaches and whether it starts at its parent point.
     first, last = starts[1:], ends[1:]
     p = par[first]
     psec = section_of[p]
@@ -224,29 +266,7 @@ def trace_sections_flat(points: SwcPoints, join_interruptions: bool = False) -> 
         b, (kind[first] != 1) & (soma_children[p] > 1),
         np.where(e, dendrite_on_soma & (n_own > 1), f)))
     attach[to_proximal[first]] = 0.0
-
-    prefix = (~wire).astype(np.int64)
-    counts = n_own + prefix
-    sec = np.repeat(np.arange(len(first)), counts)
-    pos = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    at_prefix = (prefix[sec] == 1) & (pos == 0)
-    own_point = first[sec] + pos - prefix[sec]
-    point_src = np.where(at_prefix, p[sec], own_point)
-    radius_src = np.where(at_prefix, np.where(dendrite_on_soma, first, p)[sec], own_point)
-
-    n_points = np.concatenate([[len(root_radius)], counts])
-    n_rows = np.concatenate([[len(own0)], n_own])
-    own_rows = np.concatenate([own0, np.arange(starts[1], n) if len(first) else own0[:0]])
-    return TracedSections(
-        xyz=np.concatenate([root_xyz, xyz[point_src]]),
-        radius=np.concatenate([root_radius, radius[radius_src]]),
-        offsets=np.concatenate([[0], np.cumsum(n_points)]).astype(np.int64),
-        swc_type=kind[starts].astype(np.int64),
-        parent=np.concatenate([[-1], psec]).astype(np.int64),
-        attach=np.concatenate([[0.0], attach]),
-        rows=order[own_rows].astype(np.int64),
-        row_offsets=np.concatenate([[0], np.cumsum(n_rows)]).astype(np.int64),
-    )
+    return psec, attach, wire, dendrite_on_soma
 
 
 def _three_point_soma(kind, par, xyz, radius, n_children) -> bool:
