@@ -42,7 +42,7 @@ from simulator.pumps import (
     nernstreversal,
 )
 
-REF_DIR = Path(__file__).parent / "reference_traces"
+REF_DIR = Path(__file__).parents[1] / "reference_traces"
 _spec = importlib.util.spec_from_file_location("ion_models", REF_DIR / "ion_models.py")
 models = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(models)

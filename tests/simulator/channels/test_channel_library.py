@@ -32,7 +32,7 @@ from simulator.channels.pospischil_extra import (
     km_p_inf_tau,
 )
 
-REF_DIR = Path(__file__).parent / "reference_traces"
+REF_DIR = Path(__file__).parents[1] / "reference_traces"
 _spec = importlib.util.spec_from_file_location(
     "channel_library_models", REF_DIR / "channel_models.py"
 )
