@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import jax
@@ -33,6 +34,7 @@ def _lfpykit_matrix(model, starts, ends, diameters, contacts, sigma=0.3):
     return LFPYKIT[model](cell, x, y, z, sigma=sigma).get_transformation_matrix()
 
 
+@functools.cache
 def _ca1_geometry():
     segs = module_segments(jx.read_swc(CA1, ncomp=4))
     starts, ends = np.asarray(segs.starts), np.asarray(segs.ends)

@@ -106,3 +106,17 @@ def test_vmap_over_sigma(x64):
     # φ ∝ 1/σ exactly; measured 2.2e-16.
     np.testing.assert_allclose(batched * sigmas[:, None, None], np.stack([reference] * 3),
                                rtol=1e-13)
+
+
+def test_jit_over_segments_electrode_and_medium(x64):
+    """Every input is a pytree: one compiled function serves new geometry and σ."""
+    segs = _segments()
+    lead = dbs_lead([0.0, 900.0, 0.0], [0.0, 1.0, 0.0])
+    both = jax.jit(lambda s, e, m: (electrode_matrix(s, e, m, "line"), stimulation_matrix(s, e, m)))
+    record, stim = both(segs, lead, Medium(0.3))
+    assert record.shape == (4, 11) and stim.shape == (11, 4)
+    record2, _ = both(segs, lead.moved([0.0, 100.0, 0.0]), Medium(0.2))
+    expected = electrode_matrix(segs, lead.moved([0.0, 100.0, 0.0]), Medium(0.2), "line")
+    # Measured 2.2e-16 relative (jit vs eager).
+    np.testing.assert_allclose(record2, expected, rtol=1e-14)
+    assert both._cache_size() == 1
