@@ -64,74 +64,98 @@ def _calcium_channels(module, channels, pumps):
     module.set("v", -65.0)
 
 
+def _ca_comp(jx, channels, pumps):
+    """One compartment with the calcium channels and pumps, a 0.02 nA step."""
+    module = jx.Compartment()
+    _calcium_channels(module, channels, pumps)
+    module.stimulate(_step(jx, 0.02), verbose=False)
+    _record(module, ["v", "CaCon_i", "eCa", "i_Ca", "i_CaPump", "CaL_q", "CaT_u"])
+    return module
+
+
+def _ca_cell(jx, channels, pumps):
+    """The three-branch cell with the calcium channels and pumps, 0.06 nA into the root."""
+    module = _cell(jx)
+    _calcium_channels(module, channels, pumps)
+    module.branch(0).comp(0).stimulate(_step(jx, 0.06), verbose=False)
+    _record(module, ["v", "CaCon_i", "i_CaPump"])
+    return module
+
+
+def _ca_cell_diffuse(jx, channels, pumps):
+    """The three-branch cell with diffusing calcium (the model of every diffusion solver)."""
+    # CaPump only on branches 0 and 1: branch 2 gets calcium by diffusion alone.
+    module = _cell(jx)
+    for mech in (channels.Na(), channels.K(), channels.Leak(), channels.CaL(),
+                 channels.CaT(), pumps.CaNernstReversal()):
+        module.insert(mech)
+    module.branch(0).insert(pumps.CaPump())
+    module.branch(1).insert(pumps.CaPump())
+    module.set("CaL_gCaL", 1e-3)
+    module.set("eCa", 120.0)
+    module.set("v", -65.0)
+    module.diffuse("CaCon_i")
+    module.branch(2).set("axial_diffusion_CaCon_i", 0.3)
+    module.branch(0).comp(0).set("CaCon_i", 5e-4)
+    module.branch(0).comp(0).stimulate(_step(jx, 0.06), verbose=False)
+    _record(module, ["v", "CaCon_i", "eCa"])
+    return module
+
+
+def _faraday_comp(jx, channels, pumps):
+    """Two pumps on one ion: their linearisations add up."""
+    module = jx.Compartment()
+    for mech in (channels.Na(), channels.K(), channels.Leak(), channels.CaL(),
+                 pumps.CaFaradayConcentrationChange(), pumps.CaPump(),
+                 pumps.CaNernstReversal()):
+        module.insert(mech)
+    module.set("CaL_gCaL", 5e-4)
+    module.set("eCa", 120.0)
+    module.set("radius", 2.0)
+    module.set("v", -65.0)
+    module.stimulate(_step(jx, 0.05), verbose=False)
+    _record(module, ["v", "CaCon_i", "eCa", "i_Ca", "i_CaCurrent", "i_CaPump"])
+    return module
+
+
+def _clamp_ca(jx, channels, pumps):
+    """A clamp of the ion wins over the pump's update; Nernst follows the clamp."""
+    module = jx.Compartment()
+    for mech in (channels.Leak(), channels.CaL(), pumps.CaPump(), pumps.CaNernstReversal()):
+        module.insert(mech)
+    module.set("CaL_gCaL", 1e-3)
+    module.set("eCa", 120.0)
+    module.set("v", -30.0)
+    n_steps = int(T_MAX // DT + 1)
+    module.clamp("CaCon_i", np.linspace(1e-4, 1e-3, n_steps), verbose=False)
+    _record(module, ["v", "CaCon_i", "eCa", "i_CaPump"])
+    return module
+
+
+def _diffuse_gate(jx, channels, pumps):
+    """A channel state diffuses (no pump: lin = const = 0)."""
+    module = jx.Branch(jx.Compartment(), ncomp=4)
+    module.insert(channels.HH())
+    module.diffuse("HH_m")
+    module.set("axial_diffusion_HH_m", 5.0)
+    module.comp(0).set("HH_m", 0.9)
+    module.comp(3).stimulate(_step(jx, 0.1), verbose=False)
+    _record(module, ["v", "HH_m"])
+    return module
+
+
+#: The builder of each model; the ``ca_cell_diffuse_<solver>`` models share one (by prefix).
+_BUILDERS = {"ca_comp": _ca_comp, "ca_cell": _ca_cell, "ca_cell_diffuse_": _ca_cell_diffuse,
+             "faraday_comp": _faraday_comp, "clamp_ca": _clamp_ca,
+             "diffuse_gate": _diffuse_gate}
+
+
 def build(name: str, jx, channels, pumps):
     """The test model ``name`` built with package ``jx`` and its channel and pump modules."""
-    if name == "ca_comp":
-        module = jx.Compartment()
-        _calcium_channels(module, channels, pumps)
-        module.stimulate(_step(jx, 0.02), verbose=False)
-        _record(module, ["v", "CaCon_i", "eCa", "i_Ca", "i_CaPump", "CaL_q", "CaT_u"])
-        return module
-    if name == "ca_cell":
-        module = _cell(jx)
-        _calcium_channels(module, channels, pumps)
-        module.branch(0).comp(0).stimulate(_step(jx, 0.06), verbose=False)
-        _record(module, ["v", "CaCon_i", "i_CaPump"])
-        return module
-    if name.startswith("ca_cell_diffuse_"):
-        # CaPump only on branches 0 and 1: branch 2 gets calcium by diffusion alone.
-        module = _cell(jx)
-        for mech in (channels.Na(), channels.K(), channels.Leak(), channels.CaL(),
-                     channels.CaT(), pumps.CaNernstReversal()):
-            module.insert(mech)
-        module.branch(0).insert(pumps.CaPump())
-        module.branch(1).insert(pumps.CaPump())
-        module.set("CaL_gCaL", 1e-3)
-        module.set("eCa", 120.0)
-        module.set("v", -65.0)
-        module.diffuse("CaCon_i")
-        module.branch(2).set("axial_diffusion_CaCon_i", 0.3)
-        module.branch(0).comp(0).set("CaCon_i", 5e-4)
-        module.branch(0).comp(0).stimulate(_step(jx, 0.06), verbose=False)
-        _record(module, ["v", "CaCon_i", "eCa"])
-        return module
-    if name == "faraday_comp":
-        # Two pumps on one ion: their linearisations add up.
-        module = jx.Compartment()
-        for mech in (channels.Na(), channels.K(), channels.Leak(), channels.CaL(),
-                     pumps.CaFaradayConcentrationChange(), pumps.CaPump(),
-                     pumps.CaNernstReversal()):
-            module.insert(mech)
-        module.set("CaL_gCaL", 5e-4)
-        module.set("eCa", 120.0)
-        module.set("radius", 2.0)
-        module.set("v", -65.0)
-        module.stimulate(_step(jx, 0.05), verbose=False)
-        _record(module, ["v", "CaCon_i", "eCa", "i_Ca", "i_CaCurrent", "i_CaPump"])
-        return module
-    if name == "clamp_ca":
-        # A clamp of the ion wins over the pump's update; Nernst follows the clamp.
-        module = jx.Compartment()
-        for mech in (channels.Leak(), channels.CaL(), pumps.CaPump(), pumps.CaNernstReversal()):
-            module.insert(mech)
-        module.set("CaL_gCaL", 1e-3)
-        module.set("eCa", 120.0)
-        module.set("v", -30.0)
-        n_steps = int(T_MAX // DT + 1)
-        module.clamp("CaCon_i", np.linspace(1e-4, 1e-3, n_steps), verbose=False)
-        _record(module, ["v", "CaCon_i", "eCa", "i_CaPump"])
-        return module
-    if name == "diffuse_gate":
-        # A channel state diffuses (no pump: lin = const = 0).
-        module = jx.Branch(jx.Compartment(), ncomp=4)
-        module.insert(channels.HH())
-        module.diffuse("HH_m")
-        module.set("axial_diffusion_HH_m", 5.0)
-        module.comp(0).set("HH_m", 0.9)
-        module.comp(3).stimulate(_step(jx, 0.1), verbose=False)
-        _record(module, ["v", "HH_m"])
-        return module
-    raise ValueError(f"unknown model {name!r}")
+    key = "ca_cell_diffuse_" if name.startswith("ca_cell_diffuse_") else name
+    if key not in _BUILDERS:
+        raise ValueError(f"unknown model {name!r}")
+    return _BUILDERS[key](jx, channels, pumps)
 
 
 def solver_of(name: str) -> str:
