@@ -25,7 +25,7 @@ conductance is ≥ 0). What can still fail with large steps is the frozen linear
 the channels over a step (a regenerative sodium current held for too long); this depends on
 the trajectory, not on the linear part, so no build-time warning is given for it, and the
 environments' numerical guard ends such episodes. Measured: the 12-compartment HH cell of
-``tests/simulator/test_stability_warning.py`` firing repetitively under 0.5 nA stays
+``tests/simulator/solvers/test_stability_warning.py`` firing repetitively under 0.5 nA stays
 bounded (max |v| 74–76 mV) with exp_euler at dt = 0.025, 0.1, 0.25, 0.5 and 1 ms, and no
 exp_euler episode of ``bench/finite_sweep.py`` (32 ids, dt 0.025 ms) ended by the guard,
 while forward Euler at dt 0.025 ms is past its bound (0.0058 ms) on that cell. Backward
