@@ -39,6 +39,8 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from simulator.integrate import integrate
+
 __all__ = ["batch_mesh", "batch_sharding", "integrate_sweep", "pad_batch", "shard_batch",
            "sharded_vmap"]
 
@@ -198,14 +200,6 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0, *,
     split = NamedSharding(mesh, P(axis_name))
     replicated = NamedSharding(mesh, P())
 
-    def axes_of(args) -> tuple:
-        if isinstance(in_axes, tuple):
-            if len(in_axes) != len(args):
-                raise ValueError(f"in_axes has {len(in_axes)} entries but the function was called"
-                                 f" with {len(args)} positional arguments")
-            return in_axes
-        return (in_axes,) * len(args)
-
     @functools.partial(jax.jit, static_argnums=0)
     def run(axes, *args):
         n = next(np.shape(leaf)[0] for a, x in zip(axes, args, strict=True) if a == 0
@@ -223,7 +217,7 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0, *,
 
     @functools.wraps(fn)
     def wrapped(*args):
-        axes = axes_of(args)
+        axes = _axes_of(in_axes, args)
         sizes = [s for i, (a, x) in enumerate(zip(axes, args, strict=True)) if a == 0
                  for s in _leading_sizes(x, f"args[{i}]")]
         if not any(a == 0 for a in axes):
@@ -234,6 +228,16 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0, *,
 
     wrapped.mesh = mesh
     return wrapped
+
+
+def _axes_of(in_axes, args) -> tuple:
+    """``in_axes`` (checked by :func:`_check_in_axes`) as one entry per argument of ``args``."""
+    if isinstance(in_axes, tuple):
+        if len(in_axes) != len(args):
+            raise ValueError(f"in_axes has {len(in_axes)} entries but the function was called"
+                             f" with {len(args)} positional arguments")
+        return in_axes
+    return (in_axes,) * len(args)
 
 
 def integrate_sweep(module, mesh: Mesh | None = None, *, trim: bool = True,
@@ -257,8 +261,6 @@ def integrate_sweep(module, mesh: Mesh | None = None, *, trim: bool = True,
     if "params" in integrate_kwargs:
         raise ValueError("params is what integrate_sweep sweeps over: pass it to the returned"
                          " sweep(params), not to integrate_sweep")
-    from simulator.integrate import integrate
-
     run = sharded_vmap(lambda params: integrate(module, params, **integrate_kwargs), mesh,
                        trim=trim)
 

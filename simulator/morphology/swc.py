@@ -87,15 +87,20 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
     call = f"read_swc({str(fname)!r}, ncomp={ncomp!r})"
     if max_branch_len is not None:
         call = f"{call[:-1]}, max_branch_len={max_branch_len!r})"
-        # Each piece gets at least one compartment: refuse before cutting anything.
-        pieces = float(np.sum(_piece_counts(sections.lengths(), max_branch_len)))
-        per_piece = ncomp if isinstance(ncomp, int) else 1
-        check_compartment_count(pieces * per_piece, f"{call} ({format_count(pieces)}"
-                                f" branches)", max_compartments)
-        sections = TracedSections.from_list(
-            split_long_sections(sections.to_list(), max_branch_len))
+        sections = _split_checked(sections, ncomp, max_branch_len, call, max_compartments)
     return cell_from_sections(sections, ncomp, assign_groups, str(fname),
                               max_compartments=max_compartments, call=call)
+
+
+def _split_checked(sections: TracedSections, ncomp, max_len: float, call: str,
+                   max_compartments: int | None) -> TracedSections:
+    """:func:`split_long_sections`, refused (ValueError) before cutting anything if the
+    pieces (each at least one compartment) would exceed ``max_compartments``."""
+    pieces = float(np.sum(_piece_counts(sections.lengths(), max_len)))
+    per_piece = ncomp if isinstance(ncomp, int) else 1
+    check_compartment_count(pieces * per_piece, f"{call} ({format_count(pieces)}"
+                            f" branches)", max_compartments)
+    return TracedSections.from_list(split_long_sections(sections.to_list(), max_len))
 
 
 def _piece_counts(lengths: np.ndarray, max_len: float) -> np.ndarray:
