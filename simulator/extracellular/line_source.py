@@ -1,4 +1,4 @@
-"""Line-source potentials (Holt & Koch 1999) in an isotropic medium (mV per nA).
+"""Line-source potentials (Holt & Koch 1999) in a homogeneous medium (mV per nA).
 
 A segment from a to b (length L, µm) carries its current I (nA) spread uniformly along its
 axis. At a contact with perpendicular distance r from the axis line and axial coordinates
@@ -17,6 +17,12 @@ and the two outer cases the exact rewrite
 which has no cancellation when h and l share a sign (a contact far along the axis).
 r below the segment radius is raised to it (LFPykit's rule); a zero-length segment falls
 back to the point source at its position.
+
+Anisotropic media (σx, σy, σz): in the scaled coordinates r' = (x/√σx, y/√σy, z/√σz) the
+point source is φ = I / (4π √(σx σy σz) |r'|) (see :mod:`point_source`), so the line
+source is the isotropic formula above on the scaled contact and segment with σ replaced by
+√(σx σy σz). The minimum distance is applied in the scaled space as radius / g^(1/2), g the
+geometric mean (σx σy σz)^(1/3), which is exact when σx = σy = σz.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ def line_source_matrix(contacts, starts, ends, medium: Medium | float, radii):
     Args:
         contacts: (n_contacts, 3) µm.
         starts, ends: (n_segments, 3) µm, the segments' end points.
-        medium: an isotropic :class:`Medium` or σ (S/m, a number).
+        medium: a :class:`Medium` or σ in S/m (a number or (σx, σy, σz)).
         radii: (n_segments,) µm, > 0: minimum perpendicular distance to each axis.
 
     Returns:
@@ -41,10 +47,16 @@ def line_source_matrix(contacts, starts, ends, medium: Medium | float, radii):
     """
     medium = as_medium(medium)
     if medium.anisotropic:
-        raise ValueError(
-            "line_source_matrix needs an isotropic medium (sigma a number in S/m); got"
-            f" sigma of shape {jnp.shape(medium.sigma)}: use the point-source model"
-        )
+        scale = 1.0 / jnp.sqrt(medium.sigma)
+        product = jnp.prod(medium.sigma)
+        return _isotropic(jnp.asarray(contacts) * scale, jnp.asarray(starts) * scale,
+                          jnp.asarray(ends) * scale, jnp.sqrt(product),
+                          jnp.asarray(radii) / product ** (1.0 / 6.0))
+    return _isotropic(contacts, starts, ends, medium.sigma, radii)
+
+
+def _isotropic(contacts, starts, ends, sigma, radii):
+    """The isotropic line-source matrix (n_contacts, n_segments), mV/nA, σ in S/m."""
     a, b = jnp.asarray(starts)[None], jnp.asarray(ends)[None]
     p = jnp.asarray(contacts)[:, None, :]
     axis = b - a
@@ -60,9 +72,9 @@ def line_source_matrix(contacts, starts, ends, medium: Medium | float, radii):
     warn_within_radius(perp2, radii, "line source")
     r2 = jnp.maximum(perp2, radii * radii)
     integral = _axial_integral(h, l_, r2, length)
-    line = integral / (4.0 * jnp.pi * medium.sigma * length)
+    line = integral / (4.0 * jnp.pi * sigma * length)
     centre2 = jnp.maximum(jnp.sum((p - a) ** 2, axis=-1), radii * radii)
-    point = 1.0 / (4.0 * jnp.pi * medium.sigma * jnp.sqrt(centre2))
+    point = 1.0 / (4.0 * jnp.pi * sigma * jnp.sqrt(centre2))
     return jnp.where(degenerate, point, line)
 
 

@@ -16,6 +16,7 @@ import simulator as jx
 from simulator.extracellular import (
     Medium,
     electrode_matrix,
+    line_source_matrix,
     module_segments,
     point_contacts,
     point_source_matrix,
@@ -108,6 +109,25 @@ def test_anisotropic_near_field_matches_lfpykit(x64):
                                 point_contacts(contacts), Medium(sigma))
     # Measured: 0 relative (contacts 5 and 6 lie within a radius: scaled displacement).
     np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
+def test_anisotropic_line_source(x64):
+    """Equal σ: the isotropic line source; unequal σ: the segment average of the
+    anisotropic point potential (midpoint rule, 20000 points per segment)."""
+    starts, ends, diameters = ball_and_stick()
+    contacts = np.array([[150.0, 40.0, -25.0], [-60.0, 30.0, 10.0], [600.0, 0.0, 80.0]])
+    iso = line_source_matrix(contacts, starts, ends, Medium(0.3), diameters / 2)
+    same = line_source_matrix(contacts, starts, ends, Medium((0.3, 0.3, 0.3)), diameters / 2)
+    # Measured 5.6e-16 relative.
+    np.testing.assert_allclose(same, iso, rtol=1e-13)
+    sigma = Medium((0.15, 0.3, 0.6))
+    line = np.asarray(line_source_matrix(contacts, starts, ends, sigma, diameters / 2))
+    t = (np.arange(20000) + 0.5) / 20000
+    along = (starts[:, None, :] + t[None, :, None] * (ends - starts)[:, None, :]).reshape(-1, 3)
+    points = np.asarray(point_source_matrix(contacts, along, sigma, 1e-3))
+    average = points.reshape(len(contacts), len(starts), -1).mean(axis=-1)
+    # Midpoint-rule error measured 1.1e-10 relative.
+    np.testing.assert_allclose(line, average, rtol=1e-8)
 
 
 @pytest.mark.parametrize("model", ["point", "line"])
