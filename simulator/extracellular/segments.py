@@ -66,16 +66,18 @@ def segments_from_arrays(starts, ends, diameters, centres=None) -> Segments:
 def module_segments(module) -> Segments:
     """The :class:`Segments` of every compartment of ``module`` (a cell, network or view).
 
-    Reads ``module.xyzr`` and ``module.nodes`` (columns global_comp_index,
-    global_branch_index, length, radius, x, y, z). Raises ValueError if a branch has no
-    traced coordinates (a hand-built cell: call ``compute_xyz()`` first or read an SWC).
+    Reads ``module.base.xyzr`` (per global branch) and ``module.nodes`` (columns
+    global_comp_index, global_branch_index, length, radius, x, y, z); a view gives the
+    segments of its own compartments. Raises ValueError if a branch has no traced
+    coordinates (a hand-built cell: call ``compute_xyz()`` first or read an SWC).
     """
+    xyzr = module.base.xyzr
     nodes = module.nodes.sort_values("global_comp_index", kind="stable")
     branch = nodes["global_branch_index"].to_numpy()
     lengths = nodes["length"].to_numpy(dtype=float)
     starts, ends = [], []
     for b in _in_order(branch):
-        path = np.asarray(module.xyzr[b], dtype=float)[:, :3]
+        path = np.asarray(xyzr[b], dtype=float)[:, :3]
         if not np.all(np.isfinite(path)):
             raise ValueError(
                 f"branch {b} has no traced coordinates (xyzr is NaN): call"

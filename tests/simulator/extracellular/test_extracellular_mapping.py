@@ -123,3 +123,22 @@ def test_bad_mapping_input(build, match):
     with warnings.catch_warnings(), pytest.raises(ValueError, match=match):
         warnings.simplefilter("ignore", UserWarning)
         build(segs)
+
+
+def test_network_and_view_segments(x64):
+    cell = jx.read_swc(CA1, ncomp=2)
+    net = jx.Network([cell, cell])
+    net.cell(1).move(500.0, 0.0, 0.0)
+    segs = module_segments(net)
+    n = len(cell.nodes)
+    assert segs.starts.shape == (2 * n, 3)
+    # The moved copy's segments are the first cell's shifted by 500 µm in x (measured 1.1e-13).
+    np.testing.assert_allclose(np.asarray(segs.starts[n:]) - np.asarray(segs.starts[:n]),
+                               np.broadcast_to([500.0, 0.0, 0.0], (n, 3)), atol=1e-9)
+    view = net.cell(1).branch(3)
+    rows = view.nodes.sort_values("global_comp_index")["global_comp_index"].to_numpy()
+    np.testing.assert_array_equal(module_segments(view).ends, np.asarray(segs.ends)[rows])
+    contacts = point_contacts([[600.0, 100.0, 0.0]])
+    np.testing.assert_allclose(electrode_matrix(view, contacts),
+                               np.asarray(electrode_matrix(segs, contacts))[:, rows],
+                               rtol=1e-15)
