@@ -4,7 +4,8 @@ The point- and line-source formulas diverge at the source. As LFPy/LFPykit do, a
 below the compartment's radius is raised to the radius. When the distances are concrete,
 :func:`warn_within_radius` says so with one UserWarning per call (Python shows a warning
 once per call site by default: the warning is attributed to the first caller outside this
-package); under tracing it is silent.
+package); under tracing it is silent. For the anisotropic line source the distances are
+those of the scaled coordinates (see :mod:`simulator.extracellular.line_source`).
 """
 
 from __future__ import annotations

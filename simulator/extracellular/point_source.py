@@ -31,7 +31,7 @@ def point_source_matrix(targets, sources, medium: Medium | float, min_distance):
             compartment each pair involves; shorter distances are raised to it.
 
     Returns:
-        (n_targets, n_sources) matrix in mV/nA (equivalently V/mA, or mV·1e3 per µA).
+        (n_targets, n_sources) matrix in mV/nA (= MΩ; 1000 mV per µA).
     """
     medium = as_medium(medium)
     delta = jnp.asarray(targets)[:, None, :] - jnp.asarray(sources)[None, :, :]
