@@ -13,6 +13,16 @@ from collections import deque
 import numpy as np
 
 
+def tree_roots(parents) -> np.ndarray:
+    """(n,) root node of every node of a forest given by ``parents`` (-1 at roots)."""
+    parents = np.asarray(parents, dtype=np.int64)
+    n = parents.shape[0]
+    root = np.where(parents >= 0, parents, np.arange(n))
+    for _ in range(max(1, int(n).bit_length())):
+        root = root[root]
+    return root
+
+
 def check_parents(parents) -> np.ndarray:
     """Validate a parent array and return it as a read-only int64 numpy array.
 
@@ -47,12 +57,9 @@ def check_parents(parents) -> np.ndarray:
     if selfp.size:
         i = int(selfp[0])
         raise ValueError(f"node {i} is its own parent (parents[{i}] = {i})")
-    # Pointer jumping: after ceil(log2 n) + 1 doublings every node of a forest points
-    # at its root; a node that still points at a non-root lies on or below a cycle.
-    jump = np.where(arr >= 0, arr, np.arange(n))
-    for _ in range(max(1, int(n).bit_length())):
-        jump = jump[jump]
-    stuck = np.flatnonzero(arr[jump] >= 0)
+    # Pointer jumping (tree_roots) reaches every root of a forest; a node that still points
+    # at a non-root lies on or below a cycle.
+    stuck = np.flatnonzero(arr[tree_roots(arr)] >= 0)
     if stuck.size:
         node = int(stuck[0])
         for _ in range(n):  # n steps from anywhere in a functional graph land on the cycle
@@ -146,6 +153,43 @@ class TreeSchedule:
         )
 
 
+def _deepest_ready_first(par: np.ndarray, depth: np.ndarray, width: int):
+    """``(elim, sizes)``: the non-root nodes in elimination order, filled into levels of at
+    most ``width`` nodes, deepest ready node (all children eliminated) first; ``sizes`` the
+    number of nodes of each level."""
+    nonroot = par >= 0
+    n_children = np.bincount(par[nonroot], minlength=par.shape[0])
+    max_depth = int(depth.max()) if par.shape[0] else 0
+    buckets = [deque() for _ in range(max_depth + 1)]
+    for leaf in np.flatnonzero(nonroot & (n_children == 0)).tolist():
+        buckets[depth[leaf]].append(leaf)
+    remaining = n_children.tolist()
+    par_l = par.tolist()
+    depth_l = depth.tolist()
+    top = max_depth
+    elim: list[int] = []
+    sizes: list[int] = []
+    total = int(np.count_nonzero(nonroot))
+    while len(elim) < total:
+        level: list[int] = []
+        while len(level) < width:
+            while top > 0 and not buckets[top]:
+                top -= 1
+            if top == 0:  # depth 0 holds only roots, which are never eliminated
+                break
+            level.append(buckets[top].popleft())
+        for c in level:
+            p = par_l[c]
+            remaining[p] -= 1
+            if remaining[p] == 0 and par_l[p] >= 0:
+                dp = depth_l[p]
+                buckets[dp].append(p)
+                top = max(top, dp)
+        elim.extend(level)
+        sizes.append(len(level))
+    return np.asarray(elim, np.int64), np.asarray(sizes, np.int64)
+
+
 def build_schedule(parents, width: int = 1) -> TreeSchedule:
     """Build the DHS schedule of a tree or forest.
 
@@ -169,7 +213,6 @@ def build_schedule(parents, width: int = 1) -> TreeSchedule:
     nonroot = par >= 0
     roots = np.flatnonzero(~nonroot)
     depth = _depths(par)
-    n_children = np.bincount(par[nonroot], minlength=n)
 
     if width == 1:
         # With one node per level the deepest remaining node is always ready (its
@@ -178,36 +221,7 @@ def build_schedule(parents, width: int = 1) -> TreeSchedule:
         elim = cand[np.argsort(-depth[cand], kind="stable")]
         sizes = np.ones(elim.shape[0], np.int64)
     else:
-        max_depth = int(depth.max()) if n else 0
-        buckets = [deque() for _ in range(max_depth + 1)]
-        for leaf in np.flatnonzero(nonroot & (n_children == 0)).tolist():
-            buckets[depth[leaf]].append(leaf)
-        remaining = n_children.tolist()
-        par_l = par.tolist()
-        depth_l = depth.tolist()
-        top = max_depth
-        elim_l: list[int] = []
-        sizes_l: list[int] = []
-        total = int(np.count_nonzero(nonroot))
-        while len(elim_l) < total:
-            level: list[int] = []
-            while len(level) < width:
-                while top > 0 and not buckets[top]:
-                    top -= 1
-                if top == 0:  # depth 0 holds only roots, which are never eliminated
-                    break
-                level.append(buckets[top].popleft())
-            for c in level:
-                p = par_l[c]
-                remaining[p] -= 1
-                if remaining[p] == 0 and par_l[p] >= 0:
-                    dp = depth_l[p]
-                    buckets[dp].append(p)
-                    top = max(top, dp)
-            elim_l.extend(level)
-            sizes_l.append(len(level))
-        elim = np.asarray(elim_l, np.int64)
-        sizes = np.asarray(sizes_l, np.int64)
+        elim, sizes = _deepest_ready_first(par, depth, width)
 
     # Solve positions: roots first, then the reverse elimination sequence.
     order = np.concatenate([roots, elim[::-1]]).astype(np.int32)

@@ -50,6 +50,7 @@ import numpy as np
 
 from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
+from simulator.solvers.dhs_schedule import tree_roots
 
 #: Voltage solver names: jaxley's names (DHS in both) plus ours.
 VOLTAGE_SOLVERS = ("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "dhs", "dense")
@@ -73,16 +74,6 @@ def make_linear_solver(compiled, voltage_solver: str, width: int | None):
         return lambda s, lo, up, b: dense_solve_row_sums(parents, s, lo, up, b)
     schedule = build_schedule(parents, default_width(voltage_solver) if width is None else width)
     return lambda s, lo, up, b: tree_solve_row_sums(schedule, s, lo, up, b)
-
-
-def tree_roots(parents) -> np.ndarray:
-    """(n,) root node of every node of a forest given by ``parents`` (-1 at roots)."""
-    parents = np.asarray(parents, dtype=np.int64)
-    n = parents.shape[0]
-    root = np.where(parents >= 0, parents, np.arange(n))
-    for _ in range(max(1, int(n).bit_length())):
-        root = root[root]
-    return root
 
 
 class VoltageOperator:
