@@ -6,15 +6,13 @@ inserted mechanisms, groups, recordings, external inputs and trainable parameter
 :class:`~simulator.modules.view.View` owns nothing: it is a set of node indices into a base
 module and every mutation through it writes into the base.
 
-The operations themselves live in mixins, one concern per file: selection (views and
-indexing), mechanisms (insert/delete/init_states), inputs and outputs (record, stimulate,
-clamp, data_*), groups (add_to_group), parameters (set, data_set, make_trainable,
-get_parameters, to_jax).
+The state lives in :class:`~simulator.modules.data.ModuleData` (``module._data``); the
+operations are plain functions, one concern per file (selection, mechanisms, groups, io,
+parameters, edges, layout, drawing, morphology_ops), and each method here is one of them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 
 import numpy as np
@@ -93,7 +91,6 @@ class Module(ModuleType):
     edge = edge_ops.edge
     copy_node_property_to_edges = edge_ops.copy_node_property_to_edges
     edges = property(edge_ops.edges)
-    synapses = property(edge_ops.synapses)
     _edge_inds = property(edge_ops._edge_inds)
     _edge_controlled_by = property(edge_ops._edge_controlled_by)
     _synapse_type_view = edge_ops._synapse_type_view
@@ -119,12 +116,12 @@ class Module(ModuleType):
 
     # ------------------------------------------------------------------ data ownership
     def _init_data(self, comp_table: pd.DataFrame, topology: Topology, channels=(), groups=(),
-                   xyzr=None) -> None:
+                   xyzr=None, change: str = "a rebuild of its compartment table") -> None:
         """Own ``comp_table`` (one row per compartment, global compartment order).
 
         Called again on a built module (``set_ncomp`` and other structural operations) it
-        renumbers the rows: that is recorded as a structural change, which makes every view
-        made before it stale (see :meth:`_structural_change`).
+        renumbers the rows: that is recorded as the structural change ``change``, which
+        makes every view made before it stale (see :meth:`_structural_change`).
         """
         old = self.__dict__.get("_data")
         if old is not None and len(old.edges):
@@ -137,9 +134,7 @@ class Module(ModuleType):
         # The same list, read as base.__dict__["_synapses"] by param_ranges.mechanisms_of.
         self.__dict__["_synapses"] = self._data.synapses
         if old is not None:
-            self._structural_change(
-                self.__dict__.get("_change_in_progress") or "a rebuild of its compartment table"
-            )
+            self._structural_change(change)
 
     # --------------------------------------------------------------- structure version
     @property
@@ -153,16 +148,6 @@ class Module(ModuleType):
         (:class:`~simulator.modules.view.StaleViewError`). ``what`` names the change in that
         error, e.g. ``"set_ncomp(4) of branch(es) [0]"``."""
         self.base._data.structure_log.append(what)
-
-    @contextlib.contextmanager
-    def _describing_change(self, what: str):
-        """Name the structural change that a rebuild inside this block records."""
-        base = self.base
-        base._change_in_progress = what
-        try:
-            yield
-        finally:
-            base.__dict__.pop("_change_in_progress", None)
 
     # --------------------------------------------------------------- shared accessors
     @property
@@ -210,6 +195,7 @@ class Module(ModuleType):
     trainable_params = _of_base("trainable_params")
     indices_set_by_trainables = _of_base("indices_set_by_trainables")
     topology = _of_base("topology")
+    synapses = _of_base("synapses", "Synapse types, in the order they were first connected.")
 
     @property
     def initialized(self) -> bool:

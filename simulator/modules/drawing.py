@@ -64,9 +64,7 @@ def _selected_comps(module) -> dict[int, np.ndarray]:
     first = base._data.first_comp
     branches = table["global_branch_index"].to_numpy()
     comps = table["global_comp_index"].to_numpy()
-    return {
-        int(b): np.sort(comps[branches == b] - first[b]) for b in np.unique(branches)
-    }
+    return {int(b): np.sort(comps[branches == b] - first[b]) for b in np.unique(branches)}
 
 
 def _branch_fractions(module, b: int) -> np.ndarray:

@@ -11,7 +11,6 @@ has one entry per synapse of that type, in ``index_within_type`` order.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
@@ -19,8 +18,7 @@ from simulator.modules import io, parameters
 from simulator.modules.arguments import SelectionIndexError
 from simulator.modules.parameters import checked_values, shared_parameters
 from simulator.modules.selection import node_labels, parse_index
-from simulator.modules.topology import first_comps
-from simulator.param_ranges import check_parameter, mechanisms_of
+from simulator.param_ranges import mechanisms_of
 from simulator.synapses.synapse import Synapse
 
 EDGE_COLUMNS = ("global_edge_index", "index_within_type", "pre_index", "post_index", "type",
@@ -41,15 +39,11 @@ def synapse_keys(base) -> set[str]:
 
 # ------------------------------------------------------------------ tables and views
 def _edge_inds(module) -> np.ndarray:
-    if module._is_view:
-        return module._view_edge_inds
-    return module._edges.index.to_numpy()
+    return module._edges.index.to_numpy()  # a View has its own
 
 
 def _edge_controlled_by(module) -> np.ndarray:
-    if module._is_view:
-        return module._view_edge_controlled_by
-    return np.zeros(len(module._edges), dtype=np.int64)
+    return np.zeros(len(module._edges), dtype=np.int64)  # a View has its own
 
 
 def edges(module) -> pd.DataFrame:
@@ -59,11 +53,6 @@ def edges(module) -> pd.DataFrame:
     table = module.base._edges.loc[module._edge_inds].copy()
     table["controlled_by_param"] = module._edge_controlled_by
     return table
-
-
-def synapses(module) -> list:
-    """Synapse types, in the order they were first connected."""
-    return module.base._synapses
 
 
 def _edge_view(module, inds, controlled_by, what: str):
@@ -165,7 +154,7 @@ def _relative_locs(base) -> pd.Series:
     """(0.5 + local compartment index) / ncomp of its branch, per node."""
     nodes = base._nodes
     ncomp = base._topology.ncomp[nodes["global_branch_index"].to_numpy()]
-    first = first_comps(base._topology.ncomp)
+    first = base._data.first_comp
     local = nodes["global_comp_index"].to_numpy() - first[nodes["global_branch_index"].to_numpy()]
     return pd.Series((0.5 + local) / ncomp, index=nodes.index)
 
@@ -196,15 +185,8 @@ def data_set(module, key: str, val, param_state):
         return parameters.data_set(module, key, val, param_state)
 
     rows = _edge_rows(module, key, "data_set")
-    check_parameter(key, val, mechanisms_of(module), where=f"data_set({key!r})")
-    shape = jnp.shape(val)
-    if shape not in ((), (len(rows),)):
-        raise ValueError(f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one"
-                         f" value per synapse), got shape {shape}")
-    entry = {"indices": jnp.asarray(rows["index_within_type"].to_numpy()[:, None],
-                                    dtype=jnp.int32),
-             "key": key, "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),))}
-    return [*(param_state or []), entry]
+    return parameters.data_set_entries(module, key, val, param_state,
+                                       rows["index_within_type"].to_numpy(), "synapse")
 
 
 def make_trainable(module, key: str, init_val=None, verbose: bool = True) -> None:
@@ -235,10 +217,7 @@ def record(module, state: str = "v", verbose: bool = True) -> None:
     rows = _synapse_state_rows(module, state)
     if rows is None:
         return io.record(module, state, verbose)
-    base = module.base
-    new = pd.DataFrame({"rec_index": rows, "state": state})
-    merged = pd.concat([base._recordings, new], ignore_index=True)
-    base._recordings = merged.drop_duplicates(ignore_index=True)
+    io.add_recordings(module.base, rows, state)
     if verbose:
         print(f"Added {len(rows)} recordings.")
 
@@ -247,8 +226,7 @@ def clamp(module, state_name: str, state_array, verbose: bool = True) -> None:
     rows = _synapse_state_rows(module, state_name)
     if rows is None:
         return io.clamp(module, state_name, state_array, verbose)
-    values = io._input_array(module, state_name, state_array, len(rows),
-                               f"clamp of {state_name!r}")
+    values = io._input_array(module, state_name, state_array, len(rows), f"clamp of {state_name!r}")
     io._add_external(module, state_name, values, rows)
 
 

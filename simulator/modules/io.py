@@ -54,12 +54,18 @@ def record(module, state: str = "v", verbose: bool = True) -> None:
     rows = _rows_with(module, state, "record")
     if rows.size == 0:
         raise ValueError(f"no compartment of this selection has {state!r} to record")
-    base = module.base
+    added = add_recordings(module.base, rows, state)
+    if verbose:
+        print(f"Added {added} recordings.")
+
+
+def add_recordings(base, rows: np.ndarray, state: str) -> int:
+    """Record ``state`` at ``rows`` (node or within-type synapse indices) unless already
+    recorded; returns how many recordings were added."""
     new = pd.DataFrame({"rec_index": rows.astype(np.int64), "state": state})
     merged = pd.concat([base._recordings, new], ignore_index=True)
     base._recordings = merged.drop_duplicates(ignore_index=True)
-    if verbose:
-        print(f"Added {len(base._recordings) - len(merged) + len(new)} recordings.")
+    return len(base._recordings) - len(merged) + len(new)
 
 
 def delete_recordings(module) -> None:
@@ -129,8 +135,7 @@ def clamp(module, state_name: str, state_array, verbose: bool = True) -> None:
     rows = _rows_with(module, state_name, "clamp")
     if rows.size == 0:
         raise ValueError(f"no compartment of this selection has {state_name!r} to clamp")
-    values = _input_array(module, state_name, state_array, len(rows),
-                               f"clamp of {state_name!r}")
+    values = _input_array(module, state_name, state_array, len(rows), f"clamp of {state_name!r}")
     _add_external(module, state_name, values, rows)
     if verbose:
         print(f"Added {len(rows)} external_states.")

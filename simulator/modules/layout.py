@@ -127,8 +127,7 @@ def ensure_coordinates(module) -> None:
 
 
 # ------------------------------------------------------------------ moving
-def move(module, x: float = 0.0, y: float = 0.0, z: float = 0.0,
-         update_nodes: bool = True) -> None:
+def move(module, x: float = 0.0, y: float = 0.0, z: float = 0.0, update_nodes: bool = True) -> None:
     """Translate the traced points and the compartment centres by (x, y, z) µm.
 
     Allowed on a module and on views made of whole cells (``net.cell(0)``); on a part of
@@ -172,8 +171,7 @@ def move_to(module, x=0.0, y=0.0, z=0.0, update_nodes: bool = True) -> None:
         _transform_cell(module, c, lambda p, s=shift: p + s)
 
 
-def rotate(module, degrees: float, rotation_axis: str = "xy",
-           update_nodes: bool = True) -> None:
+def rotate(module, degrees: float, rotation_axis: str = "xy", update_nodes: bool = True) -> None:
     """Rotate each selected cell by ``degrees`` in the plane ``rotation_axis`` ("xy",
     "xz" or "yz"; positive turns the first axis towards the second, so 90° in "xy"
     maps (1, 0) to (0, 1)) about the centroid of the cell's traced points.
@@ -183,9 +181,7 @@ def rotate(module, degrees: float, rotation_axis: str = "xy",
     """
     del update_nodes
     if not isinstance(rotation_axis, str) or rotation_axis not in ROTATION_AXES:
-        raise ValueError(
-            f"rotation_axis must be one of {ROTATION_AXES}, got {rotation_axis!r}"
-        )
+        raise ValueError(f"rotation_axis must be one of {ROTATION_AXES}, got {rotation_axis!r}")
 
     angle = np.deg2rad(real_scalar("rotate: degrees", degrees, unit="degrees"))
     cells = _whole_cells(module, "rotate")
@@ -200,9 +196,7 @@ def rotate(module, degrees: float, rotation_axis: str = "xy",
         centroid = np.concatenate(
             [np.asarray(module.base.xyzr[b], dtype=float)[:, :3] for b in branches]
         ).mean(axis=0)
-        _transform_cell(module,
-            c, lambda p, m=matrix, o=centroid: (p - o) @ m.T + o
-        )
+        _transform_cell(module, c, lambda p, m=matrix, o=centroid: (p - o) @ m.T + o)
 
 
 def _transform_cell(module, cell: int, transform) -> None:

@@ -43,8 +43,7 @@ def _check_min_radius(min_radius) -> None:
         real_scalar("min_radius", min_radius, positive=True, unit="µm, or None")
 
 
-def set_ncomp(module, ncomp: int, min_radius: float | None = None,
-              initialize: bool = True) -> None:
+def set_ncomp(module, ncomp: int, min_radius: float | None = None, initialize: bool = True) -> None:
     """Re-discretise every branch of the selection into ``ncomp`` compartments.
 
     ``cell.branch(3).set_ncomp(4)`` changes one branch, ``cell.set_ncomp(4)`` all of them.
@@ -73,8 +72,8 @@ def set_ncomp(module, ncomp: int, min_radius: float | None = None,
     n = check_ncomp(ncomp)
     _check_min_radius(min_radius)
     branches = _selected_branches(module, "set_ncomp")
-    with module.base._describing_change(f"set_ncomp({n}) of branch(es) {branches.tolist()}"):
-        set_branch_ncomp(module.base, {int(b): n for b in branches}, min_radius)
+    set_branch_ncomp(module.base, {int(b): n for b in branches}, min_radius,
+                     f"set_ncomp({n}) of branch(es) {branches.tolist()}")
 
 
 def set_ncomp_d_lambda(module, d_lambda: float = 0.1, frequency: float = 100.0,
@@ -95,14 +94,12 @@ def set_ncomp_d_lambda(module, d_lambda: float = 0.1, frequency: float = 100.0,
     rule = DLambdaRule(d_lambda=d_lambda, frequency=frequency)
     base = module.base
     _, columns, first = branch_columns(base)
-    wanted = {int(b): branch_d_lambda_ncomp(base, int(b), rule, columns, first)
-              for b in branches}
+    wanted = {int(b): branch_d_lambda_ncomp(base, int(b), rule, columns, first) for b in branches}
     changed = {b: n for b, n in wanted.items() if n != base._topology.ncomp[b]}
     check_no_indexed_data(base, "set_ncomp_d_lambda")
     if changed:
         what = f"set_ncomp_d_lambda({d_lambda!r}) giving branch -> ncomp {changed}"
-        with base._describing_change(what):
-            set_branch_ncomp(base, changed, min_radius)
+        set_branch_ncomp(base, changed, min_radius, what)
     return wanted
 
 

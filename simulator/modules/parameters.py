@@ -14,10 +14,7 @@ from simulator.param_ranges import check_parameter, mechanisms_of
 
 def _settable(module) -> list[str]:
     nodes = module.base._nodes
-    return [
-        c for c in nodes.columns
-        if c not in BOOKKEEPING_COLUMNS and nodes[c].dtype != bool
-    ]
+    return [c for c in nodes.columns if c not in BOOKKEEPING_COLUMNS and nodes[c].dtype != bool]
 
 
 def checked_values(key: str, val, n: int, what: str, mechanisms=()) -> np.ndarray:
@@ -117,18 +114,19 @@ def data_set(module, key: str, val, param_state: list[dict] | None):
         list of ``{"indices": (n, 1) int32, "key": key, "val": (n,)}``.
     """
     rows = _rows_defined(module, key, "data_set")
+    return data_set_entries(module, key, val, param_state, rows, f"compartment that has {key!r}")
+
+
+def data_set_entries(module, key: str, val, param_state, targets: np.ndarray, what: str):
+    """``param_state`` plus the ``data_set`` entry writing ``val`` into ``targets`` (n,)
+    (node or within-type synapse indices, one per ``what``)."""
     check_parameter(key, val, mechanisms_of(module), where=f"data_set({key!r})")
     shape = jnp.shape(val)
-    if shape not in ((), (len(rows),)):
-        raise ValueError(
-            f"data_set({key!r}) expects a scalar or shape ({len(rows)},) (one value per"
-            f" compartment that has {key!r}), got shape {shape}"
-        )
-    entry = {
-        "indices": jnp.asarray(rows[:, None], dtype=jnp.int32),
-        "key": key,
-        "val": jnp.broadcast_to(jnp.asarray(val), (len(rows),)),
-    }
+    if shape not in ((), (len(targets),)):
+        raise ValueError(f"data_set({key!r}) expects a scalar or shape ({len(targets)},) (one"
+                         f" value per {what}), got shape {shape}")
+    entry = {"indices": jnp.asarray(targets[:, None], dtype=jnp.int32), "key": key,
+             "val": jnp.broadcast_to(jnp.asarray(val), (len(targets),))}
     return [*(param_state or []), entry]
 
 
@@ -181,9 +179,7 @@ def write_trainables(module, params: list[dict]) -> None:
     ``delete_trainables()`` to drop them.
     """
     base = module.base
-    if not isinstance(params, list | tuple) or len(params) != len(
-        base._indices_set_by_trainables
-    ):
+    if not isinstance(params, list | tuple) or len(params) != len(base._indices_set_by_trainables):
         raise ValueError(
             f"expected a list of {len(base._indices_set_by_trainables)} parameter dicts"
             f" (from get_parameters()), got {params!r}"

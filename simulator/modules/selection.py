@@ -22,7 +22,6 @@ from simulator.modules.arguments import (
     real_array,
     show,
 )
-from simulator.modules.topology import first_comps
 
 Index = int | list | range | slice | np.ndarray | str
 
@@ -191,9 +190,8 @@ def branch(module, idx: Index):
         mask = _select_level(module, "global_branch_index", idx, "branch")
     else:
         mask = _select_within(module, "global_branch_index", "global_cell_index", idx, "branch")
-    return _subview(module,
-        mask, "global_branch_index", explicit_branches=True, what=f"branch({idx!r})"
-    )
+    return _subview(module, mask, "global_branch_index", explicit_branches=True,
+                    what=f"branch({idx!r})")
 
 
 def comp(module, idx: Index):
@@ -248,7 +246,7 @@ def loc(module, x):
     if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
         raise ValueError(f"loc expects positions in [0, 1], got {show(x)}")
     topo = module.base._topology
-    first_comp = first_comps(topo.ncomp)
+    first_comp = module.base._data.first_comp
     branches = np.unique(table["global_branch_index"].to_numpy())
     wanted = []
     for b in branches:
@@ -276,9 +274,8 @@ def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 
             f"node index {missing[0]} is not in this selection (node indices"
             f" {_preview(table.index)})"
         )
-    return _subview(module,
-        np.isin(table.index.to_numpy(), wanted), "node", what=f"select(nodes={nodes!r})"
-    )
+    return _subview(module, np.isin(table.index.to_numpy(), wanted), "node",
+                    what=f"select(nodes={nodes!r})")
 
 
 def scope(module, scope: str):

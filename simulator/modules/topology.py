@@ -167,26 +167,46 @@ def number_nodes(topology: Topology) -> Numbering:
     branch-point links, then the link to its parent, every link as the pair (parent ->
     child, child -> parent).
     """
-    ncomp, parents, cells = topology.ncomp, topology.parents, topology.cell_of_branch
-    ncomp = np.asarray(ncomp, dtype=np.int64)
-    parents = np.asarray(parents, dtype=np.int64)
-    n_branches = len(ncomp)
-    first_comp = first_comps(ncomp)
     site_parent, site_x = _attachment_sites(topology)
-    has_parent = parents >= 0
-    distal_site = has_parent & (site_x >= 1.0)
-    proximal_site = has_parent & (site_x <= 0.0)
-    has_distal = np.zeros(n_branches, dtype=bool)
-    has_distal[site_parent[distal_site]] = True
-    has_proximal = np.zeros(n_branches, dtype=bool)
-    has_proximal[site_parent[proximal_site]] = True
+    has_parent = np.asarray(topology.parents, dtype=np.int64) >= 0
+    has_bp = []  # [has a distal branch point, has a proximal one], per branch
+    for site in (has_parent & (site_x >= 1.0), has_parent & (site_x <= 0.0)):
+        flags = np.zeros(len(has_parent), dtype=bool)
+        flags[site_parent[site]] = True
+        has_bp.append(flags)
+    comp_nodes, distal_bp, proximal_bp, n_nodes = _node_layout(topology, *has_bp)
+    l_parent, l_child, l_hp, l_hc = _links(topology, comp_nodes, (distal_bp, proximal_bp),
+                                           has_bp, (site_parent, site_x), n_nodes)
+    tree_parent = np.full(n_nodes, -1, dtype=np.int64)
+    tree_parent[l_child] = l_parent
+    edge_source = np.stack([l_parent, l_child], axis=1).ravel()
+    edge_sink = np.stack([l_child, l_parent], axis=1).ravel()
+    lower_edge = np.full(n_nodes, -1, dtype=np.int64)
+    upper_edge = np.full(n_nodes, -1, dtype=np.int64)
+    # Edges were appended in (parent -> child, child -> parent) pairs.
+    lower_edge[edge_sink[0::2]] = np.arange(0, len(edge_sink), 2)
+    upper_edge[edge_source[1::2]] = np.arange(1, len(edge_sink), 2)
+    bps = np.concatenate([distal_bp[distal_bp >= 0], proximal_bp[proximal_bp >= 0]])
+    return Numbering(
+        n_nodes=n_nodes, comp_nodes=comp_nodes, branch_point_nodes=np.sort(bps),
+        tree_parent=tree_parent, edge_source=edge_source, edge_sink=edge_sink,
+        edge_halves=np.stack([l_hp, l_hc, l_hc, l_hp], axis=1).reshape(-1, 2),
+        lower_edge=lower_edge, upper_edge=upper_edge,
+    )
 
+
+def _node_layout(topology: Topology, has_distal: np.ndarray, has_proximal: np.ndarray):
+    """Node indices, cell by cell: its compartments, then its distal and its proximal
+    branch points. Returns ``(comp_nodes (n_comps,), distal_bp (n_branches,), proximal_bp
+    (n_branches,), n_nodes)``; -1 where a branch has no such branch point."""
+    ncomp = np.asarray(topology.ncomp, dtype=np.int64)
+    first_comp = first_comps(ncomp)
     comp_nodes = np.empty(topology.n_comps, dtype=np.int64)
-    distal_bp = np.full(n_branches, -1, dtype=np.int64)
-    proximal_bp = np.full(n_branches, -1, dtype=np.int64)
+    distal_bp = np.full(len(ncomp), -1, dtype=np.int64)
+    proximal_bp = np.full(len(ncomp), -1, dtype=np.int64)
     offset = 0
     for cell in range(topology.n_cells):
-        branches = np.flatnonzero(cells == cell)
+        branches = np.flatnonzero(topology.cell_of_branch == cell)
         n_cell_comps = int(ncomp[branches].sum())
         start = first_comp[branches[0]]
         comp_nodes[start : start + n_cell_comps] = offset + np.arange(n_cell_comps)
@@ -195,19 +215,28 @@ def number_nodes(topology: Topology) -> Numbering:
             chosen = branches[flags[branches]]
             table[chosen] = offset + np.arange(len(chosen))
             offset += len(chosen)
-    n_nodes = offset
-    half_out = n_nodes  # offset of the distal halves in the concatenated half array
-    none = 2 * n_nodes
+    return comp_nodes, distal_bp, proximal_bp, offset
 
-    # Links (parent node, child node, parent's half, child's half) in walk order.
+
+def _links(topology: Topology, comp_nodes, bp_nodes, has_bp, sites, n_nodes: int):
+    """Links ``(parent node, child node, parent's half, child's half)`` in walk order.
+
+    Args:
+        bp_nodes, has_bp: (distal, proximal) branch-point node and flag per branch.
+        sites: (parent branch, position) where each branch begins (:func:`_attachment_sites`).
+    Halves index ``concat(half_in, half_out, [0])``: ``n_nodes + i`` is node i's distal
+    half, ``2 * n_nodes`` none.
+    """
+    ncomp = np.asarray(topology.ncomp, dtype=np.int64)
+    first_comp = first_comps(ncomp)
+    (distal_bp, proximal_bp), (has_distal, has_proximal) = bp_nodes, has_bp
+    site_parent, site_x = sites
+    has_parent = np.asarray(topology.parents, dtype=np.int64) >= 0
+    half_out, none = n_nodes, 2 * n_nodes
     n_links = (ncomp - 1) + has_distal + has_proximal + has_parent
     base = np.cumsum(n_links) - n_links
-    total = int(n_links.sum())
-    l_parent = np.empty(total, dtype=np.int64)
-    l_child = np.empty(total, dtype=np.int64)
-    l_hp = np.empty(total, dtype=np.int64)
-    l_hc = np.empty(total, dtype=np.int64)
-    branch_of_comp = np.repeat(np.arange(n_branches), ncomp)
+    l_parent, l_child, l_hp, l_hc = np.empty((4, int(n_links.sum())), dtype=np.int64)
+    branch_of_comp = np.repeat(np.arange(len(ncomp)), ncomp)
     inner = np.flatnonzero(np.arange(topology.n_comps) != first_comp[branch_of_comp])
     b = branch_of_comp[inner]
     pos = base[b] + inner - first_comp[b] - 1
@@ -229,30 +258,8 @@ def number_nodes(topology: Topology) -> Numbering:
     pos = base[b] + ncomp[b] - 1 + has_distal[b] + has_proximal[b]
     p = site_parent[b]
     k = np.minimum((site_x[b] * ncomp[p]).astype(np.int64), ncomp[p] - 1)  # comp_at
-    anchor = np.where(distal_site[b], distal_bp[p], np.where(
-        proximal_site[b], proximal_bp[p], comp_nodes[first_comp[p] + np.maximum(k, 0)]))
+    anchor = np.where(site_x[b] >= 1.0, distal_bp[p], np.where(
+        site_x[b] <= 0.0, proximal_bp[p], comp_nodes[first_comp[p] + np.maximum(k, 0)]))
     l_parent[pos], l_child[pos] = anchor, first_node[b]
     l_hp[pos], l_hc[pos] = none, first_node[b]
-
-    tree_parent = np.full(n_nodes, -1, dtype=np.int64)
-    tree_parent[l_child] = l_parent
-    edge_source = np.stack([l_parent, l_child], axis=1).ravel()
-    edge_sink = np.stack([l_child, l_parent], axis=1).ravel()
-    halves = np.stack([l_hp, l_hc, l_hc, l_hp], axis=1).reshape(-1, 2)
-    lower_edge = np.full(n_nodes, -1, dtype=np.int64)
-    upper_edge = np.full(n_nodes, -1, dtype=np.int64)
-    # Edges were appended in (parent -> child, child -> parent) pairs.
-    lower_edge[edge_sink[0::2]] = np.arange(0, len(edge_sink), 2)
-    upper_edge[edge_source[1::2]] = np.arange(1, len(edge_sink), 2)
-    bps = np.concatenate([distal_bp[distal_bp >= 0], proximal_bp[proximal_bp >= 0]])
-    return Numbering(
-        n_nodes=n_nodes,
-        comp_nodes=comp_nodes,
-        branch_point_nodes=np.sort(bps),
-        tree_parent=tree_parent,
-        edge_source=edge_source,
-        edge_sink=edge_sink,
-        edge_halves=halves,
-        lower_edge=lower_edge,
-        upper_edge=upper_edge,
-    )
+    return l_parent, l_child, l_hp, l_hc

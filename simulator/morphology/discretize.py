@@ -16,6 +16,7 @@ pieces, each with the mean diameter of its two end points.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -24,7 +25,7 @@ import pandas as pd
 from simulator.modules.columns import BOOKKEEPING_COLUMNS, COMPARTMENT_PARAMS
 from simulator.modules.counts import check_compartment_count
 from simulator.modules.geometry import cylinder_columns
-from simulator.modules.topology import Topology, comp_offsets
+from simulator.modules.topology import comp_offsets
 from simulator.morphology.frustum import compartment_geometry
 
 #: Columns of ``.nodes`` that ``set_ncomp`` recomputes; every other column is copied.
@@ -267,15 +268,15 @@ def check_no_indexed_data(base, action: str = "set_ncomp") -> None:
             )
 
 
-def set_branch_ncomp(base, new_ncomp: dict[int, int], min_radius: float | None = None) -> None:
+def set_branch_ncomp(base, new_ncomp: dict[int, int], min_radius: float | None,
+                     change: str) -> None:
     """Re-discretise global branches ``new_ncomp`` (branch -> ncomp) of base module ``base``.
 
     Rebuilds ``.nodes``, the topology and the node numbering in place; keeps channels,
-    groups and ``xyzr``. Views made before the call are stale afterwards.
+    groups and ``xyzr``. Views made before the call are stale afterwards; ``change`` names
+    the change in their error. ``min_radius`` (µm, checked by the caller) or None.
     """
     check_no_indexed_data(base)
-    if min_radius is not None and not (np.isfinite(min_radius) and min_radius > 0):
-        raise ValueError(f"min_radius must be a positive radius (µm), got {min_radius!r}")
     topology = base._topology
     changed = np.fromiter(new_ncomp, dtype=np.int64, count=len(new_ncomp))
     total = (int(np.sum(topology.ncomp)) - int(np.sum(topology.ncomp[changed]))
@@ -296,14 +297,9 @@ def set_branch_ncomp(base, new_ncomp: dict[int, int], min_radius: float | None =
             ncomp[b] = new_ncomp[b]
         pieces.append(rows)
     new_table = pd.DataFrame({k: np.concatenate([p[k] for p in pieces]) for k in names})
-    new_topology = Topology(
-        ncomp=ncomp,
-        parents=topology.parents,
-        cell_of_branch=topology.cell_of_branch,
-        attach=topology.attach,
-    )
-    base._init_data(new_table, new_topology, channels=list(base._channels),
-                    groups=list(base._groups), xyzr=base.xyzr)
+    base._init_data(new_table, dataclasses.replace(topology, ncomp=ncomp),
+                    channels=list(base._channels), groups=list(base._groups), xyzr=base.xyzr,
+                    change=change)
     base.__dict__.pop("jaxnodes", None)
 
 

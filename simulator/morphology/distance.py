@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.modules.module_type import ModuleType
-from simulator.modules.topology import first_comps
 
 
 def _base_and_nodes(a, b):
@@ -37,7 +36,7 @@ def _centre_positions(base):
     n_branches = base._topology.n_branches
     branch_length = np.bincount(branch, weights=lengths, minlength=n_branches)
     cumulative = np.cumsum(lengths)
-    first = first_comps(base._topology.ncomp)
+    first = base._data.first_comp
     start = cumulative[first] - lengths[first]  # cumulative length before each branch
     s = cumulative - lengths / 2.0 - start[branch]
     return branch, s, branch_length
