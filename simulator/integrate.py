@@ -316,15 +316,9 @@ def _check_traced(program: RunProgram, params, pstate_values, externals, states,
     checkify.check(jnp.all(jnp.isfinite(out)), "the recordings are not finite (NaN or inf)")
 
 
-@functools.partial(jax.jit, static_argnames="program")
-def _run(node_arrays, params, pstate_values, externals, initial_states, delta_t, *, program):
-    """``integrate``'s one compiled program: initialise, scan the steps, record."""
-    return _run_program(node_arrays, params, pstate_values, externals, initial_states,
-                        delta_t, program=program)
-
-
 def _run_program(node_arrays, params, pstate_values, externals, initial_states, delta_t, *,
                  program):
+    """``integrate``'s one program (jitted as ``_run``): initialise, scan the steps, record."""
     step_program = program.step
     step = _make_step(step_program)
     ext_inds = {k: index_array(v) for k, v in step_program.external_inds}
@@ -357,3 +351,6 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
     if program.checks:
         _check_traced(program, params, pstate_values, externals, states, out)
     return (out, final) if program.return_states else out
+
+
+_run = jax.jit(_run_program, static_argnames="program")

@@ -105,20 +105,10 @@ def plot_morph(ax, polylines, dims, color="k", **kwargs) -> list:
     segment points along the hidden axis) and a disc at each interior point to close the
     joints.
     """
-    from matplotlib.collections import PolyCollection
-
     options = {"facecolor": color, "edgecolor": "none", "linewidth": 0.0}
     options.update(kwargs)
-    collections = []
-    for points in polylines:
-        polygons = _frustum_polygons(points[:, list(dims)], points[:, 3])
-        if not polygons:
-            continue
-        collection = PolyCollection(polygons, **options)
-        ax.add_collection(collection, autolim=True)
-        collections.append(collection)
-    ax.autoscale_view()
-    return collections
+    polygons = (_frustum_polygons(p[:, list(dims)], p[:, 3]) for p in polylines)
+    return _add_collections(ax, polygons, options)
 
 
 def plot_comps(ax, branches, dims, color="k", **kwargs) -> list:
@@ -137,16 +127,19 @@ def plot_comps(ax, branches, dims, color="k", **kwargs) -> list:
                 grid = _cylinder(piece[:, :3], float(piece[0, 3]))
                 surfaces.append(ax.plot_surface(*(grid[..., d] for d in dims), **options))
         return surfaces
-    from matplotlib.collections import PolyCollection
-
     options = {"facecolor": "none", "edgecolor": color}
     options.update(kwargs)
-    collections = []
-    for pieces in branches:
-        polygons = [_tube_polygon(p[:, list(dims)], float(p[0, 3])) for p in pieces]
-        collection = PolyCollection(polygons, **options)
-        ax.add_collection(collection, autolim=True)
-        collections.append(collection)
+    polygons = ([_tube_polygon(p[:, list(dims)], float(p[0, 3])) for p in pieces]
+                for pieces in branches)
+    return _add_collections(ax, polygons, options)
+
+
+def _add_collections(ax, polygon_lists, options: dict) -> list:
+    """One PolyCollection (``options``) per non-empty list of polygons, added to ``ax``."""
+    from matplotlib.collections import PolyCollection
+
+    collections = [ax.add_collection(PolyCollection(polygons, **options), autolim=True)
+                   for polygons in polygon_lists if polygons]
     ax.autoscale_view()
     return collections
 

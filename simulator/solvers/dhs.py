@@ -71,7 +71,6 @@ __all__ = [
     "build_schedule",
     "check_parents",
     "tree_matvec",
-    "tree_row_sums",
     "tree_solve",
     "tree_solve_row_sums",
 ]
@@ -292,24 +291,6 @@ def parents_of(schedule_or_parents) -> np.ndarray:
     if isinstance(schedule_or_parents, TreeSchedule):
         return schedule_or_parents.parents
     return check_parents(schedule_or_parents)
-
-
-def tree_row_sums(schedule_or_parents, diag, lower, upper):
-    """Row sums ``A[i, i] + lower[i] + Σ_{children k} upper[k]`` of a tree matrix.
-
-    Args:
-        schedule_or_parents: a ``TreeSchedule`` or a ``(n,)`` parent array (``-1`` at
-            roots).
-        diag, lower, upper: ``(n,)`` entries of ``A`` as in ``tree_solve``.
-
-    Returns:
-        ``(n,)`` row sums (``lower``/``upper`` at roots ignored).
-    """
-    parents = parents_of(schedule_or_parents)
-    dtype = _float_dtype(diag, lower, upper)
-    diag, lower, upper = _as_vectors(parents.shape[0], ("diag", "lower", "upper"),
-                                     (diag, lower, upper), dtype)
-    return _row_sums(parents, diag, lower, upper)
 
 
 def tree_matvec(schedule_or_parents, diag, lower, upper, x):
