@@ -71,18 +71,8 @@ class Channel:
         return self._name
 
     def change_name(self, new_name: str) -> "Channel":
-        """Rename the channel and the keys that carry its prefix.
-
-        Every key of ``channel_params`` and ``channel_states`` that starts with
-        ``f"{old_name}_"`` gets the prefix ``f"{new_name}_"``; shared keys
-        (without the prefix) are left unchanged.
-
-        Args:
-            new_name: the new channel name.
-
-        Returns:
-            ``self``, so calls can be chained.
-        """
+        """Rename the channel and, in ``channel_params``/``channel_states``, the keys with
+        its prefix ``f"{old_name}_"`` (shared keys stay); returns ``self``."""
         old_prefix = f"{self._name}_"
         new_prefix = f"{new_name}_"
 
@@ -155,14 +145,8 @@ class Channel:
             )
 
     def _validate(self) -> None:
-        """Check the subclass contract; called when the channel is inserted.
-
-        Raises:
-            TypeError: if ``channel_params``/``channel_states`` are missing or
-                not ``dict[str, float]``, or ``current_name`` is not a string.
-            ValueError: if the current is declared not to be in mA/cm², or a
-                name is empty.
-        """
+        """Check the subclass contract (module docstring) when the channel is inserted:
+        TypeError/ValueError naming the attribute."""
         cls = type(self).__name__
         self._check_current_unit()
         if not isinstance(getattr(self, "_name", None), str) or not self._name:
