@@ -79,7 +79,8 @@ class GymnaxLegacy(SharedEnvAdapter):
     Finished episodes are reset inside ``step`` exactly as by the wrapped env;
     ``info`` is a fresh plain dict that also holds ``"terminated"``, ``"truncated"`` and
     ``"final_observation"`` (the observation before the reset), for truncation
-    bootstrapping. ``params=None`` means the wrapped env's ``default_params``.
+    bootstrapping. ``params=None`` means the wrapped env's ``default_params``. Everything
+    else (spaces, ``num_actions``, ``name``, ...) is the wrapped env's.
 
     Args:
         env: an env with ``reset(key, params) -> (obs, state)`` and
@@ -98,19 +99,3 @@ class GymnaxLegacy(SharedEnvAdapter):
         obs, state, reward, terminated, truncated, info = self._env.step(key, state, action,
                                                                          params)
         return obs, state, reward, jnp.logical_or(terminated, truncated), dict(info)
-
-    def action_space(self, params=None):
-        """The wrapped env's action space (``.low``, ``.high``, ``.shape``, ``.sample``)."""
-        return self._env.action_space(params)
-
-    def observation_space(self, params=None):
-        return self._env.observation_space(params)
-
-    @property
-    def num_actions(self) -> int:
-        """Size of the action vector (number of stimulation sites)."""
-        return self._env.num_actions
-
-    @property
-    def name(self) -> str:
-        return self._env.name

@@ -214,7 +214,7 @@ class Desynchronize(Task):
         t_spike = jnp.where(spiked, t_new, task_state["t_spike"])
         t1 = t0 + period_ms
         phase = 2.0 * jnp.pi * jnp.clip((t1 - t_spike) / jnp.maximum(isi, dt), 0.0, 1.0)
-        order = jnp.hypot(jnp.mean(jnp.cos(phase)), jnp.mean(jnp.sin(phase)))
+        order = kuramoto_order(phase)
         charge = jnp.sum(jnp.abs(current)) * period_ms
         reward = -(dev2 / params["sync_scale"] ** 2 + params["charge_penalty"] * charge)
         new_state = {**task_state, "x_ema": x_ema.astype(f32), "ema_weight": weight.astype(f32),
