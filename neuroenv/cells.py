@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import simulator as jx
+from neuroenv.neuron_env import NeuronEnv
 from simulator.channels import HH
 
 
@@ -27,7 +28,5 @@ def hh_cell(v_rest: float = -65.0):
 
 def soma_env(task, **env_kwargs):
     """A :class:`~neuroenv.NeuronEnv` of ``task`` on :func:`hh_cell`, stimulated at the soma."""
-    from neuroenv.neuron_env import NeuronEnv
-
     cell, soma = hh_cell()
     return NeuronEnv(cell, [soma], task, **env_kwargs)

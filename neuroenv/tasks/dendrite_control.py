@@ -109,11 +109,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from neuroenv.neuron_env import V_OFFSET, V_SCALE
+from neuroenv.neuron_env import V_OFFSET, V_SCALE, NeuronEnv
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.tasks.tracking import ERROR_CAP, TargetAndIntegralObservation, capped_abs_error
 from neuroenv.validation import Range, positive_int
+from simulator.channels import HH, Leak
+from simulator.channels.hh import h_rates, m_rates, n_rates
+from simulator.morphology.swc import read_swc
 
 #: Reconstruction shipped in ``neuroenv/data`` (see its README for provenance).
 SWC_FILE = "morph_ca1_n120.swc"
@@ -152,8 +155,6 @@ def hh_leak_reversal(v_rest: float = V_REST, g_na: float = SOMA_G_NA) -> float:
     with HH's other defaults, so that the whole cell (dendritic leak reversal ``v_rest``)
     starts in its exact resting state.
     """
-    from simulator.channels.hh import HH, h_rates, m_rates, n_rates
-
     defaults = HH().channel_params
     v = np.float64(v_rest)
     m, h, n = (a / (a + b) for a, b in (np.asarray(f(v), np.float64)
@@ -174,9 +175,6 @@ def ca1_cell(ncomp: int = NCOMP):
         recorded (in that order, see the task card), the site views (one compartment each,
         order of :data:`SITES`) and the target view.
     """
-    from simulator.channels import HH, Leak
-    from simulator.morphology.swc import read_swc
-
     positive_int("ncomp", ncomp)
     with morphology_path() as path:
         cell = read_swc(path, ncomp=ncomp)
@@ -291,8 +289,6 @@ def make_env(ncomp: int = NCOMP, **kwargs):
             defaults (``action_scale`` 0.5 nA, ``window`` 2, ``max_steps_in_episode`` 200,
             ``init_v_jitter`` 1 mV).
     """
-    from neuroenv.neuron_env import NeuronEnv
-
     cell, sites, _ = ca1_cell(ncomp)
     defaults = {"action_scale": 0.5, "window": 2, "max_steps_in_episode": 200,
                 "init_v_jitter": 1.0}

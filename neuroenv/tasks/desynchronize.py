@@ -63,10 +63,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from neuroenv.neuron_env import V_SCALE
+import simulator as jx
+from neuroenv.neuron_env import V_SCALE, NeuronEnv
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import SPIKE_THRESHOLD
 from neuroenv.validation import Range
+from simulator.channels import HH, Leak
 from simulator.synapses.synapse import Synapse
 
 #: Radius and length (µm) of a network cell and of the hub.
@@ -99,9 +101,6 @@ def desync_network(n_cells: int = 20, coupling: float = 0.003):
         the :class:`simulator.Network`, with every HH cell's voltage recorded (in cell
         order) and the states at rest (−65 mV).
     """
-    import simulator as jx
-    from simulator.channels import HH, Leak
-
     if not isinstance(n_cells, int) or isinstance(n_cells, bool) or n_cells < 2:
         raise ValueError(f"n_cells must be an int >= 2, got {n_cells!r}")
     if not (np.isfinite(coupling) and coupling >= 0):
@@ -322,8 +321,6 @@ def make_env(n_cells: int = 20, coupling: float = 0.003, **kwargs):
             (``action_scale`` 1 nA, ``substeps`` 20, ``window`` 40, ``observe`` "mean",
             ``max_steps_in_episode`` 400, ``init_v_jitter`` 5 mV).
     """
-    from neuroenv.neuron_env import NeuronEnv
-
     net = desync_network(n_cells, coupling)
     cells = [net.cell(i) for i in range(n_cells)]
     defaults = {"action_scale": 1.0, "substeps": 20, "window": 40, "observe": "mean",

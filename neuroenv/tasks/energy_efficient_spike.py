@@ -48,6 +48,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from neuroenv.cells import soma_env
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.validation import Range
@@ -105,8 +106,6 @@ def make_env(pulse: str = "constant", **kwargs):
             defaults (``action_scale`` 4 nA, ``substeps`` 20 (0.5 ms period), ``window`` 4,
             ``max_steps_in_episode`` 30, ``init_v_jitter`` 1 mV).
     """
-    from neuroenv.cells import soma_env
-
     defaults = {"action_scale": 4.0, "substeps": 20, "window": 4,
                 "max_steps_in_episode": 30, "init_v_jitter": 1.0}
     return soma_env(EnergyEfficientSpike(), pulse=pulse, **{**defaults, **kwargs})

@@ -33,6 +33,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from neuroenv.cells import hh_cell
+from neuroenv.neuron_env import NeuronEnv
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.validation import Range, positive_int
@@ -135,9 +137,6 @@ def make_env(**kwargs):
     63 µm² per compartment) already 0.1 nA of noise drove the cell at 55–70 Hz for every
     mean tried (−0.1 to 0.15 nA), near its tonic rate, leaving no fluctuation-driven regime.
     """
-    from neuroenv.cells import hh_cell
-    from neuroenv.neuron_env import NeuronEnv
-
     defaults = {"action_scale": 1.0, "substeps": 20, "window": 5,
                 "max_steps_in_episode": 1000, "init_v_jitter": 1.0}
     cell, soma = hh_cell()

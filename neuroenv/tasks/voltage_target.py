@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from neuroenv.cells import soma_env
 from neuroenv.tasks.base import Task
 from neuroenv.tasks.tracking import ERROR_CAP, TargetAndIntegralObservation
 
@@ -62,7 +63,5 @@ def make_env(**kwargs):
     """The registered environment; keyword arguments of :class:`~neuroenv.NeuronEnv`
     override the task's defaults (``action_scale`` 0.5 nA,
     ``max_steps_in_episode`` 200, ``init_v_jitter`` 1 mV)."""
-    from neuroenv.cells import soma_env
-
     defaults = {"action_scale": 0.5, "max_steps_in_episode": 200, "init_v_jitter": 1.0}
     return soma_env(VoltageTarget(), **{**defaults, **kwargs})
