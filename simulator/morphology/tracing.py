@@ -140,18 +140,13 @@ class TracedSections:
         return out
 
 
-def trace_sections(points: SwcPoints, join_interruptions: bool = False) -> list[Section]:
-    """Split a single-rooted point tree into sections (parents before children).
+def trace_sections_flat(points: SwcPoints, join_interruptions: bool = False) -> TracedSections:
+    """Split a single-rooted point tree into sections (parents before children), without a
+    Python loop per point or per section (linear time).
 
     ``join_interruptions=True`` does not end a section where the next point of a chain comes
     later in the file (a tracing interruption); NEURON does end it there.
     """
-    return trace_sections_flat(points, join_interruptions).to_list()
-
-
-def trace_sections_flat(points: SwcPoints, join_interruptions: bool = False) -> TracedSections:
-    """:func:`trace_sections` as flat arrays, computed without a Python loop per point or
-    per section (linear time)."""
     order = _file_order(points, depth_first=join_interruptions)
     n = len(order)
     rank = np.empty(points.n, dtype=np.int64)
