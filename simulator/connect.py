@@ -36,10 +36,6 @@ def _network_of(pre, post, names=("pre", "post")):
     return pre.base
 
 
-def _rng(random_state) -> np.random.Generator:
-    return random_generator("random_state", random_state)
-
-
 def _connectivity(matrix, shape: tuple[int, int]) -> np.ndarray:
     """``connectivity_matrix`` as a bool array of ``shape``: bools, or numbers that are 0 or 1."""
     if matrix is None or isinstance(matrix, str | bytes | dict | set):
@@ -88,16 +84,14 @@ def _first_comp_of_cells(net, cells: np.ndarray) -> np.ndarray:
 
 
 def _post_sites(net, cells: np.ndarray, random_post_comp: bool, rng) -> np.ndarray:
-    if not random_post_comp:
+    if not random_post_comp or not len(cells):
         return _first_comp_of_cells(net, cells)
     nodes = net.nodes
     counts = nodes.groupby("global_cell_index").size().loc[cells].to_numpy()
-    starts = _first_comp_of_cells(net, cells)
     comp_index = nodes.index.to_numpy()
     by_cell = {c: comp_index[nodes["global_cell_index"].to_numpy() == c] for c in np.unique(cells)}
     picks = (rng.random(len(cells)) * counts).astype(np.int64)
-    return np.array([by_cell[c][k] for c, k in zip(cells, picks, strict=True)]) if len(cells) \
-        else starts
+    return np.array([by_cell[c][k] for c, k in zip(cells, picks, strict=True)])
 
 
 def connect(pre, post, synapse) -> None:
@@ -117,7 +111,7 @@ def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, connecti
     """Synapses where ``connectivity_matrix[i, j]`` (bool, (n_pre_cells, n_post_cells))."""
     net = _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
     flag("random_post_comp", random_post_comp)
-    rng = _rng(random_state)
+    rng = random_generator("random_state", random_state)
     pre_cells, post_cells = _cells_of(pre_cell_view), _cells_of(post_cell_view)
     matrix = _connectivity(connectivity_matrix, (len(pre_cells), len(post_cells)))
     i, j = np.nonzero(matrix)
@@ -146,7 +140,7 @@ def sparse_connect(pre_cell_view, post_cell_view, synapse, p: float,
     if not 0.0 <= real_scalar("p", p, expected="a probability in [0, 1]") <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
     _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
-    rng = _rng(random_state)
+    rng = random_generator("random_state", random_state)
     n_pre, n_post = len(_cells_of(pre_cell_view)), len(_cells_of(post_cell_view))
     matrix = rng.random((n_pre, n_post)) < p
     connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, matrix,
