@@ -1,35 +1,11 @@
 """Time-step stability of the explicit voltage solver, checked when a run is built.
 
-Forward Euler (``fwd_euler``) advances the voltage as ``v ← v + dt · F(v)``. Linearised at
-a state, ``F(v) ≈ A v + b`` with A (1/ms) the compartments' coupling: the axial conductances
-(axial conductance / (area · capacitance), branch points eliminated), the membrane's slope
-conductance / capacitance (for passive membranes the leak) on the diagonal, and the
-synapses' dependence on their pre- and post-synaptic voltages. A is similar to a symmetric
-matrix for the cable and membrane terms, so its eigenvalues μ are real and ≤ 0 there; the
-iteration ``I + dt·A`` is stable iff |1 + dt·μ| ≤ 1 for every μ, i.e. (for real μ)
-``dt ≤ dt_max = 2 / λ_max``, λ_max = max |μ|; for complex μ with Re μ < 0 the condition
-is ``dt ≤ −2 Re μ / |μ|²`` (:func:`max_stable_dt` takes the smallest). Eigenvalues with
-Re μ > 0 are growing dynamics of the model itself (e.g. the upstroke of a spike), not a
-property of the solver, and are not counted.
-
-A is computed exactly: the Jacobian of one forward-Euler step with respect to the
-compartment voltages (``jax.jacfwd`` of the solver's own step at the given states, so
-every mechanism contributes as the solver sees it), A = (J − I) / dt. The bound holds for
-those states (the module's initial states when built): during a spike the sodium slope
-conductance adds up to a few tens of 1/ms to the diagonal.
-
-Exponential Euler (``exp_euler``) has no such bound: it integrates the linear part exactly
-(per compartment exp(−dt·λ) towards v∞, then expm(dt·G) for the axial coupling), so for
-every dt its linear step contracts (spectral radius ≤ 1 where the membrane's slope
-conductance is ≥ 0). What can still fail with large steps is the frozen linearisation of
-the channels over a step (a regenerative sodium current held for too long); this depends on
-the trajectory, not on the linear part, so no build-time warning is given for it, and the
-environments' numerical guard ends such episodes. Measured: the 12-compartment HH cell of
-``tests/simulator/solvers/test_stability_warning.py`` firing repetitively under 0.5 nA stays
-bounded (max |v| 74–76 mV) with exp_euler at dt = 0.025, 0.1, 0.25, 0.5 and 1 ms, and no
-exp_euler episode of ``bench/finite_sweep.py`` (32 ids, dt 0.025 ms) ended by the guard,
-while forward Euler at dt 0.025 ms is past its bound (0.0058 ms) on that cell. Backward
-Euler and Crank–Nicolson are unconditionally stable for the linear part.
+Forward Euler (``fwd_euler``) is stable iff ``dt ≤ −2 Re μ / |μ|²`` for every eigenvalue μ
+(Re μ < 0) of A = (J − I) / dt, J the Jacobian (``jax.jacfwd``) of one forward-Euler step with
+respect to the compartment voltages (mV) at the given states; for real μ this is
+``dt ≤ 2 / λ_max`` (ms). Eigenvalues with Re μ > 0 are the model's own growing dynamics and
+are not counted. ``exp_euler``, ``bwd_euler`` and ``crank_nicolson`` have no such bound for
+their linear part. Derivation and measurements: docs/numerics.md.
 """
 
 from __future__ import annotations

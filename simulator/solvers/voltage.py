@@ -9,35 +9,11 @@ conductances ``g`` (1/ms) and the step ``delta_t`` (ms), and returns the new val
 (n_nodes,). Branch points (zero capacitance) always hold the conductance-weighted mean of
 their neighbours. The interface is described in :mod:`simulator.solvers.registry`.
 
-float32 on short compartments. The axial couplings ``dt·g`` grow as 1/length² (10⁶ at
-0.01 µm, 10¹³ at 0.01 µm and 1e-4 Ω·cm) while the membrane term ``1 + dt·lam`` stays O(1).
-Classic Hines elimination forms each pivot as a large diagonal minus a large product, which
-in float32 loses the membrane term (a uniform cell 100 mV off at 0.01 µm, NaN at 1e-4 Ω·cm).
-The implicit solvers therefore hand the linear solver the matrix's row sums (``1 + dt·lam``
-for a compartment, 0 for a branch point) instead of its diagonal; the elimination then adds
-numbers of one sign only (``simulator.solvers.dhs``, ``dense_solve_row_sums``), and each
-step's error is a few ulps of |v| whatever the coupling. An exact rewrite: float64 changes
-by rounding only. (Solving for the increment δ = v_new − v with the axial term as
-neighbour differences on the right-hand side was measured too and rejected: float32 cannot
-hold the sub-ulp voltage differences that carry the axial current when ``dt·g·ulp(v)`` ≫
-1 mV, so at 1e-4 Ω·cm it was off by 10⁸ mV.)
-
-Common-mode reference. The elimination sums rows into their parents, so a root's right-hand
-side holds Σ (v + dt·kappa) over its tree, a number |v|·n_comps large whose rounding (a few
-ulps of the partial sums) reaches every compartment alike: a uniform 20-compartment cell was
-float32-exact across compartments (spread ≤ 1.5e-5 mV) yet 0.096 mV off a single compartment
-after a rebound spike, 0.086 mV from float64 (10 µm, 1e-4 Ω·cm, bwd_euler). The implicit
-solve therefore solves for ``x − r`` with ``r`` the start-of-step voltage of each tree's root
-compartment: ``A (x − r) = b − r·row_sums`` (``A`` times a per-tree constant is that constant
-times the row sums, so the axial coupling stays in the matrix and no neighbour differences
-enter the right-hand side). The sums then carry the deviations from ``r`` (≈ dt·dv/dt in a
-near-uniform cell) instead of |v|; same cell 0.011 mV, as one compartment (0.012 mV). An
-exact rewrite: float64 changes by rounding only. ``exp_euler`` does the same around its
-row-stochastic transition matrix. Voltages only (``reference=True``, the default): diffused
-ion concentrations span orders of magnitude across a tree and need relative, not absolute,
-accuracy (around a root at 1e-3 mM a 5e-5 mM compartment kept 30× fewer significant bits,
-and a float64 finite-difference gradient through the diffusion moved by 0.5 %), so the
-step solves them with ``reference=False``. Measured figures: ``bench/float32_accuracy.py``.
+The implicit solvers hand the linear solver the matrix's row sums (``1 + dt·lam`` for a
+compartment, 0 for a branch point) instead of its diagonal, and for voltages
+(``reference=True``) solve for ``x − r`` with ``r`` the start-of-step voltage of each tree's
+root; diffused concentrations use ``reference=False``. Both are exact rewrites (float64
+changes by rounding only) that keep float32 accurate; why and measured: docs/numerics.md.
 """
 
 from __future__ import annotations
