@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import chex
 import jax
+import jax.numpy as jnp
 
 
 @chex.dataclass(frozen=True)
@@ -35,6 +36,15 @@ class EnvParams:
     max_steps_in_episode: jax.Array
     param_spread: jax.Array
     param_drift: jax.Array
+
+
+def cap_episode_steps(params, max_episode_steps: int | None):
+    """``params`` with ``max_steps_in_episode`` lowered to at most ``max_episode_steps``
+    (gymnasium's ``TimeLimit``, done on the device); ``params`` itself for ``None``."""
+    if max_episode_steps is None:
+        return params
+    return params.replace(max_steps_in_episode=jnp.minimum(
+        params.max_steps_in_episode, jnp.int32(max_episode_steps)))
 
 
 @chex.dataclass(frozen=True)

@@ -7,77 +7,20 @@
     obs, info = env.reset(seed=0)
     obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
-The env runs the functional env of ``neuroenv.make(task, **env_kwargs)`` -- the same
-``reset_env``/``step_env`` numerics, one jitted call per ``step`` -- and converts its outputs
-to NumPy/Python values: float32 observations (dtype equal to the observation Box's), a Python
-``float`` reward, Python ``bool`` flags and an ``info`` dict of NumPy/Python values.
+Each ``step`` is one jitted call of the functional env of ``neuroenv.make(task, **env_kwargs)``
+(its ``step_no_reset``); outputs come back as float32 observations, a Python ``float``
+reward, Python ``bool`` flags and an ``info`` dict of NumPy/Python values. Actions are
+float32 ``(n_sites,)`` in [-1, 1] (scaled to nA by ``action_scale``; wrong shape or
+non-finite: ``ValueError``, non-numbers: ``TypeError``; outside [-1, 1]: clipped). Episodes
+truncate after ``min(max_steps_in_episode, max_episode_steps)`` steps, with no auto-reset.
+``reset(seed=s)`` starts the key chain of :func:`~neuroenv.seeding.key_for_seed` ``(s)``
+shared with :mod:`neuroenv.vector`; ``reset(options={"target": ..., "params": {...}})``
+replaces the target or parameters for one episode (:mod:`neuroenv.reset_options`).
+The constructor does not start JAX (spaces from :mod:`neuroenv.space_probe`), so forked
+vector envs work; ``deepcopy``/``pickle`` carry the episode.
 
-Conventions
------------
-- **Actions**: a float32 array of shape ``(n_sites,)`` in [-1, 1], scaled to nA by the
-  task's ``action_scale`` (``info["action_scale_nA"]`` at reset). A wrong shape or a
-  non-finite (NaN, inf) entry raises ``ValueError``, anything but real numbers (bool,
-  complex, strings, ``None``) ``TypeError``, before stepping; entries outside [-1, 1] are
-  clipped (the result is the same as stepping with the clipped action). (The functional
-  env, whose actions may be traced, checks shape and dtype only: it clips ±inf to ±1 and
-  flags a NaN as a numerical error.)
-- **Episode ends**: ``terminated`` only on a numerical blow-up of the simulation
-  (``info["numerical_error"]``; the observation stays finite: it repeats the last finite
-  voltages) or a task's own terminal condition. ``truncated`` after the task's
-  ``max_steps_in_episode`` control periods, or after ``max_episode_steps`` if that is
-  smaller (the env truncates by itself, so no ``TimeLimit`` wrapper is needed). There is no
-  auto-reset: call ``reset`` after an episode ends (stepping on warns once).
-- **Seeding**: ``reset(seed=s)`` seeds gymnasium's ``np_random`` and sets the JAX key to
-  :meth:`NeuronGymEnv.key_for_seed` ``(s)``; ``reset()`` continues the key chain (the first
-  unseeded reset draws the seed from ``np_random``). The chain (one ``split`` per reset and
-  per step) is that of :mod:`neuroenv.vector`, so a seeded episode reproduces the functional
-  env's ``reset``/``step`` with those keys exactly (until the episode ends: the functional
-  ``step`` then auto-resets).
-- **Reset options** (both apply to that episode only; a reset without them restores the
-  constructor's values):
-
-  - ``"target"``: a real number that replaces the episode's drawn ``task_state["target"]``
-    (mV for VoltageTarget-v0, Hz for SpikeRate-v0). It may lie outside the task's sampling
-    range but must lie in the task's ``target_range`` and keep the observation inside the
-    observation space (``ValueError`` otherwise, and for tasks without a target;
-    ``TypeError`` for strings, bools and other non-numbers).
-  - ``"params"``: a dict replacing simulator parameters in ``params.sim`` (keys of
-    ``env.unwrapped.env_params.sim``, e.g. ``"HH_gNa"``, ``"capacitance"``), plus the env
-    scalars ``"action_scale"``, ``"obs_noise_std"`` and ``"init_v_jitter"``. Each value
-    must have the default's shape (or be a scalar, broadcast to it) and lie in its valid
-    range (:mod:`neuroenv.params_validation`: e.g. conductances >= 0, radius > 0,
-    ``action_scale`` >= 0), else ``ValueError`` (``TypeError`` for non-numbers).
-    ``params.sim`` holds primary parameters only: area, volume, resistive loads and axial
-    conductances are derived from ``radius``, ``length``, ``axial_resistivity`` and
-    ``capacitance`` in every step, so e.g. ``{"radius": ...}`` gives the dynamics of a cell
-    built with that radius (naming a derived value is a ``ValueError``). Episodes with
-    replaced params run a second jitted step that takes the params as an argument (compiled
-    once, so per-episode domain randomisation does not recompile).
-- **Speed**: a step is one jitted call that takes and returns one packed device buffer (key
-  and state) and one float32 output vector, fetched with one transfer. On CPU, most of the
-  remaining per-step overhead is JAX's asynchronous dispatch; single-env loops run up to
-  about twice as fast with ``jax.config.update("jax_cpu_enable_async_dispatch", False)`` (a
-  process-wide setting, so the env leaves it to the user).
-- **Rendering**: ``render_mode="rgb_array"`` makes ``render()`` return a (240, 320, 3)
-  uint8 frame of the last :attr:`NeuronGymEnv.render_periods` control periods: the
-  recorded voltage as the task says (``Task.render_info``: e.g. the voltage target of
-  VoltageTarget-v0, the rate-vs-target bar of SpikeRate-v0, the morphology with the sites of
-  DendriteControl-v0) over the injected current, with labelled axes (mV, nA, ms); see
-  :func:`neuroenv.render.render_env_frame`.
-  ``gymnasium.wrappers.RecordVideo`` records these frames.
-- **Processes**: the constructor does not start JAX's backend: the spaces come from
-  :mod:`neuroenv.space_probe` (stored, or built in a short-lived forked child), and the
-  functional env and its jitted programs are built at the first ``reset`` (or first use
-  of :attr:`NeuronGymEnv.functional_env`). So ``gymnasium.make_vec(id, n,
-  vectorization_mode="async")`` and SB3's ``SubprocVecEnv`` work with the default
-  ``fork`` start method. A process forked after its parent started JAX gets a
-  ``RuntimeError`` naming the ``spawn``/``forkserver`` fix at its first ``reset``/``step``
-  instead of a hang (:mod:`neuroenv.fork_guard`). Compiled programs are loaded from JAX's
-  persistent cache in later processes (:mod:`neuroenv.compilation_cache`).
-- **Copies**: ``copy.deepcopy(env)`` and ``pickle`` carry the episode (key chain,
-  ``EnvState``, replaced params, target, done flags, render traces and ``np_random``):
-  stepping a copy and the original with the same actions gives identical outputs, so a
-  planner can branch from a state.
+The conventions in full (seeding, reset options, speed, rendering, processes, copies):
+``docs/envs.md``.
 """
 
 from __future__ import annotations
@@ -103,7 +46,7 @@ class NoEpisodeError(gymnasium.error.ResetNeeded, ValueError):
 
 
 class NeuronGymEnv(gymnasium.Env, EzPickle):
-    """A neuroenv task as a gymnasium env (see the module docstring for the conventions).
+    """A neuroenv task as a gymnasium env (conventions: the module docstring and ``docs/envs.md``).
 
     Args:
         task: a registered task name (``"VoltageTarget-v0"``; a ``"neuroenv/"`` prefix is

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from neuroenv.carry_packing import CarryPacker
+from neuroenv.env_pytrees import cap_episode_steps
 from neuroenv.registry import make as make_functional
 from neuroenv.seeding import key_for_seed
 
@@ -36,9 +37,7 @@ class CompiledCore:
 
     def __init__(self, task: str, env_kwargs: dict, max_episode_steps: int | None) -> None:
         env, params = make_functional(task, **env_kwargs)
-        if max_episode_steps is not None:
-            params = params.replace(max_steps_in_episode=jnp.minimum(
-                params.max_steps_in_episode, jnp.asarray(max_episode_steps, jnp.int32)))
+        params = cap_episode_steps(params, max_episode_steps)
         self.env = env
         self.params = params
         self._packer = None  # from the first trace of reset (no separate trace for it)

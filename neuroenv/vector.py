@@ -8,77 +8,17 @@
     obs, reward, terminated, truncated, info = envs.step(actions)  # actions (1024, n_sites)
 
 Every batch step is ONE jitted, vmapped call of the functional env's step and, where rows
-need it, reset (no Python loop over sub-environments, no subprocesses); states and keys stay
-on the device between calls and only the step's outputs come back to the host as NumPy
-arrays.
+need it, reset (:mod:`neuroenv.vector_step`); states and keys stay on the device and only
+the outputs come back as NumPy arrays. ``reset(seed=s)`` gives row ``i`` the key chain of
+the gymnasium single env's ``reset(seed=s + i)`` (bitwise equal in float64, equal up to
+float32 rounding in float32). ``autoreset_mode`` is gymnasium's ``NEXT_STEP`` (default),
+``SAME_STEP`` or ``DISABLED``. Episodes truncate after ``min(params.max_steps_in_episode,
+max_episode_steps)`` steps. ``params`` leaves are shared (default shape) or per row
+(leading axis ``num_envs``). Actions ``(num_envs, n_sites)``, finite (else ``ValueError``),
+clipped to [-1, 1].
 
-Conventions
------------
-- **Seeding.** ``reset(seed=s)`` gives row ``i`` the key ``key_for_seed(s + i)``, the key the
-  gymnasium single env uses for ``reset(seed=s + i)`` (``NeuronGymEnv.key_for_seed``:
-  ``jax.random.key(seed)`` for seeds below 2**32). From that key each row runs the chain::
-
-      key, k_reset = jax.random.split(key);  obs, state = env.reset(k_reset, params)
-      key, k_step = jax.random.split(key);   env.step(k_step, state, action, params)  # per step
-
-  and every reset of a row after an episode ends (autoreset) continues that chain as the
-  first line does. So row ``i`` follows the gymnasium single env reset with ``seed=s + i``
-  (and reset without a seed after each episode) step for step, and the single functional
-  env seeded with ``key_for_seed(s + i)`` until its episode ends -- bitwise in float64, up
-  to float rounding in float32: XLA:CPU evaluates float32 ``exp``/``log1p`` with different
-  code in vectorised and scalar loops, so a vmapped row and an unbatched env can differ in
-  the last bit of a gate rate, which the dynamics amplify. Measured (VoltageTarget-v0, 32
-  rows, 150 steps of full-range random actions): float32, every row differs, by at most
-  0.013 mV in the observed voltage (median 0.004 mV); float64, no row differs
-  (``tests/neuroenv/test_determinism.py``). Chaotic dynamics (a spike that happens in one
-  and not the other) can turn such differences into different trajectories.
-  ``reset(seed=[s_0, ..., s_{n-1}])`` seeds each row explicitly; ``reset()`` without a seed
-  continues each row's key chain (the first unseeded reset draws a random base seed).
-- **Autoreset** (``autoreset_mode=``, a constructor and ``gymnasium.make_vec`` keyword;
-  ``metadata["autoreset_mode"]`` of the instance), as gymnasium's ``SyncVectorEnv`` over
-  ``NeuronGymEnv`` with the same seeds does it, in the one jitted step:
-
-  - ``AutoresetMode.NEXT_STEP`` (default, gymnasium's default; every gymnasium vector
-    wrapper supports it): a row that terminates or truncates returns its last observation;
-    at the next ``step`` it is reset instead of stepped (its action is ignored), returning
-    the new episode's first observation with reward 0 and both flags False. Its key chain
-    continues as a seedless ``reset`` does (``key, k_reset = split(key)``). ``info`` holds
-    the step info of stepped rows (``numerical_error`` (bool), ``current_nA`` (n_sites,),
-    masks ``_numerical_error``/``_current_nA``) and the reset info of reset rows
-    (``action_scale_nA`` and, for tasks with a scalar target, ``target``, float64, masks
-    ``_action_scale_nA``/``_target``).
-  - ``AutoresetMode.SAME_STEP``: a row that ends is reset inside the same ``step`` (its key
-    chain continuing as a seedless ``reset``, as in NEXT_STEP): the returned observation is
-    the new episode's first one, the reward and flags belong to the finished transition.
-    ``info["final_obs"]`` is an object array of length ``num_envs`` holding the last
-    observation (float32 array) of each finished row and ``None`` elsewhere (mask
-    ``info["_final_obs"]``); ``info["final_info"]`` holds the finished rows' step info
-    (with its own ``_key`` masks; mask ``info["_final_info"]``); the top-level step info is
-    that of the running rows, and finished rows carry their reset's info. (The functional
-    ``Environment.step`` also resets in the same step, but with another key, ``split(k_step)
-    [1]``; rows equal it until their first episode ends.) gymnasium 1.3's observation
-    wrappers (``VectorObservationWrapper``, ``VectorizeTransformObservation`` and their
-    subclasses, ``NormalizeObservation``) refuse this mode, and its
-    ``RecordEpisodeStatistics`` counts every episode after the first one step short in it.
-  - ``AutoresetMode.DISABLED``: no resets; stepping a row that ended raises ``ValueError``
-    until it is reset with ``reset(options={"reset_mask": mask})``.
-
-  Info keys appear only when at least one row has them (as in ``SyncVectorEnv``).
-  ``reset`` returns the reset info of the rows it resets.
-- **Episode length.** The functional env truncates by itself after
-  ``params.max_steps_in_episode`` steps. ``max_episode_steps`` (which ``gymnasium.make_vec``
-  passes from the registration) acts like gymnasium's ``TimeLimit`` over the env: episodes are
-  truncated after ``min(params.max_steps_in_episode, max_episode_steps)`` steps, done on the
-  device by lowering ``params.max_steps_in_episode``. To get longer episodes than the task
-  default, pass both ``max_steps_in_episode=`` (an env keyword) and ``max_episode_steps=``.
-- **Params.** Shared by all rows (the task's defaults) unless ``params`` is given: an
-  ``EnvParams`` pytree in which each leaf has either its default shape (shared) or a leading
-  axis of length ``num_envs`` (one value per row) -- domain randomisation, e.g.
-  ``p.replace(action_scale=jnp.linspace(0.05, 0.2, num_envs))``. Leaves are cast to the
-  default dtypes and broadcast to ``num_envs`` rows (``envs.params``), so shared and per-row
-  params run the same compiled step.
-- **Actions.** Shape ``(num_envs, n_sites)``, finite (else ``ValueError``), clipped to
-  [-1, 1] (the functional env scales them by ``params.action_scale`` to nA).
+The conventions in full (key chain, float32 differences, autoreset info keys, params):
+``docs/envs.md``.
 """
 
 from __future__ import annotations
@@ -93,6 +33,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from neuroenv.core import Environment
+from neuroenv.env_pytrees import cap_episode_steps
 from neuroenv.params_validation import check_params
 from neuroenv.registry import make
 from neuroenv.seeding import check_seed, key_for_seed, keys_for_seeds
@@ -140,9 +81,9 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         num_envs: number of rows (sub-environments).
         params: ``None`` (the env's defaults, shared) or an ``EnvParams`` pytree whose leaves
             are shared (default shape) or per row (leading axis ``num_envs``).
-        max_episode_steps: optional cap on the episode length (see the module docstring).
+        max_episode_steps: optional cap on the episode length (see ``docs/envs.md``).
         autoreset_mode: ``AutoresetMode.NEXT_STEP`` (default, gymnasium's), ``SAME_STEP`` or
-            ``DISABLED`` (or their string values); see the module docstring. Stored in
+            ``DISABLED`` (or their string values); see ``docs/envs.md``. Stored in
             ``metadata["autoreset_mode"]`` of the instance.
 
     Observations are float32 ``(num_envs, obs_dim)``, rewards float32 ``(num_envs,)``,
@@ -168,9 +109,7 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         if params is not None:  # each leaf shared (default shape) or per row (num_envs, ...)
             check_params(env, params, batch_ndim=1, shared_ok=True, batch_size=self.num_envs)
         params = _rows(default if params is None else params, default, self.num_envs)
-        if max_episode_steps is not None:
-            params = params.replace(max_steps_in_episode=jnp.minimum(
-                params.max_steps_in_episode, jnp.int32(max_episode_steps)))
+        params = cap_episode_steps(params, max_episode_steps)
         #: the params of every row (each leaf with a leading axis of ``num_envs``).
         self.params = params
 
