@@ -13,6 +13,10 @@ Subclass :class:`Channel`, call ``super().__init__(name)`` and then define
   dimensionless), same prefix convention. Use ``{}`` for stateless channels.
 * ``self.current_name``: name of the membrane current, e.g. ``"i_HH"``.
 
+or, instead of ``__init__``, the class attributes ``own_params``/``own_states`` (keys
+without the prefix), ``shared_params`` and ``current_template`` (``"{name}"`` stands for
+the channel name), from which :class:`Channel` builds the three.
+
 Optionally declare valid ranges in the class attribute ``param_ranges``:
 ``{"gKA": (0.0, None, "S/cm²"), "a": GATE, ...}`` keyed by the name without the
 prefix (or the full name of a shared key), values :class:`~simulator.param_ranges.Range`
@@ -56,6 +60,11 @@ class Channel:
     #: Valid ranges of parameters and states (see the module docstring); default: none
     #: declared, the naming convention applies.
     param_ranges: dict = {}
+    #: Declarative defaults (see the module docstring); used when current_template is set.
+    own_params: dict = {}
+    shared_params: dict = {}
+    own_states: dict = {}
+    current_template: str | None = None
 
     def __init__(self, name: str | None = None):
         """Args:
@@ -64,6 +73,12 @@ class Channel:
         """
         self._check_current_unit()
         self._name = name if name else type(self).__name__
+        if self.current_template is not None:
+            p = self._name
+            own = {f"{p}_{k}": val for k, val in self.own_params.items()}
+            self.channel_params = {**own, **self.shared_params}
+            self.channel_states = {f"{p}_{k}": val for k, val in self.own_states.items()}
+            self.current_name = self.current_template.format(name=p)
 
     @property
     def name(self) -> str:

@@ -5,7 +5,7 @@ and returns ``(alpha, beta)`` of that shape.
 """
 
 from simulator.channels.channel import Channel
-from simulator.channels.rates import vtrap
+from simulator.channels.rates import steady, vtrap
 from simulator.param_ranges import GATE, Range
 from simulator.solvers.gates import save_exp, solve_gate_exponential
 
@@ -33,6 +33,9 @@ def n_rates(v):
     return alpha, beta
 
 
+_GATES = (("m", m_rates), ("h", h_rates), ("n", n_rates))
+
+
 class HH(Channel):
     """Hodgkin-Huxley Na, K and leak currents (NEURON ``hh``, no Q10).
 
@@ -52,26 +55,17 @@ class HH(Channel):
         "m": GATE, "h": GATE, "n": GATE,
     }
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {
-            f"{p}_gNa": 0.12,
-            f"{p}_gK": 0.036,
-            f"{p}_gLeak": 0.0003,
-            f"{p}_eNa": 50.0,
-            f"{p}_eK": -77.0,
-            f"{p}_eLeak": -54.3,
-        }
-        self.channel_states = {f"{p}_m": 0.2, f"{p}_h": 0.2, f"{p}_n": 0.2}
-        self.current_name = "i_HH"
+    own_params = {"gNa": 0.12, "gK": 0.036, "gLeak": 0.0003, "eNa": 50.0, "eK": -77.0,
+                  "eLeak": -54.3}
+    own_states = {"m": 0.2, "h": 0.2, "n": 0.2}
+    current_template = "i_HH"
 
     def update_states(self, states, dt, v, params):
         """Exact exponential gate update with the rates frozen at ``v`` (mV)."""
         p = self.name
         return {
             f"{p}_{gate}": solve_gate_exponential(states[f"{p}_{gate}"], dt, *rates(v))
-            for gate, rates in (("m", m_rates), ("h", h_rates), ("n", n_rates))
+            for gate, rates in _GATES
         }
 
     def compute_current(self, states, v, params):
@@ -86,9 +80,4 @@ class HH(Channel):
 
     def init_state(self, states, v, params, delta_t):
         """Steady-state gates ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""
-        p = self.name
-        out = {}
-        for gate, rates in (("m", m_rates), ("h", h_rates), ("n", n_rates)):
-            alpha, beta = rates(v)
-            out[f"{p}_{gate}"] = alpha / (alpha + beta)
-        return out
+        return {f"{self.name}_{gate}": steady(rates(v)) for gate, rates in _GATES}

@@ -40,7 +40,15 @@ ADEX_EXP_CLIP = 10.0
 SPIKE_FLAG = Range(0.0, 1.0, what="spike indicator (0 or 1)")
 
 
-class Fire(Channel):
+class _VoltageModel(Channel):
+    """A channel that sets ``v`` in ``update_states`` and carries no membrane current."""
+
+    def compute_current(self, states, v, params):
+        """No current: zeros of the shape of ``v``."""
+        return jnp.zeros_like(v)
+
+
+class Fire(_VoltageModel):
     """Integrate-and-fire reset (combine with :class:`~simulator.channels.Leak`).
 
     If ``v > vth``: ``v <- vreset`` and ``spikes = 1``, else ``spikes = 0``.
@@ -51,12 +59,9 @@ class Fire(Channel):
 
     param_ranges = {"spikes": SPIKE_FLAG}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_vth": -50.0, f"{p}_vreset": -70.0}
-        self.channel_states = {f"{p}_spikes": 0.0}
-        self.current_name = f"{p}_fire"
+    own_params = {"vth": -50.0, "vreset": -70.0}
+    own_states = {"spikes": 0.0}
+    current_template = "{name}_fire"
 
     def update_states(self, states, dt, v, params):
         """Reset ``v`` above threshold; returns ``{"v", spikes}``."""
@@ -67,12 +72,8 @@ class Fire(Channel):
             f"{p}_spikes": spike.astype(v.dtype),
         }
 
-    def compute_current(self, states, v, params):
-        """No current: zeros of the shape of ``v``."""
-        return jnp.zeros_like(v)
 
-
-class Izhikevich(Channel):
+class Izhikevich(_VoltageModel):
     """Izhikevich (2003) neuron, forward Euler in ``v``, exponential Euler in ``u``.
 
     ``u <- u + (1 - exp(-dt a)) (b v - u)``;
@@ -87,17 +88,9 @@ class Izhikevich(Channel):
     # u is a recovery variable, not a gate; a is a rate (u's time constant is 1/a).
     param_ranges = {"a": RATE, "u": ANY}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {
-            f"{p}_a": 0.02,
-            f"{p}_b": 0.2,
-            f"{p}_c": -65.0,
-            f"{p}_d": 8.0,
-        }
-        self.channel_states = {f"{p}_u": 0.0}
-        self.current_name = f"{p}_izhikevich"
+    own_params = {"a": 0.02, "b": 0.2, "c": -65.0, "d": 8.0}
+    own_states = {"u": 0.0}
+    current_template = "{name}_izhikevich"
 
     def update_states(self, states, dt, v, params):
         """One step of ``u`` then ``v`` (with the new ``u``), then the reset."""
@@ -111,17 +104,13 @@ class Izhikevich(Channel):
             f"{p}_u": jnp.where(spike, u + params[f"{p}_d"], u),
         }
 
-    def compute_current(self, states, v, params):
-        """No current: zeros of the shape of ``v``."""
-        return jnp.zeros_like(v)
-
     def init_state(self, states, v, params, delta_t):
         """``u = b v`` (the ``u`` nullcline) at voltage ``v`` (mV)."""
         p = self.name
         return {f"{p}_u": params[f"{p}_b"] * v}
 
 
-class Rate(Channel):
+class Rate(_VoltageModel):
     """Leaky rate unit: ``v <- v exp(-dt / tau)`` (exponential decay to 0).
 
     Parameter ``{name}_tau`` (ms, default 1); no states. Input (stimuli,
@@ -131,23 +120,15 @@ class Rate(Channel):
 
     param_ranges = {"tau": TIME_CONSTANT}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_tau": 1.0}
-        self.channel_states = {}
-        self.current_name = f"{p}_rate"
+    own_params = {"tau": 1.0}
+    current_template = "{name}_rate"
 
     def update_states(self, states, dt, v, params):
         """Exact decay of ``v`` over ``dt``."""
         return {"v": v * jnp.exp(-dt / params[f"{self.name}_tau"])}
 
-    def compute_current(self, states, v, params):
-        """No current: zeros of the shape of ``v``."""
-        return jnp.zeros_like(v)
 
-
-class AdEx(Channel):
+class AdEx(_VoltageModel):
     """Adaptive exponential integrate-and-fire neuron (Brette & Gerstner 2005).
 
     ``w <- w + (1 - exp(-dt / tau_w)) (a (v - E_L) - w)``;
@@ -167,22 +148,10 @@ class AdEx(Channel):
                     "delta_T": Range(0.0, units="mV", low_open=True, what="slope factor"),
                     "tau_w": TIME_CONSTANT, "w": ANY, "spikes": SPIKE_FLAG}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {
-            f"{p}_g_L": 10.0,
-            f"{p}_E_L": -70.0,
-            f"{p}_v_T": -50.0,
-            f"{p}_delta_T": 2.0,
-            f"{p}_v_threshold": 0.0,
-            f"{p}_v_reset": -58.0,
-            f"{p}_tau_w": 30.0,
-            f"{p}_a": 2.0,
-            f"{p}_b": 0.0,
-        }
-        self.channel_states = {f"{p}_w": 0.0, f"{p}_spikes": 0.0}
-        self.current_name = f"i_{p}"
+    own_params = {"g_L": 10.0, "E_L": -70.0, "v_T": -50.0, "delta_T": 2.0, "v_threshold": 0.0,
+                  "v_reset": -58.0, "tau_w": 30.0, "a": 2.0, "b": 0.0}
+    own_states = {"w": 0.0, "spikes": 0.0}
+    current_template = "i_{name}"
 
     def update_states(self, states, dt, v, params):
         """One step of ``w`` then ``v`` (with the new ``w``), then the reset."""
@@ -199,7 +168,3 @@ class AdEx(Channel):
             f"{p}_w": jnp.where(spike, w + params[f"{p}_b"], w),
             f"{p}_spikes": spike.astype(v.dtype),
         }
-
-    def compute_current(self, states, v, params):
-        """No current: zeros of the shape of ``v``."""
-        return jnp.zeros_like(v)

@@ -6,7 +6,7 @@ channels, as are the reversal potentials ``eNa`` and ``eK``.
 """
 
 from simulator.channels.channel import Channel
-from simulator.channels.rates import efun
+from simulator.channels.rates import efun, steady
 from simulator.param_ranges import GATE, Range
 from simulator.solvers.gates import save_exp, solve_gate_exponential
 
@@ -34,22 +34,13 @@ def k_n_rates(v, vt):
     return alpha, beta
 
 
-def _steady(rates):
-    alpha, beta = rates
-    return alpha / (alpha + beta)
-
-
 class Leak(Channel):
     """Leak current ``I = gLeak (v - eLeak)`` (mA/cm²); no states."""
 
     param_ranges = {"gLeak": Range(0.0, units="S/cm²", what="conductance")}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_gLeak": 1e-4, f"{p}_eLeak": -70.0}
-        self.channel_states = {}
-        self.current_name = "i_Leak"
+    own_params = {"gLeak": 1e-4, "eLeak": -70.0}
+    current_template = "i_Leak"
 
     def update_states(self, states, dt, v, params):
         """No states: returns ``{}``."""
@@ -70,12 +61,10 @@ class Na(Channel):
 
     param_ranges = {"gNa": Range(0.0, units="S/cm²", what="conductance"), "m": GATE, "h": GATE}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_gNa": 0.05, "eNa": 50.0, "vt": -60.0}
-        self.channel_states = {f"{p}_m": 0.2, f"{p}_h": 0.2}
-        self.current_name = "i_Na"
+    own_params = {"gNa": 0.05}
+    shared_params = {"eNa": 50.0, "vt": -60.0}
+    own_states = {"m": 0.2, "h": 0.2}
+    current_template = "i_Na"
 
     def update_states(self, states, dt, v, params):
         """Exact exponential gate update with the rates frozen at ``v`` (mV)."""
@@ -94,7 +83,7 @@ class Na(Channel):
     def init_state(self, states, v, params, delta_t):
         """Steady-state gates ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""
         p, vt = self.name, params["vt"]
-        return {f"{p}_m": _steady(na_m_rates(v, vt)), f"{p}_h": _steady(na_h_rates(v, vt))}
+        return {f"{p}_m": steady(na_m_rates(v, vt)), f"{p}_h": steady(na_h_rates(v, vt))}
 
 
 class K(Channel):
@@ -106,12 +95,10 @@ class K(Channel):
 
     param_ranges = {"gK": Range(0.0, units="S/cm²", what="conductance"), "n": GATE}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_gK": 5e-3, "eK": -90.0, "vt": -60.0}
-        self.channel_states = {f"{p}_n": 0.2}
-        self.current_name = "i_K"
+    own_params = {"gK": 5e-3}
+    shared_params = {"eK": -90.0, "vt": -60.0}
+    own_states = {"n": 0.2}
+    current_template = "i_K"
 
     def update_states(self, states, dt, v, params):
         """Exact exponential gate update with the rates frozen at ``v`` (mV)."""
@@ -127,4 +114,4 @@ class K(Channel):
 
     def init_state(self, states, v, params, delta_t):
         """Steady-state gate ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""
-        return {f"{self.name}_n": _steady(k_n_rates(v, params["vt"]))}
+        return {f"{self.name}_n": steady(k_n_rates(v, params["vt"]))}

@@ -25,7 +25,7 @@ and it is NaN at exactly -27 mV.
 """
 
 from simulator.channels.channel import Channel
-from simulator.channels.rates import efun
+from simulator.channels.rates import efun, steady
 from simulator.param_ranges import GATE, TIME_CONSTANT, Range
 from simulator.solvers.gates import save_exp, solve_gate_exponential, solve_inf_gate_exponential
 
@@ -75,11 +75,6 @@ def cat_u_inf_tau(v, vx):
     return u_inf, tau
 
 
-def _steady(rates):
-    alpha, beta = rates
-    return alpha / (alpha + beta)
-
-
 class Km(Channel):
     """Slow non-inactivating potassium current ``I = gKm p (v - eK)`` (mA/cm²).
 
@@ -95,12 +90,10 @@ class Km(Channel):
     param_ranges = {"gKm": Range(0.0, units="S/cm²", what="conductance"),
                     "taumax": TIME_CONSTANT, "p": GATE}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_gKm": 4e-6, f"{p}_taumax": 4000.0, "eK": -90.0}
-        self.channel_states = {f"{p}_p": 0.2}
-        self.current_name = "i_K"
+    own_params = {"gKm": 4e-6, "taumax": 4000.0}
+    shared_params = {"eK": -90.0}
+    own_states = {"p": 0.2}
+    current_template = "i_K"
 
     def update_states(self, states, dt, v, params):
         """Exact exponential gate update with ``p_inf``, ``tau_p`` frozen at ``v`` (mV)."""
@@ -131,12 +124,10 @@ class CaL(Channel):
     param_ranges = {"gCaL": Range(0.0, units="S/cm²", what="conductance"), "q": GATE,
                     "r": GATE}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_gCaL": 1e-4, "eCa": 120.0}
-        self.channel_states = {f"{p}_q": 0.2, f"{p}_r": 0.2}
-        self.current_name = "i_Ca"
+    own_params = {"gCaL": 1e-4}
+    shared_params = {"eCa": 120.0}
+    own_states = {"q": 0.2, "r": 0.2}
+    current_template = "i_Ca"
 
     def update_states(self, states, dt, v, params):
         """Exact exponential gate update with the rates frozen at ``v`` (mV)."""
@@ -155,7 +146,7 @@ class CaL(Channel):
     def init_state(self, states, v, params, delta_t):
         """Steady-state gates ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""
         p = self.name
-        return {f"{p}_q": _steady(cal_q_rates(v)), f"{p}_r": _steady(cal_r_rates(v))}
+        return {f"{p}_q": steady(cal_q_rates(v)), f"{p}_r": steady(cal_r_rates(v))}
 
 
 class CaT(Channel):
@@ -170,12 +161,10 @@ class CaT(Channel):
     param_ranges = {"gCaT": Range(0.0, units="S/cm²", what="conductance"),
                     "vx": Range(units="mV", what="voltage shift"), "u": GATE}
 
-    def __init__(self, name: str | None = None):
-        super().__init__(name)
-        p = self.name
-        self.channel_params = {f"{p}_gCaT": 4e-5, f"{p}_vx": 2.0, "eCa": 120.0}
-        self.channel_states = {f"{p}_u": 0.2}
-        self.current_name = "i_Ca"
+    own_params = {"gCaT": 4e-5, "vx": 2.0}
+    shared_params = {"eCa": 120.0}
+    own_states = {"u": 0.2}
+    current_template = "i_Ca"
 
     def update_states(self, states, dt, v, params):
         """Exact exponential gate update with ``u_inf``, ``tau_u`` frozen at ``v`` (mV)."""

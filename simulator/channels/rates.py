@@ -38,7 +38,7 @@ inf, neither in the value nor in (higher-order) derivatives.
 import jax
 import jax.numpy as jnp
 
-__all__ = ["vtrap", "efun"]
+__all__ = ["vtrap", "efun", "steady"]
 
 # |u| below which the value uses the Taylor series.
 _SMALL_U_F64 = 1e-6
@@ -141,3 +141,9 @@ def efun(x):
         Array of the shape of ``x``; equals 1 at ``x = 0``.
     """
     return vtrap(x, 1.0)
+
+
+def steady(rates):
+    """Steady state ``alpha / (alpha + beta)`` of a gate with rates ``(alpha, beta)`` (1/ms)."""
+    alpha, beta = rates
+    return alpha / (alpha + beta)
