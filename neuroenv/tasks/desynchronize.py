@@ -66,7 +66,7 @@ import numpy as np
 import simulator as jx
 from neuroenv.neuron_env import V_SCALE, NeuronEnv
 from neuroenv.tasks.base import Task
-from neuroenv.tasks.spikes import SPIKE_THRESHOLD
+from neuroenv.tasks.spikes import upward_crossings
 from neuroenv.validation import Range
 from simulator.channels import HH, Leak
 from simulator.synapses.synapse import Synapse
@@ -203,8 +203,7 @@ class Desynchronize(Task):
         x_mean = x_ema / weight
         dev2 = jnp.mean((x - x_mean) ** 2)
         # The last spike of each cell in this period (at most one at 0.5 ms periods).
-        v = jnp.concatenate([task_state["v_last"][None, :], trace], axis=0)
-        up = (v[:-1] < SPIKE_THRESHOLD) & (v[1:] >= SPIKE_THRESHOLD)  # (substeps, n_cells)
+        up = upward_crossings(task_state["v_last"], trace)  # (substeps, n_cells)
         spiked = jnp.any(up, axis=0)
         last = substeps - 1 - jnp.argmax(up[::-1], axis=0)
         t0 = task_state["t"]

@@ -51,7 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.tasks.base import Task
-from neuroenv.tasks.spikes import SPIKE_THRESHOLD, count_spikes
+from neuroenv.tasks.spikes import SPIKE_THRESHOLD, count_spikes, crosses_up
 from neuroenv.validation import Range, positive_int
 
 #: Clip range (ms) of the observed time until the next request.
@@ -81,7 +81,7 @@ def crossing_times(v_previous, trace, t0, dt):
     """
     v = jnp.concatenate([jnp.asarray(v_previous, trace.dtype)[None], trace])
     before, after = v[:-1], v[1:]
-    crossed = (before < SPIKE_THRESHOLD) & (after >= SPIKE_THRESHOLD)
+    crossed = crosses_up(before, after)
     rise = jnp.where(crossed, after - before, 1.0)
     fraction = jnp.clip((SPIKE_THRESHOLD - before) / rise, 0.0, 1.0)
     index = jnp.arange(trace.shape[0], dtype=jnp.float32)
