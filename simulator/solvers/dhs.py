@@ -199,9 +199,7 @@ def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
     (batch first) would make each a strided column access. The arithmetic is the same.
     """
 
-    @jax.custom_batching.custom_vmap
-    def sweep(row_sums, lower, upper, rhs):
-        return _sweep(schedule, row_sums, lower, upper, rhs)
+    sweep = jax.custom_batching.custom_vmap(functools.partial(_sweep, schedule))
 
     @sweep.def_vmap
     def _sweep_batched(axis_size, in_batched, row_sums, lower, upper, rhs):
@@ -219,9 +217,10 @@ def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
         return sweep(_transpose_row_sums(schedule.parents, row_sums, lower, upper), upper,
                      lower, b)
 
-    return jax.lax.custom_linear_solve(matvec, rhs, lambda _, b: sweep(row_sums, lower,
-                                                                      upper, b),
-                                       transpose_solve)
+    def solve(_, b):
+        return sweep(row_sums, lower, upper, b)
+
+    return jax.lax.custom_linear_solve(matvec, rhs, solve, transpose_solve)
 
 
 def _transpose_row_sums(parents: np.ndarray, row_sums, lower, upper):
@@ -250,8 +249,8 @@ def tree_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
         ``tree_solve_row_sums``; callers that know the row sums exactly (a diagonal that
         is the sum of large off-diagonals plus a small term) should call that directly.
     """
-    schedule, (diag, lower, upper, rhs) = _checked(schedule, ("diag", "lower", "upper", "rhs"),
-                                                   (diag, lower, upper, rhs))
+    diag, lower, upper, rhs = _checked(schedule, ("diag", "lower", "upper", "rhs"),
+                                       (diag, lower, upper, rhs))
     if schedule.n == 0:
         return rhs / diag
     return _tree_solve(schedule, _row_sums(schedule.parents, diag, lower, upper), lower,
@@ -272,8 +271,8 @@ def tree_solve_row_sums(schedule: TreeSchedule, row_sums, lower, upper, rhs):
         ``row_sums ≥ 0``) no step subtracts, so ``x`` is accurate to a few ulps whatever
         the ratio of off-diagonals to row sums (see the module docstring).
     """
-    schedule, (row_sums, lower, upper, rhs) = _checked(
-        schedule, ("row_sums", "lower", "upper", "rhs"), (row_sums, lower, upper, rhs))
+    row_sums, lower, upper, rhs = _checked(schedule, ("row_sums", "lower", "upper", "rhs"),
+                                           (row_sums, lower, upper, rhs))
     if schedule.n == 0:
         return rhs / row_sums
     return _tree_solve(schedule, row_sums, lower, upper, rhs)
@@ -282,8 +281,7 @@ def tree_solve_row_sums(schedule: TreeSchedule, row_sums, lower, upper, rhs):
 def _checked(schedule, names, arrays):
     if not isinstance(schedule, TreeSchedule):
         raise TypeError(f"schedule must be a TreeSchedule, got {type(schedule).__name__}")
-    dtype = _float_dtype(*arrays)
-    return schedule, _as_vectors(schedule.n, names, arrays, dtype)
+    return _as_vectors(schedule.n, names, arrays, _float_dtype(*arrays))
 
 
 def parents_of(schedule_or_parents) -> np.ndarray:
