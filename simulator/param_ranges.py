@@ -15,17 +15,7 @@ Where a range comes from, for a name ``key``:
    (:func:`inferred_range`). A key of several mechanisms must satisfy all of them.
 3. anything else: finite.
 
-Geometry bounds (all finite):
-
-* ``radius``, ``length`` ≥ 1e-4 µm: 0.1 nm, the size of an atom; nothing shorter is a
-  compartment. (Compartments of 0.01 µm stay valid for numerical studies.)
-* ``capacitance`` ≥ 1e-3 µF/cm²: biological membranes have 0.5–2 µF/cm² (a lipid bilayer
-  ~0.9); 1e-3 is 500× below any of them, so ``capacitance=1e-30`` (which makes every
-  membrane time constant vanish) is refused while scaled models keep room.
-* ``axial_resistivity`` ≥ 1e-6 Ω·cm: copper's resistivity is 1.7e-6 Ω·cm; no cytoplasm
-  conducts better than a metal (cytoplasm: 30–300 Ω·cm).
-* derived geometry (``area``, ``volume``, resistive loads) and ``axial_diffusion_<ion>``:
-  strictly positive.
+The geometry bounds and why they sit where they do: docs/validation.md.
 
 Mechanism conventions (:func:`inferred_range`): a parameter ``g`` followed by an upper-case
 letter, ``_`` or nothing (``gNa``, ``gLeak``, ``g_L``, ``gS``) is a conductance ≥ 0; one
@@ -156,7 +146,7 @@ CONCENTRATION = Range(0.0, units="mM", what="concentration")
 #: Any strictly positive value.
 POSITIVE = Range(0.0, low_open=True, what="positive value")
 
-#: Geometry and other built-in node values (see the module docstring for the bounds).
+#: Geometry and other built-in node values (bounds explained in docs/validation.md).
 BUILTIN_RANGES: dict[str, Range] = {
     "radius": Range(1e-4, units="µm", what="radius"),
     "length": Range(1e-4, units="µm", what="length"),
@@ -185,12 +175,9 @@ def inferred_range(suffix: str, is_state: bool) -> Range:
 
 
 def _tables(mechanism) -> tuple[dict, dict]:
-    params = getattr(mechanism, "channel_params", None)
-    if params is None:
-        params = getattr(mechanism, "synapse_params", None)
-    states = getattr(mechanism, "channel_states", None)
-    if states is None:
-        states = getattr(mechanism, "synapse_states", None)
+    """(parameters, states) of a channel or pump (``channel_*``) or a synapse (``synapse_*``)."""
+    params = getattr(mechanism, "channel_params", getattr(mechanism, "synapse_params", None))
+    states = getattr(mechanism, "channel_states", getattr(mechanism, "synapse_states", None))
     return params or {}, states or {}
 
 
@@ -222,7 +209,7 @@ def parameter_ranges(name: str, mechanisms: Iterable = ()) -> list[Range]:
 def mechanisms_of(module) -> list:
     """The channels, pumps and synapses of ``module`` (a module or view)."""
     base = module.base
-    return [*base._channels, *base.__dict__.get("_synapses", ())]
+    return [*base._channels, *base._synapses]
 
 
 def shown(value, limit: int = 120) -> str:
@@ -285,8 +272,6 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
     except (TypeError, ValueError) as err:
         raise TypeError(f"{_label(name, where)} must be real numbers; got {shown(value)}"
                         ) from err
-    if values.dtype == object:  # pragma: no cover - asarray(dtype=float) never gives object
-        raise TypeError(f"{_label(name, where)} must be real numbers; got {shown(value)}")
     label = _label(name, where)
     finite = np.isfinite(values)
     ranges = parameter_ranges(name, mechanisms)
