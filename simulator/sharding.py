@@ -16,15 +16,9 @@ multiple of the mesh's ``"batch"`` size (by repeating the last row), split into 
 one per device, every device runs ``vmap(fn)`` on its block, and the padding is cut off the
 outputs. Rows never interact, so each row's result is the one ``jax.vmap(fn)`` gives.
 
-Output placement: when the batch size B is a multiple of the number of devices (or with
-``trim=False``) outputs stay sharded over the mesh (``NamedSharding(mesh, P("batch"))``,
-no copy). Otherwise the trimmed outputs are replicated (every device holds all B rows), as
-JAX has no uneven sharding; choose B a multiple of the device count for large outputs.
-
-Multi-process (``jax.distributed``): build the mesh over ``jax.devices()`` (the default) and
-pass inputs that are either NumPy arrays identical on every process or global ``jax.Array``
-s (``jax.make_array_from_process_local_data(batch_sharding(mesh), local_rows)``); see
-``docs/sharding.md``.
+Outputs stay sharded over the mesh (``NamedSharding(mesh, P("batch"))``) when the batch size
+B is a multiple of the device count or with ``trim=False``, else are replicated (JAX has no
+uneven sharding). Placement and multi-process use (``jax.distributed``): ``docs/sharding.md``.
 """
 
 from __future__ import annotations
