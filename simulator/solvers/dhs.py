@@ -1,59 +1,17 @@
 """DHS: a scheduled Hines solver for tree-structured linear systems.
 
-The implicit cable step yields ``A x = b`` whose sparsity pattern is a tree (or a
-forest): unknown ``i`` has at most one parent ``p(i)``, and ``A`` holds
-
-* ``A[i, i] = diag[i]``,
-* ``A[i, p(i)] = lower[i]`` and ``A[p(i), i] = upper[i]`` (not symmetric in value).
-
-Hines (1984) elimination solves it in O(n) without fill-in: eliminate every node into
-its parent from the leaves towards the roots, then substitute from the roots towards the
-leaves. The matrices we solve are diagonally dominant (some rows only weakly), so no pivoting.
-
-Row sums instead of the diagonal. The sweep carries each row's *sum*
-``s[i] = diag[i] + lower[i] + Σ_{children k} upper[k]`` in place of its diagonal. When a
-node ``c`` is eliminated only its parent column is left in its row, so its pivot is
-``d[c] = s[c] - lower[c]``; eliminating it (``m = upper[c] / d[c]``) gives the parent
-``s[p] -= m * s[c]`` and ``b[p] -= m * b[c]``; substitution is ``x[r] = b[r] / s[r]`` at a
-root and ``x[c] = (b[c] - lower[c] x[p]) / d[c]``. This is algebraically Hines elimination,
-but for the cable matrices (``lower, upper ≤ 0``, ``s ≥ 0``) every update adds numbers of
-one sign: the classic update ``d[p] -= lower[c] upper[c] / d[c]`` subtracts two nearly
-equal large numbers when the axial coupling dwarfs the membrane term (short compartments,
-low axial resistivity), which in float32 loses the membrane term entirely (a uniform cell
-off by 100 mV at 0.01 µm compartments). ``tree_solve_row_sums`` takes the row sums from
-the caller (who can form them without cancellation); ``tree_solve`` forms them from
-``diag``.
-
-Schedule (dendritic hierarchical scheduling, Zhang et al., Nat. Commun. 14:5798, 2023).
-A non-root node is *ready* once all of its children have been eliminated. The
-elimination is cut into *levels*; each level takes up to ``width`` ready nodes, the
-deepest ones first (depth = number of edges to the root), and eliminates them at once.
-For in-forests this greedy rule (Hu's rule) yields the fewest levels of any schedule
-with at most ``width`` nodes per level. Roots are never eliminated, so ``width == 1``
-is plain sequential Hines order with ``n - n_roots`` levels; a forest (several roots)
-simply gives independent trees that share the levels as parallel lanes.
-
-Level width. ``width`` is a tuning knob: each level costs one short step of a
-sequential loop, so ``width == 1`` (fewest operations) suits CPUs, while a wide
-schedule (e.g. 32) cuts the number of sequential steps for GPUs. ``width == 1`` runs a
-lean scalar loop over (child, parent) pairs; wider schedules gather the level's nodes
-and scatter-add into their parents (siblings may share a parent in one level).
-
-Solve order and dummy slot. ``build_schedule`` relabels the unknowns into *solve
-positions*: roots first, then the nodes in reverse elimination order, so every parent
-precedes its children and each level occupies a contiguous run of positions.
-Position ``n`` is an extra *dummy* slot (``diag = 1``, ``rhs = lower = upper = 0``)
-that pads short levels and stands in for the parent of a root, so padding reads zeros
-and writes into a slot that is thrown away. A call permutes its inputs into solve order
-once (one gather each) and permutes the result back once.
-
-Differentiation. ``tree_solve`` wraps the solve in ``jax.lax.custom_linear_solve``
-with the tree mat-vec (in row-sum form) as ``matvec`` and, as ``transpose_solve``, the
-same solve with ``lower`` and ``upper`` exchanged (``A^T`` is the same tree with the off-diagonals
-swapped). JAX then never differentiates through the elimination loop: the JVP is
-``dx = A^{-1} (db - dA x)`` (one more solve; ``dA x`` is the derivative of the mat-vec
-with respect to the row sums and ``lower``/``upper``) and the VJP costs one transposed
-solve (the transpose's row sums are ``A``'s column sums).
+The implicit cable step yields ``A x = b`` whose sparsity pattern is a tree (or a forest):
+unknown ``i`` has at most one parent ``p(i)``, ``A[i, i] = diag[i]``, ``A[i, p(i)] =
+lower[i]`` and ``A[p(i), i] = upper[i]`` (not symmetric in value). Hines elimination (leaves
+to roots, then substitution back) solves it in O(n) without fill-in or pivoting. The sweep
+carries each row's sum instead of its diagonal, so for cable matrices (``lower, upper ≤ 0``,
+row sums ≥ 0) no step subtracts: ``tree_solve_row_sums`` takes the row sums from the caller,
+``tree_solve`` forms them from ``diag``. Each level eliminates up to ``width`` ready nodes at
+once (deepest first; Zhang et al., Nat. Commun. 14:5798, 2023): ``width == 1`` is sequential
+Hines order (CPUs), wider schedules cut the number of sequential steps (GPUs). Derivatives go
+through ``jax.lax.custom_linear_solve`` (one more solve, or one transposed solve), never
+through the elimination loop. The algebra, the schedule, the solve order with its dummy slot
+and measurements: docs/numerics.md.
 """
 
 from __future__ import annotations
@@ -119,10 +77,8 @@ def _sweep(schedule: TreeSchedule, row_sums, lower, upper, rhs, stacked=False):
     row sums (see the module docstring) and ``lo`` is zero at the roots and the dummy slot.
     The steps (:func:`_steps`) are (n_steps,) for the width-1 scalar loop or (n_levels,
     width) for level-parallel DHS: the same body serves both (scalar or vector gathers and
-    scatter-adds). With ``stacked``, s and b travel as one (2, n + 1, ...) array, one update
-    per step instead of two: faster for batched rows (1,024 vmapped env cells: 23 % less
-    time), slower for a single system (CA1 solve 13 µs against 9 µs). Same arithmetic
-    either way.
+    scatter-adds). ``stacked``: s and b travel as one (2, n + 1, ...) array, one update per
+    step (faster for batched rows; docs/numerics.md); same arithmetic.
     """
     dtype = rhs.dtype
     s = _to_solve_order(schedule, row_sums, jnp.ones((), dtype))
