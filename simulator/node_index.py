@@ -5,12 +5,7 @@ at trace time): gather ``x[inds]``, compute, scatter ``x.at[inds].set(y)``. A me
 inserted in every node (point neurons, single compartments, unbranched cables) needs no
 gather or scatter at all; these functions then pass the arrays through, which saves XLA
 two loops per state and parameter. Otherwise they gather and scatter.
-
-Measured alternatives that did not pay (CA1, 624 of 703 nodes covered, float64, CPU):
-evaluating on every node with a static mask and ``jnp.where`` ran as fast as the gather on
-one core but 2.3x slower under ``vmap`` (1,024 cells of 13 nodes); static slices with
-``dynamic_update_slice`` made XLA emit the mechanism's arithmetic inside the in-place update
-loop, 2-4x slower than the gather.
+Measured alternatives that did not pay: docs/performance.md.
 """
 
 from __future__ import annotations

@@ -1,38 +1,12 @@
 """Singularity-safe helpers for rate functions of the form ``x / (exp(x/y) - 1)``.
 
-Many gating rates (e.g. the Hodgkin-Huxley ``alpha_m``) have a removable
-singularity: ``x / (exp(x/y) - 1)`` is 0/0 at ``x = 0`` although the limit,
-``y``, is finite. :func:`vtrap` and :func:`efun` return finite values *and*
-finite, correct gradients everywhere (including ``x = 0`` and very large
-``|x/y|``), in float32 and float64.
-
-Values (``u = x / y``):
-
-* float64 reproduces NEURON's ``hh.mod`` rule exactly: ``y * (1 - u/2)`` if
-  ``|u| < 1e-6``, otherwise ``x / (exp(u) - 1)``. Its measured worst relative
-  error against a 40-digit reference is 9.7e-11, just above
-  ``|u| = 1e-6``, where ``exp(u) - 1`` cancels (this is NEURON's own error).
-* float32 uses ``x / (exp(u) - 1)`` for ``|u| >= 1``, where the subtraction loses at most
-  one bit (``expm1`` would avoid that but costs three exponentials on CPU), and for
-  ``|u| < 1`` the Taylor series ``y (1 - u/2 + u^2/12 - u^4/720 + u^6/30240 -
-  u^8/1209600)`` (truncation below 2.1e-8). Measured worst relative error over
-  ``|u| <= 30`` (200,001 points against mpmath): 1.6e-7, about 1.4 ulp (1.3e-7 with
-  ``expm1``).
-
-Gradients are supplied by a custom JVP that evaluates the derivative
-``f'(u)`` of ``f(u) = u / (exp(u) - 1)`` with its own series for small ``|u|``
-(below 0.1 in float64, 0.5 in float32), so they do not inherit the
-cancellation of the value formula. Measured worst relative error of
-``d vtrap / dx`` over ``|u| <= 30``: 6.5e-15 in float64, 4.9e-7 in float32.
-
-For large ``u`` the exponent is capped (700 in float64, 80 in float32), so
-``x / (exp(u) - 1)`` cannot overflow; above ``u = 40`` it equals the asymptote
-``x exp(-u)`` to working precision, and beyond the cap it is below 1e-300
-(float64) or 2e-35 (float32) times ``x``.
-
-Every branch is evaluated on a *safe* dummy input where it is not selected
-(the double ``jnp.where`` trick), so the untaken branch never produces NaN or
-inf, neither in the value nor in (higher-order) derivatives.
+Many gating rates (e.g. the Hodgkin-Huxley ``alpha_m``) have a removable singularity:
+``x / (exp(x/y) - 1)`` is 0/0 at ``x = 0`` although the limit, ``y``, is finite.
+:func:`vtrap` and :func:`efun` return finite values *and* finite, correct (custom JVP)
+gradients everywhere, including ``x = 0`` and very large ``|x/y|``, in float32 and float64.
+float64 reproduces NEURON's ``hh.mod`` rule exactly (``y * (1 - u/2)`` for ``|u| < 1e-6``,
+``u = x / y``); float32 uses a Taylor series for ``|u| < 1``, worst relative error 1.6e-7
+(about 1.4 ulp). Branches, exponent caps and measured errors: docs/numerics.md.
 """
 
 import jax
