@@ -174,36 +174,39 @@ def _frustum_polygons(xy: np.ndarray, radius: np.ndarray) -> list[np.ndarray]:
     return polygons
 
 
+def _distinct(points: np.ndarray) -> np.ndarray:
+    """``points`` (m, k) without each point that coincides with the one before it."""
+    moved = np.linalg.norm(np.diff(points, axis=0), axis=1) > _tolerance(points)
+    return points[np.concatenate([[True], moved])]
+
+
+def _at_vertices(seg: np.ndarray) -> np.ndarray:
+    """Unit vectors at the m vertices from the m - 1 segments' unit vectors ``seg``: the
+    normalised mean of the two adjacent ones (at a hairpin turn, the next segment's)."""
+    vertex = np.vstack([seg[:1], seg[:-1] + seg[1:], seg[-1:]])
+    size = np.linalg.norm(vertex, axis=1)
+    return np.where(size[:, None] > 1e-9, vertex / np.maximum(size, 1e-12)[:, None],
+                    np.vstack([seg, seg[-1:]]))
+
+
 def _tube_polygon(xy: np.ndarray, radius: float) -> np.ndarray:
     """Outline of a tube of constant ``radius`` along the 2-D polyline ``xy``."""
-    keep = np.concatenate([[True], np.linalg.norm(np.diff(xy, axis=0), axis=1)
-                           > _tolerance(xy)])
-    xy = xy[keep]
+    xy = _distinct(xy)
     if len(xy) == 1:
         return _circle(xy[0], radius)
     d = np.diff(xy, axis=0)
-    seg = np.stack([-d[:, 1], d[:, 0]], axis=1) / np.linalg.norm(d, axis=1)[:, None]
-    vertex = np.vstack([seg[:1], seg[:-1] + seg[1:], seg[-1:]])
-    size = np.linalg.norm(vertex, axis=1)
-    fallback = np.vstack([seg, seg[-1:]])  # a hairpin turn: use the next segment's normal
-    vertex = np.where(size[:, None] > 1e-9, vertex / np.maximum(size, 1e-12)[:, None],
-                      fallback)
+    normal = np.stack([-d[:, 1], d[:, 0]], axis=1) / np.linalg.norm(d, axis=1)[:, None]
+    vertex = _at_vertices(normal)
     return np.vstack([xy + radius * vertex, (xy - radius * vertex)[::-1]])
 
 
 def _cylinder(xyz: np.ndarray, radius: float, n: int = CYLINDER_VERTICES) -> np.ndarray:
     """(m, n + 1, 3) surface grid of a tube of ``radius`` along the 3-D polyline ``xyz``."""
-    keep = np.concatenate([[True], np.linalg.norm(np.diff(xyz, axis=0), axis=1)
-                           > _tolerance(xyz)])
-    xyz = xyz[keep]
+    xyz = _distinct(xyz)
     if len(xyz) == 1:  # a point: a cylinder of length and diameter 2r along x
         xyz = xyz[0] + np.array([[-radius, 0.0, 0.0], [radius, 0.0, 0.0]])
     d = np.diff(xyz, axis=0)
-    d = d / np.linalg.norm(d, axis=1)[:, None]
-    tangent = np.vstack([d[:1], d[:-1] + d[1:], d[-1:]])
-    size = np.linalg.norm(tangent, axis=1)
-    tangent = np.where(size[:, None] > 1e-9, tangent / np.maximum(size, 1e-12)[:, None],
-                       np.vstack([d, d[-1:]]))
+    tangent = _at_vertices(d / np.linalg.norm(d, axis=1)[:, None])
     reference = np.eye(3)[np.argmin(np.abs(tangent[0]))]
     u = np.cross(tangent, reference)
     small = np.linalg.norm(u, axis=1) < 1e-6
