@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 
+from simulator.modules.electrodes import compiled_electrodes
 from simulator.modules.mechanisms import diffusion_states_of
 from simulator.modules.topology import Numbering
 from simulator.pumps.pump import Pump
@@ -48,6 +49,9 @@ class CompiledModule:
         pumps: ((pump, node indices), ...) in insertion order.
         ions: the states that pumps act on (``ion_name``s), in order of first appearance.
         diffusion_states: the diffused states (``module.diffuse``), in the order diffused.
+        electrodes: ``((name, model, contact names, recorded), ...)`` of the registered
+            extracellular electrodes (their values are node arrays, see
+            :func:`simulator.modules.electrodes.compiled_electrodes`).
     """
 
     numbering: Numbering
@@ -63,6 +67,7 @@ class CompiledModule:
     pumps: tuple = ()
     ions: tuple[str, ...] = ()
     diffusion_states: tuple[str, ...] = ()
+    electrodes: tuple = ()
 
     @property
     def n_nodes(self) -> int:
@@ -100,12 +105,14 @@ def compile_module(base) -> CompiledModule:
         syn_states += synapse.synapse_states
         for key in (*synapse.synapse_params, *synapse.synapse_states):
             node_arrays[key] = rows[key].to_numpy(dtype=float)
+    electrodes = compiled_electrodes(base, node_arrays)
     return CompiledModule(
         numbering=numbering, is_comp=is_comp, channels=tuple(channels),
         state_names=tuple(state_names), current_names=tuple(current_names),
         param_names=tuple(param_names), node_arrays=node_arrays, synapses=tuple(synapses),
         synapse_state_names=tuple(syn_states), synapse_param_names=tuple(syn_params),
         pumps=tuple(pumps), ions=tuple(ions), diffusion_states=tuple(diffusion_states),
+        electrodes=electrodes,
     )
 
 

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 
 from simulator.assemble import all_parameters, check_param_state, params_to_pstate
 from simulator.assemble import all_states as _all_states
+from simulator.modules.electrodes import electrode_arrays
 from simulator.program import InitProgram, index_array, structure_of
 
 
@@ -51,6 +52,8 @@ def initialise(program: InitProgram, node_arrays, params, pstate_values, initial
     pstate = params_to_pstate(params, indices) + data
     check_param_state(compiled, pstate)
     all_params = all_parameters(compiled, node_arrays, pstate)
+    if compiled.electrodes:
+        all_params["extracellular"] = electrode_arrays(compiled, node_arrays)
     if initial_states is None:
         initial_states = _all_states(compiled, node_arrays, pstate, all_params)
     return initial_states, all_params

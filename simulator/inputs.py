@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.extracellular.coupling import CONTACTS
 from simulator.run_checks import check_input_values, check_time
 
 
@@ -54,7 +55,7 @@ def fit_length(key, values, n_steps):
     """
     T = values.shape[1]
     if T > n_steps + 1:
-        concrete = key == "i" and not isinstance(values, jax.core.Tracer)
+        concrete = key in ("i", CONTACTS) and not isinstance(values, jax.core.Tracer)
         lost = np.any(np.asarray(values)[:, n_steps + 1 :] != 0) if concrete else True
         if lost:
             what = "non-zero current" if concrete else f"{T - n_steps - 1} samples"
@@ -65,7 +66,7 @@ def fit_length(key, values, n_steps):
             )
     if T >= n_steps:
         return values[:, :n_steps]
-    if key != "i":
+    if key not in ("i", CONTACTS):
         raise ValueError(
             f"the clamp of {key!r} has {T} samples but the simulation runs {n_steps} steps:"
             " a clamp must cover every step"

@@ -21,10 +21,12 @@ import numpy as np
 from jax.experimental import checkify
 
 from simulator.assemble import check_param_state
+from simulator.extracellular import coupling
 from simulator.initialise import device_arrays, plain
 from simulator.initialise import init as _init
 from simulator.initialise import initialise as _initialise
 from simulator.inputs import fit_length, merged_inputs, number_of_steps
+from simulator.modules.electrodes import electrode_overrides
 from simulator.param_ranges import in_range
 from simulator.program import (
     InitProgram,
@@ -188,7 +190,7 @@ def _same_inds(given: dict, default: dict) -> bool:
 def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa: B006
               data_clamps=None, t_max=None, delta_t=0.025, solver="bwd_euler",
               voltage_solver="jaxley.dhs", checkpoint_lengths=None, all_states=None,
-              return_states=False, dhs_width=None, checks=False):
+              return_states=False, dhs_width=None, checks=False, electrodes=None):
     """Simulate ``module`` and return its recordings.
 
     Args:
@@ -212,10 +214,14 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
             ``params``/``param_state`` value in its range, finite inputs and initial states,
             finite recordings. Concrete values are always checked before tracing. Under a
             user's ``jit``, wrap the caller in ``jax.experimental.checkify.checkify``.
+        electrodes: name -> an Electrode, a Medium, or a dict of ``positions`` (n_c, n_p,
+            3) µm / ``weights`` / ``sigma`` S/m replacing a registered electrode's values
+            (traced: grad and vmap over electrode position and σ).
 
     Returns:
-        (n_recordings, n_steps + 1) recorded values (column 0 is the initial state), and the
-        final states if ``return_states``.
+        (n_recordings, n_steps + 1) recorded values (column 0 is the initial state; then
+        one µV row per contact of each ``record_extracellular`` electrode, in registration
+        order), and the final states if ``return_states``.
 
     Raises:
         ValueError/TypeError: bad arguments, values outside their parameters' ranges
@@ -226,7 +232,7 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
     dt_given = delta_t
     delta_t = check_time(delta_t, "delta_t", "a positive time step in ms", positive=True)
     base = module.base
-    if len(base.recordings) == 0:
+    if len(base.recordings) == 0 and not any(e.recorded for e in base._data.electrodes.values()):
         raise ValueError("no recordings: call .record() on the module (e.g. cell.record('v'))")
     compiled = _compiled(module)
     check_module(module, solver, delta_t)  # NumericalStabilityWarning past fwd_euler's bound
@@ -239,7 +245,8 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
                        _width(voltage_solver, dhs_width), _frozen_inds(external_inds))
     program = _run_program_of(base, step, keys, n_steps, checkpoint_lengths, return_states,
                               checks)
-    args = (device_arrays(compiled), params, pstate_values, externals, all_states, delta_t)
+    node_arrays = {**device_arrays(compiled), **electrode_overrides(base, electrodes)}
+    args = (node_arrays, params, pstate_values, externals, all_states, delta_t)
     if not checks:
         return _run(*args, program=program)
     error, out = _run_checked(*args, program=program)
@@ -325,12 +332,21 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
     states_of_rec = np.asarray([s for s, _ in program.recordings], dtype=object)
     inds_of_rec = np.asarray([i for _, i in program.recordings], dtype=np.int64)
     groups = [(s, inds_of_rec[states_of_rec == s]) for s in dict.fromkeys(states_of_rec)]
-    order = np.concatenate([np.flatnonzero(states_of_rec == s) for s, _ in groups])
+    order = np.concatenate([np.flatnonzero(states_of_rec == s) for s, _ in groups] + [[]])
+    order = order.astype(np.int64)
     inverse = np.argsort(order)
     checkpointed = program.checkpoint_lengths is not None
 
-    def record(states):
-        return jnp.concatenate([states[s][i] for s, i in groups])[inverse]
+    recorded = any(e[3] for e in step_program.structure.compiled.electrodes)
+
+    def record(states, ext=None, inds=None):
+        rows = [states[s][i] for s, i in groups]
+        out = jnp.concatenate(rows)[inverse] if rows else jnp.zeros(0, states["v"].dtype)
+        if not recorded:
+            return out
+        lfp = coupling.recorded_potentials(prepared["extracellular"], states["v"], ext or {},
+                                           inds or {}, coupling.CONTACTS)
+        return jnp.concatenate([out, lfp.astype(out.dtype)])
 
     states, all_params = _initialise(program.init, node_arrays, params, pstate_values,
                                      initial_states)
@@ -341,7 +357,7 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
         # Steps past n_steps (padding of a checkpointed scan) leave the state unchanged.
         if checkpointed:
             new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new, carry)
-        return new, record(new)
+        return new, record(new, x["ext"], ext_inds)
 
     n_steps = program.n_steps
     xs = {"ext": {k: jnp.asarray(v).T for k, v in externals.items()},

@@ -247,7 +247,7 @@ def check_externals(compiled, externals, external_inds, mechanisms=()) -> None:
     if not isinstance(external_inds, dict):
         raise TypeError(f"external_inds must be a dict of input name -> node indices, got"
                         f" {shown(external_inds)}")
-    valid = ("i", *compiled.state_names)
+    valid = ("i", "i_extracellular", *compiled.state_names)
     for key, values in externals.items():
         if key not in valid:
             raise ValueError(f"externals[{key!r}]: unknown input; expected 'i' (current, nA)"
@@ -264,14 +264,16 @@ def check_externals(compiled, externals, external_inds, mechanisms=()) -> None:
         dtype = getattr(values, "dtype", None)
         if dtype is not None and np.dtype(dtype).kind not in "fiu":
             raise TypeError(f"externals[{key!r}] must be real numbers, got dtype {dtype}")
-        if not isinstance(values, jax.Array):
+        if not isinstance(values, jax.Array) and key != "i_extracellular":
             check_parameter(key, values, mechanisms, where=f"externals[{key!r}]")
         if isinstance(inds, jax.core.Tracer):
             continue
         array = np.asarray(inds)
         if array.size and not np.issubdtype(array.dtype, np.integer):
             raise TypeError(f"external_inds[{key!r}] must be integers, got dtype {array.dtype}")
-        bad = array[(array < 0) | (array >= compiled.n_nodes)]
+        limit = (sum(len(e[2]) for e in compiled.electrodes) if key == "i_extracellular"
+                 else compiled.n_nodes)
+        bad = array[(array < 0) | (array >= limit)]
         if bad.size:
             raise ValueError(f"external_inds[{key!r}] must lie in [0, {compiled.n_nodes}) (the"
                              f" module's nodes), got {bad[:5].tolist()}")

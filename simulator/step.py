@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import jax.numpy as jnp
 
+from simulator.extracellular import coupling
 from simulator.membrane import (
     NA_PER_UM2_TO_UA_PER_CM2,
     advance_synapses,
@@ -40,6 +41,9 @@ from simulator.solvers.registry import make_solver
 
 #: mA/cm² -> µA/cm².
 MA_TO_UA = 1e3
+CONTACTS = coupling.CONTACTS
+#: Externals that are currents, not clamps.
+STIMULI = ("i", CONTACTS)
 
 
 class Linearised(NamedTuple):
@@ -70,9 +74,10 @@ def advance_mechanisms(compiled, states: dict, params: dict, delta_t) -> dict:
 
 
 def linearise_currents(compiled, states: dict, params: dict, v_start, externals: dict,
-                       external_inds: dict) -> Linearised:
+                       external_inds: dict, prepared: dict | None = None) -> Linearised:
     """Stage 2: every current linearised at ``states`` (synapses at the start-of-step
-    voltage ``v_start``, (n_nodes,) mV), stimuli ``externals["i"]`` (nA) added."""
+    voltage ``v_start``, (n_nodes,) mV), stimuli ``externals["i"]`` (nA) added, and the
+    activating function of contact currents (``prepared["extracellular"]``)."""
     slope, offset, ion_slope, ion_offset, currents = all_currents(compiled, states, params,
                                                                   states["v"])
     kappa = MA_TO_UA * offset
@@ -88,7 +93,11 @@ def linearise_currents(compiled, states: dict, params: dict, v_start, externals:
         area = params["area"][inds]
         kappa = kappa.at[inds].add(externals["i"] * NA_PER_UM2_TO_UA_PER_CM2 / area)
     capacitance = params["capacitance"]
-    return Linearised(lam / capacitance, kappa / capacitance, ion_slope, ion_offset, currents)
+    kappa = kappa / capacitance
+    if CONTACTS in externals:
+        kappa = kappa + coupling.activation(prepared["extracellular"], externals[CONTACTS],
+                                            external_inds[CONTACTS])
+    return Linearised(lam / capacitance, kappa, ion_slope, ion_offset, currents)
 
 
 def update_ions(compiled, solver, states: dict, terms: Linearised, conductances: dict,
@@ -119,10 +128,10 @@ def update_voltage(solver, v, terms: Linearised, conductances: dict, prepared: d
 
 def apply_clamps(states: dict, externals: dict, external_inds: dict) -> dict:
     """Stage 5: ``states`` with every clamped entry (every key of ``externals`` but the
-    stimulus ``"i"``) set to its value at its indices."""
+    stimuli ``"i"`` and ``"i_extracellular"``) set to its value at its indices."""
     states = dict(states)
     for key, values in externals.items():
-        if key != "i":
+        if key not in STIMULI:
             states[key] = states[key].at[external_inds[key]].set(values)
     return states
 
@@ -141,18 +150,25 @@ class Step:
     solver: Any
 
     def prepare(self, all_params: dict, delta_t) -> dict:
-        """The solver's precomputation for ``all_params`` and ``delta_t`` (ms)."""
-        return self.solver.prepare(all_params["axial_conductances"], delta_t)
+        """The solver's precomputation for ``all_params`` and ``delta_t`` (ms), and the
+        electrodes' matrices (key ``"extracellular"``) if the module has electrodes."""
+        prepared = self.solver.prepare(all_params["axial_conductances"], delta_t)
+        if self.compiled.electrodes:
+            prepared = {**prepared, "extracellular": coupling.prepare(self.compiled, all_params)}
+        return prepared
 
     def __call__(self, all_states, all_params, externals, external_inds, delta_t=0.025,
                  prepared=None):
         if prepared is None:
             prepared = self.prepare(all_params, delta_t)
+        elif self.compiled.electrodes and "extracellular" not in prepared:
+            prepared = {**prepared,
+                        "extracellular": coupling.prepare(self.compiled, all_params)}
         compiled, conductances = self.compiled, all_params["axial_conductances"]
         v_start = all_states["v"]
         states = advance_mechanisms(compiled, all_states, all_params, delta_t)
         terms = linearise_currents(compiled, states, all_params, v_start, externals,
-                                   external_inds)
+                                   external_inds, prepared)
         ions = update_ions(compiled, self.solver, states, terms, conductances, prepared,
                            delta_t)
         v = update_voltage(self.solver, states["v"], terms, conductances, prepared, delta_t)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from simulator.modules import drawing, io, layout, mechanisms, morphology_ops, parameters, selection
 from simulator.modules import edges as edge_ops
+from simulator.modules import electrodes
 from simulator.modules import groups as group_ops
 from simulator.modules.data import build_data
 from simulator.modules.module_type import ModuleType
@@ -43,6 +44,8 @@ class Module(ModuleType):
     #: The class of this module's views (:class:`~simulator.modules.view.View`, which
     #: subclasses Module, so each concrete module class names it).
     _view_type: type
+    #: Dimensions of ``.shape``: the last ``_depth`` of (cells, branches, compartments).
+    _depth: int
     #: A Compartment has no branch to re-discretise.
     _is_compartment = False
     _scope = "local"
@@ -79,6 +82,10 @@ class Module(ModuleType):
     delete_stimuli = io.delete_stimuli
     delete_clamps = io.delete_clamps
     data_stimulate = io.data_stimulate
+    add_electrode = electrodes.add_electrode
+    stimulate_extracellular = electrodes.stimulate_extracellular
+    data_stimulate_extracellular = electrodes.data_stimulate_extracellular
+    record_extracellular = electrodes.record_extracellular
     data_clamp = edge_ops.data_clamp
     set = edge_ops.set
     data_set = edge_ops.data_set
@@ -114,7 +121,6 @@ class Module(ModuleType):
         """Whether every module has attribute ``name`` (a group so named would be hidden)."""
         return hasattr(Module, name)
 
-    # ------------------------------------------------------------------ data ownership
     def _init_data(self, comp_table: pd.DataFrame, topology: Topology, channels=(), groups=(),
                    xyzr=None, change: str = "a rebuild of its compartment table") -> None:
         """Own ``comp_table`` (one row per compartment, global compartment order).
@@ -131,12 +137,9 @@ class Module(ModuleType):
             )
         self._data = build_data(comp_table, topology, channels, groups, xyzr,
                                 () if old is None else old.structure_log)
-        # The same list, read as base.__dict__["_synapses"] by param_ranges.mechanisms_of.
-        self.__dict__["_synapses"] = self._data.synapses
         if old is not None:
             self._structural_change(change)
 
-    # --------------------------------------------------------------- structure version
     @property
     def _structure_version(self) -> int:
         """Number of structural changes so far (views remember it when they are made)."""
@@ -149,7 +152,6 @@ class Module(ModuleType):
         error, e.g. ``"set_ncomp(4) of branch(es) [0]"``."""
         self.base._data.structure_log.append(what)
 
-    # --------------------------------------------------------------- shared accessors
     @property
     def base(self) -> Module:
         """The module that owns the data (``self`` for a base module)."""
@@ -213,7 +215,6 @@ class Module(ModuleType):
             state["_data"] = dataclasses.replace(state["_data"], compiled=None)
         return state
 
-    # --------------------------------------------------------------- name space
     def __getattr__(self, name: str):
         # Only called when normal lookup fails: group and channel names become views.
         if name.startswith("_"):
@@ -224,12 +225,12 @@ class Module(ModuleType):
             return self._subview(
                 self._view_table()[name].to_numpy(dtype=bool), "group", what=f"{kind} {name!r}"
             )
-        if name in {s.name for s in base.__dict__.get("_synapses", ())}:
+        if name in {s.name for s in base._synapses}:
             return self._synapse_type_view(name)
         raise AttributeError(
             f"{type(self).__name__} has no attribute {name!r}; groups: {base._groups}, "
             f"channels: {[c.name for c in base._channels]}, "
-            f"synapses: {[s.name for s in base.__dict__.get('_synapses', ())]}"
+            f"synapses: {[s.name for s in base._synapses]}"
         )
 
     def __repr__(self) -> str:

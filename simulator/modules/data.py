@@ -40,6 +40,8 @@ class ModuleData:
         synapses: synapse types, in the order they were first connected.
         structure_log: the structural changes so far (views made before one are stale).
         compiled: the compiled module (``to_jax``), None after a mutation.
+        electrodes: name -> :class:`simulator.modules.electrodes.Entry` (extracellular
+            electrodes, in registration order).
     """
 
     nodes: pd.DataFrame
@@ -58,6 +60,7 @@ class ModuleData:
     synapses: list
     structure_log: list[str]
     compiled: object = None
+    electrodes: dict = dataclasses.field(default_factory=dict)
 
 
 def node_table(comp_table: pd.DataFrame, topology: Topology,

@@ -147,7 +147,9 @@ def delete_stimuli(module) -> None:
 
 
 def delete_clamps(module, state_name: str | None = None) -> None:
-    keys = [k for k in module.base._externals if k != "i"] if state_name is None else [state_name]
+    stimuli = ("i", "i_extracellular")
+    keys = ([k for k in module.base._externals if k not in stimuli] if state_name is None
+            else [state_name])
     for key in keys:
         if key not in module.base._externals:
             raise ValueError(f"no clamp of {key!r}; clamped: {list(module.base._externals)}")

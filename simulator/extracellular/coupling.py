@@ -1,0 +1,126 @@
+"""Electrodes coupled to the cable equation: the per-parameter matrices of a step.
+
+Stimulation, as NEURON's ``extracellular`` mechanism with ``e_extracellular`` imposed:
+V_e = S @ I_contacts (mV, contact currents µA) enters the equation of compartment i as the
+axial term Σ_j g_ij (V_e,j − V_e,i) (mV/ms, the *activating function*), with the voltage's
+axial conductances g (1/ms, already divided by area and capacitance). A branch point (a
+zero-area node solved by Kirchhoff's law) holds the intracellular potential V_i = the
+g-weighted mean of its neighbours' V_i, whatever its own V_e (as NEURON's zero-area
+nodes): it enters through the weighted mean of its neighbours' V_e, and its stored ``v`` is
+V_i minus that mean.
+
+Recording: the transmembrane current of compartment i (nA) is, by Kirchhoff, the axial
+current into it plus its stimulus, i_m = c·A·1e-5 · Σ_j g_ij (V_i,j − V_i,i) + I_stim
+(V_i = v + V_e); for backward Euler this equals C dV/dt + I_ion exactly, and like NEURON's
+``i_membrane_`` it includes the electrode current. The contacts record 1000 · M @ i_m (µV)
+with M the recording matrix (mV/nA, :func:`~simulator.extracellular.electrode_matrix`).
+
+Everything here is a pure function of ``all_params`` (electrode positions and σ are traced
+leaves): computed once per parameters in the step's ``prepare``, then one mat-vec per step.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from simulator.extracellular.electrode import Electrode
+from simulator.extracellular.mapping import electrode_matrix, stimulation_matrix
+from simulator.extracellular.medium import Medium
+
+#: nA per (µF/cm² · µm² · mV/ms): c·A·g·ΔV in nA.
+CURRENT_SCALE = 1e-5
+#: µV per mV.
+UV_PER_MV = 1e3
+#: The externals key of extracellular contact currents (µA).
+CONTACTS = "i_extracellular"
+
+
+def _electrode(values: dict, names) -> tuple[Electrode, Medium]:
+    electrode = Electrode.tree_unflatten(names, (values["positions"], values["weights"]))
+    return electrode, Medium.tree_unflatten(None, (values["sigma"],))
+
+
+def _node_rows(compiled, per_comp):
+    """(n_comps, k) compartment rows -> (n_nodes, k); branch points get the g-weighted
+    mean of their neighbours (see the module docstring)."""
+    num = compiled.numbering
+    rows = jnp.zeros((num.n_nodes, per_comp.shape[1]), per_comp.dtype)
+    return rows.at[num.comp_nodes].set(per_comp)
+
+
+def _branch_point_means(compiled, rows, g):
+    num = compiled.numbering
+    if not len(num.branch_point_nodes):
+        return rows
+    into_bp = ~compiled.is_comp[num.edge_sink]
+    src, snk, w = num.edge_source[into_bp], num.edge_sink[into_bp], g[into_bp]
+    total = jnp.zeros_like(rows).at[snk].add(w[:, None] * rows[src])
+    weight = jnp.zeros(rows.shape[0], rows.dtype).at[snk].add(w)
+    bps = num.branch_point_nodes
+    return rows.at[bps].set(total[bps] / weight[bps][:, None])
+
+
+def _axial(compiled, rows, g):
+    """Σ_j g_ij (x_j − x_i) into every compartment, per column of ``rows`` (n_nodes, k)."""
+    num = compiled.numbering
+    comp = compiled.is_comp[num.edge_sink]
+    src, snk = num.edge_source[comp], num.edge_sink[comp]
+    return jnp.zeros_like(rows).at[snk].add(g[comp][:, None] * (rows[src] - rows[snk]))
+
+
+def prepare(compiled, all_params: dict) -> dict:
+    """Per-parameter matrices of the electrodes of ``compiled``.
+
+    Returns:
+        ``activating`` (n_nodes, n_contacts) mV/ms per µA; and, for recording,
+        ``lfp_v`` (n_rec, n_nodes) µV/mV, ``lfp_contacts`` (n_rec, n_contacts) µV/µA,
+        ``lfp_stim`` (n_rec, n_nodes) µV/nA (n_rec: recorded contacts, n_contacts: all).
+    """
+    ext = all_params["extracellular"]
+    segments, g = ext["segments"], all_params["axial_conductances"]["v"]
+    potentials, recorders = [], []
+    for name, model, names, recorded in compiled.electrodes:
+        electrode, medium = _electrode(ext["electrodes"][name], names)
+        potentials.append(stimulation_matrix(segments, electrode, medium, model))
+        if recorded:
+            recorders.append(electrode_matrix(segments, electrode, medium, model))
+    s_nodes = _branch_point_means(compiled, _node_rows(compiled, jnp.concatenate(
+        potentials, axis=1)), g)
+    out = {"activating": _axial(compiled, s_nodes, g)}
+    if recorders:
+        num = compiled.numbering
+        m_nodes = _node_rows(compiled, UV_PER_MV * jnp.concatenate(recorders).T).T
+        scale = CURRENT_SCALE * all_params["capacitance"] * all_params["area"]
+        # (M K) with K v = c·A·1e-5 · Σ g (v_src − v_sink) per compartment.
+        comp = compiled.is_comp[num.edge_sink]
+        src, snk = num.edge_source[comp], num.edge_sink[comp]
+        weighted = m_nodes[:, snk] * (scale[snk] * g[comp])
+        lfp_v = jnp.zeros_like(m_nodes).at[:, src].add(weighted).at[:, snk].add(-weighted)
+        out.update(lfp_v=lfp_v, lfp_contacts=lfp_v @ s_nodes, lfp_stim=m_nodes)
+    return out
+
+
+def activation(prepared: dict, currents, inds):
+    """(n_nodes,) mV/ms: the activating function of contact currents ``currents`` (µA) at
+    global contact indices ``inds``."""
+    return prepared["activating"][:, inds] @ currents
+
+
+def recorded_potentials(prepared: dict, v, externals: dict, external_inds: dict,
+                        contact_key: str):
+    """(n_rec,) µV at the recorded contacts from the voltage ``v`` (n_nodes,) mV after a
+    step and that step's stimuli (``"i"``, nA) and contact currents (µA)."""
+    out = prepared["lfp_v"] @ v
+    if contact_key in externals:
+        inds = external_inds[contact_key]
+        out = out + prepared["lfp_contacts"][:, inds] @ externals[contact_key]
+    if "i" in externals:
+        out = out + prepared["lfp_stim"][:, external_inds["i"]] @ externals["i"]
+    return out
+
+
+def static_geometry(segments) -> dict:
+    """Node-array entries of the compartments' segments (numpy, µm)."""
+    return {f"extracellular_{k}": np.asarray(getattr(segments, k))
+            for k in ("starts", "ends", "diameters", "centres")}
