@@ -20,7 +20,7 @@ import pandas as pd
 
 from simulator.modules import drawing, io, layout, mechanisms, morphology_ops, parameters, selection
 from simulator.modules import edges as edge_ops
-from simulator.modules import electrodes
+from simulator.modules import electrodes as electrode_ops
 from simulator.modules import groups as group_ops
 from simulator.modules.data import build_data
 from simulator.modules.module_type import ModuleType
@@ -82,10 +82,10 @@ class Module(ModuleType):
     delete_stimuli = io.delete_stimuli
     delete_clamps = io.delete_clamps
     data_stimulate = io.data_stimulate
-    add_electrode = electrodes.add_electrode
-    stimulate_extracellular = electrodes.stimulate_extracellular
-    data_stimulate_extracellular = electrodes.data_stimulate_extracellular
-    record_extracellular = electrodes.record_extracellular
+    add_electrode = electrode_ops.add_electrode
+    stimulate_extracellular = electrode_ops.stimulate_extracellular
+    data_stimulate_extracellular = electrode_ops.data_stimulate_extracellular
+    record_extracellular = electrode_ops.record_extracellular
     data_clamp = edge_ops.data_clamp
     set = edge_ops.set
     data_set = edge_ops.data_set
