@@ -189,17 +189,10 @@ class NeuronEnv(Environment):
     # ------------------------------------------------------------------ params and spaces
     @property
     def default_params(self) -> EnvParams:
-        d = self._defaults
-        return EnvParams(
-            sim=self._sim_params0,
-            task={k: jnp.asarray(v, jnp.float32) for k, v in self.task.default_params().items()},
-            action_scale=jnp.asarray(d["action_scale"], jnp.float32),
-            obs_noise_std=jnp.asarray(d["obs_noise_std"], jnp.float32),
-            init_v_jitter=jnp.asarray(d["init_v_jitter"], jnp.float32),
-            max_steps_in_episode=jnp.asarray(d["max_steps_in_episode"], jnp.int32),
-            param_spread=jnp.asarray(d["param_spread"], jnp.float32),
-            param_drift=jnp.asarray(d["param_drift"], jnp.float32),
-        )
+        task = {k: jnp.asarray(v, jnp.float32) for k, v in self.task.default_params().items()}
+        scalars = {k: jnp.asarray(v, jnp.int32 if k == "max_steps_in_episode" else jnp.float32)
+                   for k, v in self._defaults.items()}
+        return EnvParams(sim=self._sim_params0, task=task, **scalars)
 
     def action_space(self, params=None) -> Box:
         return Box.make(-1.0, 1.0, (self.n_sites,))

@@ -66,6 +66,7 @@ import numpy as np
 import simulator as jx
 from neuroenv.neuron_env import V_SCALE, NeuronEnv
 from neuroenv.tasks.base import Task
+from neuroenv.tasks.ou import ou_currents
 from neuroenv.tasks.spikes import upward_crossings
 from neuroenv.validation import Range
 from simulator.channels import HH, Leak
@@ -173,15 +174,8 @@ class Desynchronize(Task):
 
     def drive(self, task_state, key, params, substeps, delta_t):
         """Bias plus exact Ornstein–Uhlenbeck noise at each solver step: (substeps, n_cells) nA."""
-        decay = jnp.exp(-delta_t / params["noise_tau"])
-        kick = params["noise_std"] * jnp.sqrt(1.0 - decay ** 2)
-        xi = jax.random.normal(key, (substeps, self.n_cells), jnp.float32)
-
-        def ou(x, z):
-            x = decay * x + kick * z
-            return x, x
-
-        noise, path = jax.lax.scan(ou, task_state["noise"], xi)
+        noise, path = ou_currents(task_state["noise"], key, 0.0, params["noise_std"],
+                                  params["noise_tau"], substeps, delta_t)
         currents = task_state["bias"][None, :] + path
         return {**task_state, "noise": noise.astype(jnp.float32)}, currents
 
