@@ -29,6 +29,7 @@ class Branch(Module):
     """
 
     _view_type = View
+    _depth = 1
 
     def __init__(self, compartments=None, ncomp: int | None = None,
                  max_compartments: int | None = None) -> None:
@@ -53,7 +54,3 @@ class Branch(Module):
             ncomp=np.array([len(parts)]), parents=np.array([-1]), cell_of_branch=np.array([0])
         )
         self._init_data(table, topology, channels, groups)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (len(self._nodes),)

@@ -29,6 +29,7 @@ class Cell(Module):
     """
 
     _view_type = View
+    _depth = 2
 
     def __init__(self, branches=None, parents=None, xyzr=None,
                  max_compartments: int | None = None) -> None:
@@ -61,7 +62,3 @@ class Cell(Module):
             cell_of_branch=np.zeros(len(parts), dtype=np.int64),
         )
         self._init_data(table, topology, channels, groups, xyzr)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return (self._topology.n_branches, len(self._nodes))

@@ -32,6 +32,7 @@ class Compartment(Module):
     """
 
     _view_type = View
+    _depth = 0
     _is_compartment = True
 
     def __init__(self) -> None:
@@ -40,7 +41,3 @@ class Compartment(Module):
             ncomp=np.array([1]), parents=np.array([-1]), cell_of_branch=np.array([0])
         )
         self._init_data(pd.DataFrame([default_compartment_row()]), topology)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return ()

@@ -27,6 +27,7 @@ class Network(Module):
     """
 
     _view_type = View
+    _depth = 3
 
     def __init__(self, cells, vectorize_cells: bool | None = None) -> None:
         super().__init__()
@@ -58,8 +59,3 @@ class Network(Module):
             attach=np.concatenate(attach),
         )
         self._init_data(table, topology, channels, groups, xyzr)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        topo = self._topology
-        return (topo.n_cells, topo.n_branches, len(self._nodes))

@@ -47,8 +47,6 @@ def parse_index(idx: Index, n: int, what: str) -> np.ndarray:
                 f"{what} index must be an int, list, slice, mask or 'all', got {idx!r}"
             )
         return np.arange(n)
-    if is_bool(idx):
-        raise SelectionTypeError(f"{what} index must be {expected}; got {idx!r} (a single bool)")
     if isinstance(idx, slice):
         for bound in (idx.start, idx.stop, idx.step):
             if bound is not None and (is_bool(bound) or not isinstance(bound, int | np.integer)):
@@ -62,19 +60,9 @@ def parse_index(idx: Index, n: int, what: str) -> np.ndarray:
         is_bool(i) for i in idx
     ):
         raise SelectionTypeError(f"{what} index mixes bools and integers; got {show(idx)}")
-    try:
-        arr = np.asarray(list(idx) if isinstance(idx, range) else idx)
-    except (ValueError, TypeError) as err:
-        raise SelectionTypeError(f"{what} index must be {expected}; got {show(idx)}") from err
+    arr = node_labels(idx, n, f"{what} index", what, expected)
     if arr.dtype == bool:
-        if arr.shape != (n,):
-            raise SelectionIndexError(
-                f"boolean {what} mask must have length {n}, got shape {arr.shape}"
-            )
         return np.flatnonzero(arr)
-    if arr.ndim > 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-        raise SelectionTypeError(f"{what} index must be {expected}; got {show(idx)}")
-    arr = np.atleast_1d(arr).astype(np.int64)
     bad = arr[(arr >= n) | (arr < -n)]
     if bad.size:
         if n == 0:
@@ -156,8 +144,10 @@ def _select_level(module, column: str, idx: Index, what: str):
     return np.isin(ids, unique[positions])
 
 
-def _select_within(module, column: str, group_column: str, idx: Index, what: str):
-    """Mask of rows whose ``column`` has local rank ``idx`` within its ``group_column``."""
+def _select_within(module, column: str, group_column: str, idx: Index, what: str, positions):
+    """Mask of rows whose ``column`` has local rank ``idx`` within its ``group_column``:
+    ``positions(idx, size)`` gives those ranks in a group of ``size`` distinct values, after
+    :func:`parse_index` has checked ``idx`` against the largest group."""
     require_compartments(module, f"{what}({idx!r})")
     table = view_table(module)
     ids, groups = table[column].to_numpy(), table[group_column].to_numpy()
@@ -166,12 +156,16 @@ def _select_within(module, column: str, group_column: str, idx: Index, what: str
     parse_index(idx, max(sizes.values()), what)  # refuses indices beyond every group
     for g, size in sizes.items():
         members = groups == g
-        try:
-            positions = parse_index(idx, size, what)
-        except IndexError:
-            continue  # this cell has fewer branches than the index
-        mask |= members & np.isin(ids, np.unique(ids[members])[positions])
+        mask |= members & np.isin(ids, np.unique(ids[members])[positions(idx, size)])
     return mask
+
+
+def _branches_in_cell(idx: Index, count: int) -> np.ndarray:
+    """Positions ``idx`` among a cell's ``count`` branches; none if it has fewer."""
+    try:
+        return parse_index(idx, count, "branch")
+    except IndexError:
+        return np.array([], dtype=np.int64)
 
 
 def cell(module, idx: Index):
@@ -189,7 +183,8 @@ def branch(module, idx: Index):
     if module._scope == "global":
         mask = _select_level(module, "global_branch_index", idx, "branch")
     else:
-        mask = _select_within(module, "global_branch_index", "global_cell_index", idx, "branch")
+        mask = _select_within(module, "global_branch_index", "global_cell_index", idx, "branch",
+                              _branches_in_cell)
     return _subview(module, mask, "global_branch_index", explicit_branches=True,
                     what=f"branch({idx!r})")
 
@@ -197,13 +192,10 @@ def branch(module, idx: Index):
 def comp(module, idx: Index):
     """Compartments; locally, compartment ``idx`` of every branch in the selection."""
     require_compartments(module, f"comp({idx!r})")
-    table = view_table(module)
     if module._scope == "global":
         mask = _select_level(module, "global_comp_index", idx, "compartment")
         return _subview(module, mask, "global_comp_index", what=f"comp({idx!r}) (global scope)")
-    branches = table["global_branch_index"].to_numpy()
-    comps = table["global_comp_index"].to_numpy()
-    n_branches = len(np.unique(branches))
+    n_branches = view_table(module)["global_branch_index"].nunique()
     if n_branches > 1 and not module._explicit_branches:
         warnings.warn(
             f"comp({idx!r}) selects compartment {idx!r} of each of the {n_branches} branches"
@@ -214,19 +206,9 @@ def comp(module, idx: Index):
             CompScopeWarning,
             stacklevel=2,
         )
-    local = np.empty(len(comps), dtype=np.int64)
-    counts = {}
-    for b in np.unique(branches):
-        members = branches == b
-        local[members] = np.argsort(np.argsort(comps[members]))
-        counts[b] = int(members.sum())
-    # Validate against the longest branch (IndexError / ValueError), then resolve
-    # negative indices and slices per branch: comp(-1) is the last compartment of each.
-    parse_index(idx, max(counts.values()), "compartment")
-    mask = np.zeros(len(comps), dtype=bool)
-    for b, count in counts.items():
-        members = branches == b
-        mask[members] = np.isin(local[members], _positions_in_branch(idx, count))
+    # Negative indices and slices count from each branch's end: comp(-1) is each one's last.
+    mask = _select_within(module, "global_comp_index", "global_branch_index", idx,
+                          "compartment", _positions_in_branch)
     return _subview(module, mask, "global_comp_index", what=f"comp({idx!r})")
 
 
@@ -280,10 +262,8 @@ def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 
 
 def scope(module, scope: str):
     """A copy of this selection whose indices are ``"local"`` or ``"global"``."""
-    if scope not in ("local", "global"):
-        raise ValueError(f"scope must be 'local' or 'global', got {scope!r}")
     view = _subview(module, np.ones(len(module._node_inds), dtype=bool), "keep")
-    view._scope = scope
+    set_scope(view, scope)
     return view
 
 
@@ -310,19 +290,16 @@ def __getitem__(module, index):
 
 
 def _index_levels(module) -> tuple[str, ...]:
-    n_dims = len(module.base.shape)
-    return ("cell", "branch", "comp")[3 - n_dims :] if n_dims else ()
+    return ("cell", "branch", "comp")[3 - module.base._depth :]
 
 
 def shape(module) -> tuple[int, ...]:
-    """(cells, branches, compartments) of the selection, trimmed to the base's depth."""
+    """(cells, branches, compartments) of the selection, the last ``_depth`` of them (all
+    three for a Network, none for a Compartment)."""
     table = view_table(module)
-    counts = (
-        table["global_cell_index"].nunique(),
-        table["global_branch_index"].nunique(),
-        len(table),
-    )
-    return counts[3 - len(module.base.shape) :] if module.base.shape else ()
+    counts = (table["global_cell_index"].nunique(), table["global_branch_index"].nunique(),
+              len(table))
+    return counts[3 - module.base._depth :]
 
 
 def cells(module):
@@ -339,29 +316,29 @@ def comps(module):
     return [select(module, nodes=[i]) for i in table.index.to_numpy()]
 
 
-def node_labels(labels, n: int, name: str, what: str) -> np.ndarray:
-    """Check ``select(nodes=...)`` / ``select(edges=...)`` labels: a boolean mask of length
-    ``n`` (returned as bools) or integer labels (returned as an int64 array)."""
+def node_labels(labels, n: int, name: str, what: str, expected: str | None = None) -> np.ndarray:
+    """Check labels of ``what``s (``select(nodes=...)``, ``select(edges=...)``, an index): a
+    boolean mask of length ``n`` (returned as bools) or integer labels (returned as a 1-d
+    int64 array). ``name`` and ``expected`` (default: integer labels or a mask) word the
+    errors: SelectionTypeError for a single bool or a nested, ragged or non-integer value,
+    SelectionIndexError for a mask of the wrong length."""
+    expected = expected or (f"integer {what} indices (a 1-d list or array) or a boolean mask"
+                            f" of length {n}")
     if is_bool(labels):
-        raise SelectionTypeError(
-            f"{name} must be integer {what} indices or a boolean mask of length {n}; got"
-            f" {labels!r} (a single bool)"
-        )
+        raise SelectionTypeError(f"{name} must be {expected}; got {labels!r} (a single bool)")
     try:
-        wanted = np.atleast_1d(np.asarray(labels))
+        arr = np.asarray(labels)
     except (ValueError, TypeError) as err:
-        raise SelectionTypeError(f"{name} must be integer {what} indices; got"
-                                 f" {show(labels)}") from err
-    if wanted.dtype == bool:
-        if wanted.shape != (n,):
-            raise SelectionIndexError(f"{what} mask must have length {n}, got {wanted.shape}")
-        return wanted
-    if wanted.ndim != 1 or (wanted.size and not np.issubdtype(wanted.dtype, np.integer)):
-        raise SelectionTypeError(
-            f"{name} must be integer {what} indices (a 1-d list or array) or a boolean mask"
-            f" of length {n}; got {show(labels)}"
-        )
-    return wanted.astype(np.int64)
+        raise SelectionTypeError(f"{name} must be {expected}; got {show(labels)}") from err
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise SelectionIndexError(
+                f"boolean {what} mask must have length {n}, got shape {arr.shape}"
+            )
+        return arr
+    if arr.ndim > 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise SelectionTypeError(f"{name} must be {expected}; got {show(labels)}")
+    return np.atleast_1d(arr).astype(np.int64)
 
 
 def _preview(index) -> str:

@@ -77,25 +77,15 @@ class View(Module):
                 " the view from the module (e.g. cell.branch(2) again) after the change"
             )
 
-    @property
-    def _node_inds(self) -> np.ndarray:
-        self._check_fresh()
-        return self._view_inds
+    # The view's indices, each read after the freshness check.
+    _node_inds = property(lambda self: self._fresh("_view_inds"))
+    _controlled_by = property(lambda self: self._fresh("_view_controlled_by"))
+    _edge_inds = property(lambda self: self._fresh("_view_edge_inds"))
+    _edge_controlled_by = property(lambda self: self._fresh("_view_edge_controlled_by"))
 
-    @property
-    def _controlled_by(self) -> np.ndarray:
+    def _fresh(self, name: str) -> np.ndarray:
         self._check_fresh()
-        return self._view_controlled_by
-
-    @property
-    def _edge_inds(self) -> np.ndarray:
-        self._check_fresh()
-        return self._view_edge_inds
-
-    @property
-    def _edge_controlled_by(self) -> np.ndarray:
-        self._check_fresh()
-        return self._view_edge_controlled_by
+        return self.__dict__[name]
 
     @property
     def nodes(self) -> pd.DataFrame:

@@ -54,7 +54,7 @@ def test_private_attributes_are_the_data_fields():
     table = cell._nodes.copy()
     cell._nodes = table
     assert cell._data.nodes is table
-    assert cell.__dict__["_synapses"] is cell._data.synapses  # read by param_ranges
+    assert cell._synapses is cell._data.synapses  # read by param_ranges
     with pytest.raises(AttributeError):
         cell.branch(0)._nodes  # noqa: B018 - a view owns no data
 
@@ -79,5 +79,5 @@ def test_pickle_drops_only_the_compiled_module():
     copy = pickle.loads(pickle.dumps(cell))
     assert copy._data.compiled is None and cell._data.compiled is not None
     assert [c.name for c in copy.channels] == ["HH"]
-    assert copy.__dict__["_synapses"] is copy._data.synapses
+    assert copy._synapses is copy._data.synapses
     assert copy.nodes.equals(cell.nodes)
