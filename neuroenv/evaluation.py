@@ -22,7 +22,7 @@ import numpy as np
 from neuroenv.episode import Episodes, episode
 from neuroenv.params_validation import check_key, check_params
 from neuroenv.sharding import sharded_evaluate
-from neuroenv.validation import positive_int, show
+from neuroenv.validation import check_policy, positive_int, show
 from simulator.sharding import sharded_vmap
 
 __all__ = ["Episodes", "constant", "episode", "evaluate", "evaluate_family"]
@@ -36,12 +36,6 @@ def constant(action):
         return action
 
     return policy
-
-
-def _check_policy(name: str, policy) -> None:
-    if not callable(policy):
-        raise TypeError(f"{name} must be a callable policy(obs, key) -> action, got "
-                        f"{show(policy)}")
 
 
 def _n_steps(params, n_steps) -> int:
@@ -66,7 +60,7 @@ def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = Fals
             episodes over its devices (:func:`neuroenv.sharding.sharded_evaluate`); default
             one device.
     """
-    _check_policy("policy", policy)
+    check_policy("policy", policy)
     check_params(env, params)
     check_key(key)
     n_episodes = positive_int("n_episodes", n_episodes)
@@ -97,7 +91,7 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
     Returns:
         (G, n) episode returns.
     """
-    _check_policy("make_policy", make_policy)
+    check_policy("make_policy", make_policy)
     check_params(env, params)
     n_steps = _n_steps(params, n_steps)
     leaves = jax.tree.leaves(thetas)

@@ -1,15 +1,6 @@
-"""The one validator of ``EnvParams``, on every path into an env, and the checks of the
-other inputs of the functional env (key, state, action).
-
-Paths that call :func:`check_params`:
-
-- ``NeuronEnv(...)``: the constructor's scalars (:func:`check_env_scalar`) and the default
-  params it builds;
-- ``NeuronGymEnv.reset(options={"params": ...})``: the replaced params;
-- ``Environment.reset/step(key, ..., params)`` (functional env): params passed by the
-  caller, the key, state and action (``NeuronEnv.check_reset``/``check_step``);
-- ``NeuronVectorEnv(env, n, params=...)``: every row of the per-row params;
-- :mod:`neuroenv.evaluation` and :mod:`neuroenv.sharding`: their params.
+"""The one validator of ``EnvParams``, on every path into an env (listed in
+``docs/validation.md``), and the checks of the other inputs of the functional env (key,
+state, action).
 
 What is checked:
 
@@ -35,6 +26,7 @@ import dataclasses
 import weakref
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.validation import INT32_MAX, Range, TypeAndValueError, check_range, show
@@ -273,8 +265,6 @@ def check_action(action, n_sites: int, where: str = "action"):
     entries (shape (n_sites,), or () with one site). NaN and ±inf are not refused here (the
     values may be traced): ±inf is clipped to ±1, and a NaN makes the simulation non-finite,
     which the env flags (``info["numerical_error"]``)."""
-    import jax.numpy as jnp
-
     if action is None or isinstance(action, str | bytes):
         raise TypeError(f"{where} must be a real array of shape ({n_sites},), got "
                         f"{show(action)}")

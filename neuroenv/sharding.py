@@ -34,7 +34,7 @@ import jax.numpy as jnp
 
 from neuroenv.episode import Episodes, episode
 from neuroenv.params_validation import check_params
-from neuroenv.validation import positive_int, show
+from neuroenv.validation import check_policy, positive_int
 from simulator.sharding import batch_mesh, sharded_vmap
 
 __all__ = ["Rollout", "rollout", "sharded_evaluate", "sharded_rollout"]
@@ -99,9 +99,7 @@ def _check_keys(keys) -> None:
 def _check_inputs(env, params, policy, keys, batched_params) -> None:
     """Keys, policy and params (one row per key with ``batched_params``) of a call."""
     _check_keys(keys)
-    if not callable(policy):
-        raise TypeError(f"policy must be a callable policy(obs, key) -> action, got "
-                        f"{show(policy)}")
+    check_policy("policy", policy)
     check_params(env, params, batch_ndim=1 if batched_params else 0)
 
 

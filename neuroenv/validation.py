@@ -82,3 +82,10 @@ def check_range(valid: Range, name: str, values) -> None:
     where = index[0] if len(index) == 1 else index
     raise ValueError(f"{name} must be {valid.describe(True)} in every entry; got "
                      f"{show(v[index].item())} at index {where} (shape {v.shape})")
+
+
+def check_policy(name: str, policy) -> None:
+    """``TypeError`` naming ``name`` unless ``policy`` is callable (``policy(obs, key)``)."""
+    if not callable(policy):
+        raise TypeError(f"{name} must be a callable policy(obs, key) -> action, got "
+                        f"{show(policy)}")
