@@ -7,7 +7,9 @@ Each entry point calls one module-level ``jax.jit``-ed function (``_run``, ``_in
 ``_step``) with a frozen description of the program (:mod:`simulator.program`) as its static
 argument and every value as a traced argument. The module is read outside the trace, when the
 call is prepared, so a result never depends on what an earlier call compiled; modules of the
-same structure share compilations.
+same structure share compilations. ``integrate(..., electrodes={name: Electrode | Medium |
+dict of positions/weights/sigma})`` replaces registered electrodes' values (traced: grad and
+vmap over electrode position and σ).
 """
 
 from __future__ import annotations
@@ -214,14 +216,10 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
             ``params``/``param_state`` value in its range, finite inputs and initial states,
             finite recordings. Concrete values are always checked before tracing. Under a
             user's ``jit``, wrap the caller in ``jax.experimental.checkify.checkify``.
-        electrodes: name -> an Electrode, a Medium, or a dict of ``positions`` (n_c, n_p,
-            3) µm / ``weights`` / ``sigma`` S/m replacing a registered electrode's values
-            (traced: grad and vmap over electrode position and σ).
 
     Returns:
         (n_recordings, n_steps + 1) recorded values (column 0 is the initial state; then
-        one µV row per contact of each ``record_extracellular`` electrode, in registration
-        order), and the final states if ``return_states``.
+        µV rows of recorded electrodes), and the final states if ``return_states``.
 
     Raises:
         ValueError/TypeError: bad arguments, values outside their parameters' ranges
@@ -233,20 +231,19 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
     delta_t = check_time(delta_t, "delta_t", "a positive time step in ms", positive=True)
     base = module.base
     if len(base.recordings) == 0 and not any(e.recorded for e in base._data.electrodes.values()):
-        raise ValueError("no recordings: call .record() on the module (e.g. cell.record('v'))")
+        raise ValueError("no recordings: call .record() or .record_extracellular(name)")
     compiled = _compiled(module)
     check_module(module, solver, delta_t)  # NumericalStabilityWarning past fwd_euler's bound
     externals, external_inds, n_steps, checkpoint_lengths = _inputs(
-        base, compiled, data_stimuli, data_clamps, t_max, dt_given, checkpoint_lengths)
-    if all_states is not None:
-        check_all_states(compiled, all_states, "all_states")
+        base, compiled, data_stimuli, data_clamps, t_max, dt_given, checkpoint_lengths,
+        all_states)
     params, keys, pstate_values = _parameters(base, compiled, params, param_state)
     step = StepProgram(structure_of(compiled), solver, voltage_solver,
                        _width(voltage_solver, dhs_width), _frozen_inds(external_inds))
     program = _run_program_of(base, step, keys, n_steps, checkpoint_lengths, return_states,
                               checks)
-    node_arrays = {**device_arrays(compiled), **electrode_overrides(base, electrodes)}
-    args = (node_arrays, params, pstate_values, externals, all_states, delta_t)
+    nodes = {**device_arrays(compiled), **electrode_overrides(base, electrodes)}
+    args = (nodes, params, pstate_values, externals, all_states, delta_t)
     if not checks:
         return _run(*args, program=program)
     error, out = _run_checked(*args, program=program)
@@ -254,9 +251,12 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
     return out
 
 
-def _inputs(base, compiled, data_stimuli, data_clamps, t_max, delta_t, checkpoint_lengths):
+def _inputs(base, compiled, data_stimuli, data_clamps, t_max, delta_t, checkpoint_lengths,
+            all_states):
     """``(externals, external_inds, n_steps, checkpoint_lengths)`` of a run, checked (also
-    its memory) and each input fitted to the ``n_steps`` steps."""
+    its memory and ``all_states``) and each input fitted to the ``n_steps`` steps."""
+    if all_states is not None:
+        check_all_states(compiled, all_states, "all_states")
     externals, external_inds = merged_inputs(base, data_stimuli, data_clamps)
     n_steps = number_of_steps(externals, t_max, delta_t)
     checkpoint_lengths = check_checkpoint_lengths(checkpoint_lengths, n_steps)

@@ -11,7 +11,7 @@ after the other recordings of ``integrate``.
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import dataclass, replace
 
 import jax
 import jax.numpy as jnp
@@ -27,7 +27,7 @@ from simulator.extracellular.segments import Segments, module_segments
 KEY = CONTACTS
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclass(frozen=True)
 class Entry:
     """A registered electrode: its contacts, the medium, the forward model and whether
     ``integrate`` records it."""
@@ -127,7 +127,7 @@ def record_extracellular(module, name: str) -> None:
     """Record the potential (µV) at every contact of electrode ``name``: n_contacts rows
     after the state recordings of ``integrate``, in registration order of electrodes."""
     electrodes = module.base._data.electrodes
-    electrodes[name] = dataclasses.replace(entry(module, name), recorded=True)
+    electrodes[name] = replace(entry(module, name), recorded=True)
     module.base._invalidate()
 
 
