@@ -126,8 +126,9 @@ class Module(ModuleType):
         """Own ``comp_table`` (one row per compartment, global compartment order).
 
         Called again on a built module (``set_ncomp`` and other structural operations) it
-        renumbers the rows: that is recorded as the structural change ``change``, which
-        makes every view made before it stale (see :meth:`_structural_change`).
+        renumbers the rows: that is logged as the structural change ``change`` (e.g.
+        ``"set_ncomp(4) of branch(es) [0]"``), and every view made before it is stale from
+        then on (:class:`~simulator.modules.view.StaleViewError` names ``change``).
         """
         old = self.__dict__.get("_data")
         if old is not None and len(old.edges):
@@ -136,21 +137,7 @@ class Module(ModuleType):
                 " compartments before connecting cells"
             )
         self._data = build_data(comp_table, topology, channels, groups, xyzr,
-                                () if old is None else old.structure_log)
-        if old is not None:
-            self._structural_change(change)
-
-    @property
-    def _structure_version(self) -> int:
-        """Number of structural changes so far (views remember it when they are made)."""
-        return len(self.base._data.structure_log)
-
-    def _structural_change(self, what: str) -> None:
-        """Record a change that renumbers rows of ``.nodes`` (or edges): views made before it
-        are stale from now on and refuse to be used
-        (:class:`~simulator.modules.view.StaleViewError`). ``what`` names the change in that
-        error, e.g. ``"set_ncomp(4) of branch(es) [0]"``."""
-        self.base._data.structure_log.append(what)
+                                () if old is None else [*old.structure_log, change])
 
     @property
     def base(self) -> Module:

@@ -67,27 +67,21 @@ def _selected_comps(module) -> dict[int, np.ndarray]:
     return {int(b): np.sort(comps[branches == b] - first[b]) for b in np.unique(branches)}
 
 
-def _branch_fractions(module, b: int) -> np.ndarray:
+def _branch_path(module, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Traced points of branch ``b`` (missing radii filled by compartment radii) and its
+    compartment boundaries as fractions of the path."""
     base = module.base
     first = base._data.first_comp[b]
     rows = row_of_comp(base)[first : first + base.topology.ncomp[b]]
-    return comp_bounds(base._nodes["length"].to_numpy(dtype=float)[rows])
-
-
-def _branch_points(module, b: int) -> np.ndarray:
-    """Traced points of branch ``b`` with missing radii filled by compartment radii."""
-    base = module.base
+    bounds = comp_bounds(base._nodes["length"].to_numpy(dtype=float)[rows])
     points = np.array(base.xyzr[b], dtype=float)
     bad = ~np.isfinite(points[:, 3])
     if bad.any():
-        first = base._data.first_comp[b]
-        rows = row_of_comp(base)[first : first + base.topology.ncomp[b]]
         comp_r = base._nodes["radius"].to_numpy(dtype=float)[rows]
-        bounds = _branch_fractions(module, b)
         frac = path_fractions(points)
         k = np.clip(np.searchsorted(bounds, frac, side="right") - 1, 0, len(comp_r) - 1)
         points[bad, 3] = comp_r[k[bad]]
-    return points
+    return points, bounds
 
 
 def _selected_runs(module) -> list[np.ndarray]:
@@ -95,8 +89,7 @@ def _selected_runs(module) -> list[np.ndarray]:
     selected compartments (the whole branch when all of it is selected)."""
     runs = []
     for b, positions in _selected_comps(module).items():
-        points = _branch_points(module, b)
-        bounds = _branch_fractions(module, b)
+        points, bounds = _branch_path(module, b)
         for lo, hi in _consecutive_runs(positions):
             runs.append(_piece(points, bounds[lo], bounds[hi + 1]))
     return runs
@@ -111,8 +104,7 @@ def _selected_comp_pieces(module) -> list[list[np.ndarray]]:
     row = row_of_comp(base)
     out = []
     for b, positions in _selected_comps(module).items():
-        points = _branch_points(module, b)
-        bounds = _branch_fractions(module, b)
+        points, bounds = _branch_path(module, b)
         pieces = []
         for k in positions:
             piece = _piece(points, bounds[k], bounds[k + 1])
@@ -125,9 +117,7 @@ def _selected_comp_pieces(module) -> list[list[np.ndarray]]:
 def _piece(points: np.ndarray, a: float, b: float) -> np.ndarray:
     """The part of the polyline between path fractions a < b (ends interpolated)."""
     points = np.asarray(points, dtype=float)
-    if len(points) == 1:
-        return points.copy()
-    if a <= 0.0 and b >= 1.0:
+    if len(points) == 1 or (a <= 0.0 and b >= 1.0):
         return points.copy()
     s = path_fractions(points)
     inner = points[(s > a) & (s < b)]

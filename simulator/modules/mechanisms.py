@@ -168,13 +168,9 @@ def delete(module, channel) -> None:
             nodes.loc[lost, key] = np.nan
     if not nodes[name].any():
         base._channels.remove(chan)
-        used = set()
-        for other in base._channels:
-            used |= {*other.channel_params, *other.channel_states}
+        used = {k for other in base._channels for k in _keys(other)}
         base._nodes = nodes.drop(
-            columns=[name] + [k for k in (*chan.channel_params, *chan.channel_states)
-                              if k not in used and k in nodes.columns],
-        )
+            columns=[name] + [k for k in _keys(chan) if k not in used and k in nodes.columns])
     module._invalidate()
 
 
@@ -226,22 +222,22 @@ def _registered_channel(base, channel) -> tuple:
     return name, chan
 
 
+def _keys(channel) -> tuple[str, ...]:
+    return (*channel.channel_params, *channel.channel_states)
+
+
 def _cleared_keys(base, chan, rows: np.ndarray, here: np.ndarray) -> dict[str, np.ndarray]:
     """Key -> node indices (of ``rows``; ``here``: where ``chan`` is) where deleting
     ``chan`` sets the key to NaN: its parameters, states and current no other channel uses."""
-    nodes = base._nodes
-    cleared = {}
-    for key in (*chan.channel_params, *chan.channel_states):
-        still_used = np.zeros(len(rows), dtype=bool)
+    def lost(uses) -> np.ndarray:
+        kept = np.zeros(len(rows), dtype=bool)
         for other in base._channels:
-            if other is not chan and key in {**other.channel_params, **other.channel_states}:
-                still_used |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
-        cleared[key] = rows[here & ~still_used]
-    current_left = np.zeros(len(rows), dtype=bool)
-    for other in base._channels:
-        if other is not chan and other.current_name == chan.current_name:
-            current_left |= nodes.loc[rows, other.name].to_numpy(dtype=bool)
-    cleared[chan.current_name] = rows[here & ~current_left]
+            if other is not chan and uses(other):
+                kept |= base._nodes.loc[rows, other.name].to_numpy(dtype=bool)
+        return rows[here & ~kept]
+
+    cleared = {key: lost(lambda other, key=key: key in _keys(other)) for key in _keys(chan)}
+    cleared[chan.current_name] = lost(lambda other: other.current_name == chan.current_name)
     return cleared
 
 

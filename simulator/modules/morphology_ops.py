@@ -1,7 +1,7 @@
 """Morphology operations on modules: ``set_ncomp``, ``set_ncomp_d_lambda``, ``distance_from``.
 
 The work is done in :mod:`simulator.morphology.discretize` and
-:mod:`simulator.morphology.distance`; this mixin only resolves the selection.
+:mod:`simulator.morphology.distance`; these functions only resolve the selection.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class View(Module):
         self._view_controlled_by = np.asarray(controlled_by, dtype=np.int64)[order]
         self._scope = scope
         self._explicit_branches = explicit_branches
-        self._made_at_version = base._structure_version
+        self._made_at_version = len(base._data.structure_log)  # structural changes so far
 
     @property
     def base(self) -> Module:
