@@ -10,32 +10,15 @@ half, −I for the second). A task may inject its own currents (noisy synaptic d
 (optionally a history window of them, optionally averaged over recordings — the mean field —
 plus measurement noise), followed by the task's entries, as float32.
 
-Observation units (``obs_units``, static):
-
-- ``"scaled"`` (default): every entry is of order 1, so that standard RL hyperparameters
-  work without observation normalisation. A recorded voltage v (mV, clipped to
-  ``V_BOUNDS``) is observed as ``(v − V_OFFSET) / V_SCALE = (v + 65 mV) / 20 mV`` (0 at
-  rest, ±0.5 at ±10 mV from rest, about +5 at a spike's peak); each task entry as
-  ``(x − offset) / scale`` with the task's ``extra_obs_scaling`` (voltage targets like
-  voltages; see each task card). The ``observation_space`` bounds are mapped the same way.
-- ``"physical"``: the same entries in physical units (mV, Hz, ms, ...), unscaled.
-
-``obs_affine()`` returns the per-entry ``(offset, scale)`` of the map and ``to_physical(obs)``
-undoes it (the map is computed in float32 as ``(x − offset) · (1 / scale)``). Measurement
-noise (``obs_noise_std``) is in mV in both modes, added before scaling.
-
-Variants through ``EnvParams`` (no recompilation, vmappable):
-
-- **noisy electrode**: ``obs_noise_std`` (mV, Gaussian, fresh every observation);
-- **domain randomisation**: ``param_spread`` — every randomised conductance (by default each
-  channel's maximal conductance ``*_g*``) is scaled per episode by exp(N(0, spread²));
-- **parameter drift**: ``param_drift`` — those log-scales then follow a Brownian motion
-  within the episode, of std ``param_drift`` per √ms (``param_drift``·√period per control
-  period, so the drift does not depend on the control period).
-
-Numerical guard (one place, ``step_env``, which the functional, gymnasium, vector and
-adapter envs all run): every value handed to the agent is finite; see
-:mod:`neuroenv.numerical_guard`.
+Observation units (``obs_units``, static): ``"scaled"`` (default) observes a recorded voltage
+v (mV, clipped to ``V_BOUNDS``) as ``(v − V_OFFSET) / V_SCALE = (v + 65 mV) / 20 mV`` and
+each task entry as ``(x − offset) / scale`` (the task's ``extra_obs_scaling``), so entries
+are of order 1; ``"physical"`` leaves them in mV, Hz, ms, ... (:meth:`NeuronEnv.obs_affine`,
+:meth:`NeuronEnv.to_physical`). Measurement noise (``obs_noise_std``) is in mV in both modes.
+The ``EnvParams`` fields ``obs_noise_std``, ``param_spread`` (domain randomisation) and
+``param_drift`` (parameter drift) make variants without recompiling. Every value handed to
+the agent is finite (:mod:`neuroenv.numerical_guard`, applied in ``step_env``). In full:
+``docs/envs.md``.
 """
 
 from __future__ import annotations

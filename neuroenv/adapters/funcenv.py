@@ -26,8 +26,10 @@ from __future__ import annotations
 import functools
 
 import chex
+import gymnasium
 import jax
 import jax.numpy as jnp
+from gymnasium.envs.functional_jax_env import FunctionalJaxEnv
 from gymnasium.experimental.functional import FuncEnv
 
 from neuroenv.params_validation import check_key, check_params
@@ -177,9 +179,6 @@ class NeuronFuncEnv(FuncEnv):
 def functional_jax_env(env, params=None, render_mode: str | None = None):
     """``TimeLimit(FunctionalJaxEnv(NeuronFuncEnv(env, params)))``, a gymnasium env that
     returns JAX arrays and truncates after ``params.max_steps_in_episode`` periods."""
-    import gymnasium
-    from gymnasium.envs.functional_jax_env import FunctionalJaxEnv
-
     func_env = NeuronFuncEnv(env, params)
     inner = FunctionalJaxEnv(func_env, metadata=dict(NeuronFuncEnv.metadata),
                              render_mode=render_mode)
