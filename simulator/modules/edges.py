@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.modules import io, parameters
-from simulator.modules.arguments import SelectionIndexError
 from simulator.modules.parameters import checked_values, shared_parameters
-from simulator.modules.selection import node_labels, parse_index
+from simulator.modules.selection import labels_in, parse_index
 from simulator.param_ranges import mechanisms_of
 from simulator.synapses.synapse import Synapse
 
@@ -78,16 +77,8 @@ def _synapse_type_view(module, name: str):
 
 
 def _select_edges(module, edges):
-    inds = module._edge_inds
-    wanted = node_labels(edges, len(inds), "select: edges", "edge")
-    if wanted.dtype == bool:
-        wanted = inds[wanted]
-    missing = np.setdiff1d(wanted, inds)
-    if missing.size:
-        raise SelectionIndexError(
-            f"edge index {missing[0]} is not in this selection ({len(inds)} synapses)"
-        )
-    return _edge_view(module, np.sort(wanted), np.sort(wanted), f"select(edges={edges!r})")
+    wanted = np.sort(labels_in(edges, module._edge_inds, "select: edges", "edge"))
+    return _edge_view(module, wanted, wanted, f"select(edges={edges!r})")
 
 
 # ------------------------------------------------------------------ building

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.modules.arguments import real_array, real_scalar, show
-from simulator.modules.selection import require_compartments
+from simulator.modules.selection import require_compartments, require_whole_module
 
 ROTATION_AXES = ("xy", "xz", "yz")
 #: Half-width (radians) of the fan of children leaving a root branch; level L: π/3 / (L + 1).
@@ -42,13 +42,13 @@ def compute_xyz(module) -> None:
     (hand-built cells), so drawing a hand-built cell gives it this layout. Called
     explicitly it replaces any traced morphology (an SWC cell's too).
     """
-    _refuse_on_view(module, "compute_xyz")
+    require_whole_module(module, "compute_xyz")
     _layout_cells(module, np.arange(module.topology.n_cells))
 
 
 def compute_compartment_centers(module) -> None:
     """Recompute ``.nodes`` x, y, z from ``xyzr`` (for the whole module)."""
-    _refuse_on_view(module, "compute_compartment_centers")
+    require_whole_module(module, "compute_compartment_centers")
     _update_centres(module, np.arange(module.topology.n_branches))
 
 
@@ -226,14 +226,6 @@ def _whole_cells(module, action: str) -> np.ndarray:
             f" view.base.{action}(...))"
         )
     return cells
-
-
-def _refuse_on_view(module, action: str) -> None:
-    if module._is_view:
-        raise ValueError(
-            f"{action} acts on a whole module; call it on the module (view.base), not on"
-            " a view"
-        )
 
 
 # ---------------------------------------------------------------------- checks

@@ -15,7 +15,7 @@ import numpy as np
 from simulator.channels.channel import Channel
 from simulator.modules.arguments import real_scalar
 from simulator.modules.columns import GEOMETRY_PARAMS, RESERVED_NAMES
-from simulator.modules.selection import require_compartments
+from simulator.modules.selection import require_compartments, require_whole_module
 from simulator.pumps.pump import Pump
 
 #: Column prefix of the axial diffusion constant (µm²/ms) of a diffused state.
@@ -47,11 +47,8 @@ def diffuse(module, state: str) -> None:
     ``1 / ((ρ_j/D_j + ρ_i/D_i)·V_i)`` (ρ: half-compartment resistive loads, V: volume);
     pumps acting on it enter as linearised sink/source terms.
     """
-    if module._is_view:
-        raise ValueError(
-            "diffuse() works on a whole module, not on a view; call it on the module (use"
-            " a tiny axial_diffusion_<state> to keep parts almost without diffusion)"
-        )
+    require_whole_module(module, "diffuse()", " (use a tiny axial_diffusion_<state> to keep"
+                         " parts almost without diffusion)")
     if not isinstance(state, str):
         raise TypeError(f"diffuse expects the name of a state (a str), got {state!r}")
     nodes = module.base._nodes
@@ -70,8 +67,7 @@ def diffuse(module, state: str) -> None:
 
 def delete_diffusion(module, state: str) -> None:
     """Stop diffusing ``state`` (drops its ``axial_diffusion_<state>`` column)."""
-    if module._is_view:
-        raise ValueError("delete_diffusion() works on a whole module, not on a view")
+    require_whole_module(module, "delete_diffusion()")
     nodes = module.base._nodes
     if state not in diffusion_states_of(nodes):
         raise ValueError(

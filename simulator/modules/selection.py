@@ -105,6 +105,13 @@ def require_compartments(module, action: str) -> None:
         )
 
 
+def require_whole_module(module, action: str, hint: str = "") -> None:
+    """ValueError if this selection is a view: ``action`` acts on a whole module."""
+    if module._is_view:
+        raise ValueError(f"{action} acts on a whole module; call it on the module (view.base),"
+                         f" not on a view{hint}")
+
+
 def _subview(module, mask: np.ndarray, control: str, explicit_branches: bool | None = None,
              what: str = "the selection"):
     table = view_table(module)
@@ -247,17 +254,9 @@ def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 
     table = view_table(module)
     if nodes is None:
         return _subview(module, np.ones(len(table), dtype=bool), "node")
-    wanted = node_labels(nodes, len(table), "select: nodes", "node")
-    if wanted.dtype == bool:
-        return _subview(module, wanted, "node", what="select(nodes=<mask>)")
-    missing = np.setdiff1d(wanted, table.index.to_numpy())
-    if missing.size:
-        raise SelectionIndexError(
-            f"node index {missing[0]} is not in this selection (node indices"
-            f" {_preview(table.index)})"
-        )
+    wanted = labels_in(nodes, table.index.to_numpy(), "select: nodes", "node")
     return _subview(module, np.isin(table.index.to_numpy(), wanted), "node",
-                    what=f"select(nodes={nodes!r})")
+                    what=f"select(nodes={show(nodes)})")
 
 
 def scope(module, scope: str):
@@ -339,6 +338,19 @@ def node_labels(labels, n: int, name: str, what: str, expected: str | None = Non
     if arr.ndim > 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         raise SelectionTypeError(f"{name} must be {expected}; got {show(labels)}")
     return np.atleast_1d(arr).astype(np.int64)
+
+
+def labels_in(labels, inds: np.ndarray, name: str, what: str) -> np.ndarray:
+    """The labels of :func:`node_labels` (a mask over ``inds`` or labels) as labels, each
+    one of ``inds`` (else SelectionIndexError)."""
+    wanted = node_labels(labels, len(inds), name, what)
+    if wanted.dtype == bool:
+        return inds[wanted]
+    missing = np.setdiff1d(wanted, inds)
+    if missing.size:
+        raise SelectionIndexError(f"{what} index {missing[0]} is not in this selection"
+                                  f" ({what} indices {_preview(inds)})")
+    return wanted
 
 
 def _preview(index) -> str:
