@@ -152,7 +152,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        """Start an episode; ``options`` may hold ``"target"`` and ``"params"`` (module doc).
+        """Start an episode; ``options`` may hold ``"target"`` and ``"params"`` (docs/envs.md).
 
         Returns:
             ``(obs, info)``: float32 observation and ``{"action_scale_nA": float}`` plus
@@ -184,18 +184,15 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         carry, obs, key, state = (core.reset_with(key, params) if custom
                                   else core.reset_default(key))
         obs = np.array(obs, dtype=self._obs_dtype)
-        unpacked = (key, state)
         if options.get("target") is not None:
             obs, state = replace_target(self.functional_env, self.task_name, options["target"],
                                         obs, state, params, self.observation_space)
-            unpacked = (key, state)
-            carry = core.pack(unpacked)
-        self._carry, self._unpacked, self._key = carry, unpacked, None
+            carry = core.pack((key, state))
+        self._carry, self._unpacked, self._key = carry, (key, state), None
         self._params, self._custom_params = params, custom
         self._done = self._warned_done = False
         info = {"action_scale_nA": float(params.action_scale)}
-        task_state = self.env_state.task
-        target = task_state.get("target")
+        target = state.task.get("target")
         self._target = None if target is None or np.ndim(target) else float(target)
         if self._target is not None:
             info["target"] = self._target

@@ -149,22 +149,19 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
             if self._states is None:
                 raise ValueError("reset with a reset_mask needs a full reset first")
 
-        if seed is None:
-            if self._keys is None:
+        keys = self._keys  # seedless: continue each row's key chain
+        if isinstance(seed, list | tuple | np.ndarray):
+            seeds = [check_seed(s) for s in seed]
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"give one seed per env ({self.num_envs}), got {len(seeds)}")
+            keys = keys_for_seeds(seeds)
+        elif seed is not None or keys is None:
+            if seed is None:  # the first seedless reset: a random base seed
                 base = int(np.random.SeedSequence().generate_state(1, np.uint32)[0] >> 1)
-                keys = keys_for_seeds([base + i for i in range(self.num_envs)])
-            else:
-                keys = self._keys
-        else:
-            if isinstance(seed, list | tuple | np.ndarray):
-                seeds = [check_seed(s) for s in seed]
-                if len(seeds) != self.num_envs:
-                    raise ValueError(f"give one seed per env ({self.num_envs}), got {len(seeds)}")
             else:
                 base = check_seed(seed)
                 super().reset(seed=base)
-                seeds = [base + i for i in range(self.num_envs)]
-            keys = keys_for_seeds(seeds)
+            keys = keys_for_seeds([base + i for i in range(self.num_envs)])
 
         if mask is None:
             self._keys, self._obs, self._states = batch_reset(self.env, keys, self.params)
