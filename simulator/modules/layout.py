@@ -75,10 +75,7 @@ def _layout_cells(module, cells: np.ndarray) -> None:
         length = float(np.sum(lengths[comps]))
         radius = float(np.mean(radii[comps]))
         p = int(topo.parents[b])
-        if p < 0:
-            start = np.zeros(3)
-        else:
-            start = point_at(new_xyzr[p], float(attach[b]))[:3]
+        start = np.zeros(3) if p < 0 else point_at(new_xyzr[p], float(attach[b]))[:3]
         direction = np.array([np.cos(angle[b]), np.sin(angle[b]), 0.0])
         new_xyzr[b] = np.array([[*start, radius], [*(start + length * direction), radius]])
         kids = children.get(b, [])

@@ -13,6 +13,8 @@ import dataclasses
 
 import numpy as np
 
+from simulator.modules.arguments import is_bool
+
 
 @dataclasses.dataclass(frozen=True)
 class Topology:
@@ -66,35 +68,18 @@ def first_comps(ncomp) -> np.ndarray:
     return comp_offsets(ncomp)[:-1]
 
 
-def comp_at(x: float, ncomp: int) -> int:
-    """Compartment that a child attached at position x of its parent connects to.
-
-    NEURON's rule for ``connect child(0), parent(x)``: segment ``floor(x * nseg)``, so a
-    position on a boundary belongs to the distal compartment (x = 0.5 with four
-    compartments: the third; verified against NEURON 9). ``.loc(x)`` keeps jaxley's
-    rule instead, which gives a boundary to the proximal compartment.
-    """
-    return min(int(x * ncomp), ncomp - 1)
-
-
 def validate_parents(parents, n_branches: int | None = None) -> np.ndarray:
     """Check a per-cell parents list: parents[0] == -1, parents[i] < i otherwise."""
     try:
         arr = np.asarray(parents)
     except Exception as err:  # ragged nested lists
         raise ValueError(f"parents must be a list of ints, got {parents!r}") from err
-    if arr.dtype == object or (
-        isinstance(parents, list | tuple) and any(isinstance(p, bool | np.bool_) for p in parents)
-    ):
-        # np.asarray([-1, False]) is an int array: a bool would pass as branch 0.
+    # np.asarray([-1, False]) is an int array: a bool would pass as branch 0.
+    has_bool = isinstance(parents, list | tuple) and any(is_bool(p) for p in parents)
+    if has_bool or arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
         raise ValueError(
             f"parents must be a non-empty 1-d list of ints (parent branch index, -1 for the"
             f" root), not bools or other objects; got {parents!r}"
-        )
-    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(
-            f"parents must be a non-empty 1-d list of ints (parent branch index, -1 for the root),"
-            f" got {parents!r}"
         )
     if n_branches is not None and arr.size != n_branches:
         raise ValueError(f"parents has {arr.size} entries but {n_branches} branches were given")
@@ -257,7 +242,10 @@ def _links(topology: Topology, comp_nodes, bp_nodes, has_bp, sites, n_nodes: int
     b = np.flatnonzero(has_parent)
     pos = base[b] + ncomp[b] - 1 + has_distal[b] + has_proximal[b]
     p = site_parent[b]
-    k = np.minimum((site_x[b] * ncomp[p]).astype(np.int64), ncomp[p] - 1)  # comp_at
+    # NEURON's rule for ``connect child(0), parent(x)``: segment floor(x * nseg), so a boundary
+    # belongs to the distal compartment (verified against NEURON 9; .loc(x) keeps jaxley's
+    # rule, which gives it to the proximal one).
+    k = np.minimum((site_x[b] * ncomp[p]).astype(np.int64), ncomp[p] - 1)
     anchor = np.where(site_x[b] >= 1.0, distal_bp[p], np.where(
         site_x[b] <= 0.0, proximal_bp[p], comp_nodes[first_comp[p] + np.maximum(k, 0)]))
     l_parent[pos], l_child[pos] = anchor, first_node[b]

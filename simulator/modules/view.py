@@ -91,13 +91,10 @@ class View(Module):
     def nodes(self) -> pd.DataFrame:
         """The base's rows in this view (a copy) with local indices re-ranked in the view."""
         table = self._view_table().copy()
-        table["local_cell_index"] = _dense_rank(table["global_cell_index"])
-        table["local_branch_index"] = _rank_within(
-            table["global_branch_index"], table["global_cell_index"]
-        )
-        table["local_comp_index"] = _rank_within(
-            table["global_comp_index"], table["global_branch_index"]
-        )
+        cells, branches = table["global_cell_index"], table["global_branch_index"]
+        table["local_cell_index"] = _rank_within(cells, np.zeros(len(table)))
+        table["local_branch_index"] = _rank_within(branches, cells)
+        table["local_comp_index"] = _rank_within(table["global_comp_index"], branches)
         table["controlled_by_param"] = self._view_controlled_by
         return table
 
@@ -112,12 +109,7 @@ class View(Module):
         )
 
 
-def _dense_rank(values: pd.Series) -> np.ndarray:
-    _, inverse = np.unique(values.to_numpy(), return_inverse=True)
-    return inverse
-
-
-def _rank_within(values: pd.Series, groups: pd.Series) -> np.ndarray:
-    """Rank of each value among the values of its group (0 = smallest)."""
-    frame = pd.DataFrame({"v": values.to_numpy(), "g": groups.to_numpy()})
+def _rank_within(values, groups) -> np.ndarray:
+    """Rank of each value among the values of its group (0 = smallest, equal values share)."""
+    frame = pd.DataFrame({"v": np.asarray(values), "g": np.asarray(groups)})
     return frame.groupby("g")["v"].rank(method="dense").to_numpy(dtype=np.int64) - 1
