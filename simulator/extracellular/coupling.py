@@ -61,6 +61,21 @@ def _branch_point_means(compiled, rows, g):
     return rows.at[bps].set(total[bps] / weight[bps][:, None])
 
 
+def _through_branch_points(compiled, columns, g):
+    """``columns`` (k, n_nodes) acting on node voltages -> the same map with every branch
+    point's column moved onto its neighbours by its g-weighted mean (Kirchhoff), so that
+    the stored branch-point values (e.g. before the first step) never enter."""
+    num = compiled.numbering
+    if not len(num.branch_point_nodes):
+        return columns
+    into_bp = ~compiled.is_comp[num.edge_sink]
+    src, snk, w = num.edge_source[into_bp], num.edge_sink[into_bp], g[into_bp]
+    weight = jnp.zeros(columns.shape[1], columns.dtype).at[snk].add(w)
+    moved = columns[:, snk] * (w / weight[snk])
+    bps = num.branch_point_nodes
+    return columns.at[:, bps].set(0.0).at[:, src].add(moved)
+
+
 def _axial(compiled, rows, g):
     """Σ_j g_ij (x_j − x_i) into every compartment, per column of ``rows`` (n_nodes, k)."""
     num = compiled.numbering
@@ -96,7 +111,8 @@ def prepare(compiled, all_params: dict) -> dict:
         comp = compiled.is_comp[num.edge_sink]
         src, snk = num.edge_source[comp], num.edge_sink[comp]
         weighted = m_nodes[:, snk] * (scale[snk] * g[comp])
-        lfp_v = jnp.zeros_like(m_nodes).at[:, src].add(weighted).at[:, snk].add(-weighted)
+        lfp_v = _through_branch_points(compiled, jnp.zeros_like(m_nodes).at[:, src].add(
+            weighted).at[:, snk].add(-weighted), g)
         out.update(lfp_v=lfp_v, lfp_contacts=lfp_v @ s_nodes, lfp_stim=m_nodes)
     return out
 
