@@ -6,17 +6,9 @@ import), and ``gymnasium.make("neuroenv:neuroenv/VoltageTarget-v0")`` works with
 neuroenv first. ``gymnasium.make_vec("neuroenv/VoltageTarget-v0", num_envs=n)`` gives the
 native batched vector env. ``neuroenv.registered_envs`` lists the gymnasium ids.
 
-The gymnasium ids are registered without ``max_episode_steps``: the env truncates episodes
-by itself after the task's ``max_steps_in_episode`` periods (``gymnasium.make(id,
-max_episode_steps=n)`` adds a ``TimeLimit``, which can only shorten them; pass
-``max_steps_in_episode=n`` to change the task's length).
-
-Importing neuroenv does not start JAX's backend, and neither does building a gymnasium env
-(its first ``reset`` does), so processes may fork after ``gymnasium.make`` (e.g.
-``make_vec(..., vectorization_mode="async")`` with the default start method); see
-:mod:`neuroenv.fork_guard`. JAX's persistent compilation cache is turned on in
-``~/.cache/neuroenv/jax`` (``NEUROENV_COMPILATION_CACHE=0`` turns it off); see
-:mod:`neuroenv.compilation_cache`.
+Importing neuroenv does not start JAX's backend (:mod:`neuroenv.fork_guard`) and turns on
+JAX's persistent compilation cache (:mod:`neuroenv.compilation_cache`). Episode lengths,
+seeding, forking and the other conventions of the envs: ``docs/envs.md``.
 """
 
 import gymnasium as _gymnasium

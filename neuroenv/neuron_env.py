@@ -86,7 +86,7 @@ class NeuronEnv(Environment):
         param_spread, param_drift: defaults of the ``EnvParams`` fields (0: off).
         obs_units: ``"scaled"`` (default: O(1) entries, voltages as (v + 65 mV) / 20 mV,
             task entries by the task's ``extra_obs_scaling``) or ``"physical"`` (mV and the
-            task's units); static. See the module docstring.
+            task's units); static. See ``docs/envs.md``.
     """
 
     #: The builder module is mutable and never read by traced code (which reads the

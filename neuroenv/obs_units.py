@@ -1,6 +1,5 @@
 """Observation units of :class:`~neuroenv.neuron_env.NeuronEnv`: the voltage bounds and the
-affine map of every observation entry to O(1) scaled units (see the ``neuron_env`` module
-docstring)."""
+affine map of every observation entry to O(1) scaled units (see ``docs/envs.md``)."""
 
 from __future__ import annotations
 

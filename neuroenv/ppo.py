@@ -20,6 +20,8 @@ import time
 import jax
 import jax.numpy as jnp
 
+from neuroenv.adapters.legacy import GymnaxLegacy
+
 #: PPO hyperparameters (rejax names) used by the demo and the baselines: more envs and a
 #: shorter horizon than rejax's defaults, for a faster demo. rejax's defaults with its default
 #: agent learn the tasks too (the observations are O(1) by default: ``bench/learning.py``);
@@ -41,8 +43,6 @@ def _rejax():
 def make_algo(env, params, total_timesteps: int, **overrides):
     """A rejax ``PPO`` for ``env`` (``CONFIG`` updated by ``overrides``), without rejax's
     periodic evaluation (which would run 128 full episodes every ``eval_freq`` steps)."""
-    from neuroenv.adapters import GymnaxLegacy
-
     config = {**CONFIG, **overrides}
     algo = _rejax().PPO.create(env=GymnaxLegacy(env), env_params=params,
                                total_timesteps=int(total_timesteps),

@@ -44,14 +44,9 @@ VARIANTS = {
 }
 
 
-def _variant_name(base: str, variant: str) -> str:
-    stem = base.removesuffix("-v0")
-    return f"{stem}{variant}-v0"
-
-
 #: every registered name -> (base task name, variant keyword arguments).
 TASKS = {name: (name, {}) for name in BASE_TASKS}
-TASKS.update({_variant_name(base, variant): (base, kwargs)
+TASKS.update({f"{base.removesuffix('-v0')}{variant}-v0": (base, kwargs)
               for base in BASE_TASKS for variant, kwargs in VARIANTS.items()})
 registered_envs = tuple(f"neuroenv/{name}" for name in TASKS)
 

@@ -1,7 +1,7 @@
 """The ``reset`` options of the gymnasium env: ``"params"`` (replaced ``EnvParams``
 entries) and ``"target"`` (the episode's target), checked and applied.
 
-See :mod:`neuroenv.gym_env` for the conventions; ranges are checked by the one validator,
+See ``docs/envs.md`` for the conventions; ranges are checked by the one validator,
 :func:`neuroenv.params_validation.check_params`.
 """
 

@@ -26,6 +26,12 @@ import numpy as np
 from neuroenv.validation import Range
 
 
+def charge_pC(current, period_ms):
+    """Charge (pC) of one control period, which ``charge_penalty`` (per pC) multiplies:
+    Σ |amplitude| (nA, (n_sites,)) × period (ms)."""
+    return jnp.sum(jnp.abs(current)) * period_ms
+
+
 class Task:
     """Base class of tasks.
 

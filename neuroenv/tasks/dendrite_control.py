@@ -110,7 +110,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.neuron_env import V_OFFSET, V_SCALE, NeuronEnv
-from neuroenv.tasks.base import Task
+from neuroenv.tasks.base import Task, charge_pC
 from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.tasks.tracking import ERROR_CAP, TargetAndIntegralObservation, capped_abs_error
 from neuroenv.validation import Range, positive_int
@@ -225,9 +225,8 @@ class DendriteControl(TargetAndIntegralObservation, Task):
         soma = params["soma_weight"] * capped_abs_error(v_soma, params["v_rest"],
                                                         params["error_cap"]) / 10.0
         spikes = count_spikes(task_state["v_soma_last"], v_soma)
-        charge = jnp.sum(jnp.abs(current)) * period_ms  # pC
         reward = -(error + soma + params["spike_penalty"] * spikes.astype(jnp.float32)
-                   + params["charge_penalty"] * charge)
+                   + params["charge_penalty"] * charge_pC(current, period_ms))
         new_state = {"target": task_state["target"],
                      "v_soma_last": v_soma[-1].astype(jnp.float32),
                      "spikes": (task_state["spikes"] + spikes).astype(jnp.int32),

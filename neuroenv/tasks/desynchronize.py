@@ -65,7 +65,7 @@ import numpy as np
 
 import simulator as jx
 from neuroenv.neuron_env import V_SCALE, NeuronEnv
-from neuroenv.tasks.base import Task
+from neuroenv.tasks.base import Task, charge_pC
 from neuroenv.tasks.ou import ou_currents
 from neuroenv.tasks.spikes import upward_crossings
 from neuroenv.validation import Range
@@ -207,7 +207,7 @@ class Desynchronize(Task):
         t1 = t0 + period_ms
         phase = 2.0 * jnp.pi * jnp.clip((t1 - t_spike) / jnp.maximum(isi, dt), 0.0, 1.0)
         order = kuramoto_order(phase)
-        charge = jnp.sum(jnp.abs(current)) * period_ms
+        charge = charge_pC(current, period_ms)
         reward = -(dev2 / params["sync_scale"] ** 2 + params["charge_penalty"] * charge)
         new_state = {**task_state, "x_ema": x_ema.astype(f32), "ema_weight": weight.astype(f32),
                      "x_mean": x_mean.astype(f32), "dev2": dev2.astype(f32),

@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.cells import soma_env
-from neuroenv.tasks.base import Task
+from neuroenv.tasks.base import Task, charge_pC
 from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.validation import Range
 
@@ -82,7 +82,7 @@ class EnergyEfficientSpike(Task):
 
     def step(self, task_state, trace, current, params, period_ms):
         spiked = _spiked(task_state["v_last"], trace[:, 0])
-        charge = jnp.sum(jnp.abs(current)) * period_ms  # pC
+        charge = charge_pC(current, period_ms)
         reward = (jnp.where(spiked, params["spike_bonus"], -params["wait_penalty"])
                   - params["charge_penalty"] * charge)
         new_state = {"v_last": trace[-1, 0].astype(jnp.float32),

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 
 from neuroenv.cells import hh_cell
 from neuroenv.neuron_env import NeuronEnv
-from neuroenv.tasks.base import Task
+from neuroenv.tasks.base import Task, charge_pC
 from neuroenv.tasks.ou import ou_currents
 from neuroenv.tasks.spikes import count_spikes, spike_samples
 from neuroenv.validation import Range, positive_int
@@ -82,7 +82,7 @@ class Silence(Task):
 
     def step(self, task_state, trace, current, params, period_ms):
         spikes = count_spikes(task_state["v_last"], trace[:, 0])
-        charge = jnp.sum(jnp.abs(current)) * period_ms  # pC
+        charge = charge_pC(current, period_ms)
         reward = -(spikes.astype(jnp.float32) + params["charge_penalty"] * charge)
         new_state = {**task_state, "v_last": trace[-1, 0].astype(jnp.float32),
                      "spikes": spikes}

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from neuroenv.cells import soma_env
-from neuroenv.tasks.base import Task
+from neuroenv.tasks.base import Task, charge_pC
 from neuroenv.tasks.spikes import count_spikes
 from neuroenv.validation import Range
 
@@ -63,8 +63,7 @@ class SpikeRate(Task):
         instantaneous = spikes * 1000.0 / period_ms  # Hz
         rate = decay * task_state["rate"] + (1.0 - decay) * instantaneous
         error = jnp.abs(rate - task_state["target"]) / params["target_high"]
-        charge = jnp.sum(jnp.abs(current)) * period_ms
-        reward = -(error + params["charge_penalty"] * charge)
+        reward = -(error + params["charge_penalty"] * charge_pC(current, period_ms))
         new_state = {"target": task_state["target"], "rate": rate.astype(jnp.float32),
                      "v_last": trace[-1, 0].astype(jnp.float32)}
         return new_state, reward.astype(jnp.float32), jnp.asarray(False)

@@ -50,8 +50,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from neuroenv.tasks.base import Task
-from neuroenv.tasks.spikes import SPIKE_THRESHOLD, count_spikes, crosses_up
+from neuroenv.tasks.base import Task, charge_pC
+from neuroenv.tasks.spikes import SPIKE_THRESHOLD, crosses_up
 from neuroenv.validation import Range, positive_int
 
 #: Clip range (ms) of the observed time until the next request.
@@ -165,10 +165,9 @@ class SpikeTiming(Task):
         step = task_state["step"] + 1
         t_ms = (step.astype(jnp.float32) * period_ms).astype(jnp.float32)
         pending = pending & (request + tolerance >= t_ms)  # passed unhit: missed
-        charge = jnp.sum(jnp.abs(current)) * period_ms
         reward = (n_hits.astype(jnp.float32) - params["extra_penalty"] * n_extra
-                  - params["charge_penalty"] * charge)
-        n_spikes = task_state["n_spikes"] + count_spikes(task_state["v_last"], v).astype(jnp.int32)
+                  - params["charge_penalty"] * charge_pC(current, period_ms))
+        n_spikes = task_state["n_spikes"] + jnp.sum(crossed).astype(jnp.int32)
         new_state = {**task_state, "pending": pending, "hit": hit, "n_spikes": n_spikes,
                      "last_spike_ms": last.astype(jnp.float32), "v_last": v[-1], "t_ms": t_ms,
                      "dt_ms": jnp.asarray(dt, jnp.float32), "step": step}

@@ -36,7 +36,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from neuroenv.cells import soma_env
-from neuroenv.tasks.base import Task
+from neuroenv.tasks.base import Task, charge_pC
 from neuroenv.tasks.tracking import ERROR_CAP, TargetAndIntegralObservation
 
 
@@ -53,8 +53,7 @@ class VoltageTarget(TargetAndIntegralObservation, Task):
 
     def step(self, task_state, trace, current, params, period_ms):
         error, err_int = self.tracking_terms(task_state, trace[:, 0], params, period_ms)
-        charge = jnp.sum(jnp.abs(current)) * period_ms
-        reward = -(error + params["charge_penalty"] * charge)
+        reward = -(error + params["charge_penalty"] * charge_pC(current, period_ms))
         return ({**task_state, "err_int": err_int}, reward.astype(jnp.float32),
                 jnp.asarray(False))
 

@@ -56,7 +56,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.neuron_env import V_OFFSET, V_SCALE
-from neuroenv.tasks.base import Task
+from neuroenv.tasks.base import Task, charge_pC
 from neuroenv.tasks.tracking import (
     ERROR_CAP,
     INTEGRAL_CLIP,
@@ -149,8 +149,7 @@ class VoltageTrack(Task):
         times = t0 + dt * jnp.arange(1, substeps + 1, dtype=jnp.float32)  # each solver step
         v, target = trace[:, 0], target_at(task_state, times)
         error = capped_abs_error(v, target, params["error_cap"]) / 10.0
-        charge = jnp.sum(jnp.abs(current)) * period_ms
-        reward = -(error + params["charge_penalty"] * charge)
+        reward = -(error + params["charge_penalty"] * charge_pC(current, period_ms))
         err_int = integrate_error(task_state["err_int"], v, target, params["error_cap"],
                                   period_ms, INTEGRAL_CLIP)
         step = task_state["step"] + 1
