@@ -64,9 +64,6 @@ class Module(ModuleType):
     cells = property(selection.cells)
     branches = property(selection.branches)
     comps = property(selection.comps)
-    _view_table = selection.view_table
-    _subview = selection._subview
-    _require_compartments = selection.require_compartments
     insert = mechanisms.insert
     delete = mechanisms.delete
     init_states = mechanisms.init_states
@@ -100,7 +97,6 @@ class Module(ModuleType):
     edges = property(edge_ops.edges)
     _edge_inds = property(edge_ops._edge_inds)
     _edge_controlled_by = property(edge_ops._edge_controlled_by)
-    _synapse_type_view = edge_ops._synapse_type_view
     _select_edges = edge_ops._select_edges
     _append_synapses = edge_ops._append_synapses
     compute_xyz = layout.compute_xyz
@@ -209,11 +205,10 @@ class Module(ModuleType):
         base = self.base
         if name in base._groups or name in {c.name for c in base._channels}:
             kind = "group" if name in base._groups else "channel"
-            return self._subview(
-                self._view_table()[name].to_numpy(dtype=bool), "group", what=f"{kind} {name!r}"
-            )
+            mask = selection.view_table(self)[name].to_numpy(dtype=bool)
+            return selection._subview(self, mask, "group", what=f"{kind} {name!r}")
         if name in {s.name for s in base._synapses}:
-            return self._synapse_type_view(name)
+            return edge_ops._synapse_type_view(self, name)
         raise AttributeError(
             f"{type(self).__name__} has no attribute {name!r}; groups: {base._groups}, "
             f"channels: {[c.name for c in base._channels]}, "

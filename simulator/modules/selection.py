@@ -275,7 +275,7 @@ def set_scope(module, scope: str) -> None:
 
 def __getitem__(module, index):
     """Lazy indexing: ``net[i, j, k]`` is ``net.cell(i).branch(j).comp(k)``."""
-    levels = _index_levels(module)
+    levels = ("cell", "branch", "comp")[3 - module.base._depth :]
     index = index if isinstance(index, tuple) else (index,)
     if len(index) > len(levels):
         raise SelectionIndexError(
@@ -286,10 +286,6 @@ def __getitem__(module, index):
     for level, i in zip(levels, index, strict=False):
         view = getattr(view, level)(i)
     return view
-
-
-def _index_levels(module) -> tuple[str, ...]:
-    return ("cell", "branch", "comp")[3 - module.base._depth :]
 
 
 def shape(module) -> tuple[int, ...]:
@@ -311,8 +307,7 @@ def branches(module):
 
 
 def comps(module):
-    table = view_table(module)
-    return [select(module, nodes=[i]) for i in table.index.to_numpy()]
+    return [select(module, nodes=[i]) for i in view_table(module).index.to_numpy()]
 
 
 def node_labels(labels, n: int, name: str, what: str, expected: str | None = None) -> np.ndarray:

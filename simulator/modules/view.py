@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.modules.base import Module
+from simulator.modules.selection import view_table
 
 
 class StaleViewError(RuntimeError):
@@ -90,7 +91,7 @@ class View(Module):
     @property
     def nodes(self) -> pd.DataFrame:
         """The base's rows in this view (a copy) with local indices re-ranked in the view."""
-        table = self._view_table().copy()
+        table = view_table(self).copy()
         cells, branches = table["global_cell_index"], table["global_branch_index"]
         table["local_cell_index"] = _rank_within(cells, np.zeros(len(table)))
         table["local_branch_index"] = _rank_within(branches, cells)
