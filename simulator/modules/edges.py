@@ -166,8 +166,8 @@ def set(module, key: str, val) -> None:
         return parameters.set(module, key, val)
 
     rows = _edge_rows(module, key, "set")
-    module.base._edges.loc[rows.index, key] = checked_values(key, val, len(rows), "synapse",
-                                                           mechanisms_of(module))
+    values = checked_values(key, val, len(rows), "synapse", mechanisms_of(module))
+    module.base._edges.loc[rows.index, key] = values
     module._invalidate()
 
 
