@@ -112,11 +112,6 @@ class Module(ModuleType):
     def __init__(self) -> None:
         self._is_view = False
 
-    @staticmethod
-    def _is_module_attribute(name: str) -> bool:
-        """Whether every module has attribute ``name`` (a group so named would be hidden)."""
-        return hasattr(Module, name)
-
     def _init_data(self, comp_table: pd.DataFrame, topology: Topology, channels=(), groups=(),
                    xyzr=None, change: str = "a rebuild of its compartment table") -> None:
         """Own ``comp_table`` (one row per compartment, global compartment order).

@@ -70,9 +70,7 @@ def node_table(comp_table: pd.DataFrame, topology: Topology,
     n = topology.n_comps
     branch_of_comp = np.repeat(np.arange(topology.n_branches), topology.ncomp)
     cell_of_comp = topology.cell_of_branch[branch_of_comp]
-    first_branch_of_cell = np.array(
-        [np.flatnonzero(topology.cell_of_branch == c)[0] for c in range(topology.n_cells)]
-    )
+    _, first_branch_of_cell = np.unique(topology.cell_of_branch, return_index=True)
     table = comp_table.reset_index(drop=True).drop(
         columns=[c for c in BOOKKEEPING_COLUMNS if c in comp_table.columns]
     )

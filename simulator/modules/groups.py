@@ -39,7 +39,7 @@ def add_to_group(module, group_name: str) -> None:
             f"group name {group_name!r} is already a column of .nodes (a channel parameter"
             " or state); choose another name"
         )
-    if module._is_module_attribute(group_name):
+    if hasattr(type(base), group_name):
         raise ValueError(
             f"group name {group_name!r} is a module attribute (module.{group_name} would not"
             " reach the group); choose another name"
