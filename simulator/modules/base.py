@@ -95,8 +95,6 @@ class Module(ModuleType):
     edge = edge_ops.edge
     copy_node_property_to_edges = edge_ops.copy_node_property_to_edges
     edges = property(edge_ops.edges)
-    _edge_inds = property(edge_ops._edge_inds)
-    _edge_controlled_by = property(edge_ops._edge_controlled_by)
     _select_edges = edge_ops._select_edges
     _append_synapses = edge_ops._append_synapses
     compute_xyz = layout.compute_xyz
@@ -135,13 +133,11 @@ class Module(ModuleType):
         """The module that owns the data (``self`` for a base module)."""
         return self
 
-    @property
-    def _node_inds(self) -> np.ndarray:
-        return self._nodes.index.to_numpy()
-
-    @property
-    def _controlled_by(self) -> np.ndarray:
-        return np.zeros(len(self._nodes), dtype=np.int64)
+    # A base module selects all its rows and synapses, sharing one parameter (a View holds its own).
+    _node_inds = property(lambda self: self._nodes.index.to_numpy())
+    _controlled_by = property(lambda self: np.zeros(len(self._nodes), dtype=np.int64))
+    _edge_inds = property(lambda self: self._edges.index.to_numpy())
+    _edge_controlled_by = property(lambda self: np.zeros(len(self._edges), dtype=np.int64))
 
     @property
     def nodes(self) -> pd.DataFrame:

@@ -37,14 +37,6 @@ def synapse_keys(base) -> set[str]:
 
 
 # ------------------------------------------------------------------ tables and views
-def _edge_inds(module) -> np.ndarray:
-    return module._edges.index.to_numpy()  # a View has its own
-
-
-def _edge_controlled_by(module) -> np.ndarray:
-    return np.zeros(len(module._edges), dtype=np.int64)  # a View has its own
-
-
 def edges(module) -> pd.DataFrame:
     """Synapses of this selection (a copy for views), with ``controlled_by_param``."""
     if not module._is_view:
