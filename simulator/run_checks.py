@@ -271,12 +271,13 @@ def check_externals(compiled, externals, external_inds, mechanisms=()) -> None:
         array = np.asarray(inds)
         if array.size and not np.issubdtype(array.dtype, np.integer):
             raise TypeError(f"external_inds[{key!r}] must be integers, got dtype {array.dtype}")
-        limit = (sum(len(e[2]) for e in compiled.electrodes) if key == "i_extracellular"
-                 else compiled.n_nodes)
+        contacts = key == "i_extracellular"
+        limit = sum(len(e[2]) for e in compiled.electrodes) if contacts else compiled.n_nodes
         bad = array[(array < 0) | (array >= limit)]
         if bad.size:
-            raise ValueError(f"external_inds[{key!r}] must lie in [0, {compiled.n_nodes}) (the"
-                             f" module's nodes), got {bad[:5].tolist()}")
+            raise ValueError(f"external_inds[{key!r}] must lie in [0, {limit}) (the module's"
+                             f" {'electrode contacts' if contacts else 'nodes'}), got"
+                             f" {bad[:5].tolist()}")
 
 
 def check_input_values(key: str, values) -> None:

@@ -126,8 +126,10 @@ def activation(prepared: dict, currents, inds):
 def recorded_potentials(prepared: dict, v, externals: dict, external_inds: dict,
                         contact_key: str):
     """(n_rec,) µV at the recorded contacts from the voltage ``v`` (n_nodes,) mV after a
-    step and that step's stimuli (``"i"``, nA) and contact currents (µA)."""
-    out = prepared["lfp_v"] @ v
+    step and that step's stimuli (``"i"``, nA) and contact currents (µA). ``lfp_v``'s rows
+    sum to zero (currents come from voltage differences): v − v[0] keeps float32's
+    cancellation error at µV instead of 65 mV scale."""
+    out = prepared["lfp_v"] @ (v - v[0])
     if contact_key in externals:
         inds = external_inds[contact_key]
         out = out + prepared["lfp_contacts"][:, inds] @ externals[contact_key]

@@ -20,7 +20,7 @@ import numpy as np
 from simulator.extracellular.checks import is_concrete
 from simulator.extracellular.coupling import CONTACTS, static_geometry
 from simulator.extracellular.electrode import Electrode
-from simulator.extracellular.mapping import MODELS
+from simulator.extracellular.mapping import MODELS, electrode_matrix
 from simulator.extracellular.medium import DEFAULT_SIGMA, Medium, as_medium
 from simulator.extracellular.segments import Segments, module_segments
 
@@ -161,11 +161,17 @@ def check_override(name: str, value, default: dict) -> dict:
 
 def compiled_electrodes(base, node_arrays: dict) -> tuple:
     """The static electrode description of a compiled module; writes the segments and each
-    electrode's values into ``node_arrays`` (traced, see :func:`electrode_arrays`)."""
+    electrode's values into ``node_arrays`` (traced, see :func:`electrode_arrays`). Warns
+    (UserWarning, once per electrode) if a contact lies closer to a compartment than its
+    radius."""
     electrodes = base._data.electrodes
     if not electrodes:
         return ()
-    node_arrays.update(static_geometry(module_segments(base)))
+    with jax.ensure_compile_time_eval():  # concrete even when compiled under a trace
+        segments = module_segments(base)
+        for item in electrodes.values():  # warns once if a contact lies within a radius
+            electrode_matrix(segments, item.electrode, item.medium, item.model)
+    node_arrays.update(static_geometry(segments))
     for name, item in electrodes.items():
         for key, value in electrode_values(item).items():
             node_arrays[f"electrode_{name}_{key}"] = np.asarray(value, dtype=float)
