@@ -69,6 +69,8 @@ SECTIONS = {
            "(bench/swc_scaling.py)",
     "float32": "float32 vs float64 max |ΔV|: uniform cell 10-0.01 µm, CA1, every task "
                "(bench/float32_accuracy.py; quick: a subset)",
+    "extracellular": "extracellular recording / stimulation cost vs the plain run: CA1 and "
+                     "1,024 vmapped ball-and-stick cells (bench/extracellular.py)",
 }
 #: sections that also run in float32 (in a child process), per mode
 FLOAT32_SECTIONS = {"quick": (), "full": ("gym", "vmap")}
@@ -465,7 +467,22 @@ def run_float32(quick, dtype):
     return rows, True, res, ""
 
 
-RUNNERS = {"float32": run_float32, "ca1": run_ca1, "step": run_step, "gym": run_gym,
+def run_extracellular(quick, dtype):
+    mod = _optional("extracellular")
+    if mod is None:
+        return [row("extracellular", "not available", dtype, None, None, "s",
+                    note="bench/extracellular.py missing")], True, None, ""
+    res = mod.measure(quick=quick)
+    plain = {r["workload"]: r["seconds"] for r in res if r["variant"] == "plain"}
+    rows = [row("extracellular", f"{r['workload']} {r['variant']} ({r['n_steps']} steps)",
+                dtype, r["seconds"], plain[r["workload"]], "s", ref_name="plain",
+                target=mod.TARGET_RATIO, note=f"first call {r['first_call_s']:.2f} s")
+            for r in res if r["variant"] != "plain"]
+    return rows, True, res, ""
+
+
+RUNNERS = {"extracellular": run_extracellular, "float32": run_float32, "ca1": run_ca1,
+           "step": run_step, "gym": run_gym,
            "first_step": run_first_step, "vmap": run_vmap, "network": run_network,
            "compile": run_compile,
            "memory": run_memory, "sharding": run_sharding, "swc": run_swc}
