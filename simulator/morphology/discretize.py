@@ -116,6 +116,7 @@ def d_lambda_ncomp_traced(xyz: np.ndarray, radius: np.ndarray, d_lambda: float =
     return _ncomp_from_lambda(length, length / electrotonic, d_lambda)
 
 
+@dataclasses.dataclass(eq=False, repr=False)
 class DLambdaRule:
     """A callable ``(length_um, radius_um) -> ncomp`` for ``read_swc(fname, ncomp=rule)``.
 
@@ -124,26 +125,24 @@ class DLambdaRule:
     and mean radius, so on tapering sections it may differ from NEURON by one step (2).
     """
 
-    def __init__(self, d_lambda: float = 0.1, frequency: float = 100.0, capacitance: float = 1.0,
-                 axial_resistivity: float = DEFAULT_AXIAL_RESISTIVITY) -> None:
-        _check_rule_args(d_lambda, frequency, capacitance, axial_resistivity)
-        self.d_lambda = float(d_lambda)
-        self.frequency = float(frequency)
-        self.capacitance = float(capacitance)
-        self.axial_resistivity = float(axial_resistivity)
+    d_lambda: float = 0.1
+    frequency: float = 100.0
+    capacitance: float = 1.0
+    axial_resistivity: float = DEFAULT_AXIAL_RESISTIVITY
 
-    def _kwargs(self) -> dict:
-        return {"d_lambda": self.d_lambda, "frequency": self.frequency,
-                "capacitance": self.capacitance, "axial_resistivity": self.axial_resistivity}
+    def __post_init__(self) -> None:
+        _check_rule_args(**dataclasses.asdict(self))
+        for name, value in dataclasses.asdict(self).items():
+            setattr(self, name, float(value))
 
     def __call__(self, length_um: float, radius_um: float) -> int:
-        return d_lambda_ncomp(length_um, radius_um, **self._kwargs())
+        return d_lambda_ncomp(length_um, radius_um, **dataclasses.asdict(self))
 
     def for_section(self, xyz: np.ndarray, radius: np.ndarray) -> int:
-        return d_lambda_ncomp_traced(xyz, radius, **self._kwargs())
+        return d_lambda_ncomp_traced(xyz, radius, **dataclasses.asdict(self))
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._kwargs().items())
+        args = ", ".join(f"{k}={v!r}" for k, v in dataclasses.asdict(self).items())
         return f"d_lambda_rule({args})"
 
 
@@ -317,18 +316,14 @@ def branch_d_lambda_ncomp(base, branch: int, rule: DLambdaRule, columns=None, fi
     lengths = rows["length"].astype(float)
     n = len(lengths)
     weights = lengths / lengths.sum() if lengths.sum() > 0 else np.full(n, 1.0 / n)
-    kwargs = {
-        "d_lambda": rule.d_lambda,
-        "frequency": rule.frequency,
-        "capacitance": float(np.sum(weights * rows["capacitance"].astype(float))),
-        "axial_resistivity": float(np.sum(weights * rows["axial_resistivity"].astype(float))),
-    }
+    local = dataclasses.replace(  # checks the means as rule arguments
+        rule, capacitance=float(np.sum(weights * rows["capacitance"].astype(float))),
+        axial_resistivity=float(np.sum(weights * rows["axial_resistivity"].astype(float))))
     traced = _traced_points(base.xyzr[branch])
     if _matches_traced(rows, traced):
-        return d_lambda_ncomp_traced(traced[0], traced[1], **kwargs)
-    _check_rule_args(**kwargs)
-    lam = lambda_f(2.0 * rows["radius"].astype(float), rule.frequency, kwargs["capacitance"],
-                   kwargs["axial_resistivity"])
+        return local.for_section(traced[0], traced[1])
+    lam = lambda_f(2.0 * rows["radius"].astype(float), local.frequency, local.capacitance,
+                   local.axial_resistivity)
     electrotonic = float(np.sum(lengths / lam))
     if electrotonic == 0.0 or not math.isfinite(electrotonic):
         return 1
