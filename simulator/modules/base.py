@@ -33,9 +33,10 @@ def _field(name: str, doc: str | None = None) -> property:
                     lambda self, value: setattr(self._data, name, value), doc=doc)
 
 
-def _of_base(name: str, doc: str | None = None) -> property:
+def _of_base(name: str) -> property:
     """Field ``name`` of the data of the module that owns this selection (read only)."""
-    return property(lambda self: getattr(self.base._data, name), doc=doc)
+    return property(lambda self: getattr(self.base._data, name),
+                    doc=f"The owner's :attr:`~simulator.modules.data.ModuleData.{name}`.")
 
 
 class Module(ModuleType):
@@ -159,19 +160,15 @@ class Module(ModuleType):
     _synapses = _field("synapses")
     _compiled = _field("compiled")
     xyzr = _field("xyzr", "Per branch, (n_points, 4) traced x, y, z, radius (µm); NaN: none.")
-    channels = _of_base("channels", "Inserted channels, in insertion order (the order they"
-                        " are stepped).")
+    channels = _of_base("channels")
     groups = _of_base("groups")
-    recordings = _of_base("recordings", "Recorded sites: ``rec_index`` (node index) and"
-                          " ``state``; one output row each.")
-    externals = _of_base("externals", "External inputs: ``\"i\"`` stimuli (n, T) in nA, and"
-                         " clamps per state (n, T).")
-    external_inds = _of_base("external_inds", "Node index of each row of :attr:`externals`,"
-                             " per key.")
+    recordings = _of_base("recordings")
+    externals = _of_base("externals")
+    external_inds = _of_base("external_inds")
     trainable_params = _of_base("trainable_params")
     indices_set_by_trainables = _of_base("indices_set_by_trainables")
     topology = _of_base("topology")
-    synapses = _of_base("synapses", "Synapse types, in the order they were first connected.")
+    synapses = _of_base("synapses")
 
     @property
     def initialized(self) -> bool:
