@@ -345,7 +345,7 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
         if not recorded:
             return out
         lfp = coupling.recorded_potentials(prepared["extracellular"], states["v"], ext or {},
-                                           inds or {}, coupling.CONTACTS)
+                                           inds or {})
         return jnp.concatenate([out, lfp.astype(out.dtype)])
 
     states, all_params = _initialise(program.init, node_arrays, params, pstate_values,

@@ -22,7 +22,6 @@ leaves): computed once per parameters in the step's ``prepare``, then one mat-ve
 from __future__ import annotations
 
 import jax.numpy as jnp
-import numpy as np
 
 from simulator.extracellular.electrode import Electrode
 from simulator.extracellular.mapping import electrode_matrix, stimulation_matrix
@@ -36,44 +35,31 @@ UV_PER_MV = 1e3
 CONTACTS = "i_extracellular"
 
 
-def _electrode(values: dict, names) -> tuple[Electrode, Medium]:
-    electrode = Electrode.tree_unflatten(names, (values["positions"], values["weights"]))
-    return electrode, Medium.tree_unflatten(None, (values["sigma"],))
+def _into_branch_points(compiled, g):
+    """``(src, snk, frac)`` of the edges into branch points: a branch point's V_i is
+    Σ frac · V_i[src] over its edges (the g-weighted mean of its neighbours)."""
+    num = compiled.numbering
+    into_bp = ~compiled.is_comp[num.edge_sink]
+    src, snk, w = num.edge_source[into_bp], num.edge_sink[into_bp], g[into_bp]
+    return src, snk, w / jnp.zeros(num.n_nodes, g.dtype).at[snk].add(w)[snk]
 
 
-def _node_rows(compiled, per_comp):
+def _node_rows(compiled, per_comp, g):
     """(n_comps, k) compartment rows -> (n_nodes, k); branch points get the g-weighted
     mean of their neighbours (see the module docstring)."""
     num = compiled.numbering
+    src, snk, frac = _into_branch_points(compiled, g)
     rows = jnp.zeros((num.n_nodes, per_comp.shape[1]), per_comp.dtype)
-    return rows.at[num.comp_nodes].set(per_comp)
-
-
-def _branch_point_means(compiled, rows, g):
-    num = compiled.numbering
-    if not len(num.branch_point_nodes):
-        return rows
-    into_bp = ~compiled.is_comp[num.edge_sink]
-    src, snk, w = num.edge_source[into_bp], num.edge_sink[into_bp], g[into_bp]
-    total = jnp.zeros_like(rows).at[snk].add(w[:, None] * rows[src])
-    weight = jnp.zeros(rows.shape[0], rows.dtype).at[snk].add(w)
-    bps = num.branch_point_nodes
-    return rows.at[bps].set(total[bps] / weight[bps][:, None])
+    rows = rows.at[num.comp_nodes].set(per_comp)
+    return rows.at[snk].add(frac[:, None] * rows[src])
 
 
 def _through_branch_points(compiled, columns, g):
-    """``columns`` (k, n_nodes) acting on node voltages -> the same map with every branch
-    point's column moved onto its neighbours by its g-weighted mean (Kirchhoff), so that
-    the stored branch-point values (e.g. before the first step) never enter."""
-    num = compiled.numbering
-    if not len(num.branch_point_nodes):
-        return columns
-    into_bp = ~compiled.is_comp[num.edge_sink]
-    src, snk, w = num.edge_source[into_bp], num.edge_sink[into_bp], g[into_bp]
-    weight = jnp.zeros(columns.shape[1], columns.dtype).at[snk].add(w)
-    moved = columns[:, snk] * (w / weight[snk])
-    bps = num.branch_point_nodes
-    return columns.at[:, bps].set(0.0).at[:, src].add(moved)
+    """``columns`` (k, n_nodes) acting on node voltages, each branch point's column moved
+    onto its neighbours by its g-weighted mean: stored branch-point values never enter."""
+    src, snk, frac = _into_branch_points(compiled, g)
+    bps = compiled.numbering.branch_point_nodes
+    return columns.at[:, bps].set(0.0).at[:, src].add(columns[:, snk] * frac)
 
 
 def _axial(compiled, rows, g):
@@ -96,16 +82,19 @@ def prepare(compiled, all_params: dict) -> dict:
     segments, g = ext["segments"], all_params["axial_conductances"]["v"]
     potentials, recorders = [], []
     for name, model, names, recorded in compiled.electrodes:
-        electrode, medium = _electrode(ext["electrodes"][name], names)
+        values = ext["electrodes"][name]
+        electrode = Electrode.tree_unflatten(names, (values["positions"], values["weights"]))
+        medium = Medium.tree_unflatten(None, (values["sigma"],))
         potentials.append(stimulation_matrix(segments, electrode, medium, model))
         if recorded:
             recorders.append(electrode_matrix(segments, electrode, medium, model))
-    s_nodes = _branch_point_means(compiled, _node_rows(compiled, jnp.concatenate(
-        potentials, axis=1)), g)
+    s_nodes = _node_rows(compiled, jnp.concatenate(potentials, axis=1), g)
     out = {"activating": _axial(compiled, s_nodes, g)}
     if recorders:
         num = compiled.numbering
-        m_nodes = _node_rows(compiled, UV_PER_MV * jnp.concatenate(recorders).T).T
+        m_comps = UV_PER_MV * jnp.concatenate(recorders)
+        m_nodes = jnp.zeros((len(m_comps), num.n_nodes), m_comps.dtype).at[
+            :, num.comp_nodes].set(m_comps)
         scale = CURRENT_SCALE * all_params["capacitance"] * all_params["area"]
         # (M K) with K v = c·A·1e-5 · Σ g (v_src − v_sink) per compartment.
         comp = compiled.is_comp[num.edge_sink]
@@ -123,22 +112,14 @@ def activation(prepared: dict, currents, inds):
     return prepared["activating"][:, inds] @ currents
 
 
-def recorded_potentials(prepared: dict, v, externals: dict, external_inds: dict,
-                        contact_key: str):
+def recorded_potentials(prepared: dict, v, externals: dict, external_inds: dict):
     """(n_rec,) µV at the recorded contacts from the voltage ``v`` (n_nodes,) mV after a
     step and that step's stimuli (``"i"``, nA) and contact currents (µA). ``lfp_v``'s rows
-    sum to zero (currents come from voltage differences): v − v[0] keeps float32's
-    cancellation error at µV instead of 65 mV scale."""
+    sum to zero: v − v[0] spares float32 the cancellation of the resting potential."""
     out = prepared["lfp_v"] @ (v - v[0])
-    if contact_key in externals:
-        inds = external_inds[contact_key]
-        out = out + prepared["lfp_contacts"][:, inds] @ externals[contact_key]
+    if CONTACTS in externals:
+        inds = external_inds[CONTACTS]
+        out = out + prepared["lfp_contacts"][:, inds] @ externals[CONTACTS]
     if "i" in externals:
         out = out + prepared["lfp_stim"][:, external_inds["i"]] @ externals["i"]
     return out
-
-
-def static_geometry(segments) -> dict:
-    """Node-array entries of the compartments' segments (numpy, µm)."""
-    return {f"extracellular_{k}": np.asarray(getattr(segments, k))
-            for k in ("starts", "ends", "diameters", "centres")}

@@ -18,13 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from simulator.extracellular.checks import is_concrete
-from simulator.extracellular.coupling import CONTACTS, static_geometry
+from simulator.extracellular.coupling import CONTACTS
 from simulator.extracellular.electrode import Electrode
 from simulator.extracellular.mapping import MODELS, electrode_matrix
 from simulator.extracellular.medium import DEFAULT_SIGMA, Medium, as_medium
 from simulator.extracellular.segments import Segments, module_segments
-
-KEY = CONTACTS
 
 
 @dataclass(frozen=True)
@@ -72,12 +70,9 @@ def entry(module, name: str) -> Entry:
 
 def contact_indices(module, name: str, contacts=None) -> np.ndarray:
     """Global contact indices of electrode ``name`` (``contacts``: names or None for all)."""
-    offset = 0
-    for key, item in module.base._data.electrodes.items():
-        if key == name:
-            break
-        offset += item.electrode.n_contacts
-    electrode = entry(module, name).electrode
+    electrode, electrodes = entry(module, name).electrode, module.base._data.electrodes
+    before = list(electrodes.values())[: list(electrodes).index(name)]
+    offset = sum(item.electrode.n_contacts for item in before)
     names = electrode.names if contacts is None else (
         [contacts] if isinstance(contacts, str) else list(contacts))
     return offset + np.array([electrode.index(c) for c in names], dtype=np.int64)
@@ -104,14 +99,13 @@ def _current(module, name: str, current, contacts, traced: bool):
 def stimulate_extracellular(module, name: str, current, contacts=None) -> None:
     """Drive the contacts of electrode ``name`` with ``current`` (µA, (n_contacts, T), or
     (T,) for one contact; sample k drives step k). Repeated calls add up."""
-    from_io = module.base._externals
+    from_io, inds = module.base._externals, module.base._external_inds
     values, rows = _current(module, name, current, contacts, traced=False)
-    if KEY in from_io and from_io[KEY].shape[1] != values.shape[1]:
+    if CONTACTS in from_io and from_io[CONTACTS].shape[1] != values.shape[1]:
         raise ValueError(f"the new contact current has {values.shape[1]} samples but earlier"
-                         f" ones have {from_io[KEY].shape[1]}; give them the same length")
-    inds = module.base._external_inds
-    from_io[KEY] = values if KEY not in from_io else np.concatenate([from_io[KEY], values])
-    inds[KEY] = rows if KEY not in inds else np.concatenate([inds[KEY], rows])
+                         f" ones have {from_io[CONTACTS].shape[1]}; give them the same length")
+    from_io[CONTACTS] = np.concatenate([from_io.get(CONTACTS, values[:0]), values])
+    inds[CONTACTS] = np.concatenate([inds.get(CONTACTS, rows[:0]), rows])
 
 
 def data_stimulate_extracellular(module, name: str, current, data_stimuli=None,
@@ -120,7 +114,7 @@ def data_stimulate_extracellular(module, name: str, current, data_stimuli=None,
     ``integrate(data_stimuli=...)`` (``current`` may be traced)."""
     names, arrays, inds = data_stimuli if data_stimuli is not None else ([], [], [])
     values, rows = _current(module, name, current, contacts, traced=True)
-    return [*names, KEY], [*arrays, values], [*inds, rows]
+    return [*names, CONTACTS], [*arrays, values], [*inds, rows]
 
 
 def record_extracellular(module, name: str) -> None:
@@ -161,9 +155,7 @@ def check_override(name: str, value, default: dict) -> dict:
 
 def compiled_electrodes(base, node_arrays: dict) -> tuple:
     """The static electrode description of a compiled module; writes the segments and each
-    electrode's values into ``node_arrays`` (traced, see :func:`electrode_arrays`). Warns
-    (UserWarning, once per electrode) if a contact lies closer to a compartment than its
-    radius."""
+    electrode's values into ``node_arrays`` (traced, see :func:`electrode_arrays`)."""
     electrodes = base._data.electrodes
     if not electrodes:
         return ()
@@ -171,7 +163,8 @@ def compiled_electrodes(base, node_arrays: dict) -> tuple:
         segments = module_segments(base)
         for item in electrodes.values():  # warns once if a contact lies within a radius
             electrode_matrix(segments, item.electrode, item.medium, item.model)
-    node_arrays.update(static_geometry(segments))
+    node_arrays.update({f"extracellular_{k}": np.asarray(getattr(segments, k))
+                        for k in ("starts", "ends", "diameters", "centres")})
     for name, item in electrodes.items():
         for key, value in electrode_values(item).items():
             node_arrays[f"electrode_{name}_{key}"] = np.asarray(value, dtype=float)
