@@ -76,22 +76,21 @@ def _cells_of(view) -> np.ndarray:
     return np.unique(view.nodes["global_cell_index"].to_numpy())
 
 
-def _first_comp_of_cells(net, cells: np.ndarray) -> np.ndarray:
-    nodes = net.nodes
-    first = nodes.groupby("global_cell_index").apply(lambda t: t.index.min(),
-                                                     include_groups=False)
-    return first.loc[cells].to_numpy().astype(np.int64)
+def _cell_comps(net) -> tuple[np.ndarray, np.ndarray]:
+    """Node index of each cell's first compartment, and each cell's number of compartments
+    (a cell's compartments are consecutive nodes)."""
+    data = net._data
+    cell_of_branch = data.topology.cell_of_branch
+    _, first_branch = np.unique(cell_of_branch, return_index=True)
+    counts = np.bincount(cell_of_branch, weights=data.topology.ncomp).astype(np.int64)
+    return data.numbering.comp_nodes[data.first_comp[first_branch]].astype(np.int64), counts
 
 
 def _post_sites(net, cells: np.ndarray, random_post_comp: bool, rng) -> np.ndarray:
+    first, counts = _cell_comps(net)
     if not random_post_comp or not len(cells):
-        return _first_comp_of_cells(net, cells)
-    nodes = net.nodes
-    counts = nodes.groupby("global_cell_index").size().loc[cells].to_numpy()
-    comp_index = nodes.index.to_numpy()
-    by_cell = {c: comp_index[nodes["global_cell_index"].to_numpy() == c] for c in np.unique(cells)}
-    picks = (rng.random(len(cells)) * counts).astype(np.int64)
-    return np.array([by_cell[c][k] for c, k in zip(cells, picks, strict=True)])
+        return first[cells]
+    return first[cells] + (rng.random(len(cells)) * counts[cells]).astype(np.int64)
 
 
 def connect(pre, post, synapse) -> None:
@@ -115,7 +114,7 @@ def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, connecti
     pre_cells, post_cells = _cells_of(pre_cell_view), _cells_of(post_cell_view)
     matrix = _connectivity(connectivity_matrix, (len(pre_cells), len(post_cells)))
     i, j = np.nonzero(matrix)
-    pre_nodes = _first_comp_of_cells(net, pre_cells)[i]
+    pre_nodes = _cell_comps(net)[0][pre_cells[i]]
     post_nodes = _post_sites(net, post_cells[j], random_post_comp, rng)
     net._append_synapses(pre_nodes, post_nodes, synapse)
 
