@@ -22,16 +22,8 @@ import numpy as np
 
 from simulator.compile import CompiledModule
 
-__all__ = [
-    "InitProgram",
-    "RunProgram",
-    "StepProgram",
-    "Structure",
-    "check_dhs_width",
-    "freeze_indices",
-    "index_array",
-    "structure_of",
-]
+__all__ = ["InitProgram", "RunProgram", "StepProgram", "Structure", "check_dhs_width",
+           "freeze_indices", "index_array", "structure_of"]
 
 
 class _NoNodeArrays(dict):

@@ -186,10 +186,8 @@ def init_states(module, delta_t: float = 0.025) -> None:
             continue
         table = nodes.loc[rows]
         states = {k: jnp.asarray(table[k].to_numpy()) for k in channel.channel_states}
-        params = {
-            k: jnp.asarray(table[k].to_numpy())
-            for k in (*channel.channel_params, *GEOMETRY_PARAMS)
-        }
+        params = {k: jnp.asarray(table[k].to_numpy())
+                  for k in (*channel.channel_params, *GEOMETRY_PARAMS)}
         new = channel.init_state(states, jnp.asarray(table["v"].to_numpy()), params, delta_t)
         for key, value in new.items():
             nodes.loc[rows, key] = np.broadcast_to(np.asarray(value, dtype=float), len(rows))

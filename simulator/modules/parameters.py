@@ -94,10 +94,8 @@ def set(module, key: str, val) -> None:
     nodes = module.base._nodes
     nodes.loc[rows, key] = values
     if key in ("radius", "length"):
-        r = nodes.loc[rows, "radius"].to_numpy()
-        length = nodes.loc[rows, "length"].to_numpy()
-        for column, values in cylinder_columns(r, length).items():
-            nodes.loc[rows, column] = values
+        geometry = cylinder_columns(*nodes.loc[rows, ["radius", "length"]].to_numpy().T)
+        nodes.loc[rows, list(geometry)] = np.column_stack(list(geometry.values()))
     module._invalidate()
 
 

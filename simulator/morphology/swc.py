@@ -113,7 +113,6 @@ def _piece_counts(lengths: np.ndarray, max_len: float) -> np.ndarray:
 def split_long_sections(sections: list[Section], max_len: float) -> list[Section]:
     """Cut sections longer than ``max_len`` into equal pieces chained at their ends."""
     out: list[Section] = []
-    first_piece = {}
     pieces_of: dict[int, list[tuple[int, float, float]]] = {}
     counts = _piece_counts(np.array([sec.length for sec in sections]), max_len)
     for i, sec in enumerate(sections):
@@ -127,15 +126,11 @@ def split_long_sections(sections: list[Section], max_len: float) -> list[Section
             pos = np.concatenate([[a], s[inner], [b]])
             xyz = np.stack([np.interp(pos, s, sec.xyz[:, d]) for d in range(3)], axis=1)
             radius = np.interp(pos, s, sec.radius)
-            if k == 0:
-                parent = -1 if sec.parent < 0 else sec.parent  # remapped below
-                attach = sec.attach
-            else:
-                parent, attach = len(out) - 1, 1.0
+            # the first piece keeps the section's parent (re-pointed below), the others chain
+            parent, attach = (sec.parent, sec.attach) if k == 0 else (len(out) - 1, 1.0)
             pieces_of[i].append((len(out), a / s[-1] if s[-1] else 0.0,
                                  b / s[-1] if s[-1] else 1.0))
             out.append(Section(xyz, radius, sec.swc_type, parent, attach, sec.rows))
-        first_piece[i] = pieces_of[i][0][0]
     for i, sec in enumerate(sections):  # re-point first pieces at the right parent piece
         if sec.parent < 0:
             continue
@@ -143,8 +138,9 @@ def split_long_sections(sections: list[Section], max_len: float) -> list[Section
         for index, lo, hi in pieces_of[sec.parent]:
             if (lo < x <= hi) or (x == 0.0 and lo == 0.0):
                 local = 0.0 if x == 0.0 else (x - lo) / (hi - lo)
-                piece = out[first_piece[i]]
-                out[first_piece[i]] = Section(piece.xyz, piece.radius, piece.swc_type, index,
+                first = pieces_of[i][0][0]
+                piece = out[first]
+                out[first] = Section(piece.xyz, piece.radius, piece.swc_type, index,
                                               min(local, 1.0), piece.rows)
                 break
     return out
@@ -200,12 +196,9 @@ def cell_from_sections(sections: TracedSections | list[Section], ncomp,
     ncomps = _section_ncomps(sections, ncomp, lengths, xyz, radius, what, max_compartments)
     geometry = compartment_geometry_many(xyz_flat, radius_flat, offsets, ncomps)
     table, groups = _table(geometry, ncomps, sections.swc_type, assign_groups)
-    topology = Topology(
-        ncomp=ncomps,
-        parents=sections.parent.astype(np.int64),
-        cell_of_branch=np.zeros(n_sec, dtype=np.int64),
-        attach=np.where(sections.parent >= 0, sections.attach, 1.0),
-    )
+    topology = Topology(ncomp=ncomps, parents=sections.parent.astype(np.int64),
+                        cell_of_branch=np.zeros(n_sec, dtype=np.int64),
+                        attach=np.where(sections.parent >= 0, sections.attach, 1.0))
     cell = Cell.__new__(Cell)
     super(Cell, cell).__init__()  # Module.__init__, without Cell's
     points = np.column_stack([sections.xyz, sections.radius])

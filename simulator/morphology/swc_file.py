@@ -70,14 +70,8 @@ def parse_swc(text: str, source: str = "<swc>", min_radius: float | None = None)
         if not min_radius > 0:
             raise ValueError(f"min_radius must be positive (µm), got {min_radius!r}")
         radius = np.maximum(radius, min_radius)
-    return SwcPoints(
-        ids=ids,
-        types=table[:, 1].astype(np.int64),
-        xyz=table[:, 2:5].copy(),
-        radius=radius,
-        parent=parent,
-        lines=lines_arr,
-    )
+    return SwcPoints(ids=ids, types=table[:, 1].astype(np.int64), xyz=table[:, 2:5].copy(),
+                     radius=radius, parent=parent, lines=lines_arr)
 
 
 def _read_table_slow(text: str, source: str):
