@@ -10,7 +10,7 @@ from simulator.assemble import DERIVED
 #: Pulse shapes of an action within a control period.
 PULSES = ("constant", "biphasic")
 #: What the observation shows of the recordings.
-OBSERVE_MODES = ("all", "mean")
+OBSERVE_MODES = ("all", "mean", "none")
 #: Units of the observation: O(1) scaled entries (default) or physical units.
 OBS_UNITS = ("scaled", "physical")
 

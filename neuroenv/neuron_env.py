@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.core import Environment
+from neuroenv.electrodes import resolve_actuators
 from neuroenv.env_config import (  # noqa: F401  (the mode tuples: part of this module's API)
     OBS_UNITS,
     OBSERVE_MODES,
@@ -37,6 +38,7 @@ from neuroenv.env_config import (  # noqa: F401  (the mode tuples: part of this 
     site_nodes,
 )
 from neuroenv.env_pytrees import EnvParams, EnvState
+from neuroenv.extracellular_obs import CONTACTS, lfp, n_recorded_contacts, with_electrodes
 from neuroenv.numerical_guard import (  # noqa: F401  (constants and checks: also API here)
     NUMERICAL_ERROR_REWARD,
     V_LIMIT,
@@ -78,7 +80,8 @@ class NeuronEnv(Environment):
             ``substeps`` must then be even).
         drive_sites: views (one compartment each) where the task's ``drive`` currents are
             injected (e.g. noisy synaptic input); empty by default.
-        observe: ``"all"`` (every recording) or ``"mean"`` (their mean: the mean field).
+        observe: ``"all"`` (every recording), ``"mean"`` (their mean: the mean field) or
+            ``"none"`` (only the task's entries).
         randomize: names of ``params.sim`` entries scaled by domain randomisation and drift
             (default: every channel conductance, names ``<Channel>_g...``); any primary
             parameter, e.g. ``("radius", "axial_resistivity")`` (derived values such as
@@ -87,6 +90,10 @@ class NeuronEnv(Environment):
         obs_units: ``"scaled"`` (default: O(1) entries, voltages as (v + 65 mV) / 20 mV,
             task entries by the task's ``extra_obs_scaling``) or ``"physical"`` (mV and the
             task's units); static. See ``docs/envs.md``.
+        electrodes: :class:`~neuroenv.electrodes.ElectrodeActuator` s, one action entry each
+            after the stimulation sites' (µA pulse trains at contacts of the module's
+            electrodes). Recorded electrodes' potentials (µV) follow the recorded states in
+            ``task.step``'s trace (:mod:`neuroenv.extracellular_obs`).
     """
 
     #: The builder module is mutable and never read by traced code (which reads the
@@ -102,7 +109,7 @@ class NeuronEnv(Environment):
                  solver: str = "bwd_euler", voltage_solver: str = "jaxley.dhs",
                  pulse: str = "constant", drive_sites=(), observe: str = "all",
                  randomize=None, param_spread: float = 0.0, param_drift: float = 0.0,
-                 obs_units: str = "scaled") -> None:
+                 obs_units: str = "scaled", electrodes=()) -> None:
         base = module.base
         # The EnvParams scalars of default_params, checked with the other arguments.
         self._defaults = dict(action_scale=action_scale, obs_noise_std=obs_noise_std,
@@ -112,8 +119,7 @@ class NeuronEnv(Environment):
         check_config(base, obs_units=obs_units, substeps=substeps, window=window,
                      delta_t=delta_t, pulse=pulse, observe=observe, scalars=self._defaults)
         sites = site_nodes(base, stim_sites, "stimulation")
-        if not sites:
-            raise ValueError("give at least one stimulation site")
+        self._contacts = resolve_actuators(base, electrodes, delta_t, bool(sites))
         drive = site_nodes(base, drive_sites, "drive")
         self.module = module
         self.task = task
@@ -123,12 +129,14 @@ class NeuronEnv(Environment):
         self.pulse = pulse
         self.observe_mode = observe
         self.site_nodes = np.asarray(sites, dtype=np.int64)
-        self.n_sites = len(sites)
+        self.n_cell_sites = len(sites)
+        self.n_sites = len(sites) + (self._contacts.n_actuators if self._contacts else 0)
         self.drive_nodes = np.asarray(drive, dtype=np.int64)
         self.n_drive = len(drive)
         init_fn, step_fn = build_init_and_step_fn(module, voltage_solver, solver)
         self._step = step_fn
         self._compiled = base._compiled
+        self.n_lfp = n_recorded_contacts(base._compiled)
         states0, all_params0 = init_fn(base.get_parameters())
         # NumericalStabilityWarning if delta_t is past fwd_euler's bound at the initial states
         check_time_step(base._compiled, solver, self.delta_t, states0, all_params0)
@@ -138,13 +146,15 @@ class NeuronEnv(Environment):
         self._state_masks = state_masks(states0)
         # Primary parameters (EnvParams.sim) and the built geometry they are derived against.
         params0, self._geometry_reference = split_all_params(all_params0)
+        # Electrode geometry (segments, positions, σ: nested arrays) stays out of params.sim.
+        self._extracellular = params0.pop("extracellular", None)
         # Precomputes per parameters (exp_euler: transition matrices) for step_fn's `prepared`.
         self._solver = make_solver(solver, base._compiled, voltage_solver)
         rec = base.recordings
         self.rec_states = tuple(rec["state"].tolist())
         self.rec_inds = rec["rec_index"].to_numpy()
         self.n_rec = len(rec)
-        self.n_obs_rec = 1 if observe == "mean" else self.n_rec
+        self.n_obs_rec = {"mean": 1, "none": 0}.get(observe, self.n_rec)
         self.randomized = randomized_names(randomize, params0)
         self._sim_params0 = params0
         self.obs_units = obs_units
@@ -225,8 +235,8 @@ class NeuronEnv(Environment):
                                                       strict=True)]).astype(jnp.float32)
 
     def _observe(self, key, history, task_state, params) -> jax.Array:
-        if self.observe_mode == "mean":
-            history = jnp.mean(history, axis=1, keepdims=True)
+        if self.observe_mode != "all":
+            history = jnp.mean(history, axis=1, keepdims=True)[:, :self.n_obs_rec]
         noise = params.obs_noise_std * jax.random.normal(key, history.shape, jnp.float32)
         measured = jnp.clip(history + noise, V_BOUNDS[0], V_BOUNDS[1]).reshape(-1)
         measured = self._in_obs_units(measured.astype(jnp.float32), slice(0, measured.shape[0]))
@@ -241,12 +251,15 @@ class NeuronEnv(Environment):
         """The step function's ``all_params`` from primary parameters ``sim`` (as
         ``params.sim``): plus area, volume, resistive loads and axial conductances derived
         from them (:func:`simulator.assemble.derive`)."""
+        if self._extracellular is not None:
+            sim = {**sim, "extracellular": self._extracellular}
         return derive(self._compiled, sim, self._geometry_reference)
 
     def prepared_solver_data(self, sim_params) -> dict:
         """The solver's precomputation for ``sim_params`` (``derived_sim_params``) and
         ``delta_t``: exp_euler's transition matrices, ``{}`` for the other solvers."""
-        return self._solver.prepare(sim_params["axial_conductances"], self.delta_t)
+        return with_electrodes(self._compiled, self._solver.prepare(
+            sim_params["axial_conductances"], self.delta_t), sim_params)
 
     def initial_sim_states(self, key, params, sim_params=None) -> dict:
         """Simulator states at rest (module's initial values), voltage jittered per compartment
@@ -292,12 +305,41 @@ class NeuronEnv(Environment):
         return self._observe(k_obs, history, task_state, params), state
 
     def waveform(self, current) -> jax.Array:
-        """(substeps, n_sites) injected current (nA) over a period for amplitudes ``current``."""
-        steps = jnp.broadcast_to(current, (self.substeps, self.n_sites))
+        """(substeps, n_cell_sites) injected current (nA) over a period for amplitudes
+        ``current`` at the stimulation sites."""
+        steps = jnp.broadcast_to(current, (self.substeps, self.n_cell_sites))
         if self.pulse == "biphasic":
             sign = jnp.where(jnp.arange(self.substeps) < self.substeps // 2, 1.0, -1.0)
             steps = steps * sign[:, None].astype(steps.dtype)
         return steps
+
+    def _period_inputs(self, key, state, action, params):
+        """``(task_state, current, current_ok, xs, inds)`` of a period: the action's
+        amplitudes ((n_sites,): nA at the stimulation sites, then µA per electrode actuator;
+        zeros unless all finite), the task's state after its drive, and the step inputs
+        ``xs`` (name -> (substeps, n)) at indices ``inds``."""
+        action = jnp.clip(check_action(action, self.n_sites), -1.0, 1.0)
+        n = self.n_cell_sites
+        current = action[:n] * params.action_scale  # nA
+        if self._contacts is not None:
+            current = jnp.concatenate([current, self._contacts.amplitudes(action[n:])])
+        current_ok = jnp.all(jnp.isfinite(current))
+        current = jnp.where(current_ok, current, 0.0)  # what info["current_nA"] reports
+        xs, inds = {"i": self.waveform(current[:n])}, {}
+        task_state = state.task
+        if self.n_drive:
+            task_state, drive = self.task.drive(task_state, key, params.task, self.substeps,
+                                                self.delta_t)
+            xs["i"] = jnp.concatenate([xs["i"], drive.astype(xs["i"].dtype)], axis=1)
+        if n or self.n_drive:
+            inds["i"] = np.concatenate([self.site_nodes, self.drive_nodes])
+        else:
+            del xs["i"]
+        if self._contacts is not None:
+            xs[CONTACTS] = self._contacts.waveform(current[n:], state.time * self.substeps,
+                                                   self.substeps)
+            inds[CONTACTS] = self._contacts.inds
+        return task_state, current, current_ok, xs, inds
 
     def step_env(self, key, state, action, params):
         """One control period (no auto-reset): ``(obs, state, reward, terminated, info)``.
@@ -310,34 +352,29 @@ class NeuronEnv(Environment):
         or ``action_scale``), is a numerical error.
         """
         k_obs, k_drive, k_drift = jax.random.split(key, 3)
-        action = jnp.clip(check_action(action, self.n_sites), -1.0, 1.0)
-        current = action * params.action_scale  # nA
-        current_ok = jnp.all(jnp.isfinite(current))
-        current = jnp.where(current_ok, current, 0.0)  # what info["current_nA"] reports
-        v_dtype = state.sim["v"].dtype
-        injected = self.waveform(current)
-        task_state = state.task
-        if self.n_drive:
-            task_state, drive = self.task.drive(task_state, k_drive, params.task, self.substeps,
-                                                self.delta_t)
-            injected = jnp.concatenate([injected, drive.astype(injected.dtype)], axis=1)
-        inds = {"i": np.concatenate([self.site_nodes, self.drive_nodes])}
+        task_state, current, current_ok, xs, inds = self._period_inputs(k_drive, state,
+                                                                        action, params)
         # Derived once per period (outside the scan) from the episode's primary parameters.
         sim_params = self.derived_sim_params(
             self.episode_sim_params(state.param_log_scale, params))
         prepared = self.prepared_solver_data(sim_params)
+        v_dtype = state.sim["v"].dtype
 
-        def solver_step(sim, i_step):
-            sim = self._step(sim, sim_params, {"i": i_step.astype(v_dtype)}, inds, self.delta_t,
-                             prepared)
-            return sim, self._record(sim)
+        def solver_step(sim, ext):
+            ext = {k: e.astype(v_dtype) for k, e in ext.items()}
+            sim = self._step(sim, sim_params, ext, inds, self.delta_t, prepared)
+            return sim, (self._record(sim), lfp(prepared, sim["v"], ext, inds)
+                         if self.n_lfp else jnp.zeros((0,), jnp.float32))
 
-        sim, trace = jax.lax.scan(solver_step, state.sim, injected)
+        sim, (trace, lfp_trace) = jax.lax.scan(solver_step, state.sim, xs)
         # States at the start and end of the period, recorded voltages at every solver step.
         ok = current_ok & plausible_period(state.sim, sim, trace, self._state_masks)
+        ok = ok & jnp.all(jnp.isfinite(lfp_trace))
         trace = jnp.where(ok, trace, state.history[-1])
-        new_task, reward, terminated = self.task.step(task_state, trace, current, params.task,
-                                                      self.period_ms)
+        lfp_trace = jnp.where(ok, lfp_trace, 0.0)
+        new_task, reward, terminated = self.task.step(
+            task_state, jnp.concatenate([trace, lfp_trace], axis=1), current, params.task,
+            self.period_ms)
         reward = jnp.asarray(reward, jnp.float32)
         history = jnp.concatenate([state.history[1:], trace[-1:]], axis=0)
         obs = self._observe(k_obs, history, new_task, params)

@@ -34,6 +34,7 @@ BASE_TASKS = {
     "EnergyEfficientSpike-v0": "neuroenv.tasks.energy_efficient_spike:make_env",
     "Desynchronize-v0": "neuroenv.tasks.desynchronize:make_env",
     "DendriteControl-v0": "neuroenv.tasks.dendrite_control:make_env",
+    "BetaSuppression-v0": "neuroenv.tasks.beta_suppression:make_env",
 }
 
 #: variant suffix -> NeuronEnv keyword arguments it sets.

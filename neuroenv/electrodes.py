@@ -1,0 +1,148 @@
+"""Electrodes as actuators: an action -> contact currents (µA) at every solver step.
+
+An :class:`ElectrodeActuator` names an electrode registered on the env's module
+(``module.add_electrode(electrode, name=...)``, :mod:`simulator.modules.electrodes`) and the
+contacts it drives. Each actuator is one action entry a in [−1, 1]: the amplitude
+``a × max_current`` (µA), applied to all of its contacts with the pulse ``shape``:
+
+- ``"constant"``: the amplitude held for the whole control period;
+- ``"monophasic"``: pulses of ``pulse_width`` ms at ``rate`` Hz;
+- ``"biphasic"``: charge-balanced pulses, +I for ``pulse_width`` ms then −I for
+  ``pulse_width`` ms, at ``rate`` Hz (zero net charge per pulse).
+
+Pulse timing is on the global solver-step grid (step k of the episode is
+``time × substeps + k``): a pulse starts at every multiple of ``round(1000 / (rate ×
+delta_t))`` steps, so a pulse train runs on across control periods whatever their length
+(the rate used is ``1000 / (period_steps × delta_t)`` Hz, e.g. 129.87 Hz for 130 Hz at
+0.025 ms). ``pulse_width`` must be a whole number of solver steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from neuroenv.validation import Range, check_range, real_number
+
+#: Pulse shapes of an electrode actuator.
+SHAPES = ("constant", "monophasic", "biphasic")
+
+
+@dataclasses.dataclass(frozen=True)
+class ElectrodeActuator:
+    """One action entry driving contacts of a registered electrode.
+
+    Attributes:
+        electrode: the electrode's name on the module.
+        contacts: contact names (``None``: every contact of the electrode).
+        shape: one of :data:`SHAPES`.
+        max_current: µA per unit action (> 0).
+        pulse_width: duration of one phase (ms), a whole number of solver steps.
+        rate: pulses per second (Hz).
+    """
+
+    electrode: str
+    contacts: tuple[str, ...] | None = None
+    shape: str = "biphasic"
+    max_current: float = 100.0
+    pulse_width: float = 0.1
+    rate: float = 130.0
+
+    def pulse_steps(self, delta_t: float) -> tuple[int, int]:
+        """``(width, period)`` of the pulse train in solver steps of ``delta_t`` ms;
+        ``ValueError`` naming the value unless valid."""
+        if self.shape not in SHAPES:
+            raise ValueError(f"shape must be one of {SHAPES}, got {self.shape!r}")
+        values = {}
+        for name, units in (("max_current", "µA"), ("pulse_width", "ms"), ("rate", "Hz")):
+            values[name] = real_number(name, getattr(self, name))
+            check_range(Range(0.0, low_open=True, units=units), name, values[name])
+        width_ms, rate = values["pulse_width"], values["rate"]
+        width = int(round(width_ms / delta_t))
+        if width < 1 or abs(width * delta_t - width_ms) > 1e-9 * max(1.0, width_ms):
+            raise ValueError(f"pulse_width must be a whole number (>= 1) of solver steps of"
+                             f" {delta_t} ms, got {self.pulse_width!r} ms")
+        period = int(round(1000.0 / (rate * delta_t)))
+        phases = 2 if self.shape == "biphasic" else 1
+        if self.shape != "constant" and period < phases * width:
+            raise ValueError(f"rate {self.rate!r} Hz leaves {period} steps per pulse, fewer"
+                             f" than the pulse's {phases} × {width} steps (pulse_width"
+                             f" {self.pulse_width!r} ms)")
+        return width, period
+
+
+@dataclasses.dataclass(frozen=True)
+class ContactDrive:
+    """The resolved actuators of an env: global contact indices (``inds``, (n_contacts,)),
+    the actuator of each contact (``owner``) and each actuator's pulse parameters."""
+
+    inds: np.ndarray
+    owner: np.ndarray
+    shapes: tuple[str, ...]
+    widths: np.ndarray
+    periods: np.ndarray
+    scales: np.ndarray
+
+    @property
+    def n_actuators(self) -> int:
+        return len(self.shapes)
+
+    def amplitudes(self, action) -> jnp.ndarray:
+        """(n_actuators,) µA of the actuators' action entries (in [−1, 1])."""
+        return action * jnp.asarray(self.scales, action.dtype)
+
+    def waveform(self, amplitude, first_step, substeps: int) -> jnp.ndarray:
+        """(substeps, n_contacts) contact currents (µA) of a control period starting at
+        global solver step ``first_step`` (int32) for actuator ``amplitude`` (µA)."""
+        k = first_step + jnp.arange(substeps, dtype=jnp.int32)
+        columns = []
+        for shape, width, period in zip(self.shapes, self.widths, self.periods, strict=True):
+            phase = k % int(period)
+            if shape == "constant":
+                unit = jnp.ones(substeps)
+            elif shape == "monophasic":
+                unit = (phase < width).astype(jnp.float32)
+            else:
+                unit = jnp.where(phase < width, 1.0, jnp.where(phase < 2 * width, -1.0, 0.0))
+            columns.append(unit)
+        units = jnp.stack(columns, axis=1).astype(amplitude.dtype)  # (substeps, n_act)
+        return (units * amplitude)[:, self.owner]
+
+
+def resolve_actuators(base, actuators, delta_t: float,
+                      has_sites: bool = True) -> ContactDrive | None:
+    """The :class:`ContactDrive` of ``actuators`` (a sequence of
+    :class:`ElectrodeActuator`) on the module ``base``; ``None`` if there are none.
+    ``ValueError``/``TypeError`` naming the value for an unknown electrode or contact, a
+    repeated contact or invalid pulse parameters, or with neither actuators nor
+    stimulation sites (``has_sites``)."""
+    from simulator.modules.electrodes import contact_indices
+
+    actuators = tuple(actuators)
+    if not actuators and not has_sites:
+        raise ValueError("give at least one stimulation site or electrode actuator")
+    if not actuators:
+        return None
+    inds, owner, widths, periods = [], [], [], []
+    for j, act in enumerate(actuators):
+        if not isinstance(act, ElectrodeActuator):
+            raise TypeError(f"electrodes must be ElectrodeActuator objects, got {act!r}")
+        width, period = act.pulse_steps(delta_t)
+        rows = contact_indices(base, act.electrode, act.contacts)
+        inds.extend(rows.tolist())
+        owner.extend([j] * len(rows))
+        widths.append(width)
+        periods.append(period)
+    if len(set(inds)) != len(inds):
+        raise ValueError(f"electrode actuators drive a contact twice (global contacts {inds})")
+    return ContactDrive(np.asarray(inds, np.int64), np.asarray(owner, np.int64),
+                        tuple(a.shape for a in actuators), np.asarray(widths),
+                        np.asarray(periods), np.asarray([a.max_current for a in actuators],
+                                                        np.float32))
+
+
+def charge_per_pulse_nC(amplitude, pulse_width_ms):
+    """Charge (nC = µA·ms) of one phase of a pulse: |amplitude| (µA) × ``pulse_width_ms``."""
+    return jnp.abs(amplitude) * pulse_width_ms
