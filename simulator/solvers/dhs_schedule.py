@@ -13,14 +13,26 @@ from collections import deque
 import numpy as np
 
 
+def _pointer_jump(parents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(root, depth)``: (n,) root node and depth (edges to the root) of every node of a
+    forest given by int64 ``parents`` (-1 at roots), by pointer doubling."""
+    n = parents.shape[0]
+    jump = np.where(parents >= 0, parents, np.arange(n))
+    depth = (parents >= 0).astype(np.int64)
+    for _ in range(max(1, int(n).bit_length())):
+        depth = depth + depth[jump]
+        jump = jump[jump]
+    return jump, depth
+
+
 def tree_roots(parents) -> np.ndarray:
     """(n,) root node of every node of a forest given by ``parents`` (-1 at roots)."""
-    parents = np.asarray(parents, dtype=np.int64)
-    n = parents.shape[0]
-    root = np.where(parents >= 0, parents, np.arange(n))
-    for _ in range(max(1, int(n).bit_length())):
-        root = root[root]
-    return root
+    return _pointer_jump(np.asarray(parents, dtype=np.int64))[0]
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 def check_parents(parents) -> np.ndarray:
@@ -40,9 +52,7 @@ def check_parents(parents) -> np.ndarray:
         raise ValueError(f"parents must be a 1-D array, got shape {arr.shape}")
     n = arr.shape[0]
     if n == 0:
-        out = np.zeros(0, np.int64)
-        out.setflags(write=False)
-        return out
+        return _readonly(np.zeros(0, np.int64))
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"parents must be an integer array, got dtype {arr.dtype}")
     arr = arr.astype(np.int64)
@@ -71,30 +81,7 @@ def check_parents(parents) -> np.ndarray:
             nxt = int(arr[nxt])
         path = " -> ".join(str(c) for c in cycle + [node])
         raise ValueError(f"parents contains a cycle through node {node}: {path}")
-    arr.setflags(write=False)
-    return arr
-
-
-def _depths(parents: np.ndarray) -> np.ndarray:
-    """Depth (edges to the root) of every node of a validated forest, by doubling."""
-    n = parents.shape[0]
-    jump = np.where(parents >= 0, parents, np.arange(n))
-    depth = (parents >= 0).astype(np.int64)
-    for _ in range(max(1, int(n).bit_length())):
-        depth = depth + depth[jump]
-        jump = jump[jump]
-    return depth
-
-
-def _check_width(width) -> int:
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width must be a positive int, got {width!r}")
-    return int(width)
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
+    return _readonly(arr)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -207,12 +194,14 @@ def build_schedule(parents, width: int = 1) -> TreeSchedule:
         ValueError: bad ``width``, or ``parents`` out of range, self-parented or cyclic
             (see ``check_parents``).
     """
-    width = _check_width(width)
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"width must be a positive int, got {width!r}")
+    width = int(width)
     par = check_parents(parents)
     n = par.shape[0]
     nonroot = par >= 0
     roots = np.flatnonzero(~nonroot)
-    depth = _depths(par)
+    depth = _pointer_jump(par)[1]
 
     if width == 1:
         # With one node per level the deepest remaining node is always ready (its
@@ -231,13 +220,10 @@ def build_schedule(parents, width: int = 1) -> TreeSchedule:
 
     n_levels = sizes.shape[0]
     levels = np.full((n_levels, width), n, np.int32)
-    if n_levels:
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        rows = np.repeat(np.arange(n_levels), sizes)
-        cols = np.arange(elim.shape[0]) - starts[rows]
-        levels[rows, cols] = n - 1 - np.arange(elim.shape[0])  # position of elim[j]
-    parent_ext = np.append(parent, np.int32(n)).astype(np.int32)
-    level_parents = parent_ext[levels]
+    rows = np.repeat(np.arange(n_levels), sizes)
+    cols = np.arange(elim.shape[0]) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    levels[rows, cols] = n - 1 - np.arange(elim.shape[0])  # position of elim[j]
+    level_parents = np.append(parent, np.int32(n)).astype(np.int32)[levels]
 
     return TreeSchedule(
         n=int(n),
