@@ -156,12 +156,16 @@ def shard_batch(tree, mesh: Mesh | None = None, axis_name: str = BATCH_AXIS):
     return jax.device_put(tree, batch_sharding(mesh, axis_name))
 
 
-def _check_in_axes(in_axes):
+def _axes_of(in_axes, n_args: int | None = None):
+    """``in_axes`` checked, and with ``n_args`` as one entry per positional argument."""
     if isinstance(in_axes, int) and not isinstance(in_axes, bool) and in_axes == 0:
-        return in_axes
+        return in_axes if n_args is None else (0,) * n_args
     if isinstance(in_axes, tuple | list) and all(
             a is None or (isinstance(a, int) and not isinstance(a, bool) and a == 0)
             for a in in_axes):
+        if n_args is not None and len(in_axes) != n_args:
+            raise ValueError(f"in_axes has {len(in_axes)} entries but the function was called"
+                             f" with {n_args} positional arguments")
         return tuple(in_axes)
     raise ValueError("in_axes must be 0 (every argument batched along its leading axis) or a"
                      f" tuple with one 0 or None per positional argument; got {in_axes!r}")
@@ -188,7 +192,7 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0, *,
     """
     mesh = batch_mesh(axis_name=axis_name) if mesh is None else mesh
     n_dev = _check_mesh(mesh, axis_name)
-    in_axes = _check_in_axes(in_axes)
+    in_axes = _axes_of(in_axes)
     if not callable(fn):
         raise ValueError(f"fn must be callable, got {fn!r}")
     split = NamedSharding(mesh, P(axis_name))
@@ -211,7 +215,7 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0, *,
 
     @functools.wraps(fn)
     def wrapped(*args):
-        axes = _axes_of(in_axes, args)
+        axes = _axes_of(in_axes, len(args))
         sizes = [s for i, (a, x) in enumerate(zip(axes, args, strict=True)) if a == 0
                  for s in _leading_sizes(x, f"args[{i}]")]
         if not any(a == 0 for a in axes):
@@ -222,16 +226,6 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0, *,
 
     wrapped.mesh = mesh
     return wrapped
-
-
-def _axes_of(in_axes, args) -> tuple:
-    """``in_axes`` (checked by :func:`_check_in_axes`) as one entry per argument of ``args``."""
-    if isinstance(in_axes, tuple):
-        if len(in_axes) != len(args):
-            raise ValueError(f"in_axes has {len(in_axes)} entries but the function was called"
-                             f" with {len(args)} positional arguments")
-        return in_axes
-    return (in_axes,) * len(args)
 
 
 def integrate_sweep(module, mesh: Mesh | None = None, *, trim: bool = True,
