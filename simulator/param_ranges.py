@@ -36,23 +36,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = [
-    "ANY",
-    "BUILTIN_RANGES",
-    "CONCENTRATION",
-    "CONDUCTANCE",
-    "GATE",
-    "POSITIVE",
-    "RATE",
-    "TIME_CONSTANT",
-    "Range",
-    "check_parameter",
-    "check_parameters",
-    "in_range",
-    "inferred_range",
-    "mechanisms_of",
-    "parameter_ranges",
-]
+__all__ = ["ANY", "BUILTIN_RANGES", "CONCENTRATION", "CONDUCTANCE", "GATE", "POSITIVE", "RATE",
+           "TIME_CONSTANT", "Range", "check_parameter", "check_parameters", "in_range",
+           "inferred_range", "mechanisms_of", "parameter_ranges"]
 
 
 def _number(x: float) -> str:
@@ -267,15 +253,13 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
     _check_type(name, value, where)
     if isinstance(value, jax.core.Tracer):
         return value
+    label = _label(name, where)
     try:
         values = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{_label(name, where)} must be real numbers; got {shown(value)}"
-                        ) from err
-    label = _label(name, where)
-    finite = np.isfinite(values)
+        raise TypeError(f"{label} must be real numbers; got {shown(value)}") from err
     ranges = parameter_ranges(name, mechanisms)
-    if not np.all(finite):
+    if not np.all(np.isfinite(values)):
         raise ValueError(f"{label} got non-finite values {shown(value)}; expected"
                          f" {ranges[0].describe()}")
     given = np.result_type(getattr(value, "dtype", None) or np.float64)
