@@ -105,8 +105,7 @@ def plot_morph(ax, polylines, dims, color="k", **kwargs) -> list:
     segment points along the hidden axis) and a disc at each interior point to close the
     joints.
     """
-    options = {"facecolor": color, "edgecolor": "none", "linewidth": 0.0}
-    options.update(kwargs)
+    options = {"facecolor": color, "edgecolor": "none", "linewidth": 0.0, **kwargs}
     polygons = (_frustum_polygons(p[:, list(dims)], p[:, 3]) for p in polylines)
     return _add_collections(ax, polygons, options)
 
@@ -119,16 +118,14 @@ def plot_comps(ax, branches, dims, color="k", **kwargs) -> list:
     in 3-D one cylinder surface per compartment.
     """
     if len(dims) == 3:
-        options = {"color": color, "linewidth": 0.0, "shade": True}
-        options.update(kwargs)
+        options = {"color": color, "linewidth": 0.0, "shade": True, **kwargs}
         surfaces = []
         for pieces in branches:
             for piece in pieces:
                 grid = _cylinder(piece[:, :3], float(piece[0, 3]))
                 surfaces.append(ax.plot_surface(*(grid[..., d] for d in dims), **options))
         return surfaces
-    options = {"facecolor": "none", "edgecolor": color}
-    options.update(kwargs)
+    options = {"facecolor": "none", "edgecolor": color, **kwargs}
     polygons = ([_tube_polygon(p[:, list(dims)], float(p[0, 3])) for p in pieces]
                 for pieces in branches)
     return _add_collections(ax, polygons, options)

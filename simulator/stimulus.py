@@ -24,22 +24,13 @@ def _check_timing(i_delay: float, i_dur: float, delta_t: float, t_max: float) ->
 
 def _window(i_delay: float, i_dur: float, delta_t: float, t_max: float) -> np.ndarray:
     """Boolean mask (T,) of the samples where the step is on, T = int(t_max // delta_t) + 2."""
-    n_samples = int(t_max // delta_t) + 2
-    start = int(i_delay / delta_t)
-    stop = int((i_delay + i_dur) / delta_t)
-    mask = np.zeros(n_samples, dtype=bool)
-    mask[start:stop] = True
+    mask = np.zeros(int(t_max // delta_t) + 2, dtype=bool)
+    mask[int(i_delay / delta_t) : int((i_delay + i_dur) / delta_t)] = True
     return mask
 
 
-def step_current(
-    i_delay: float,
-    i_dur: float,
-    i_amp: float | Array,
-    delta_t: float,
-    t_max: float,
-    i_offset: float | Array = 0.0,
-) -> Array:
+def step_current(i_delay: float, i_dur: float, i_amp: float | Array, delta_t: float,
+                 t_max: float, i_offset: float | Array = 0.0) -> Array:
     """A current step.
 
     Args:
@@ -60,18 +51,11 @@ def step_current(
             f"i_amp must be a scalar (nA), got shape {jnp.shape(i_amp)}; "
             "use datapoint_to_step_currents for several amplitudes"
         )
-    mask = _window(i_delay, i_dur, delta_t, t_max)
-    return jnp.where(mask, i_amp, i_offset)
+    return jnp.where(_window(i_delay, i_dur, delta_t, t_max), i_amp, i_offset)
 
 
-def datapoint_to_step_currents(
-    i_delay: float,
-    i_dur: float,
-    i_amp: Array,
-    delta_t: float,
-    t_max: float,
-    i_offset: float = 0.0,
-) -> Array:
+def datapoint_to_step_currents(i_delay: float, i_dur: float, i_amp: Array, delta_t: float,
+                               t_max: float, i_offset: float = 0.0) -> Array:
     """Several current steps with common timing and one amplitude each.
 
     Args:
@@ -87,5 +71,4 @@ def datapoint_to_step_currents(
         raise ValueError(
             f"i_amp must be a scalar or a 1-d array of amplitudes, got shape {amps.shape}"
         )
-    mask = _window(i_delay, i_dur, delta_t, t_max)
-    return jnp.where(mask[None, :], amps[:, None], i_offset)
+    return jnp.where(_window(i_delay, i_dur, delta_t, t_max)[None, :], amps[:, None], i_offset)
