@@ -5,12 +5,11 @@ Writing a channel
 Subclass :class:`Channel`, call ``super().__init__(name)`` and then define
 
 * ``self.channel_params``: ``dict[str, float]`` of default parameters, e.g.
-  ``{f"{self.name}_gNa": 0.12, "eNa": 50.0}``. Conductances are in S/cm²,
-  potentials in mV. Keys prefixed with ``f"{name}_"`` belong to this channel;
-  keys without the prefix (``eK``, ``vt``, ...) are *shared* with every other
-  channel that uses the same key.
-* ``self.channel_states``: ``dict[str, float]`` of default states (gates are
-  dimensionless), same prefix convention. Use ``{}`` for stateless channels.
+  ``{f"{self.name}_gNa": 0.12, "eNa": 50.0}``. Conductances are in S/cm², potentials in mV.
+  Keys prefixed with ``f"{name}_"`` belong to this channel; keys without the prefix (``eK``,
+  ``vt``, ...) are *shared* with every other channel that uses the same key.
+* ``self.channel_states``: ``dict[str, float]`` of default states (gates are dimensionless),
+  same prefix convention. Use ``{}`` for stateless channels.
 * ``self.current_name``: name of the membrane current, e.g. ``"i_HH"``.
 
 or, instead of ``__init__``, the class attributes ``own_params``/``own_states`` (keys
@@ -29,13 +28,12 @@ and implement :meth:`update_states`, :meth:`compute_current` and optionally
 :meth:`init_state`. Inside the methods, build keys from the *current* name
 (``self.name``), so that :meth:`change_name` keeps working.
 
-Currents must be in mA/cm², outward positive. Channels written for jaxley
-that set ``self.current_is_in_mA_per_cm2 = True`` before calling
-``super().__init__`` work unchanged.
+Currents must be in mA/cm², outward positive. Channels written for jaxley that set
+``self.current_is_in_mA_per_cm2 = True`` before calling ``super().__init__`` work unchanged.
 
-Arrays passed to the methods have shape ``(n,)``: one entry per compartment
-that has this channel. All methods must be pure ``jax.numpy`` (they are
-traced, vectorised and differentiated).
+Arrays passed to the methods have shape ``(n,)``: one entry per compartment that has this
+channel. All methods must be pure ``jax.numpy`` (they are traced, vectorised and
+differentiated).
 """
 
 from numbers import Real
@@ -47,13 +45,10 @@ class Channel:
     """Membrane channel: parameters, states, state update and current.
 
     Attributes:
-        channel_params: default parameters, ``dict[str, float]`` (set by
-            subclasses).
-        channel_states: default states, ``dict[str, float]`` (set by
-            subclasses).
+        channel_params: default parameters, ``dict[str, float]`` (set by subclasses).
+        channel_states: default states, ``dict[str, float]`` (set by subclasses).
         current_name: name of the membrane current (set by subclasses).
-        current_is_in_mA_per_cm2: must be ``True``; kept for jaxley
-            compatibility.
+        current_is_in_mA_per_cm2: must be ``True``; kept for jaxley compatibility.
     """
 
     current_is_in_mA_per_cm2 = True
@@ -111,21 +106,21 @@ class Channel:
                 their current names), each an array of shape ``(n,)``.
             dt: time step (ms).
             v: membrane voltage at the start of the step (mV), shape ``(n,)``.
-            params: this channel's parameters plus ``radius`` (um), ``length``
-                (um), ``axial_resistivity`` (ohm cm) and ``capacitance``
-                (uF/cm²), each of shape ``(n,)``.
+            params: this channel's parameters plus ``radius`` (um), ``length`` (um),
+                ``axial_resistivity`` (ohm cm) and ``capacitance`` (uF/cm²), each of shape
+                ``(n,)``.
 
         Returns:
-            Dict with the new values of (some of) this channel's states, each
-            of shape ``(n,)``. May contain ``"v"`` for non-capacitive models.
+            Dict with the new values of (some of) this channel's states, each of shape
+            ``(n,)``. May contain ``"v"`` for non-capacitive models.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement update_states().")
 
     def compute_current(self, states, v, params):
         """Membrane current of this channel.
 
-        Must be pure ``jax.numpy``: the simulator evaluates it at ``v`` and
-        ``v + 1e-3`` to linearise it in ``v``.
+        Must be pure ``jax.numpy``: the simulator evaluates it at ``v`` and ``v + 1e-3`` to
+        linearise it in ``v``.
 
         Args:
             states: states as in :meth:`update_states` (already updated).
@@ -147,8 +142,8 @@ class Channel:
             delta_t: time step (ms).
 
         Returns:
-            Dict of state name -> array of shape ``(n,)``; the default
-            implementation returns ``{}`` (states are left as they are).
+            Dict of state name -> array of shape ``(n,)``; the default implementation
+            returns ``{}`` (states are left as they are).
         """
         return {}
 
@@ -193,10 +188,6 @@ class Channel:
 
 def _is_float_like(val) -> bool:
     """True for Python/numpy real scalars and 0-d real arrays."""
-    if isinstance(val, Real):
-        return True
-    shape = getattr(val, "shape", None)
     dtype = getattr(val, "dtype", None)
-    if shape == () and dtype is not None:
-        return dtype.kind in "fiu"
-    return False
+    return isinstance(val, Real) or (getattr(val, "shape", None) == () and dtype is not None
+                                     and dtype.kind in "fiu")
