@@ -1,27 +1,25 @@
 """Non-capacitive and simplified point-neuron models.
 
-These "channels" carry no membrane current (``compute_current`` returns zeros);
-instead their :meth:`update_states` returns a new voltage under the key
-``"v"``. The simulator applies it at the start of the step, before the
-implicit voltage solve of the same step, so other channels (e.g. a
-:class:`~simulator.channels.Leak` next to :class:`Fire`), stimuli and axial
-currents still act on top of it through the membrane capacitance.
+These "channels" carry no membrane current (``compute_current`` returns zeros); instead their
+:meth:`update_states` returns a new voltage under the key ``"v"``. The simulator applies it at
+the start of the step, before the implicit voltage solve of the same step, so other channels
+(e.g. a :class:`~simulator.channels.Leak` next to :class:`Fire`), stimuli and axial currents
+still act on top of it through the membrane capacitance.
 
-Spike indicators are stored as floating-point 0/1 states (our channel
-contract requires float states). Threshold resets use ``jnp.where``, so the
-gradient through a reset is zero (no surrogate gradients).
+Spike indicators are stored as floating-point 0/1 states (our channel contract requires float
+states). Threshold resets use ``jnp.where``, so the gradient through a reset is zero (no
+surrogate gradients).
 
 Names and order of operations follow jaxley:
 
 * :class:`Fire`: reset when ``v > vth`` (strict).
-* :class:`Izhikevich`: ``u`` is advanced first (exponential Euler towards
-  ``b v`` with time constant ``1/a``); the forward-Euler voltage step uses the
-  *new* ``u``; the threshold ``30 mV`` is tested on the *new* voltage.
-* :class:`AdEx`: ``w`` is advanced first (exponential Euler towards
-  ``a (v - E_L)`` with time constant ``tau_w``); the forward-Euler voltage
-  step uses the *new* ``w`` and the compartment ``capacitance`` as ``C_m``;
-  the exponential's argument is clipped at 10; the threshold is tested on the
-  *new* voltage.
+* :class:`Izhikevich`: ``u`` is advanced first (exponential Euler towards ``b v`` with time
+  constant ``1/a``); the forward-Euler voltage step uses the *new* ``u``; the threshold
+  ``30 mV`` is tested on the *new* voltage.
+* :class:`AdEx`: ``w`` is advanced first (exponential Euler towards ``a (v - E_L)`` with time
+  constant ``tau_w``); the forward-Euler voltage step uses the *new* ``w`` and the compartment
+  ``capacitance`` as ``C_m``; the exponential's argument is clipped at 10; the threshold is
+  tested on the *new* voltage.
 """
 
 import jax.numpy as jnp
