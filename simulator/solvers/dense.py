@@ -44,8 +44,7 @@ def dense_tree_matrix(parents, diag, lower, upper):
     child = np.flatnonzero(par >= 0)
     p = par[child]
     a = a.at[child, p].set(lower[child].astype(dtype))
-    a = a.at[p, child].set(upper[child].astype(dtype))
-    return a
+    return a.at[p, child].set(upper[child].astype(dtype))
 
 
 def dense_solve(parents, diag, lower, upper, rhs):

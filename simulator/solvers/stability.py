@@ -36,8 +36,7 @@ MAX_DENSE_COMPARTMENTS = 3000
 def rate_matrix(compiled, states: dict, params: dict) -> np.ndarray:
     """A (n_comps × n_comps, 1/ms, float64 NumPy): the linearised dv/dt of the compartment
     voltages at ``states`` (see the module docstring)."""
-    jac = _step_jacobian(states, params, structure=structure_of(compiled))
-    jac = np.asarray(jac, np.float64)
+    jac = np.asarray(_step_jacobian(states, params, structure=structure_of(compiled)), np.float64)
     return (jac - np.eye(jac.shape[0])) / _JACOBIAN_DT
 
 
@@ -85,9 +84,8 @@ def check_time_step(compiled, solver: str, delta_t: float, states: dict, params:
         the bound (ms) for an explicit solver, None for the others (no bound; see the
         module docstring) and for modules too large for the dense Jacobian.
     """
-    if solver not in EXPLICIT_SOLVERS:
-        return None
-    if len(compiled.numbering.comp_nodes) > MAX_DENSE_COMPARTMENTS:
+    too_large = len(compiled.numbering.comp_nodes) > MAX_DENSE_COMPARTMENTS
+    if solver not in EXPLICIT_SOLVERS or too_large:
         return None
     bound = max_stable_dt(compiled, states, params)
     if delta_t > bound:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -38,8 +39,6 @@ def default_width(voltage_solver: str) -> int:
         return 1
     if voltage_solver.endswith(".gpu"):
         return 32
-    import jax
-
     return 1 if jax.default_backend() == "cpu" else 32
 
 
