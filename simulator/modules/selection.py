@@ -147,8 +147,7 @@ def _select_level(module, column: str, idx: Index, what: str):
         n_total = int(module.base._nodes[column].max()) + 1
         return np.isin(ids, parse_index(idx, n_total, what))
     unique = np.unique(ids)
-    positions = parse_index(idx, len(unique), what)
-    return np.isin(ids, unique[positions])
+    return np.isin(ids, unique[parse_index(idx, len(unique), what)])
 
 
 def _select_within(module, column: str, group_column: str, idx: Index, what: str, positions):
@@ -234,12 +233,11 @@ def loc(module, x):
                                   " them, or 'all')"))
     if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
         raise ValueError(f"loc expects positions in [0, 1], got {show(x)}")
-    topo = module.base._topology
-    first_comp = module.base._data.first_comp
+    ncomp, first_comp = module.base._topology.ncomp, module.base._data.first_comp
     branches = np.unique(table["global_branch_index"].to_numpy())
     wanted = []
     for b in branches:
-        edges = np.linspace(0.0, 1.0 + 1e-10, topo.ncomp[b] + 1)
+        edges = np.linspace(0.0, 1.0 + 1e-10, ncomp[b] + 1)
         wanted.extend(first_comp[b] + np.searchsorted(edges, xs, side="right") - 1)
     mask = np.isin(table["global_comp_index"].to_numpy(), wanted)
     return _subview(module, mask, "global_comp_index", what=f"loc({x!r})")

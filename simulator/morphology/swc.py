@@ -231,16 +231,14 @@ def _zero_length_fallback(sections: TracedSections, lengths, bounds, split: bool
 def _table(geometry: dict, ncomps: np.ndarray, types: np.ndarray, assign_groups: bool):
     """``(nodes table, group names)``: the compartments' geometry, jaxley's default
     parameters and, with ``assign_groups``, one boolean column per SWC type."""
-    n_total = int(ncomps.sum())
-    columns = dict(geometry)
-    columns["axial_resistivity"] = np.full(n_total, COMPARTMENT_PARAMS["axial_resistivity"])
-    columns["capacitance"] = np.full(n_total, COMPARTMENT_PARAMS["capacitance"])
-    columns["v"] = np.full(n_total, COMPARTMENT_STATES["v"])
+    defaults = {**COMPARTMENT_PARAMS, **COMPARTMENT_STATES}
+    columns = {**geometry, **{name: np.full(int(ncomps.sum()), defaults[name])
+                              for name in ("axial_resistivity", "capacitance", "v")}}
     groups: list[str] = []
     if assign_groups:
         comp_type = np.repeat(types, ncomps)
         _, first_seen = np.unique(types, return_index=True)
         for t in types[np.sort(first_seen)]:  # in order of first appearance, as concat does
             groups.append(group_name(int(t)))
-            columns[group_name(int(t))] = comp_type == t
+            columns[groups[-1]] = comp_type == t
     return pd.DataFrame(columns), groups
