@@ -69,10 +69,9 @@ def delete_diffusion(module, state: str) -> None:
     """Stop diffusing ``state`` (drops its ``axial_diffusion_<state>`` column)."""
     require_whole_module(module, "delete_diffusion()")
     nodes = module.base._nodes
-    if state not in diffusion_states_of(nodes):
-        raise ValueError(
-            f"{state!r} is not diffused; diffused states: {diffusion_states_of(nodes)}"
-        )
+    diffused = diffusion_states_of(nodes)
+    if state not in diffused:
+        raise ValueError(f"{state!r} is not diffused; diffused states: {diffused}")
     module.base._nodes = nodes.drop(columns=[f"{DIFFUSION_PREFIX}{state}"])
     module._invalidate()
 
@@ -196,14 +195,11 @@ def init_states(module, delta_t: float = 0.025) -> None:
 
 def _registered_channel(base, channel) -> tuple:
     """``(name, inserted channel)`` for ``delete(channel)`` (a Channel or its name)."""
-    if isinstance(channel, str):
-        name = channel
-    elif isinstance(channel, Channel):
-        name = channel.name
-    else:
+    if not isinstance(channel, str | Channel):
         raise TypeError(
             f"delete expects a Channel or Pump instance or its name (a str); got {channel!r}"
         )
+    name = channel if isinstance(channel, str) else channel.name
     registered = {c.name: c for c in base._channels}
     if name not in registered:
         raise ValueError(f"channel {name!r} is not inserted; inserted: {list(registered)}")
