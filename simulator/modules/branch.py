@@ -50,7 +50,6 @@ class Branch(Module):
             if not isinstance(part, Compartment):
                 raise TypeError(f"Branch is built from Compartments, got {part!r}")
         table, channels, groups = compose(parts)
-        topology = Topology(
-            ncomp=np.array([len(parts)]), parents=np.array([-1]), cell_of_branch=np.array([0])
-        )
+        topology = Topology(ncomp=np.array([len(parts)]), parents=np.array([-1]),
+                            cell_of_branch=np.array([0]))
         self._init_data(table, topology, channels, groups)

@@ -56,9 +56,6 @@ class Cell(Module):
         check_compartment_count(sum(len(p.nodes) for p in parts),
                                 f"Cell of {len(parts)} branches", max_compartments)
         table, channels, groups = compose(parts)
-        topology = Topology(
-            ncomp=np.array([len(p.nodes) for p in parts]),
-            parents=parents,
-            cell_of_branch=np.zeros(len(parts), dtype=np.int64),
-        )
+        topology = Topology(ncomp=np.array([len(p.nodes) for p in parts]), parents=parents,
+                            cell_of_branch=np.zeros(len(parts), dtype=np.int64))
         self._init_data(table, topology, channels, groups, xyzr)
