@@ -28,8 +28,7 @@ def _integrals(s: np.ndarray, radius: np.ndarray, a: float, b: float, closed: bo
     span = np.where(step, 1.0, s1 - s0)
     ra = np.where(step, r0, r0 + (r1 - r0) * (lo - s0) / span)
     rb = np.where(step, r1, r0 + (r1 - r0) * (hi - s0) / span)
-    ra, rb = ra[inside], rb[inside]
-    ell = ell[inside]
+    ra, rb, ell = ra[inside], rb[inside], ell[inside]
     area = np.sum(np.pi * (ra + rb) * np.sqrt((rb - ra) ** 2 + ell**2))
     volume = np.sum(np.pi * ell * (ra**2 + ra * rb + rb**2) / 3.0)
     load = np.sum(ell / (np.pi * ra * rb))
@@ -51,8 +50,7 @@ def compartment_geometry(xyz: np.ndarray, radius: np.ndarray, ncomp: int) -> dic
         proximal / distal half) and ``x``, ``y``, ``z`` (µm, compartment centres).
     """
     s = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xyz, axis=0), axis=1))])
-    total = s[-1]
-    bounds = np.linspace(0.0, total, 2 * ncomp + 1)
+    bounds = np.linspace(0.0, s[-1], 2 * ncomp + 1)
     out = {k: np.empty(ncomp) for k in ("length", "radius", "area", "volume",
                                          "resistive_load_in", "resistive_load_out")}
     for k in range(ncomp):
@@ -93,8 +91,7 @@ def _interp_rows(x: np.ndarray, s: np.ndarray, fp: np.ndarray) -> np.ndarray:
     """Row-wise ``np.interp(x[i], s[i], fp[i])`` for 0 ≤ x ≤ s[i, -1] (numpy's formula:
     ``slope * (x - s_j) + fp_j`` on the last interval with s_j ≤ x, ``fp[-1]`` at the end)."""
     m = s.shape[1]
-    j = np.minimum((s[:, None, :] <= x[:, :, None]).sum(axis=2) - 1, m - 2)
-    j = np.maximum(j, 0)
+    j = np.maximum(np.minimum((s[:, None, :] <= x[:, :, None]).sum(axis=2) - 1, m - 2), 0)
     s_j = np.take_along_axis(s, j, axis=1)
     s_k = np.take_along_axis(s, j + 1, axis=1)
     f_j = np.take_along_axis(fp, j, axis=1)

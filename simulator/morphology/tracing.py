@@ -157,9 +157,7 @@ def trace_sections_flat(points: SwcPoints, join_interruptions: bool = False) -> 
     starts, ends, par, sphere, soma_children, to_proximal = _cut(kind, par, xyz, radius)
 
     # The root section (the soma).
-    own0 = np.arange(starts[0], ends[0] + 1)
-    if sphere:
-        own0 = own0[:1]
+    own0 = np.arange(starts[0], starts[0] + 1 if sphere else ends[0] + 1)
     root_xyz, root_radius = xyz[own0], radius[own0]
     if len(own0) == 1:
         c, r = root_xyz[0], root_radius[0]
