@@ -15,13 +15,8 @@ at its value at the start of the step.
 
 import jax.numpy as jnp
 
-__all__ = [
-    "save_exp",
-    "solve_gate_exponential",
-    "solve_inf_gate_exponential",
-    "exponential_euler",
-    "solve_gate_implicit",
-]
+__all__ = ["save_exp", "solve_gate_exponential", "solve_inf_gate_exponential",
+           "exponential_euler", "solve_gate_implicit"]
 
 
 def save_exp(x, max_value: float = 20.0):
@@ -57,19 +52,8 @@ def solve_inf_gate_exponential(x, dt, x_inf, tau):
     return x + (1.0 - jnp.exp(-dt / tau)) * (x_inf - x)
 
 
-def exponential_euler(x, dt, x_inf, tau):
-    """Exponential-Euler step; identical to :func:`solve_inf_gate_exponential`.
-
-    Args:
-        x: gate value at the start of the step, shape ``(n,)`` or scalar.
-        dt: step size (ms).
-        x_inf: steady-state value (dimensionless).
-        tau: time constant (ms).
-
-    Returns:
-        Gate value after ``dt``, same shape as ``x``.
-    """
-    return solve_inf_gate_exponential(x, dt, x_inf, tau)
+#: Exponential-Euler step (jaxley's name): :func:`solve_inf_gate_exponential` itself.
+exponential_euler = solve_inf_gate_exponential
 
 
 def solve_gate_exponential(x, dt, alpha, beta):
@@ -89,9 +73,7 @@ def solve_gate_exponential(x, dt, alpha, beta):
         Gate value after ``dt``, same shape as ``x``.
     """
     rate_sum = alpha + beta
-    tau = 1.0 / rate_sum
-    x_inf = alpha / rate_sum
-    return solve_inf_gate_exponential(x, dt, x_inf, tau)
+    return solve_inf_gate_exponential(x, dt, alpha / rate_sum, 1.0 / rate_sum)
 
 
 def solve_gate_implicit(x, dt, alpha, beta):
