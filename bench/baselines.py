@@ -99,6 +99,11 @@ def _dendrite_control(gain, feedforward):
     return lambda obs, key: p_controller(obs, gain, feedforward, obs_units="physical")
 
 
+def _beta_threshold(amplitude, threshold):  # obs: [beta power (µV²)]; adaptive DBS
+    return lambda obs, key: jnp.where(obs[-1] > threshold, -amplitude, 0.0)[None].astype(
+        jnp.float32)
+
+
 #: task -> (description, controller factory, grid of its arguments)
 CONTROLLERS = {
     "VoltageTarget-v0": ("P + feed-forward", _voltage_target,
@@ -117,6 +122,8 @@ CONTROLLERS = {
                          (0.05, 0.1, 0.15), (0, 1, 2)),
     "DendriteControl-v0": ("P + feed-forward at the nearest site", _dendrite_control,
                            (0.05, 0.1, 0.2, 0.4), (0.0, 0.01, 0.02, 0.03)),
+    "BetaSuppression-v0": ("stimulate while beta power > threshold (aDBS)", _beta_threshold,
+                           (0.75, 1.0), (10.0, 25.0, 50.0, 100.0)),
 }
 
 
