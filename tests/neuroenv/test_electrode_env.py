@@ -65,9 +65,9 @@ def test_band_power_of_synthetic_beta():
     t = np.arange(40_000) * DT / 1000.0  # 1 s at 40 kHz
     sig = np.stack([10.0 * np.sin(2 * np.pi * 20.0 * t), 10.0 * np.sin(2 * np.pi * 80.0 * t)],
                    axis=1)
-    state, powers = sensor.init(2), []
+    state, powers, step = sensor.init(2), [], jax.jit(sensor.step)
     for block in sig.reshape(100, 400, 2):
-        state, p = sensor.step(state, block)
+        state, p = step(state, block)
         powers.append(np.asarray(p))
     late = np.mean(powers[50:], axis=0)
     print("band power (µV²) beta, gamma", late)
@@ -119,9 +119,9 @@ def test_stimulation_reaches_cells():
     env = make_env()
     p = env.default_params
     _, state = env.reset(jax.random.PRNGKey(0), p)
-    traces = [env.step_env(jax.random.PRNGKey(1), state, jnp.array([a]), p)[1].last_trace
-              for a in (0.0, -1.0)]
-    # Measured max |ΔV_soma| over the period: tens of mV (5 mA pulses at 200 µm).
+    step = jax.jit(lambda a: env.step_env(jax.random.PRNGKey(1), state, a, p)[1].last_trace)
+    traces = [step(jnp.array([a])) for a in (0.0, -1.0)]
+    # Measured max |ΔV_soma| over the period: tens of mV (2 mA pulses at 200 µm).
     assert float(jnp.abs(traces[0] - traces[1]).max()) > 1.0
 
 
