@@ -35,8 +35,10 @@ Task card
   (``bench/baselines.py``; the window of λ where that holds is narrow, about 4.1e-3 to
   5e-3, because the beta rebuilds within about two cycles once stimulation stops).
 - **Physics** (``python examples/beta_suppression_physics.py``, 4 episodes, power over
-  0.5–1 s): the pulses excite the axons (activating function) and the antidromic spikes
-  lock the somata to the stimulus, which breaks the loop. At 200 µm: 0 µA 160.4 µV²,
+  0.5–1 s): the pulses excite the cells (the axons pass the contact at 150–250 µm, the
+  somata at ≥ 250 µm; which compartment initiates was not isolated) and the population then
+  fires at 100–190 Hz locked to the pulses instead of ≈ 50 Hz in beta volleys, which
+  breaks the loop. At 200 µm: 0 µA 160.4 µV²,
   1 mA −2 %, 2 mA 10.2 µV² (−94 %), 3 mA −61 %; at 300 µm 2 mA +6 %, 3 mA −40 %; at 500 µm
   no effect up to 3 mA.
 - **Termination, noise**: defaults of :mod:`neuroenv.tasks.base`; **truncation** after 100
