@@ -1,8 +1,8 @@
 """Physics of BetaSuppression-v0: beta power of the LFP under open-loop 130 Hz stimulation.
 
-Run: ``python examples/beta_suppression_physics.py [--episodes 4]`` (about a minute per
-distance on two CPU cores). For each distance of the stim contact from the axon bundle and
-each amplitude of the biphasic 130 Hz pulse train (held for the whole episode), prints the
+Run: ``python examples/beta_suppression_physics.py [--episodes 4]`` (65 s on two
+CPU cores). For each distance of the stim contact from the axon bundle and each amplitude
+of the biphasic 130 Hz pulse train (held for the whole episode), prints the
 beta power (µV², 13–30 Hz, undelayed) of the rec contact averaged over the last half of the
 episode (0.5–1 s), mean ± std over episodes, and its change from zero stimulation.
 """
