@@ -186,7 +186,7 @@ class BetaSuppression(Task):
         return [0.0], [1e6]
 
     def extra_obs_scaling(self):
-        return [0.0], [1.0]
+        return [0.0], [self.default_params()["power_ref"]]
 
     def render_info(self, traces, task_state, params):
         return {"trace": traces[:, 0]}

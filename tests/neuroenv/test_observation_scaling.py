@@ -28,6 +28,8 @@ OLD_RESET_OBS = {
     "Desynchronize-v0": [-65.26388] * 40,
     "DendriteControl-v0": [-64.11151, -63.995987, -65.906334, -64.866394, -65.31607] * 2
     + [-59.890594],
+    # observe="none": the band power (µV²) alone; the sensor starts cold.
+    "BetaSuppression-v0": [0.0],
 }
 #: Largest |entry| of a default observation. Measured over the rollouts below: 5.0 (the
 #: SpikeTiming times clip at 50 ms / 10 ms = 5; spike peaks at about +34 mV give 4.94).
@@ -91,6 +93,8 @@ def test_physical_units_reproduce_the_old_observation(both_units):
         recorded = state.history
         if env.observe_mode == "mean":
             recorded = jnp.mean(recorded, axis=1)
+        elif env.observe_mode == "none":  # the task's entries alone
+            recorded = jnp.zeros((0,))
         want = np.concatenate([np.clip(np.asarray(recorded).reshape(-1), *V_BOUNDS),
                                np.asarray(env.task.extra_obs(state.task, params.task))])
         np.testing.assert_array_equal(np.asarray(ob), want.astype(np.float32))
