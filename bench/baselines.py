@@ -5,7 +5,8 @@ Run: ``python bench/baselines.py`` (all tasks; about an hour on two CPU cores) o
 ``python bench/baselines.py --tasks VoltageTarget-v0 SpikeRate-v0 --quick``. Needs
 ``pip install -e ".[baselines]"`` (rejax for PPO, sbx-rl for the gymnasium-side trainer; a
 trainer that is not installed is skipped). Prints a Markdown table (the README's) and writes
-it to ``--out`` (default ``bench/baselines.md``).
+it to ``--out`` (default ``bench/baselines.md``), where it replaces the rows of the tasks run
+and keeps the others.
 
 Protocol
 --------
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 import time
 
@@ -194,7 +196,7 @@ def run_task(task, args):
     (best,) = _tune(env, params, constant_policy, np.linspace(-1.0, 1.0, 9)[:, None])
     row("best constant", _over_seeds(env, params, constant_policy, _repeat([best], n), seeds,
                                      args.episodes),
-        detail=f"a = {best:+.2f} ({best * float(params.action_scale):+.3f} nA per site)")
+        detail=f"a = {best:+.2f} ({_constant_current(env, params, best)})")
     name, factory, *grid = CONTROLLERS[task]
     gains = _tune(physical, params, lambda theta: factory(*theta),
                   list(itertools.product(*grid)))
@@ -237,14 +239,43 @@ def main(argv=None) -> None:
     rows = []
     for task in args.tasks:
         rows += run_task(task, args)
-    lines = ["| task | policy | return (mean ± std over seeds) | env steps | wall | notes |",
-             "|---|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    table = "\n".join(lines)
-    print("\n" + table)
+    lines = ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    print("\n" + "\n".join([TABLE_HEAD, *lines]))
     if args.out:
-        with open(args.out, "w") as f:
-            f.write(f"<!-- python bench/baselines.py {' '.join(sys.argv[1:])} -->\n{table}\n")
+        _write(args.out, lines, args.tasks, f"python bench/baselines.py {' '.join(sys.argv[1:])}")
+
+
+TABLE_HEAD = ("| task | policy | return (mean ± std over seeds) | env steps | wall | notes |\n"
+              "|---|---|---|---|---|---|")
+
+
+def _constant_current(env, params, a: float) -> str:
+    """What constant action ``a`` delivers: nA per intracellular site, or the peak µA of
+    each electrode actuator (``ElectrodeActuator.max_current``)."""
+    drive = env._contacts
+    parts = []
+    if env.n_sites > (drive.n_actuators if drive else 0):
+        parts.append(f"{a * float(params.action_scale):+.3f} nA per site")
+    if drive is not None:
+        parts += [f"{a * float(scale):+.0f} µA {shape}"
+                  for scale, shape in zip(drive.scales, drive.shapes, strict=True)]
+    return ", ".join(parts)
+
+
+def _write(path: str, lines: list[str], tasks, command: str) -> None:
+    """Write the table to ``path``, keeping the rows (and run comments) of tasks not run now,
+    so ``--tasks`` updates its tasks' rows instead of replacing the whole file."""
+    kept = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f.read().splitlines():
+                task = line[2:].split(" | ")[0] if line.startswith("| ") else None
+                if line.startswith("<!--") or (task and task != "task" and task not in tasks):
+                    kept.append(line)
+    comments = [line for line in kept if line.startswith("<!--")]
+    rows = [line for line in kept if not line.startswith("<!--")]
+    with open(path, "w") as f:
+        f.write("\n".join([*comments, f"<!-- {command} -->", TABLE_HEAD, *rows, *lines]) + "\n")
 
 
 if __name__ == "__main__":
