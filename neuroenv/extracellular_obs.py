@@ -27,14 +27,6 @@ def n_recorded_contacts(compiled) -> int:
     return sum(len(names) for _, _, names, recorded in compiled.electrodes if recorded)
 
 
-def with_electrodes(compiled, prepared: dict, sim_params: dict) -> dict:
-    """The step's ``prepared`` plus the electrodes' matrices (computed once per period, not
-    in every solver step) if the module has electrodes."""
-    if not compiled.electrodes:
-        return prepared
-    return {**prepared, "extracellular": coupling.prepare(compiled, sim_params)}
-
-
 def lfp(prepared: dict, v, externals: dict, inds: dict) -> jax.Array:
     """(n_lfp,) float32 µV at the recorded contacts after a step with ``externals``."""
     return coupling.recorded_potentials(prepared["extracellular"], v, externals,

@@ -38,7 +38,7 @@ from neuroenv.env_config import (  # noqa: F401  (the mode tuples: part of this 
     site_nodes,
 )
 from neuroenv.env_pytrees import EnvParams, EnvState
-from neuroenv.extracellular_obs import CONTACTS, lfp, n_recorded_contacts, with_electrodes
+from neuroenv.extracellular_obs import CONTACTS, lfp, n_recorded_contacts
 from neuroenv.numerical_guard import (  # noqa: F401  (constants and checks: also API here)
     NUMERICAL_ERROR_REWARD,
     V_LIMIT,
@@ -54,6 +54,7 @@ from simulator.assemble import all_states, derive, split_all_params
 from simulator.integrate import build_init_and_step_fn
 from simulator.solvers.registry import make_solver
 from simulator.solvers.stability import check_time_step
+from simulator.step import with_electrodes
 
 
 class NeuronEnv(Environment):
@@ -257,7 +258,8 @@ class NeuronEnv(Environment):
 
     def prepared_solver_data(self, sim_params) -> dict:
         """The solver's precomputation for ``sim_params`` (``derived_sim_params``) and
-        ``delta_t``: exp_euler's transition matrices, ``{}`` for the other solvers."""
+        ``delta_t``: exp_euler's transition matrices, ``{}`` for the other solvers, and
+        the electrodes' matrices (computed once per period, not in every solver step)."""
         return with_electrodes(self._compiled, self._solver.prepare(
             sim_params["axial_conductances"], self.delta_t), sim_params)
 

@@ -136,6 +136,15 @@ def apply_clamps(states: dict, externals: dict, external_inds: dict) -> dict:
     return states
 
 
+def with_electrodes(compiled, prepared: dict, all_params: dict) -> dict:
+    """``prepared`` plus the electrodes' matrices (key ``"extracellular"``,
+    :func:`simulator.extracellular.coupling.prepare`) when the module has electrodes and
+    ``prepared`` lacks them (a solver-only ``prepared``); else ``prepared`` itself."""
+    if not compiled.electrodes or "extracellular" in prepared:
+        return prepared
+    return {**prepared, "extracellular": coupling.prepare(compiled, all_params)}
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Step:
     """``step(all_states, all_params, externals, external_inds, delta_t=0.025,
@@ -152,18 +161,15 @@ class Step:
     def prepare(self, all_params: dict, delta_t) -> dict:
         """The solver's precomputation for ``all_params`` and ``delta_t`` (ms), and the
         electrodes' matrices (key ``"extracellular"``) if the module has electrodes."""
-        prepared = self.solver.prepare(all_params["axial_conductances"], delta_t)
-        if self.compiled.electrodes:
-            prepared = {**prepared, "extracellular": coupling.prepare(self.compiled, all_params)}
-        return prepared
+        return with_electrodes(self.compiled, self.solver.prepare(
+            all_params["axial_conductances"], delta_t), all_params)
 
     def __call__(self, all_states, all_params, externals, external_inds, delta_t=0.025,
                  prepared=None):
         if prepared is None:
             prepared = self.prepare(all_params, delta_t)
-        elif self.compiled.electrodes and "extracellular" not in prepared:
-            prepared = {**prepared,
-                        "extracellular": coupling.prepare(self.compiled, all_params)}
+        else:
+            prepared = with_electrodes(self.compiled, prepared, all_params)
         compiled, conductances = self.compiled, all_params["axial_conductances"]
         v_start = all_states["v"]
         states = advance_mechanisms(compiled, all_states, all_params, delta_t)
