@@ -41,6 +41,9 @@ Task card
   breaks the loop. At 200 µm: 0 µA 160.4 µV²,
   1 mA −2 %, 2 mA 10.2 µV² (−94 %), 3 mA −61 %; at 300 µm 2 mA +6 %, 3 mA −40 %; at 500 µm
   no effect up to 3 mA.
+- **Learning**: hard. PPO (rejax; 16k–131k steps, γ 0.9 or 0.99) stays below zero
+  stimulation (README, baselines): one period of stimulation barely changes the next 5
+  periods' power, and the return is not monotonic in the amplitude (0.6–1 mA is worst).
 - **Termination, noise**: defaults of :mod:`neuroenv.tasks.base`; **truncation** after 100
   periods (1 s). Variants: ``BetaSuppressionNoisy-v0``, ``-Drift-v0``,
   ``-Randomized-v0`` (:mod:`neuroenv.registry`).
