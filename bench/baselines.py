@@ -257,8 +257,8 @@ def _constant_current(env, params, a: float) -> str:
     if env.n_sites > (drive.n_actuators if drive else 0):
         parts.append(f"{a * float(params.action_scale):+.3f} nA per site")
     if drive is not None:
-        parts += [f"{a * float(scale):+.0f} µA {shape}"
-                  for scale, shape in zip(drive.scales, drive.shapes, strict=True)]
+        parts += [f"{a * float(scale):+.0f} {units} {shape}" for scale, units, shape
+                  in zip(drive.scales, drive.units, drive.shapes, strict=True)]
     return ", ".join(parts)
 
 

@@ -1,9 +1,12 @@
-"""Electrodes as actuators: an action -> contact currents (µA) at every solver step.
+"""Pulse-train actuators: an action entry -> currents at every solver step.
 
 An :class:`ElectrodeActuator` names an electrode registered on the env's module
 (``module.add_electrode(electrode, name=...)``, :mod:`simulator.modules.electrodes`) and the
-contacts it drives. Each actuator is one action entry a in [−1, 1]: the amplitude
-``a × max_current`` (µA), applied to all of its contacts with the pulse ``shape``:
+contacts it drives (extracellular, µA). A :class:`CurrentActuator` injects current into
+compartments (intracellular, nA: a pipette, or the idealised DBS of point-neuron models
+that inject the stimulus into every cell of a nucleus). Each actuator is one action entry
+a in [−1, 1]: the amplitude ``a × max_current``, applied to all of its contacts or
+compartments with the pulse ``shape``:
 
 - ``"constant"``: the amplitude held for the whole control period;
 - ``"monophasic"``: pulses of ``pulse_width`` ms at ``rate`` Hz;
@@ -31,24 +34,16 @@ SHAPES = ("constant", "monophasic", "biphasic")
 
 
 @dataclasses.dataclass(frozen=True)
-class ElectrodeActuator:
-    """One action entry driving contacts of a registered electrode.
+class _PulseTrain:
+    """Pulse parameters of an actuator: ``shape`` (one of :data:`SHAPES`), ``max_current``
+    per unit action (> 0), ``pulse_width`` (ms per phase, whole solver steps), ``rate``
+    (Hz)."""
 
-    Attributes:
-        electrode: the electrode's name on the module.
-        contacts: contact names (``None``: every contact of the electrode).
-        shape: one of :data:`SHAPES`.
-        max_current: µA per unit action (> 0).
-        pulse_width: duration of one phase (ms), a whole number of solver steps.
-        rate: pulses per second (Hz).
-    """
-
-    electrode: str
-    contacts: tuple[str, ...] | None = None
     shape: str = "biphasic"
     max_current: float = 100.0
     pulse_width: float = 0.1
     rate: float = 130.0
+    units = "µA"
 
     def pulse_steps(self, delta_t: float) -> tuple[int, int]:
         """``(width, period)`` of the pulse train in solver steps of ``delta_t`` ms;
@@ -56,7 +51,8 @@ class ElectrodeActuator:
         if self.shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, got {self.shape!r}")
         values = {}
-        for name, units in (("max_current", "µA"), ("pulse_width", "ms"), ("rate", "Hz")):
+        for name, units in (("max_current", self.units), ("pulse_width", "ms"),
+                            ("rate", "Hz")):
             values[name] = real_number(name, getattr(self, name))
             check_range(Range(0.0, low_open=True, units=units), name, values[name])
         width_ms, rate = values["pulse_width"], values["rate"]
@@ -74,13 +70,57 @@ class ElectrodeActuator:
 
 
 @dataclasses.dataclass(frozen=True)
+class ElectrodeActuator(_PulseTrain):
+    """One action entry driving contacts of a registered electrode (µA).
+
+    Attributes:
+        electrode: the electrode's name on the module.
+        contacts: contact names (``None``: every contact of the electrode).
+        shape, max_current (µA per unit action), pulse_width (ms), rate (Hz): the pulses.
+    """
+
+    electrode: str = ""
+    contacts: tuple[str, ...] | None = None
+
+    def __init__(self, electrode: str, contacts=None, shape: str = "biphasic",
+                 max_current: float = 100.0, pulse_width: float = 0.1, rate: float = 130.0):
+        super().__init__(shape, max_current, pulse_width, rate)
+        object.__setattr__(self, "electrode", electrode)
+        object.__setattr__(self, "contacts", contacts)
+
+
+@dataclasses.dataclass(frozen=True)
+class CurrentActuator(_PulseTrain):
+    """One action entry injecting the same current (nA) into every compartment of ``sites``.
+
+    Attributes:
+        sites: views of the env's module (each one or more compartments, e.g. ``net.cell(i)
+            .branch(0).comp(0)`` or a whole nucleus); every compartment gets the current.
+        shape, max_current (nA per unit action), pulse_width (ms), rate (Hz): the pulses.
+    """
+
+    sites: tuple = ()
+    units = "nA"
+
+    def __init__(self, sites, shape: str = "monophasic", max_current: float = 1.0,
+                 pulse_width: float = 0.3, rate: float = 130.0):
+        super().__init__(shape, max_current, pulse_width, rate)
+        object.__setattr__(self, "sites", tuple(sites))
+
+
+@dataclasses.dataclass(frozen=True)
 class ContactDrive:
-    """The resolved actuators of an env: global contact indices (``inds``, (n_contacts,)),
-    the actuator of each contact (``owner``) and each actuator's pulse parameters."""
+    """The resolved actuators of an env, each one action entry: the global contact indices
+    (``inds``, (n_contacts,)) and compartments (``nodes``, (n_nodes,)) they drive, the
+    actuator of each contact and compartment (``owner``, ``node_owner``) and each actuator's
+    pulse parameters (``scales``: µA or nA per unit action)."""
 
     inds: np.ndarray
     owner: np.ndarray
+    nodes: np.ndarray
+    node_owner: np.ndarray
     shapes: tuple[str, ...]
+    units: tuple[str, ...]
     widths: np.ndarray
     periods: np.ndarray
     scales: np.ndarray
@@ -90,12 +130,13 @@ class ContactDrive:
         return len(self.shapes)
 
     def amplitudes(self, action) -> jnp.ndarray:
-        """(n_actuators,) µA of the actuators' action entries (in [−1, 1])."""
+        """(n_actuators,) µA or nA of the actuators' action entries (in [−1, 1])."""
         return action * jnp.asarray(self.scales, action.dtype)
 
     def waveform(self, amplitude, first_step, substeps: int) -> jnp.ndarray:
-        """(substeps, n_contacts) contact currents (µA) of a control period starting at
-        global solver step ``first_step`` (int32) for actuator ``amplitude`` (µA)."""
+        """(substeps, n_actuators) currents (µA or nA) of a control period starting at
+        global solver step ``first_step`` (int32) for actuator ``amplitude``; columns
+        ``[:, owner]`` are the contacts', ``[:, node_owner]`` the compartments'."""
         k = first_step + jnp.arange(substeps, dtype=jnp.int32)
         columns = []
         for shape, width, period in zip(self.shapes, self.widths, self.periods, strict=True):
@@ -107,40 +148,64 @@ class ContactDrive:
             else:
                 unit = jnp.where(phase < width, 1.0, jnp.where(phase < 2 * width, -1.0, 0.0))
             columns.append(unit)
-        units = jnp.stack(columns, axis=1).astype(amplitude.dtype)  # (substeps, n_act)
-        return (units * amplitude)[:, self.owner]
+        return jnp.stack(columns, axis=1).astype(amplitude.dtype) * amplitude
 
 
 def resolve_actuators(base, actuators, delta_t: float,
                       has_sites: bool = True) -> ContactDrive | None:
     """The :class:`ContactDrive` of ``actuators`` (a sequence of
-    :class:`ElectrodeActuator`) on the module ``base``; ``None`` if there are none.
-    ``ValueError``/``TypeError`` naming the value for an unknown electrode or contact, a
-    repeated contact or invalid pulse parameters, or with neither actuators nor
-    stimulation sites (``has_sites``)."""
-    from simulator.modules.electrodes import contact_indices
+    :class:`ElectrodeActuator` and :class:`CurrentActuator`) on the module ``base``; ``None``
+    if there are none. ``ValueError``/``TypeError`` naming the value for an unknown
+    electrode, contact or site, a repeated contact or invalid pulse parameters, or with
+    neither actuators nor stimulation sites (``has_sites``)."""
 
     actuators = tuple(actuators)
     if not actuators and not has_sites:
         raise ValueError("give at least one stimulation site or electrode actuator")
     if not actuators:
         return None
-    inds, owner, widths, periods = [], [], [], []
+    driven = {ElectrodeActuator: ([], []), CurrentActuator: ([], [])}
+    widths, periods = [], []
     for j, act in enumerate(actuators):
-        if not isinstance(act, ElectrodeActuator):
-            raise TypeError(f"electrodes must be ElectrodeActuator objects, got {act!r}")
+        if type(act) not in driven:
+            raise TypeError(f"electrodes must be ElectrodeActuator or CurrentActuator"
+                            f" objects, got {act!r}")
         width, period = act.pulse_steps(delta_t)
-        rows = contact_indices(base, act.electrode, act.contacts)
-        inds.extend(rows.tolist())
-        owner.extend([j] * len(rows))
+        rows, owner = driven[type(act)]
+        targets = _targets(base, act)
+        rows.extend(targets)
+        owner.extend([j] * len(targets))
         widths.append(width)
         periods.append(period)
+    (inds, owner), (nodes, node_owner) = driven.values()
     if len(set(inds)) != len(inds):
         raise ValueError(f"electrode actuators drive a contact twice (global contacts {inds})")
-    return ContactDrive(np.asarray(inds, np.int64), np.asarray(owner, np.int64),
-                        tuple(a.shape for a in actuators), np.asarray(widths),
+    inds, owner, nodes, node_owner = (np.asarray(x, np.int64)
+                                      for x in (inds, owner, nodes, node_owner))
+    return ContactDrive(inds, owner, nodes, node_owner,
+                        tuple(a.shape for a in actuators), tuple(a.units for a in actuators),
+                        np.asarray(widths),
                         np.asarray(periods), np.asarray([a.max_current for a in actuators],
                                                         np.float32))
+
+
+def _targets(base, actuator) -> list[int]:
+    """The global contact rows (electrode actuator) or compartments (current actuator)."""
+    if isinstance(actuator, ElectrodeActuator):
+        from simulator.modules.electrodes import contact_indices
+
+        return contact_indices(base, actuator.electrode, actuator.contacts).tolist()
+    nodes = []
+    for site in actuator.sites:
+        inds = site._node_inds if getattr(site, "base", None) is base else None
+        if inds is None or len(inds) == 0:
+            raise ValueError(f"each CurrentActuator site must be a view of the env's module"
+                             f" with at least one compartment; got {site!r}")
+        nodes.extend(int(i) for i in inds)
+    if not nodes or len(set(nodes)) != len(nodes):
+        raise ValueError(f"a CurrentActuator needs sites of distinct compartments, got"
+                         f" compartments {nodes}")
+    return nodes
 
 
 def charge_per_pulse_nC(amplitude, pulse_width_ms):

@@ -38,7 +38,7 @@ from neuroenv.env_config import (  # noqa: F401  (the mode tuples: part of this 
     site_nodes,
 )
 from neuroenv.env_pytrees import EnvParams, EnvState
-from neuroenv.extracellular_obs import CONTACTS, lfp, n_recorded_contacts
+from neuroenv.extracellular_obs import lfp, n_recorded_contacts
 from neuroenv.numerical_guard import (  # noqa: F401  (constants and checks: also API here)
     NUMERICAL_ERROR_REWARD,
     V_LIMIT,
@@ -48,7 +48,8 @@ from neuroenv.numerical_guard import (  # noqa: F401  (constants and checks: als
     state_masks,
 )
 from neuroenv.obs_units import V_BOUNDS, V_OFFSET, V_SCALE, obs_unit_map  # noqa: F401
-from neuroenv.params_validation import check_action, check_key, check_params, check_state
+from neuroenv.params_validation import check_key, check_params, check_state
+from neuroenv.period_inputs import period_inputs, site_waveform
 from neuroenv.spaces import Box
 from simulator.assemble import all_states, derive, split_all_params
 from simulator.integrate import build_init_and_step_fn
@@ -91,9 +92,10 @@ class NeuronEnv(Environment):
         obs_units: ``"scaled"`` (default: O(1) entries, voltages as (v + 65 mV) / 20 mV,
             task entries by the task's ``extra_obs_scaling``) or ``"physical"`` (mV and the
             task's units); static. See ``docs/envs.md``.
-        electrodes: :class:`~neuroenv.electrodes.ElectrodeActuator` s, one action entry each
-            after the stimulation sites' (µA pulse trains at contacts of the module's
-            electrodes). Recorded electrodes' potentials (µV) follow the recorded states in
+        electrodes: actuators, one action entry each after the stimulation sites':
+            :class:`~neuroenv.electrodes.ElectrodeActuator` (µA pulse trains at contacts of
+            the module's electrodes) or :class:`~neuroenv.electrodes.CurrentActuator` (nA
+            pulse trains into compartments, e.g. every cell of a nucleus). Recorded electrodes' potentials (µV) follow the recorded states in
             ``task.step``'s trace (:mod:`neuroenv.extracellular_obs`).
     """
 
@@ -309,39 +311,7 @@ class NeuronEnv(Environment):
     def waveform(self, current) -> jax.Array:
         """(substeps, n_cell_sites) injected current (nA) over a period for amplitudes
         ``current`` at the stimulation sites."""
-        steps = jnp.broadcast_to(current, (self.substeps, self.n_cell_sites))
-        if self.pulse == "biphasic":
-            sign = jnp.where(jnp.arange(self.substeps) < self.substeps // 2, 1.0, -1.0)
-            steps = steps * sign[:, None].astype(steps.dtype)
-        return steps
-
-    def _period_inputs(self, key, state, action, params):
-        """``(task_state, current, current_ok, xs, inds)`` of a period: the action's
-        amplitudes ((n_sites,): nA at the stimulation sites, then µA per electrode actuator;
-        zeros unless all finite), the task's state after its drive, and the step inputs
-        ``xs`` (name -> (substeps, n)) at indices ``inds``."""
-        action = jnp.clip(check_action(action, self.n_sites), -1.0, 1.0)
-        n = self.n_cell_sites
-        current = action[:n] * params.action_scale  # nA
-        if self._contacts is not None:
-            current = jnp.concatenate([current, self._contacts.amplitudes(action[n:])])
-        current_ok = jnp.all(jnp.isfinite(current))
-        current = jnp.where(current_ok, current, 0.0)  # what info["current_nA"] reports
-        xs, inds = {"i": self.waveform(current[:n])}, {}
-        task_state = state.task
-        if self.n_drive:
-            task_state, drive = self.task.drive(task_state, key, params.task, self.substeps,
-                                                self.delta_t)
-            xs["i"] = jnp.concatenate([xs["i"], drive.astype(xs["i"].dtype)], axis=1)
-        if n or self.n_drive:
-            inds["i"] = np.concatenate([self.site_nodes, self.drive_nodes])
-        else:
-            del xs["i"]
-        if self._contacts is not None:
-            xs[CONTACTS] = self._contacts.waveform(current[n:], state.time * self.substeps,
-                                                   self.substeps)
-            inds[CONTACTS] = self._contacts.inds
-        return task_state, current, current_ok, xs, inds
+        return site_waveform(current, self.substeps, self.pulse)
 
     def step_env(self, key, state, action, params):
         """One control period (no auto-reset): ``(obs, state, reward, terminated, info)``.
@@ -354,8 +324,8 @@ class NeuronEnv(Environment):
         or ``action_scale``), is a numerical error.
         """
         k_obs, k_drive, k_drift = jax.random.split(key, 3)
-        task_state, current, current_ok, xs, inds = self._period_inputs(k_drive, state,
-                                                                        action, params)
+        task_state, current, current_ok, xs, inds = period_inputs(self, k_drive, state, action,
+                                                                 params)
         # Derived once per period (outside the scan) from the episode's primary parameters.
         sim_params = self.derived_sim_params(
             self.episode_sim_params(state.param_log_scale, params))
