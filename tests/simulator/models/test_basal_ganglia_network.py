@@ -74,7 +74,7 @@ def test_pulse_trains_on_the_grid():
     np.testing.assert_allclose(onsets, [0.0, 50.0, 100.0, 150.0])
     np.testing.assert_allclose([sm.max(), to_nA(5.0)], 5e-3)  # 5 µA/cm² on 100 µm²
     assert dbs_current(10.0, 0.01, 0.0).sum() == 0.0
-    assert np.count_nonzero(dbs_current(1000.0, 0.01, 130.0)) == 130 * 60
+    assert np.count_nonzero(dbs_current(1000.0, 0.01, 130.0)) == 130 * 60 + 1  # 131st at 1 s
     with pytest.raises(ValueError, match="width_ms"):
         pulse_train(10.0, 0.01, 1.0, 0.5, 0.6)
 
