@@ -55,8 +55,13 @@ class Envelope:
 
     def step(self, state: jax.Array, x: jax.Array) -> tuple[jax.Array, jax.Array]:
         """One sample ``(..., n_channels)``; returns ``(state, envelope)`` of its shape."""
-        return self.lowpass.step(state, self._detect(x.astype(state.dtype)))
+        state, out = self.lowpass.step(state, self._detect(x.astype(state.dtype)))
+        return state, jnp.maximum(out, 0.0)
 
     def block(self, state: jax.Array, xs: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """A block ``(..., n_channels, n_samples)``; returns ``(state, envelope)`` of its shape."""
-        return self.lowpass.block(state, self._detect(xs.astype(state.dtype)))
+        """A block ``(..., n_channels, n_samples)``; returns ``(state, envelope)`` of its
+        shape. The Butterworth low-pass of a non-negative signal can undershoot below 0
+        after a drop (measured: −6e-6 µV² after 1e-3 µV²); an envelope or power is ≥ 0, so
+        the output is clipped there (the filter state is not)."""
+        state, out = self.lowpass.block(state, self._detect(xs.astype(state.dtype)))
+        return state, jnp.maximum(out, 0.0)

@@ -88,3 +88,15 @@ def test_block_average_and_factor():
         block_average(x, 0)
     with pytest.raises(ValueError, match="fs_out"):
         decimation_factor(40000.0, 0.0)
+
+
+@pytest.mark.parametrize("kind", ["power", "amplitude"])
+def test_envelope_never_negative_after_a_drop(x64, kind):
+    t = np.arange(int(FS * 4)) / FS
+    x = np.where(t < 2.0, np.sin(2 * np.pi * 20 * t), 0.0)  # beta, then silence
+    e = _envelope_of(x, kind, jnp.float64)
+    # The 4 Hz Butterworth low-pass of a non-negative signal undershoots after the drop
+    # (before clipping: measured −3.9 % (power), −2.1 % (amplitude) of the plateau); the
+    # output is clipped at 0.
+    assert np.min(e) >= 0.0 and np.max(e[1500:2000]) > 0.1
+    assert np.any(e[2000:] == 0.0)  # the undershoot was there and clipped
