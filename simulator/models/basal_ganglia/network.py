@@ -86,7 +86,9 @@ def basal_ganglia_network(n_per_nucleus: int = 16, state: str = "healthy", seed:
     cells = nucleus_cells(n_per_nucleus)
     channel = {"STN": SubthalamicRT, "GPe": PallidalRT, "GPi": PallidalRT,
                "TC": ThalamocorticalRT}
-    net = Network([_cell(channel[name]()) for name in NUCLEI for _ in cells[name]])
+    templates = {name: _cell(channel[name]()) for name in ("STN", "GPe", "TC")}
+    templates["GPi"] = templates["GPe"]
+    net = Network([templates[name] for name in NUCLEI for _ in cells[name]])
     for name in ("GPe", "GPi"):
         for i in cells[name]:
             net.cell(int(i)).set("PallidalRT_i_app", I_APP[(name, state)])
