@@ -54,12 +54,13 @@ class RTSynapse(Synapse):
         return tuple(f"{p}_{k}" for k in ("alpha", "beta", "theta_g", "theta_H", "sigma_H"))
 
     def presynaptic_terms(self, pre_voltage, delta_t, params):
-        """``s_inf`` and ``gain = 1 − exp(−(αH + β) dt)``: functions of ``v_pre`` only."""
+        """``s_inf`` and ``gain = 1 − exp(−(αH + β) dt)`` (as ``−expm1``, exact in float32
+        for small (αH + β) dt): functions of ``v_pre`` only."""
         p = self.name
         x = pre_voltage - params[f"{p}_theta_g"] - params[f"{p}_theta_H"]
         drive = params[f"{p}_alpha"] * logistic(x / params[f"{p}_sigma_H"])
         rate = drive + params[f"{p}_beta"]
-        return {"s_inf": drive / rate, "gain": 1.0 - jnp.exp(-rate * delta_t)}
+        return {"s_inf": drive / rate, "gain": -jnp.expm1(-rate * delta_t)}
 
     def advance(self, states, terms, delta_t, pre_voltage, post_voltage, params):
         """Exact step with the rates frozen at ``v_pre`` (NEURON's ``cnexp`` arithmetic)."""
