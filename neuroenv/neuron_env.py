@@ -95,8 +95,9 @@ class NeuronEnv(Environment):
         electrodes: actuators, one action entry each after the stimulation sites':
             :class:`~neuroenv.electrodes.ElectrodeActuator` (µA pulse trains at contacts of
             the module's electrodes) or :class:`~neuroenv.electrodes.CurrentActuator` (nA
-            pulse trains into compartments, e.g. every cell of a nucleus). Recorded electrodes' potentials (µV) follow the recorded states in
-            ``task.step``'s trace (:mod:`neuroenv.extracellular_obs`).
+            pulse trains into compartments, e.g. every cell of a nucleus). Recorded
+            electrodes' potentials (µV) follow the recorded states in ``task.step``'s trace
+            (:mod:`neuroenv.extracellular_obs`).
     """
 
     #: The builder module is mutable and never read by traced code (which reads the

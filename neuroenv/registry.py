@@ -35,6 +35,7 @@ BASE_TASKS = {
     "Desynchronize-v0": "neuroenv.tasks.desynchronize:make_env",
     "DendriteControl-v0": "neuroenv.tasks.dendrite_control:make_env",
     "BetaSuppression-v0": "neuroenv.tasks.beta_suppression:make_env",
+    "BasalGangliaDBS-v0": "neuroenv.tasks.basal_ganglia_dbs:make_env",
 }
 
 #: variant suffix -> NeuronEnv keyword arguments it sets.

@@ -30,6 +30,7 @@ OLD_RESET_OBS = {
     + [-59.890594],
     # observe="none": the band power (µV²) alone; the sensor starts cold.
     "BetaSuppression-v0": [0.0],
+    "BasalGangliaDBS-v0": [0.0],
 }
 #: Largest |entry| of a default observation. Measured over the rollouts below: 5.0 (the
 #: SpikeTiming times clip at 50 ms / 10 ms = 5; spike peaks at about +34 mV give 4.94).

@@ -13,7 +13,13 @@ from neuroenv.registry import BASE_TASKS
 N = 1024
 
 
-@pytest.mark.parametrize("name", sorted(BASE_TASKS))
+#: Tasks whose 1,024-env rollout takes over a minute on 2 CPU cores (BasalGangliaDBS-v0:
+#: 50 cells × 1,000 solver steps per period, measured 80 s): marked slow.
+SLOW = {"BasalGangliaDBS-v0"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                  for n in sorted(BASE_TASKS)])
 def test_vmapped_1024(name):
     env, params = neuroenv.make(name, max_steps_in_episode=3)
     keys = jax.random.split(jax.random.key(0), N)
@@ -47,7 +53,7 @@ def test_vmapped_1024(name):
     space = env.observation_space()
     assert np.all((np.asarray(obs) >= space.low) & (np.asarray(obs) <= space.high))
     # episodes differ (keys reach the initial state); a task whose device senses only a
-    # filtered signal (BetaSuppression-v0: band power, a cold sensor) observes 0 at reset,
-    # so its initial task state is checked instead
-    first = obs0[:, 0] if float(jnp.std(obs0[:, 0])) > 0 else state0.task["rates"][:, 0]
+    # filtered signal (band power, a cold sensor) observes 0 at reset, so its initial
+    # membrane state is checked instead
+    first = obs0[:, 0] if float(jnp.std(obs0[:, 0])) > 0 else state0.sim["v"][:, 0]
     assert float(jnp.std(first)) > 0, name

@@ -1,0 +1,81 @@
+"""BasalGangliaDBS-v0: the per-period relay errors sum to the error index of the episode's
+TC traces, DBS restores relay and removes the beta proxy, the vmapped env runs jitted."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from neuroenv.tasks.basal_ganglia_dbs import lfp_weights, make_env
+from simulator.models.basal_ganglia import error_index
+
+
+@pytest.fixture(scope="module")
+def env():
+    return make_env()
+
+
+def _episode(env, action, n=60, key=0):
+    p = env.default_params
+    _, state = env.reset(jax.random.key(key), p)
+    step = jax.jit(env.step_env)
+    traces, rewards, powers = [], [], []
+    for k in range(n):
+        _, state, r, _, info = step(jax.random.key(k), state, jnp.array([action]), p)
+        assert not bool(info["numerical_error"])
+        traces.append(np.asarray(state.last_trace[:, :2]))
+        rewards.append(float(r))
+        powers.append(float(state.task["power"]))
+    return state, np.concatenate(traces), np.asarray(rewards), np.asarray(powers)
+
+
+@pytest.mark.parametrize("action", [0.0, 0.5])
+def test_period_errors_sum_to_the_error_index(env, action):
+    state, tc, rewards, _ = _episode(env, action)
+    dt, n = 0.01, 60  # 600 ms: 12 pulses, the last window closes at 575 ms
+    v = np.concatenate([np.full((1, 2), -100.0), tc]).T  # sample 0 at t = 0 (below threshold)
+    e = error_index(v, dt, np.arange(0.0, n * 10.0, 50.0), window=25.0)
+    errors = e["misses"] + e["bad"] + e["spurious"]
+    print("action", action, "errors", float(state.task["errors"]), e)
+    # the same spikes, windows and rules: equal counts (float32 sum of small integers)
+    assert float(state.task["errors"]) == errors
+    penalty = 0.03 * abs(action) * n  # charge_penalty × |a| per period
+    np.testing.assert_allclose(-rewards.sum(), errors / 2 + penalty, rtol=1e-5)
+
+
+def test_dbs_restores_relay_and_removes_beta(env):
+    _, _, r0, p0 = _episode(env, 0.0, n=80)
+    _, _, r1, p1 = _episode(env, 1.0, n=80)
+    late = slice(30, None)  # after the initial transient (300 ms)
+    errors_off = -r0[late].sum() * 2
+    errors_on = -(r1[late].sum() + 0.03 * 50) * 2
+    print("late errors off/on", errors_off, errors_on, "beta off/on", p0[late].mean(),
+          p1[late].mean())
+    # measured: 6 vs 0 errors over 500 ms (10 pulses × 2 TC cells; EI 0.3 vs 0); beta
+    # power 1.8e-3 vs 1.9e-5 µV²
+    assert errors_off >= 4 and errors_on <= 1
+    assert p1[late].mean() < 0.2 * p0[late].mean()
+
+
+def test_lfp_weights_point_source():
+    w = lfp_weights(16)
+    # 1 nA at 200 µm in 0.3 S/m: 1e-9 / (4π · 0.3 · 2e-4) V = 1.326 µV; the grid's corners
+    # (150 µm off axis in x and y) are farther
+    assert w.shape == (16,) and np.all(w <= 1.3263) and np.all(w > 0.8)
+    np.testing.assert_allclose(lfp_weights(1), 1e-9 / (4 * np.pi * 0.3 * 2e-4) * 1e6)
+
+
+def test_vmapped_jitted_batch(env):
+    p = env.default_params
+    keys = jax.random.split(jax.random.key(0), 4)
+
+    @jax.jit
+    def run(keys):
+        _, state = jax.vmap(env.reset, (0, None))(keys, p)
+        return jax.vmap(env.step_env, (0, 0, 0, None))(keys, state, jnp.ones((4, 1)), p)
+
+    obs, _, reward, _, info = run(keys)
+    assert obs.shape == (4, 1) and np.isfinite(np.asarray(reward)).all()
+    assert not np.asarray(info["numerical_error"]).any()
