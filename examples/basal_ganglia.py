@@ -13,6 +13,8 @@ step is unstable for the pallidal cells at this Δt, see docs/basal_ganglia.md).
   300 ms),
 * the relative beta power (13–30 Hz power over 1–100 Hz power, Welch PSD) of the STN
   population spike train (1 ms bins) and of the summed GPi → TC synaptic variable,
+* the mean of that synaptic variable per TC cell (Σ s over its 8 GPi inputs: the level of
+  inhibition a TC cell receives) and its coefficient of variation (how much it fluctuates),
 
 and prints a markdown table of mean ± std over the seeds. It also sweeps the DBS frequency
 at a fixed amplitude and writes three figures: traces (``basal_ganglia_traces.png``), EI
@@ -109,6 +111,8 @@ def measure(v, s_gpi, cells, onsets, t_max: float) -> dict:
     result["beta_STN"], f, result["psd_STN"] = relative_beta(
         np.histogram(stn, bins)[0].astype(float), 1000.0)
     gpi = s_gpi.sum(axis=0)[start::int(round(1.0 / DT))]
+    result["s_GPi_TC"] = float(gpi.mean()) / len(cells["TC"])  # summed s per TC cell
+    result["cv_GPi_TC"] = float(gpi.std() / max(gpi.mean(), 1e-300))
     result["beta_GPi"], _, result["psd_GPi"] = relative_beta(gpi, 1000.0)
     result["psd_f"] = f
     return result
@@ -140,8 +144,8 @@ def summary(runs: list[dict]) -> dict:
 def table(results: dict) -> str:
     """The markdown table of mean ± std over seeds (counts: totals per seed, averaged)."""
     head = ("| condition | STN Hz | GPe Hz | GPi Hz | TC Hz | EI | misses | bad | spurious |"
-            " pulses | β STN | β GPi |")
-    rows = [head, "|" + "---|" * 12]
+            " pulses | β STN | β GPi | Σs GPi→TC | CV Σs |")
+    rows = [head, "|" + "---|" * 14]
     for label, runs in results.items():
         if label.startswith("_"):
             continue
@@ -151,7 +155,8 @@ def table(results: dict) -> str:
                  ("ei", 2))]
         cell += [f"{s[k][0]:.1f}" for k in ("misses", "bad", "spurious")]
         cell += [f"{s['pulses'][0]:.0f}"]
-        cell += [f"{s[k][0]:.2f} ± {s[k][1]:.2f}" for k in ("beta_STN", "beta_GPi")]
+        cell += [f"{s[k][0]:.2f} ± {s[k][1]:.2f}" for k in ("beta_STN", "beta_GPi",
+                                                            "s_GPi_TC", "cv_GPi_TC")]
         rows.append(f"| {label} | " + " | ".join(cell) + " |")
     return "\n".join(rows)
 
