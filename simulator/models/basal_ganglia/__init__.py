@@ -19,6 +19,7 @@ from simulator.models.basal_ganglia.connectivity import pathways
 from simulator.models.basal_ganglia.error_index import error_index, spike_times
 from simulator.models.basal_ganglia.inputs import (
     dbs_current,
+    irregular_sensorimotor_input,
     pulse_train,
     sensorimotor_input,
     to_nA,
@@ -37,5 +38,5 @@ from simulator.models.basal_ganglia.thalamus import ThalamocorticalRT
 
 __all__ = ["NUCLEI", "STATES", "SYNAPSES", "PallidalRT", "RTSynapse", "SubthalamicRT",
            "ThalamocorticalRT", "basal_ganglia_network", "dbs_current", "error_index",
-           "nucleus_cells", "pathways", "pulse_train", "sensorimotor_input", "spike_times",
+           "irregular_sensorimotor_input", "nucleus_cells", "pathways", "pulse_train", "sensorimotor_input", "spike_times",
            "to_nA"]
