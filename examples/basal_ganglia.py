@@ -16,13 +16,20 @@ step is unstable for the pallidal cells at this Δt, see docs/basal_ganglia.md).
 * the mean of that synaptic variable per TC cell (Σ s over its 8 GPi inputs: the level of
   inhibition a TC cell receives) and its coefficient of variation (how much it fluctuates),
 
-and prints a markdown table of mean ± std over the seeds. It also sweeps the DBS frequency
-at a fixed amplitude and writes three figures: traces (``basal_ganglia_traces.png``), EI
-against DBS frequency (``basal_ganglia_ei_frequency.png``) and PSDs
-(``basal_ganglia_psd.png``).
+plus the authors' own EI counter (RT's XPP file: 20 ms windows from each pulse onset, a
+good response crosses −10 mV; errors = misses + extra −40 mV crossings in the windows), and
+prints a markdown table of mean ± std over the seeds. The DBS train starts at a random phase
+per seed (onset uniform in [0, period), seeded), so each frequency's EI averages over the
+phase between the strictly periodic SM and DBS trains. Two ablation rows run healthy and
+parkinsonian with So et al. (2012)'s TC T-gate kinetics (3 seeds). It also sweeps the DBS
+frequency at a fixed amplitude (``--irregular`` repeats the sweep with So 2012-style
+irregular SM input: gamma intervals, 20 Hz mean, CV 0.2; 3 seeds) and writes three
+figures: traces (``basal_ganglia_traces.png``), EI against DBS frequency
+(``basal_ganglia_ei_frequency.png``) and PSDs (``basal_ganglia_psd.png``).
 
 Run: ``python examples/basal_ganglia.py [--quick] [--seeds 5] [--t-max 2000] [--out-dir docs]
-[--no-plot]``. ``--quick`` is one seed, 600 ms, healthy / parkinsonian / 130 Hz DBS only.
+[--no-plot] [--irregular]``. ``--quick`` is one seed, 600 ms, healthy / parkinsonian /
+130 Hz DBS only.
 """
 
 from __future__ import annotations
@@ -44,9 +51,11 @@ from simulator.models.basal_ganglia import (  # noqa: E402
     basal_ganglia_network,
     dbs_current,
     error_index,
+    irregular_sensorimotor_input,
     sensorimotor_input,
     spike_times,
 )
+from simulator.models.basal_ganglia.thalamus import SO_2012_R_RATE  # noqa: E402
 
 DT = 0.01  # ms, forward Euler (So et al. 2012)
 T_DISCARD = 300.0  # ms of transient left out of every measure
@@ -58,30 +67,61 @@ FIGURE_NAMES = ("basal_ganglia_traces.png", "basal_ganglia_ei_frequency.png",
                 "basal_ganglia_psd.png")
 
 
-def conditions(quick: bool) -> dict[str, tuple[str, float, float]]:
-    """``{label: (state, DBS frequency Hz, DBS amplitude µA/cm²)}`` to simulate."""
-    cases = {"healthy": ("healthy", 0.0, 0.0), "parkinsonian": ("parkinsonian", 0.0, 0.0),
-             "PD + DBS 130 Hz, 400": ("parkinsonian", 130.0, AMPLITUDE)}
-    if not quick:
-        cases["PD + DBS 130 Hz, 200"] = ("parkinsonian", 130.0, 200.0)
+IRREGULAR = "irregular SM: "  # label prefix of the irregular-input sweep
+ABLATION = ", So 2012 TC T-gate"  # label suffix of the TC-kinetics ablation
+
+
+def conditions(quick: bool, irregular: bool = False) -> dict[str, tuple]:
+    """``{label: (state, DBS frequency Hz, DBS amplitude µA/cm², options)}``; options:
+    ``sm`` ("periodic" | "irregular"), ``tc`` (TC parameters to set), ``n_seeds`` (cap)."""
+    periodic, three = {"sm": "periodic"}, {"sm": "periodic", "n_seeds": 3}
+    cases = {"healthy": ("healthy", 0.0, 0.0, periodic),
+             "parkinsonian": ("parkinsonian", 0.0, 0.0, periodic),
+             "PD + DBS 130 Hz, 400": ("parkinsonian", 130.0, AMPLITUDE, periodic)}
+    if quick:
+        return cases
+    cases["PD + DBS 130 Hz, 200"] = ("parkinsonian", 130.0, 200.0, periodic)
+    for f in SWEEP_HZ:
+        if f != 130.0:
+            cases[f"PD + DBS {f:g} Hz, 400"] = ("parkinsonian", f, AMPLITUDE, periodic)
+    tc = {f"ThalamocorticalRT_{k}": x for k, x in SO_2012_R_RATE.items()}
+    for state in ("healthy", "parkinsonian"):
+        cases[state + ABLATION] = (state, 0.0, 0.0, {**three, "tc": tc})
+    if irregular:
+        irr = {"sm": "irregular", "n_seeds": 3}
+        cases[IRREGULAR + "healthy"] = ("healthy", 0.0, 0.0, irr)
+        cases[IRREGULAR + "parkinsonian"] = ("parkinsonian", 0.0, 0.0, irr)
         for f in SWEEP_HZ:
-            if f != 130.0:
-                cases[f"PD + DBS {f:g} Hz, 400"] = ("parkinsonian", f, AMPLITUDE)
+            cases[f"{IRREGULAR}PD + DBS {f:g} Hz, 400"] = ("parkinsonian", f, AMPLITUDE, irr)
     return cases
 
 
-def simulate(state: str, frequency: float, amplitude: float, seed: int, t_max: float):
+def dbs_onset(frequency: float, seed: int) -> float:
+    """The first DBS pulse time (ms) of ``seed``: uniform in [0, period), seeded."""
+    return float(np.random.default_rng([seed, 16]).uniform(0.0, 1000.0 / frequency))
+
+
+def simulate(state: str, frequency: float, amplitude: float, seed: int, t_max: float,
+             options: dict | None = None):
     """One run: ``(voltages (n_cells, n_samples) mV, s_GPi→TC (n_syn, n_samples), cells,
-    SM onsets ms)``. Every run has the same array shapes, so the compiled program is reused."""
+    SM onsets ms)``. Every run has the same array shapes, so the compiled program is reused.
+    ``options``: see :func:`conditions`."""
+    options = options or {}
     net, cells = basal_ganglia_network(16, state, seed)
+    for key, value in options.get("tc", {}).items():
+        net.set(key, value)
     net.record("v", verbose=False)
     net.record("GPi_TC_s", verbose=False)
     n_samples = int(round(t_max / DT)) + 1
-    sm, onsets = sensorimotor_input(t_max, DT)
+    if options.get("sm", "periodic") == "irregular":  # 20 Hz mean (RT's rate), CV 0.2 (So)
+        sm, onsets = irregular_sensorimotor_input(t_max, DT, seed, 20.0, 0.2, 5.0, 5.0)
+    else:
+        sm, onsets = sensorimotor_input(t_max, DT)
     stimulus = np.zeros((len(net.nodes), n_samples))
     stimulus[cells["TC"]] = sm
     if frequency > 0:
-        stimulus[cells["STN"]] = dbs_current(t_max, DT, frequency, amplitude)
+        stimulus[cells["STN"]] = dbs_current(t_max, DT, frequency, amplitude,
+                                             onset_ms=dbs_onset(frequency, seed))
     out = np.asarray(integrate(net, data_stimuli=net.data_stimulate(stimulus), delta_t=DT,
                                t_max=t_max, solver="fwd_euler"))
     n_cells = len(net.nodes)
@@ -97,6 +137,21 @@ def relative_beta(signal: np.ndarray, fs_hz: float) -> tuple[float, np.ndarray, 
     return float(p[beta].sum() / max(p[band].sum(), 1e-300)), f, p
 
 
+def authors_error_index(tc_v: np.ndarray, onsets: np.ndarray, window: float = 20.0) -> float:
+    """EI by RT's XPP counters (notes §8): per TC cell, ``good`` = windows [t_p, t_p + 20)
+    with a crossing of −10 mV, ``count`` = crossings of −40 mV in the windows; errors =
+    (pulses − good) + max(count − good, 0); EI = errors / pulses, mean over cells."""
+    end = (tc_v.shape[1] - 1) * DT
+    scored = onsets[onsets <= end - window]
+    per_cell = []
+    for v in tc_v:
+        t40, t10 = spike_times(v, DT, -40.0), spike_times(v, DT, -10.0)
+        good = sum(np.any((t10 >= t) & (t10 < t + window)) for t in scored)
+        count = sum(np.sum((t40 >= t) & (t40 < t + window)) for t in scored)
+        per_cell.append(((len(scored) - good) + max(count - good, 0)) / max(len(scored), 1))
+    return float(np.mean(per_cell))
+
+
 def measure(v, s_gpi, cells, onsets, t_max: float) -> dict:
     """Rates (Hz) per nucleus, EI and its counts, relative beta power of STN and GPi."""
     start = int(round(T_DISCARD / DT))
@@ -105,7 +160,9 @@ def measure(v, s_gpi, cells, onsets, t_max: float) -> dict:
     for name in NUCLEI:
         counts = [len(spike_times(v[i, start:], DT, SPIKE_MV)) for i in cells[name]]
         result[f"rate_{name}"] = float(np.mean(counts)) / duration_s
-    result.update(error_index(v[cells["TC"]], DT, onsets[onsets >= T_DISCARD]))
+    scored = onsets[onsets >= T_DISCARD]
+    result.update(error_index(v[cells["TC"]], DT, scored))
+    result["ei_rt"] = authors_error_index(v[cells["TC"]], scored)
     bins = np.arange(T_DISCARD, t_max + 1e-9, 1.0)  # 1 ms bins: fs = 1 kHz
     stn = np.concatenate([spike_times(v[i], DT, SPIKE_MV) for i in cells["STN"]])
     result["beta_STN"], f, result["psd_STN"] = relative_beta(
@@ -122,14 +179,15 @@ def run_all(cases: dict, seeds: list[int], t_max: float, log=print) -> dict:
     """``{label: [measure() per seed]}`` plus the traces of seed ``seeds[0]`` under
     ``"_traces"``."""
     results, traces = {}, {}
-    for label, (state, frequency, amplitude) in cases.items():
+    for label, (state, frequency, amplitude, options) in cases.items():
         t0, results[label] = time.perf_counter(), []
-        for seed in seeds:
-            v, s_gpi, cells, onsets = simulate(state, frequency, amplitude, seed, t_max)
+        for seed in seeds[:options.get("n_seeds", len(seeds))]:
+            v, s_gpi, cells, onsets = simulate(state, frequency, amplitude, seed, t_max,
+                                               options)
             results[label].append(measure(v, s_gpi, cells, onsets, t_max))
             if seed == seeds[0]:
                 traces[label] = (v, cells, onsets)
-        log(f"  {label}: {len(seeds)} seed(s) in {time.perf_counter() - t0:.1f} s")
+        log(f"  {label}: {len(results[label])} seed(s) in {time.perf_counter() - t0:.1f} s")
     results["_traces"] = traces
     return results
 
@@ -143,30 +201,31 @@ def summary(runs: list[dict]) -> dict:
 
 def table(results: dict) -> str:
     """The markdown table of mean ± std over seeds (counts: totals per seed, averaged)."""
-    head = ("| condition | STN Hz | GPe Hz | GPi Hz | TC Hz | EI | misses | bad | spurious |"
-            " pulses | β STN | β GPi | Σs GPi→TC | CV Σs |")
-    rows = [head, "|" + "---|" * 14]
+    head = ("| condition | seeds | STN Hz | GPe Hz | GPi Hz | TC Hz | EI | EI (RT counter) |"
+            " misses | bad | spurious | pulses | β STN | β GPi | Σs GPi→TC | CV Σs |")
+    rows = [head, "|" + "---|" * 16]
     for label, runs in results.items():
         if label.startswith("_"):
             continue
         s = summary(runs)
         cell = [f"{s[k][0]:.{d}f} ± {s[k][1]:.{d}f}" for k, d in
                 (("rate_STN", 1), ("rate_GPe", 1), ("rate_GPi", 1), ("rate_TC", 1),
-                 ("ei", 2))]
+                 ("ei", 2), ("ei_rt", 2))]
         cell += [f"{s[k][0]:.1f}" for k in ("misses", "bad", "spurious")]
         cell += [f"{s['pulses'][0]:.0f}"]
         cell += [f"{s[k][0]:.2f} ± {s[k][1]:.2f}" for k in ("beta_STN", "beta_GPi",
                                                             "s_GPi_TC", "cv_GPi_TC")]
-        rows.append(f"| {label} | " + " | ".join(cell) + " |")
+        rows.append(f"| {label} | {len(runs)} | " + " | ".join(cell) + " |")
     return "\n".join(rows)
 
 
-def frequency_curve(results: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(frequency Hz, EI mean, EI std)`` of the parkinsonian runs at the sweep amplitude
-    (0 Hz = no DBS)."""
-    freqs = [0.0] + [f for f in SWEEP_HZ if f"PD + DBS {f:g} Hz, 400" in results]
-    labels = ["parkinsonian"] + [f"PD + DBS {f:g} Hz, 400" for f in freqs[1:]]
-    stats = [summary(results[k])["ei"] for k in labels]
+def frequency_curve(results: dict, prefix: str = "", key: str = "ei"):
+    """``(frequency Hz, mean, std)`` of measure ``key`` over the parkinsonian runs at the
+    sweep amplitude (0 Hz = no DBS); ``prefix`` selects the irregular-input sweep."""
+    freqs = [0.0] + [f for f in SWEEP_HZ if f"{prefix}PD + DBS {f:g} Hz, 400" in results]
+    labels = [prefix + "parkinsonian"] + [f"{prefix}PD + DBS {f:g} Hz, 400"
+                                          for f in freqs[1:]]
+    stats = [summary(results[k])[key] for k in labels if k in results]
     return np.asarray(freqs), np.array([m for m, _ in stats]), np.array([s for _, s in stats])
 
 
@@ -194,13 +253,15 @@ def _plot_traces(plt, results: dict, path: pathlib.Path, window=(300.0, 800.0)) 
 
 
 def _plot_ei(plt, results: dict, path: pathlib.Path) -> None:
-    f, mean, std = frequency_curve(results)
     healthy = summary(results["healthy"])["ei"]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(f, mean, yerr=std, marker="o", capsize=3, label="parkinsonian + DBS")
+    for prefix, name in (("", "periodic SM, 5 seeds"), (IRREGULAR, "irregular SM, 3 seeds")):
+        if prefix + "parkinsonian" in results:
+            f, mean, std = frequency_curve(results, prefix)
+            ax.errorbar(f, mean, yerr=std, marker="o", capsize=3, label=f"PD + DBS, {name}")
     ax.axhspan(healthy[0] - healthy[1], healthy[0] + healthy[1], color="tab:green",
                alpha=0.3, label="healthy (mean ± std)")
-    ax.set_xlabel("DBS frequency (Hz; 0 = off), 400 µA/cm², 0.6 ms")
+    ax.set_xlabel("DBS frequency (Hz; 0 = off), 400 µA/cm², 0.6 ms, random onset")
     ax.set_ylabel("TC error index")
     ax.legend()
     fig.tight_layout()
@@ -241,7 +302,7 @@ def plot(results: dict, out_dir: pathlib.Path) -> list[pathlib.Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / name for name in FIGURE_NAMES]
     _plot_traces(plt, results, paths[0])
-    if len(frequency_curve(results)[0]) > 1:
+    if "PD + DBS 10 Hz, 400" in results:
         _plot_ei(plt, results, paths[1])
     else:
         paths[1] = None
@@ -258,6 +319,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--t-max", type=float, default=None, help="ms per run (default 2000)")
     ap.add_argument("--out-dir", default="docs", help="folder for the figures")
     ap.add_argument("--no-plot", action="store_true")
+    ap.add_argument("--irregular", action="store_true",
+                    help="also sweep DBS frequency with irregular SM input (3 seeds)")
     args = ap.parse_args(argv)
     n_seeds = args.seeds or (1 if args.quick else 5)
     t_max = args.t_max or (600.0 if args.quick else 2000.0)
@@ -267,14 +330,16 @@ def main(argv=None) -> dict:
     print(f"Rubin & Terman (2004), 16 cells per nucleus, fwd_euler Δt {DT} ms, {t_max:g} ms"
           f" per run (first {T_DISCARD:g} ms discarded), seeds 0..{n_seeds - 1}")
     t0 = time.perf_counter()
-    results = run_all(conditions(args.quick), list(range(n_seeds)), t_max)
+    results = run_all(conditions(args.quick, args.irregular), list(range(n_seeds)), t_max)
     print(f"simulated in {time.perf_counter() - t0:.0f} s\n")
     print(table(results))
-    f, mean, std = frequency_curve(results)
-    if len(f) > 1:
-        print("\nEI against DBS frequency (parkinsonian, 400 µA/cm²):")
-        print(", ".join(f"{x:g} Hz {m:.2f} ± {s:.2f}" for x, m, s in
-                        zip(f, mean, std, strict=True)))
+    for prefix in ("", IRREGULAR):
+        f, mean, std = frequency_curve(results, prefix)
+        if len(f) > 1:
+            print(f"\n{prefix or 'periodic SM: '}EI against DBS frequency (parkinsonian,"
+                  " 400 µA/cm², random DBS onset):")
+            print(", ".join(f"{x:g} Hz {m:.2f} ± {s:.2f}" for x, m, s in
+                            zip(f, mean, std, strict=True)))
     if not args.no_plot:
         for path in plot(results, pathlib.Path(args.out_dir)):
             print(f"figure: {path}")

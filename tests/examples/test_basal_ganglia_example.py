@@ -30,6 +30,30 @@ def test_main_guard_present():
     assert 'if __name__ == "__main__":\n    main()' in EXAMPLE.read_text()
 
 
+def test_authors_error_index_counts():
+    ns = runpy.run_path(str(EXAMPLE), run_name="basal_ganglia_example")
+    dt = ns["DT"]
+    v = np.full(int(200.0 / dt) + 1, -70.0)
+    for start, peak in ((5.0, 20.0), (30.0, 20.0), (105.0, 20.0), (110.0, 20.0),
+                        (155.0, -30.0)):
+        v[int(start / dt):int((start + 1.0) / dt)] = peak
+    onsets = np.array([0.0, 50.0, 100.0, 150.0])
+    # good responses: pulses 0 and 100 (cross −10 mV); −40 mV crossings in the 20 ms
+    # windows: 1 + 0 + 2 + 1 = 4 (the spike at 30 ms is outside every window);
+    # errors = misses (4 − 2) + extra crossings (4 − 2) = 4 over 4 pulses
+    assert ns["authors_error_index"](v[None], onsets) == 1.0
+    assert ns["authors_error_index"](v[None, :int(150.0 / dt)], onsets[:3]) == 2.0 / 3.0
+
+
+def test_dbs_onset_uniform_in_period_and_seeded():
+    ns = runpy.run_path(str(EXAMPLE), run_name="basal_ganglia_example")
+    onsets = [ns["dbs_onset"](100.0, seed) for seed in range(200)]
+    assert all(0.0 <= x < 10.0 for x in onsets)
+    assert onsets[3] == ns["dbs_onset"](100.0, 3) and len(set(onsets)) == 200
+    # 200 uniform draws on [0, 10): the mean's std is 0.2 ms (measured mean within it)
+    assert abs(np.mean(onsets) - 5.0) < 0.8
+
+
 @pytest.mark.slow
 def test_error_index_ordering(example):
     _, results, _, _ = example
@@ -62,6 +86,7 @@ def test_rates_and_dbs_entrainment(example):
 def test_table_and_figures(example):
     _, _, text, out = example
     assert "| healthy |" in text and "| parkinsonian |" in text and f"| {DBS} |" in text
+    assert "EI (RT counter)" in text
     assert "nan" not in text.lower()
     for name in ("basal_ganglia_traces.png", "basal_ganglia_psd.png"):
         path = out / name
