@@ -71,6 +71,8 @@ SECTIONS = {
                "(bench/float32_accuracy.py; quick: a subset)",
     "extracellular": "extracellular recording / stimulation cost vs the plain run: CA1 and "
                      "1,024 vmapped ball-and-stick cells (bench/extracellular.py)",
+    "dbs": "BasalGangliaDBS-v0 (Rubin & Terman network), 1,024 vmapped envs (quick: 64) vs "
+           "the network's vmapped integrate (bench/dbs_env.py)",
 }
 #: sections that also run in float32 (in a child process), per mode
 FLOAT32_SECTIONS = {"quick": (), "full": ("gym", "vmap")}
@@ -481,7 +483,22 @@ def run_extracellular(quick, dtype):
     return rows, True, res, ""
 
 
-RUNNERS = {"extracellular": run_extracellular, "float32": run_float32, "ca1": run_ca1,
+def run_dbs(quick, dtype):
+    mod = _optional("dbs_env")
+    if mod is None:
+        return [row("dbs", "not available", dtype, None, None, "s",
+                    note="bench/dbs_env.py missing")], True, None, ""
+    r = mod.measure(quick=quick)
+    steps = r["n_envs"] * r["solver_steps"]
+    rows = [row("dbs", f"BasalGangliaDBS-v0 x{r['n_envs']}, {r['solver_steps']} steps",
+                r["dtype"], r["env_s"], r["integrate_s"], "s", ref_name="integrate",
+                note=f"{steps / r['env_s']:.3g} env solver steps/s; first call "
+                     f"{r['first_call_s']:.1f} s")]
+    return rows, True, r, ""
+
+
+RUNNERS = {"dbs": run_dbs, "extracellular": run_extracellular, "float32": run_float32,
+           "ca1": run_ca1,
            "step": run_step, "gym": run_gym,
            "first_step": run_first_step, "vmap": run_vmap, "network": run_network,
            "compile": run_compile,

@@ -21,7 +21,8 @@ Task card
   Negative amplitudes hyperpolarise (allowed, and charged).
 - **Control period**: 1,000 × 0.01 ms = 10 ms.
 - **Observation** (float32, (1,)): the beta-band (13–30 Hz) power of an STN local field
-  potential proxy, sensed with a 5 ms delay (µV², scaled by ``power_ref`` = 5e-3 µV²:
+  potential proxy, sensed with a 5 ms delay (µV²; divided by ``POWER_REF`` = 5e-3 µV² with
+  ``obs_units="scaled"``:
   measured ≈ 0.02 µV² at the peak of the initial transient, ≈ 1e-3 µV² untreated later,
   ≈ 0 under 130 Hz DBS at full amplitude). The proxy is the
   point-source potential (σ = 0.3 S/m) of the STN cells' GPe → STN synaptic currents at a
@@ -59,6 +60,8 @@ SPIKE_MV = -40.0
 DBS_MAX, DBS_WIDTH, DBS_RATE = 400.0, 0.6, 130.0
 #: The LFP proxy: conductivity (S/m), contact distance (µm), STN grid spacing (µm).
 SIGMA, CONTACT_UM, GRID_UM = 0.3, 200.0, 100.0
+#: Beta power (µV²) that scales to 1 in the default observation units.
+POWER_REF = 5e-3
 
 
 def lfp_weights(n_stn: int) -> np.ndarray:
@@ -95,11 +98,10 @@ class BasalGangliaDBS(Task):
 
     def param_ranges(self):
         return {"sm_amplitude": Range(0.0, units="nA"),
-                "charge_penalty": Range(0.0, units="per period at full amplitude"),
-                "power_ref": Range(0.0, low_open=True, units="µV²")}
+                "charge_penalty": Range(0.0, units="per period at full amplitude")}
 
     def default_params(self) -> dict:
-        return {"sm_amplitude": 5e-3, "charge_penalty": 0.03, "power_ref": 5e-3}
+        return {"sm_amplitude": 5e-3, "charge_penalty": 0.03}
 
     def reset(self, key, params):
         n = self.n_tc
@@ -150,10 +152,13 @@ class BasalGangliaDBS(Task):
         return new, reward.astype(jnp.float32), jnp.asarray(False)
 
     def extra_obs(self, task_state, params):
-        return (task_state["power"] / params["power_ref"])[None]
+        return task_state["power"][None]
 
     def extra_obs_bounds(self):
-        return [0.0], [1e9]
+        return [0.0], [1e6]
+
+    def extra_obs_scaling(self):
+        return [0.0], [POWER_REF]
 
     def render_info(self, traces, task_state, params):
         return {"trace": traces[:, 0]}

@@ -105,5 +105,8 @@ def check_module(module, solver: str, delta_t: float, stacklevel: int = 4) -> fl
         return None
     base = module.base
     base.to_jax()
-    states, params = own_values(base._compiled)
-    return check_time_step(base._compiled, solver, delta_t, states, params, stacklevel)
+    # Concrete even when integrate runs under an outer jit/vmap (the module's own values
+    # are constants of the trace; staged, they would be tracers numpy cannot read).
+    with jax.ensure_compile_time_eval():
+        states, params = own_values(base._compiled)
+        return check_time_step(base._compiled, solver, delta_t, states, params, stacklevel)
