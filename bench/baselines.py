@@ -106,6 +106,11 @@ def _beta_threshold(amplitude, threshold):  # obs: [beta power (µV²)]; adaptiv
         jnp.float32)
 
 
+def _dbs_threshold(amplitude, threshold):  # obs: [beta power (µV²)]; adaptive DBS
+    return lambda obs, key: jnp.where(obs[-1] > threshold, amplitude, 0.0)[None].astype(
+        jnp.float32)
+
+
 #: task -> (description, controller factory, grid of its arguments)
 CONTROLLERS = {
     "VoltageTarget-v0": ("P + feed-forward", _voltage_target,
@@ -126,6 +131,8 @@ CONTROLLERS = {
                            (0.05, 0.1, 0.2, 0.4), (0.0, 0.01, 0.02, 0.03)),
     "BetaSuppression-v0": ("stimulate while beta power > threshold (aDBS)", _beta_threshold,
                            (0.75, 1.0), (10.0, 25.0, 50.0, 100.0)),
+    "BasalGangliaDBS-v0": ("DBS while beta power > threshold (aDBS)", _dbs_threshold,
+                           (0.5, 0.75, 1.0), (1e-4, 3e-4, 1e-3, 3e-3)),
 }
 
 
@@ -202,7 +209,7 @@ def run_task(task, args):
                   list(itertools.product(*grid)))
     row("tuned controller", _over_seeds(physical, params, lambda theta: factory(*theta),
                                         _repeat(gains, n), seeds, args.episodes),
-        detail=f"{name}, args {tuple(round(float(g), 3) for g in gains)}")
+        detail=f"{name}, args ({', '.join(f'{float(g):.3g}' for g in gains)})")
     if args.ppo_steps:
         try:
             from neuroenv import ppo
@@ -257,7 +264,7 @@ def _constant_current(env, params, a: float) -> str:
     if env.n_sites > (drive.n_actuators if drive else 0):
         parts.append(f"{a * float(params.action_scale):+.3f} nA per site")
     if drive is not None:
-        parts += [f"{a * float(scale):+.0f} {units} {shape}" for scale, units, shape
+        parts += [f"{a * float(scale):+.3g} {units} {shape}" for scale, units, shape
                   in zip(drive.scales, drive.units, drive.shapes, strict=True)]
     return ", ".join(parts)
 
