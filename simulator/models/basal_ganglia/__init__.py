@@ -38,5 +38,5 @@ from simulator.models.basal_ganglia.thalamus import ThalamocorticalRT
 
 __all__ = ["NUCLEI", "STATES", "SYNAPSES", "PallidalRT", "RTSynapse", "SubthalamicRT",
            "ThalamocorticalRT", "basal_ganglia_network", "dbs_current", "error_index",
-           "irregular_sensorimotor_input", "nucleus_cells", "pathways", "pulse_train", "sensorimotor_input", "spike_times",
-           "to_nA"]
+           "irregular_sensorimotor_input", "nucleus_cells", "pathways", "pulse_train",
+           "sensorimotor_input", "spike_times", "to_nA"]
