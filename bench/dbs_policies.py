@@ -1,0 +1,126 @@
+"""BasalGangliaDBS-v0: relay error index and delivered charge of DBS policies.
+
+The issue's bar for a learned or optimised policy: an error index (EI) at or below open-loop
+130 Hz DBS's with at least 40 % less delivered charge, over 5 seeds × 16 held-out episodes.
+Each policy is evaluated on the same held-out episodes (keys 1000 + seed); EI is the
+So et al. (2012) error index of the whole 1 s episode (misses, bad responses and spurious
+spikes over 20 pulses × 2 TC cells, the network's initial transient included), recovered
+from the rewards: errors = −2 (Σ reward + charge_penalty Σ |a|). Charge is the mean |a|, the
+fraction of open-loop DBS's charge.
+
+Policies: no DBS; open-loop 130 Hz at full amplitude (400 µA/cm²); the constant amplitude
+with the best mean return on separate tuning episodes (a 1-parameter policy optimised by
+search); the beta-threshold aDBS controller tuned the same way; PPO (rejax, the project's
+``neuroenv.ppo`` configuration, all seeds vmapped; ``--ppo-steps``, 0 to skip).
+
+    python bench/dbs_policies.py [--ppo-steps 32768] [--seeds 5] [--episodes 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TUNE_EPISODES = 8
+
+
+def _metrics(env, params, returns, rewards, currents):
+    """(n,) EI and charge fraction per episode from rewards (n, T) and currents (n, T, 1)."""
+    import numpy as np
+
+    amp = np.abs(np.asarray(currents)[..., -1]) / float(env._contacts.scales[-1])
+    penalty = float(params.task["charge_penalty"])
+    errors = -2.0 * (np.asarray(rewards).sum(axis=1) + penalty * amp.sum(axis=1))
+    n_pulses = 2 * int(round(env.period_ms * int(params.max_steps_in_episode) / 50.0))
+    return errors / n_pulses, amp.mean(axis=1), np.asarray(returns)
+
+
+def _evaluate(env, params, make_policy, thetas, seeds, episodes):
+    """EI, charge and return of member i of ``thetas`` on seed i's held-out episodes,
+    each (n_seeds, episodes)."""
+    import jax
+    import numpy as np
+
+    from neuroenv.episode import episode
+
+    keys = [jax.random.split(jax.random.key(1000 + s), episodes) for s in seeds]
+
+    def member(theta, ks):
+        run = jax.vmap(lambda k: episode(env, params, make_policy(theta), k,
+                                         int(params.max_steps_in_episode), False))
+        out = run(ks)
+        return out.returns, out.rewards, out.currents
+
+    returns, rewards, currents = jax.jit(jax.vmap(member))(thetas, jax.numpy.stack(keys))
+    out = [_metrics(env, params, r, w, c) for r, w, c in zip(returns, rewards, currents,
+                                                             strict=True)]
+    return [np.stack(x) for x in zip(*out, strict=True)]
+
+
+def _tuned(env, params, make_policy, grid):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from neuroenv.evaluation import evaluate_family
+
+    keys = jax.random.split(jax.random.key(999), TUNE_EPISODES)
+    grid = jnp.asarray(grid, jnp.float32)
+    returns = np.asarray(evaluate_family(env, params, make_policy, grid, keys))
+    return grid[int(np.argmax(returns.mean(axis=1)))]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ppo-steps", type=int, default=32_768)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--episodes", type=int, default=16)
+    args = parser.parse_args(argv)
+    import jax.numpy as jnp
+
+    import neuroenv
+
+    env, params = neuroenv.make("BasalGangliaDBS-v0")
+    physical, _ = neuroenv.make("BasalGangliaDBS-v0", obs_units="physical")
+    seeds, n = list(range(args.seeds)), args.seeds
+
+    def constant(theta):
+        return lambda obs, key: theta
+
+    def threshold(theta):  # obs: [beta power (µV²)]
+        return lambda obs, key: jnp.where(obs[-1] > theta[1], theta[0], 0.0)[None]
+
+    rows = []
+    best = _tuned(env, params, constant, [[a] for a in jnp.linspace(0.2, 1.0, 17)])
+    aDBS = _tuned(physical, params, threshold,
+                  list(itertools.product((0.5, 0.75, 1.0), (1e-4, 3e-4, 1e-3, 3e-3))))
+    cases = [("no DBS", env, constant, [0.0]), ("open-loop 130 Hz", env, constant, [1.0]),
+             (f"tuned constant a = {float(best[0]):.2f}", env, constant, best),
+             (f"tuned aDBS {tuple(round(float(x), 4) for x in aDBS)}", physical, threshold,
+              aDBS)]
+    for name, e, factory, theta in cases:
+        thetas = jnp.broadcast_to(jnp.asarray(theta, jnp.float32), (n, len(theta)))
+        rows.append((name, *_evaluate(e, params, factory, thetas, seeds, args.episodes)))
+    if args.ppo_steps:
+        from neuroenv import ppo
+
+        start = time.perf_counter()
+        make_policy, states, _ = ppo.train_seeds(env, params, args.ppo_steps, seeds)
+        name = f"PPO (rejax, {args.ppo_steps // 1000}k steps, {time.perf_counter() - start:.0f} s)"
+        rows.append((name, *_evaluate(env, params, make_policy, states, seeds, args.episodes)))
+    print("| policy | EI (mean ± std over seeds) | charge (fraction of open loop) | return |")
+    print("|---|---|---|---|")
+    for name, ei, charge, ret in rows:
+        print(f"| {name} | {ei.mean():.3f} ± {ei.mean(axis=1).std():.3f} | "
+              f"{charge.mean():.2f} | {ret.mean():.2f} ± {ret.mean(axis=1).std():.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
