@@ -13,6 +13,7 @@ import numpy as np
 from simulator.models.basal_ganglia.connectivity import block_lists, pathways
 from simulator.models.basal_ganglia.pallidum import I_APP, PallidalRT
 from simulator.models.basal_ganglia.stn import SubthalamicRT
+from simulator.models.basal_ganglia.stn_axon import AREA_SCALE, place_cells, stn_axon_cell
 from simulator.models.basal_ganglia.synapse import RTSynapse
 from simulator.models.basal_ganglia.thalamus import ThalamocorticalRT
 
@@ -64,7 +65,8 @@ def _cell(channel):
 
 
 def basal_ganglia_network(n_per_nucleus: int = 16, state: str = "healthy", seed: int = 0,
-                          v_spread: tuple[float, float] = (-80.0, -40.0)):
+                          v_spread: tuple[float, float] = (-80.0, -40.0),
+                          stn_axon: bool = False):
     """The RT (2004) network in ``state`` with initial voltages drawn by ``seed``.
 
     Args:
@@ -73,6 +75,8 @@ def basal_ganglia_network(n_per_nucleus: int = 16, state: str = "healthy", seed:
         state: ``"healthy"`` or ``"parkinsonian"`` (GPe applied current 2 → −2.2 µA/cm²,
             GPe → GPe conductance 0.3 → 0 mS/cm²: the authors' ``.setnorm``/``.setpark``).
         seed: initial voltages uniform in ``v_spread`` (mV), gates at their steady state.
+        stn_axon: STN cells get an HH axon and all cells 3-D positions, for extracellular
+            DBS (:mod:`.stn_axon`; GPe → STN conductances scale with the larger soma).
 
     Returns:
         ``(net, cells)``: the :class:`simulator.Network` (channels ``SubthalamicRT``,
@@ -88,6 +92,8 @@ def basal_ganglia_network(n_per_nucleus: int = 16, state: str = "healthy", seed:
                "TC": ThalamocorticalRT}
     templates = {name: _cell(channel[name]()) for name in ("STN", "GPe", "TC")}
     templates["GPi"] = templates["GPe"]
+    if stn_axon:
+        templates["STN"] = stn_axon_cell(channel["STN"]())
     net = Network([templates[name] for name in NUCLEI for _ in cells[name]])
     for name in ("GPe", "GPi"):
         for i in cells[name]:
@@ -96,12 +102,15 @@ def basal_ganglia_network(n_per_nucleus: int = 16, state: str = "healthy", seed:
         src, dst, g, e_syn, kinetics = SYNAPSES[name]
         if name == "GPe_GPe" and state == "parkinsonian":
             g = 0.0
-        synapse = RTSynapse(name, g * 1e-3 * AREA_CM2 * 1e6, e_syn, *kinetics)
+        scale = AREA_SCALE if stn_axon and dst == "STN" else 1.0
+        synapse = RTSynapse(name, g * 1e-3 * AREA_CM2 * 1e6 * scale, e_syn, *kinetics)
         matrix = np.zeros((len(cells[src]), len(cells[dst])), bool)
         matrix[pre, post] = True
         connectivity_matrix_connect(net.cell(cells[src].tolist()),
                                     net.cell(cells[dst].tolist()), synapse, matrix)
-    v0 = np.random.default_rng(seed).uniform(*v_spread, len(net.nodes))
-    net.set("v", v0)
+    v0 = np.random.default_rng(seed).uniform(*v_spread, len(net.cells))
+    net.set("v", v0[net.nodes["global_cell_index"].to_numpy()])
+    if stn_axon:
+        place_cells(net, cells)
     net.init_states()
     return net, cells
