@@ -48,6 +48,14 @@ TUNE_EPISODES = 16
 # ------------------------------------------------------------------ hand-written controllers
 # They read observations in physical units (mV, Hz, ms): run_task evaluates them on the task
 # made with ``obs_units="physical"`` (same dynamics and rewards as the default scaled one).
+def _off(env) -> float:
+    """The constant action of no current: −1 when every action entry is a unipolar actuator
+    (:mod:`neuroenv.electrodes`), else 0."""
+    drive = env._contacts
+    unipolar = drive is not None and env.n_cell_sites == 0 and bool(drive.unipolar.all())
+    return -1.0 if unipolar else 0.0
+
+
 def constant_family(n_sites):
     """``theta`` (1,) -> the policy that puts action theta[0] on every site."""
     return lambda theta: (lambda obs, key: jnp.broadcast_to(theta[0], (n_sites,)))
@@ -106,8 +114,8 @@ def _beta_threshold(amplitude, threshold):  # obs: [beta power (µV²)]; adaptiv
         jnp.float32)
 
 
-def _dbs_threshold(amplitude, threshold):  # obs: [beta power (µV²)]; adaptive DBS
-    return lambda obs, key: jnp.where(obs[-1] > threshold, amplitude, 0.0)[None].astype(
+def _dbs_threshold(amplitude, threshold):  # obs: [beta power (µV²)]; unipolar adaptive DBS
+    return lambda obs, key: jnp.where(obs[-1] > threshold, amplitude, -1.0)[None].astype(
         jnp.float32)
 
 
@@ -132,7 +140,7 @@ CONTROLLERS = {
     "BetaSuppression-v0": ("stimulate while beta power > threshold (aDBS)", _beta_threshold,
                            (0.75, 1.0), (10.0, 25.0, 50.0, 100.0)),
     "BasalGangliaDBS-v0": ("DBS while beta power > threshold (aDBS)", _dbs_threshold,
-                           (0.5, 0.75, 1.0), (1e-4, 3e-4, 1e-3, 3e-3)),
+                           (-0.2, 0.2, 0.6, 1.0), (1e-4, 3e-4, 1e-3, 3e-3)),
 }
 
 
@@ -198,8 +206,8 @@ def run_task(task, args):
     print(f"{task} ({int(params.max_steps_in_episode)} periods of {env.period_ms:g} ms)")
     n = len(seeds)
     constant_policy = constant_family(env.n_sites)
-    row("zero current", _over_seeds(env, params, constant_policy, jnp.zeros((n, 1)), seeds,
-                                    args.episodes))
+    row("zero current", _over_seeds(env, params, constant_policy, jnp.full((n, 1), _off(env)),
+                                    seeds, args.episodes))
     (best,) = _tune(env, params, constant_policy, np.linspace(-1.0, 1.0, 9)[:, None])
     row("best constant", _over_seeds(env, params, constant_policy, _repeat([best], n), seeds,
                                      args.episodes),
@@ -264,8 +272,9 @@ def _constant_current(env, params, a: float) -> str:
     if env.n_sites > (drive.n_actuators if drive else 0):
         parts.append(f"{a * float(params.action_scale):+.3f} nA per site")
     if drive is not None:
-        parts += [f"{a * float(scale):+.3g} {units} {shape}" for scale, units, shape
-                  in zip(drive.scales, drive.units, drive.shapes, strict=True)]
+        amps = np.asarray(drive.amplitudes(jnp.full(drive.n_actuators, a, jnp.float32)))
+        parts += [f"{amp:+.3g} {units} {shape}" for amp, units, shape
+                  in zip(amps, drive.units, drive.shapes, strict=True)]
     return ", ".join(parts)
 
 

@@ -8,7 +8,8 @@ spikes over 20 pulses × 2 TC cells, the network's initial transient included), 
 from the rewards: errors = −2 (Σ reward + charge_penalty Σ |a|). Charge is the mean |a|, the
 fraction of open-loop DBS's charge.
 
-Policies: no DBS; open-loop 130 Hz at full amplitude (400 µA/cm²); the constant amplitude
+Policies (the action a sets the amplitude (a + 1)/2 × 400 µA/cm²): no DBS (a = −1);
+open-loop 130 Hz at full amplitude (a = 1); the constant amplitude
 with the best mean return on separate tuning episodes (a 1-parameter policy optimised by
 search); the beta-threshold aDBS controller tuned the same way; PPO (rejax, the project's
 ``neuroenv.ppo`` configuration, all seeds vmapped; ``--ppo-steps``, 0 to skip).
@@ -34,7 +35,7 @@ def _metrics(env, params, returns, rewards, currents):
     """(n,) EI and charge fraction per episode from rewards (n, T) and currents (n, T, 1)."""
     import numpy as np
 
-    amp = np.abs(np.asarray(currents)[..., -1]) / float(env._contacts.scales[-1])
+    amp = np.abs(np.asarray(currents)[..., -1]) / float(env._contacts.scales[-1])  # fraction
     penalty = float(params.task["charge_penalty"])
     errors = -2.0 * (np.asarray(rewards).sum(axis=1) + penalty * amp.sum(axis=1))
     n_pulses = 2 * int(round(env.period_ms * int(params.max_steps_in_episode) / 50.0))
@@ -93,14 +94,14 @@ def main(argv=None) -> int:
     def constant(theta):
         return lambda obs, key: theta
 
-    def threshold(theta):  # obs: [beta power (µV²)]
-        return lambda obs, key: jnp.where(obs[-1] > theta[1], theta[0], 0.0)[None]
+    def threshold(theta):  # obs: [beta power (µV²)]; off is a = −1 (unipolar DBS)
+        return lambda obs, key: jnp.where(obs[-1] > theta[1], theta[0], -1.0)[None]
 
     rows = []
-    best = _tuned(env, params, constant, [[a] for a in jnp.linspace(0.2, 1.0, 17)])
+    best = _tuned(env, params, constant, [[a] for a in jnp.linspace(-0.6, 1.0, 17)])
     aDBS = _tuned(physical, params, threshold,
-                  list(itertools.product((0.5, 0.75, 1.0), (1e-4, 3e-4, 1e-3, 3e-3))))
-    cases = [("no DBS", env, constant, [0.0]), ("open-loop 130 Hz", env, constant, [1.0]),
+                  list(itertools.product((-0.2, 0.2, 0.6, 1.0), (1e-4, 3e-4, 1e-3, 3e-3))))
+    cases = [("no DBS", env, constant, [-1.0]), ("open-loop 130 Hz", env, constant, [1.0]),
              (f"tuned constant a = {float(best[0]):.2f}", env, constant, best),
              (f"tuned aDBS {tuple(round(float(x), 4) for x in aDBS)}", physical, threshold,
               aDBS)]

@@ -37,12 +37,15 @@ SHAPES = ("constant", "monophasic", "biphasic")
 class _PulseTrain:
     """Pulse parameters of an actuator: ``shape`` (one of :data:`SHAPES`), ``max_current``
     per unit action (> 0), ``pulse_width`` (ms per phase, whole solver steps), ``rate``
-    (Hz)."""
+    (Hz), ``unipolar`` (the action a in [−1, 1] sets the amplitude (a + 1)/2 × max_current
+    in [0, max_current]: a device whose pulses have one polarity, off at a = −1; default
+    False: a × max_current)."""
 
     shape: str = "biphasic"
     max_current: float = 100.0
     pulse_width: float = 0.1
     rate: float = 130.0
+    unipolar: bool = False
     units = "µA"
 
     def pulse_steps(self, delta_t: float) -> tuple[int, int]:
@@ -50,6 +53,8 @@ class _PulseTrain:
         ``ValueError`` naming the value unless valid."""
         if self.shape not in SHAPES:
             raise ValueError(f"shape must be one of {SHAPES}, got {self.shape!r}")
+        if not isinstance(self.unipolar, (bool, np.bool_)):
+            raise TypeError(f"unipolar must be True or False, got {self.unipolar!r}")
         values = {}
         for name, units in (("max_current", self.units), ("pulse_width", "ms"),
                             ("rate", "Hz")):
@@ -83,8 +88,9 @@ class ElectrodeActuator(_PulseTrain):
     contacts: tuple[str, ...] | None = None
 
     def __init__(self, electrode: str, contacts=None, shape: str = "biphasic",
-                 max_current: float = 100.0, pulse_width: float = 0.1, rate: float = 130.0):
-        super().__init__(shape, max_current, pulse_width, rate)
+                 max_current: float = 100.0, pulse_width: float = 0.1, rate: float = 130.0,
+                 unipolar: bool = False):
+        super().__init__(shape, max_current, pulse_width, rate, unipolar)
         object.__setattr__(self, "electrode", electrode)
         object.__setattr__(self, "contacts", contacts)
 
@@ -103,8 +109,8 @@ class CurrentActuator(_PulseTrain):
     units = "nA"
 
     def __init__(self, sites, shape: str = "monophasic", max_current: float = 1.0,
-                 pulse_width: float = 0.3, rate: float = 130.0):
-        super().__init__(shape, max_current, pulse_width, rate)
+                 pulse_width: float = 0.3, rate: float = 130.0, unipolar: bool = False):
+        super().__init__(shape, max_current, pulse_width, rate, unipolar)
         object.__setattr__(self, "sites", tuple(sites))
 
 
@@ -121,6 +127,7 @@ class ContactDrive:
     node_owner: np.ndarray
     shapes: tuple[str, ...]
     units: tuple[str, ...]
+    unipolar: np.ndarray
     widths: np.ndarray
     periods: np.ndarray
     scales: np.ndarray
@@ -130,8 +137,10 @@ class ContactDrive:
         return len(self.shapes)
 
     def amplitudes(self, action) -> jnp.ndarray:
-        """(n_actuators,) µA or nA of the actuators' action entries (in [−1, 1])."""
-        return action * jnp.asarray(self.scales, action.dtype)
+        """(n_actuators,) µA or nA of the actuators' action entries (in [−1, 1]): a × scale,
+        or (a + 1)/2 × scale for unipolar actuators."""
+        unit = jnp.where(jnp.asarray(self.unipolar), (action + 1.0) * 0.5, action)
+        return unit * jnp.asarray(self.scales, action.dtype)
 
     def waveform(self, amplitude, first_step, substeps: int) -> jnp.ndarray:
         """(substeps, n_actuators) currents (µA or nA) of a control period starting at
@@ -184,6 +193,7 @@ def resolve_actuators(base, actuators, delta_t: float,
                                       for x in (inds, owner, nodes, node_owner))
     return ContactDrive(inds, owner, nodes, node_owner,
                         tuple(a.shape for a in actuators), tuple(a.units for a in actuators),
+                        np.asarray([bool(a.unipolar) for a in actuators]),
                         np.asarray(widths),
                         np.asarray(periods), np.asarray([a.max_current for a in actuators],
                                                         np.float32))

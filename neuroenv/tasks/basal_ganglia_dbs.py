@@ -15,10 +15,10 @@ Task card
   linearised implicit step unstable above ≈ 0.003 ms; So et al. 2012 use this scheme).
 - **Sensorimotor input** (unobserved, ``Task.drive`` into both TC cells): 5 µA/cm² for 5 ms
   every 50 ms (20 Hz), on the episode clock.
-- **Action** (float32, (1,), [−1, 1]): the DBS amplitude, × ``max_current`` = 400 µA/cm²
-  (0.4 nA per cell; the authors' DBS file), of monophasic 0.6 ms pulses at 130 Hz into every
-  STN cell (:class:`~neuroenv.electrodes.CurrentActuator`; pulses on the global step grid).
-  Negative amplitudes hyperpolarise (allowed, and charged).
+- **Action** (float32, (1,), [−1, 1]): the DBS amplitude (a + 1)/2 × 400 µA/cm² (0 at
+  a = −1, 0.4 nA per cell at a = 1: the authors' DBS file) of monophasic, depolarising
+  0.6 ms pulses at 130 Hz into every STN cell (a unipolar
+  :class:`~neuroenv.electrodes.CurrentActuator`; pulses on the global step grid).
 - **Control period**: 1,000 × 0.01 ms = 10 ms.
 - **Observation** (float32, (1,)): the beta-band (13–30 Hz) power of an STN local field
   potential proxy, sensed with a 5 ms delay (µV²; divided by ``POWER_REF`` = 5e-3 µV² with
@@ -31,11 +31,12 @@ Task card
   neuron's own transmembrane currents sum to zero and radiate no field. No voltage is
   observed (``observe="none"``).
 - **Reward** per period: −(relay errors in the period) / (number of TC cells) −
-  ``charge_penalty`` × |a|. Relay errors follow the error index of So et al. (2012)
-  (:func:`~simulator.models.basal_ganglia.error_index`): a miss (no TC spike within 25 ms
-  of a pulse onset) or a bad response (more than one) counts when the window closes, every
-  TC spike outside the windows counts at once. Untreated, the errors cost ≈ 0.1 per period
-  (EI ≈ 0.45); ``charge_penalty`` = 0.03 per period at full amplitude.
+  ``charge_penalty`` × (amplitude / 400 µA/cm²). Relay errors follow the error index of
+  So et al. (2012) (:func:`~simulator.models.basal_ganglia.error_index`): a miss (no TC
+  spike within 25 ms of a pulse onset) or a bad response (more than one) counts when the
+  window closes, every TC spike outside the windows counts at once. Untreated, the errors
+  cost ≈ 0.1 per period (EI ≈ 0.45); ``charge_penalty`` = 0.03 per period at full
+  amplitude.
 - **Termination, noise**: defaults of :mod:`neuroenv.tasks.base`; **truncation** after 100
   periods (1 s; the first ≈ 200 ms include the network's transient from its initial state).
   Variants: ``BasalGangliaDBSNoisy-v0``, ``-Drift-v0``, ``-Randomized-v0``.
@@ -145,7 +146,7 @@ class BasalGangliaDBS(Task):
         errors, count, above = self._relay_errors(task_state, trace[:, :self.n_tc])
         lfp = trace[:, self.n_tc:] @ jnp.asarray(self.weights)
         sensed, power = self.sensor.step(task_state["sensed"], lfp[:, None])
-        amplitude = jnp.abs(current[-1]) / (DBS_MAX * 1e-3)  # |a|
+        amplitude = jnp.abs(current[-1]) / (DBS_MAX * 1e-3)  # fraction of full amplitude
         reward = -errors / self.n_tc - params["charge_penalty"] * amplitude
         new = {"t": task_state["t"] + period_ms, "count": count, "above": above,
                "sensed": sensed, "power": power[0], "errors": task_state["errors"] + errors}
@@ -183,7 +184,8 @@ def make_env(**kwargs):
     post = net.edges.loc[of_type, "post_index"].to_numpy()[within]  # STN cell = node here
     weights = lfp_weights(len(cells["STN"]))[np.searchsorted(cells["STN"], post)]
     dbs = CurrentActuator([net.cell(int(i)) for i in cells["STN"]], shape="monophasic",
-                          max_current=DBS_MAX * 1e-3, pulse_width=DBS_WIDTH, rate=DBS_RATE)
+                          max_current=DBS_MAX * 1e-3, pulse_width=DBS_WIDTH, rate=DBS_RATE,
+                          unipolar=True)
     task = BasalGangliaDBS(len(cells["TC"]), weights, kwargs["delta_t"])
     return NeuronEnv(net, [], task, drive_sites=[net.cell(int(i)) for i in cells["TC"]],
                      electrodes=[dbs], **kwargs)

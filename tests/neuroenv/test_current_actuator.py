@@ -85,3 +85,16 @@ def test_bad_pulse_parameters_name_units():
         _env(net, CurrentActuator([net.cell(0)], max_current=-1.0))
     with pytest.raises(ValueError, match="pulse_width"):
         _env(net, CurrentActuator([net.cell(0)], pulse_width=0.01))
+
+
+def test_unipolar_maps_the_action_onto_zero_to_max():
+    net = _net()
+    act = CurrentActuator([net.cell(0)], shape="constant", max_current=2.0, unipolar=True)
+    env = _env(net, act)
+    p = env.default_params
+    _, state = env.reset(jax.random.key(0), p)
+    amps = [float(env.step_env(jax.random.key(1), state, jnp.array([a]), p)[4]["current_nA"][0])
+            for a in (-1.0, 0.0, 0.5, 1.0)]
+    np.testing.assert_allclose(amps, [0.0, 1.0, 1.5, 2.0])  # (a + 1)/2 × 2 nA, exact
+    with pytest.raises(TypeError, match="unipolar"):
+        _env(_net(), CurrentActuator([net.cell(0)], unipolar="yes"))

@@ -31,7 +31,7 @@ def _episode(env, action, n=60, key=0):
     return state, np.concatenate(traces), np.asarray(rewards), np.asarray(powers)
 
 
-@pytest.mark.parametrize("action", [0.0, 0.5])
+@pytest.mark.parametrize("action", [-1.0, 0.0])  # no DBS, half amplitude (unipolar)
 def test_period_errors_sum_to_the_error_index(env, action):
     state, tc, rewards, _ = _episode(env, action)
     dt, n = 0.01, 60  # 600 ms: 12 pulses, the last window closes at 575 ms
@@ -41,12 +41,12 @@ def test_period_errors_sum_to_the_error_index(env, action):
     print("action", action, "errors", float(state.task["errors"]), e)
     # the same spikes, windows and rules: equal counts (float32 sum of small integers)
     assert float(state.task["errors"]) == errors
-    penalty = 0.03 * abs(action) * n  # charge_penalty × |a| per period
+    penalty = 0.03 * (action + 1.0) / 2.0 * n  # charge_penalty × amplitude fraction
     np.testing.assert_allclose(-rewards.sum(), errors / 2 + penalty, rtol=1e-5)
 
 
 def test_dbs_restores_relay_and_removes_beta(env):
-    _, _, r0, p0 = _episode(env, 0.0, n=80)
+    _, _, r0, p0 = _episode(env, -1.0, n=80)
     _, _, r1, p1 = _episode(env, 1.0, n=80)
     late = slice(30, None)  # after the initial transient (300 ms)
     errors_off = -r0[late].sum() * 2
