@@ -6,7 +6,7 @@ The network is built with ``stn_axon=True`` (each STN soma carries a 1 mm HH axo
 middle of the axons drives 130 Hz charge-balanced cathodic-first pulses (0.1 ms per phase).
 
 Prints (1) per contact distance (µm from the axon bundle's axis; the 8 STN axons lie
-40 µm apart on a 3 × 3 grid, so 60–140 µm from a contact at 100 µm) the lowest amplitude
+40 µm apart on a 3 × 3 grid, so 60–146 µm from a contact at 100 µm) the lowest amplitude
 (µA, on a ×√2 grid) at which one / every STN soma follows the 130 Hz pulses (≥ 120 Hz,
 100–200 ms after DBS onset, parkinsonian, 8 cells per nucleus, seed 0) and the mean STN
 rate per amplitude, and (2) the TC relay error index (So et al. 2012) of the parkinsonian
@@ -43,18 +43,22 @@ LOCKED_HZ = 120.0  # a soma "follows" the 130 Hz pulses at ≥ 120 Hz
 DISTANCES = (100.0, 200.0, 400.0)  # µm
 
 
-def _network(seed: int, distance: float):
-    net, cells = basal_ganglia_network(8, "parkinsonian", seed, stn_axon=True)
-    add_dbs_contact(net, distance)
+def _network(seed: int, distance: float | None, n: int = 8, axon: bool = True):
+    net, cells = basal_ganglia_network(n, "parkinsonian", seed, stn_axon=axon)
+    if axon:
+        add_dbs_contact(net, distance)
     for i in range(len(net.cells)):
         net.cell(i).branch(0).comp(0).record("v", verbose=False)
     return net, cells
 
 
 def _runner(net, t_max: float, wave, stimulus=None):
-    """jit(vmap over amplitudes (µA)) -> soma voltages (n_amp, n_cells, n_samples)."""
+    """jit(vmap over amplitudes (µA)) -> soma voltages (n_amp, n_cells, n_samples);
+    ``wave`` None: no electrode (the amplitude is ignored)."""
     def run(amp):
-        data = net.data_stimulate_extracellular("dbs", amp * jnp.asarray(wave))
+        data = None
+        if wave is not None:
+            data = net.data_stimulate_extracellular("dbs", amp * jnp.asarray(wave))
         if stimulus is not None:
             data = net.data_stimulate(stimulus, data)
         return integrate(net, data_stimuli=data, delta_t=DT, t_max=t_max, solver="fwd_euler")
@@ -103,20 +107,31 @@ def print_thresholds(table: dict, amplitudes) -> None:
               f" {_first(amplitudes, locked.all(1))} | {row} |", flush=True)
 
 
-def relay(seed: int, amplitude: float, distance: float, t_max: float) -> dict:
-    """EI and STN rate without DBS and with extracellular DBS at ``amplitude`` µA."""
-    net, cells = _network(seed, distance)
+def _sm_stimulus(net, cells, t_max: float):
     sm, onsets = sensorimotor_input(t_max, DT)
     stimulus = np.zeros((len(net.nodes), len(sm)))
     cell_of_node = net.nodes["global_cell_index"].to_numpy()
-    tc_nodes = [int(np.flatnonzero(cell_of_node == i)[0]) for i in cells["TC"]]
-    stimulus[tc_nodes] = sm
+    stimulus[[int(np.flatnonzero(cell_of_node == i)[0]) for i in cells["TC"]]] = sm
+    return stimulus, onsets[onsets >= DISCARD]
+
+
+def relay(seed: int, amplitude: float, distance: float, t_max: float, n: int = 16) -> dict:
+    """``{label: (EI, STN Hz)}``: the single-compartment network and the axon variant
+    without DBS, and the axon variant with extracellular DBS at ``amplitude`` µA."""
+    out = {}
+    net, cells = _network(seed, None, n, axon=False)
+    stimulus, scored = _sm_stimulus(net, cells, t_max)
+    v = np.asarray(_runner(net, t_max, None, stimulus)(jnp.zeros(1)))[0]
+    out["point STN"] = (error_index(v[cells["TC"]], DT, scored)["ei"],
+                        rates(v, cells, DISCARD, t_max))
+    net, cells = _network(seed, distance, n)
+    stimulus, scored = _sm_stimulus(net, cells, t_max)
     wave = biphasic_pulses(t_max, DT, 1.0)
     v = np.asarray(_runner(net, t_max, wave, stimulus)(jnp.asarray([0.0, amplitude])))
-    scored = onsets[onsets >= DISCARD]
-    return {label: (error_index(x[cells["TC"]], DT, scored)["ei"],
-                    rates(x, cells, DISCARD, t_max))
-            for label, x in zip(("no DBS", "DBS"), v, strict=True)}
+    for label, x in zip(("no DBS", "DBS"), v, strict=True):
+        out[label] = (error_index(x[cells["TC"]], DT, scored)["ei"],
+                      rates(x, cells, DISCARD, t_max))
+    return out
 
 
 def main(argv=None) -> None:
@@ -129,11 +144,12 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if not args.skip_thresholds:
         print_thresholds(threshold_table(DISTANCES, AMPLITUDES), AMPLITUDES)
-    print("| seed | EI no DBS | EI DBS | STN Hz no DBS | STN Hz DBS |\n|---|---|---|---|---|")
+    labels = ("point STN", "no DBS", "DBS")
+    print("| seed | EI: point STN, axon STN, axon STN + DBS | STN Hz: same |\n|---|---|---|")
     for seed in args.seeds:
         r = relay(seed, args.relay_ua, args.relay_um, args.t_max)
-        print(f"| {seed} | {r['no DBS'][0]:.3f} | {r['DBS'][0]:.3f} | {r['no DBS'][1]:.1f}"
-              f" | {r['DBS'][1]:.1f} |", flush=True)
+        print(f"| {seed} | " + ", ".join(f"{r[k][0]:.3f}" for k in labels) + " | "
+              + ", ".join(f"{r[k][1]:.1f}" for k in labels) + " |", flush=True)
 
 
 if __name__ == "__main__":
