@@ -13,8 +13,8 @@ antidromically (local cells and passing fibres: So, Kent & Grill 2012, J. Comput
   resistivity 100 Ω·cm, with the Hodgkin–Huxley membrane at 20 °C
   (:class:`~.axon_hh.AxonHH`: NEURON's ``hh`` with Q10 = 3 rates, so that it follows
   130 Hz) and its voltage axis shifted by ``V_SHIFT_MV`` = +5 mV, so that it rests at
-  −60 mV, the STN's leak reversal (at HH's −65 mV the axon drains the soma and the
-  parkinsonian STN rate falls by ~20 %).
+  −60 mV, the STN's leak reversal (at HH's −65 mV the axon drains the soma: isolated
+  cells fire 10–45 % slower, depending on the sizes).
 
 The sizes are a compromise, measured on isolated cells (i_app 25 µA/cm², 100–400 ms): a
 larger soma or a thinner axon loads the soma less but an antidromic spike then fails to
@@ -23,7 +23,7 @@ soma or a thicker axon slows its pacemaking (2,000 µm² / 1 µm at HH's rest: 2
 37 Hz). This one: 33 vs 37 Hz isolated, and 1:1 following above threshold.
 
 Conductances given per cell (the GPe → STN synapses, DBS by current injection) scale with
-the soma's area: :data:`AREA_SCALE` (50) × the 100 µm² numbers, so every density is the
+the soma's area: :data:`AREA_SCALE` (30) × the 100 µm² numbers, so every density is the
 same as in the default network. Somata sit on a grid in the y–z plane (``SPACING_UM``
 apart, centred on the x axis), axons run in parallel along +x; the other nuclei (single
 compartments, which V_e cannot excite) sit 5 mm away.
@@ -56,14 +56,13 @@ def stn_axon_cell(channel, soma_radius_um: float = SOMA_RADIUS_UM,
     from simulator import Branch, Cell, Compartment
     from simulator.models.basal_ganglia.axon_hh import AxonHH
 
-    SOMA_RADIUS_UM, AXON_RADIUS_UM = soma_radius_um, axon_radius_um  # noqa: N806
+    soma_r, axon_r = float(soma_radius_um), float(axon_radius_um)
     end = SOMA_LENGTH_UM + AXON_NCOMP * AXON_LENGTH_UM
-    xyzr = [np.array([[0.0, 0, 0, SOMA_RADIUS_UM], [SOMA_LENGTH_UM, 0, 0, SOMA_RADIUS_UM]]),
-            np.array([[SOMA_LENGTH_UM, 0, 0, AXON_RADIUS_UM], [end, 0, 0, AXON_RADIUS_UM]])]
+    xyzr = [np.array([[0.0, 0, 0, soma_r], [SOMA_LENGTH_UM, 0, 0, soma_r]]),
+            np.array([[SOMA_LENGTH_UM, 0, 0, axon_r], [end, 0, 0, axon_r]])]
     cell = Cell([Branch(Compartment(), ncomp=1), Branch(Compartment(), ncomp=AXON_NCOMP)],
                 parents=[-1, 0], xyzr=xyzr)
-    for b, (length, radius) in enumerate(((SOMA_LENGTH_UM, SOMA_RADIUS_UM),
-                                          (AXON_LENGTH_UM, AXON_RADIUS_UM))):
+    for b, (length, radius) in enumerate(((SOMA_LENGTH_UM, soma_r), (AXON_LENGTH_UM, axon_r))):
         cell.branch(b).set("length", length)
         cell.branch(b).set("radius", radius)
     cell.set("axial_resistivity", AXIAL_OHM_CM)
