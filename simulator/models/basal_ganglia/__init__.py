@@ -15,8 +15,10 @@ is stable only for Δt ≤ 0.0025 ms; ``fwd_euler`` at Δt = 0.01 ms (So et al. 
 is stable. See docs/basal_ganglia.md.
 """
 
+from simulator.models.basal_ganglia.axon_hh import AxonHH
 from simulator.models.basal_ganglia.connectivity import pathways
 from simulator.models.basal_ganglia.error_index import error_index, spike_times
+from simulator.models.basal_ganglia.extracellular_dbs import add_dbs_contact, biphasic_pulses
 from simulator.models.basal_ganglia.inputs import (
     dbs_current,
     irregular_sensorimotor_input,
@@ -36,7 +38,8 @@ from simulator.models.basal_ganglia.stn import SubthalamicRT
 from simulator.models.basal_ganglia.synapse import RTSynapse
 from simulator.models.basal_ganglia.thalamus import ThalamocorticalRT
 
-__all__ = ["NUCLEI", "STATES", "SYNAPSES", "PallidalRT", "RTSynapse", "SubthalamicRT",
-           "ThalamocorticalRT", "basal_ganglia_network", "dbs_current", "error_index",
-           "irregular_sensorimotor_input", "nucleus_cells", "pathways", "pulse_train",
-           "sensorimotor_input", "spike_times", "to_nA"]
+__all__ = ["NUCLEI", "STATES", "SYNAPSES", "AxonHH", "PallidalRT", "RTSynapse",
+           "SubthalamicRT", "ThalamocorticalRT", "add_dbs_contact", "basal_ganglia_network",
+           "biphasic_pulses", "dbs_current", "error_index", "irregular_sensorimotor_input",
+           "nucleus_cells", "pathways", "pulse_train", "sensorimotor_input", "spike_times",
+           "to_nA"]
