@@ -48,12 +48,13 @@ TUNE_EPISODES = 16
 # ------------------------------------------------------------------ hand-written controllers
 # They read observations in physical units (mV, Hz, ms): run_task evaluates them on the task
 # made with ``obs_units="physical"`` (same dynamics and rewards as the default scaled one).
-def _off(env) -> float:
-    """The constant action of no current: −1 when every action entry is a unipolar actuator
-    (:mod:`neuroenv.electrodes`), else 0."""
-    drive = env._contacts
-    unipolar = drive is not None and env.n_cell_sites == 0 and bool(drive.unipolar.all())
-    return -1.0 if unipolar else 0.0
+def _off(env) -> np.ndarray:
+    """(n_sites,) the action of no current: −1 for unipolar actuators
+    (:mod:`neuroenv.electrodes`), 0 elsewhere."""
+    off = np.zeros(env.n_sites, np.float32)
+    if env._contacts is not None:
+        off[env.n_cell_sites:] = np.where(env._contacts.unipolar, -1.0, 0.0)
+    return off
 
 
 def constant_family(n_sites):
@@ -206,8 +207,8 @@ def run_task(task, args):
     print(f"{task} ({int(params.max_steps_in_episode)} periods of {env.period_ms:g} ms)")
     n = len(seeds)
     constant_policy = constant_family(env.n_sites)
-    row("zero current", _over_seeds(env, params, constant_policy, jnp.full((n, 1), _off(env)),
-                                    seeds, args.episodes))
+    row("zero current", _over_seeds(env, params, lambda theta: (lambda obs, key: theta),
+                                    _repeat(_off(env), n), seeds, args.episodes))
     (best,) = _tune(env, params, constant_policy, np.linspace(-1.0, 1.0, 9)[:, None])
     row("best constant", _over_seeds(env, params, constant_policy, _repeat([best], n), seeds,
                                      args.episodes),

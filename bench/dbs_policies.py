@@ -5,8 +5,9 @@ The issue's bar for a learned or optimised policy: an error index (EI) at or bel
 Each policy is evaluated on the same held-out episodes (keys 1000 + seed); EI is the
 So et al. (2012) error index of the whole 1 s episode (misses, bad responses and spurious
 spikes over 20 pulses × 2 TC cells, the network's initial transient included), recovered
-from the rewards: errors = −2 (Σ reward + charge_penalty Σ |a|). Charge is the mean |a|, the
-fraction of open-loop DBS's charge.
+from the rewards: errors = −2 (Σ reward + charge_penalty Σ f), f = (a + 1)/2 the amplitude
+as a fraction of full DBS (400 µA/cm²). Charge is the mean f, the fraction of open-loop DBS's
+charge. An episode that ends early (a numerical error) stops counting there.
 
 Policies (the action a sets the amplitude (a + 1)/2 × 400 µA/cm²): no DBS (a = −1);
 open-loop 130 Hz at full amplitude (a = 1); the constant amplitude
@@ -31,11 +32,13 @@ if __package__ in (None, ""):
 TUNE_EPISODES = 8
 
 
-def _metrics(env, params, returns, rewards, currents):
-    """(n,) EI and charge fraction per episode from rewards (n, T) and currents (n, T, 1)."""
+def _metrics(env, params, returns, rewards, currents, lengths):
+    """(n,) EI, charge fraction and return per episode from rewards (n, T), currents
+    (n, T, 1) and episode lengths (n,)."""
     import numpy as np
 
-    amp = np.abs(np.asarray(currents)[..., -1]) / float(env._contacts.scales[-1])  # fraction
+    amp = np.abs(np.asarray(currents)[..., -1]) / float(env._contacts.scales[-1])
+    amp = amp * (np.arange(amp.shape[1]) < np.asarray(lengths)[:, None])  # until the end
     penalty = float(params.task["charge_penalty"])
     errors = -2.0 * (np.asarray(rewards).sum(axis=1) + penalty * amp.sum(axis=1))
     n_pulses = 2 * int(round(env.period_ms * int(params.max_steps_in_episode) / 50.0))
@@ -56,11 +59,10 @@ def _evaluate(env, params, make_policy, thetas, seeds, episodes):
         run = jax.vmap(lambda k: episode(env, params, make_policy(theta), k,
                                          int(params.max_steps_in_episode), False))
         out = run(ks)
-        return out.returns, out.rewards, out.currents
+        return out.returns, out.rewards, out.currents, out.lengths
 
-    returns, rewards, currents = jax.jit(jax.vmap(member))(thetas, jax.numpy.stack(keys))
-    out = [_metrics(env, params, r, w, c) for r, w, c in zip(returns, rewards, currents,
-                                                             strict=True)]
+    results = jax.jit(jax.vmap(member))(thetas, jax.numpy.stack(keys))
+    out = [_metrics(env, params, *r) for r in zip(*results, strict=True)]
     return [np.stack(x) for x in zip(*out, strict=True)]
 
 

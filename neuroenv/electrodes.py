@@ -5,8 +5,9 @@ An :class:`ElectrodeActuator` names an electrode registered on the env's module
 contacts it drives (extracellular, µA). A :class:`CurrentActuator` injects current into
 compartments (intracellular, nA: a pipette, or the idealised DBS of point-neuron models
 that inject the stimulus into every cell of a nucleus). Each actuator is one action entry
-a in [−1, 1]: the amplitude ``a × max_current``, applied to all of its contacts or
-compartments with the pulse ``shape``:
+a in [−1, 1]: the amplitude ``a × max_current`` (``unipolar=True``: ``(a + 1)/2 ×
+max_current``, from 0 at a = −1 to ``max_current``, for devices whose pulses have one
+polarity), applied to all of its contacts or compartments with the pulse ``shape``:
 
 - ``"constant"``: the amplitude held for the whole control period;
 - ``"monophasic"``: pulses of ``pulse_width`` ms at ``rate`` Hz;
@@ -36,7 +37,7 @@ SHAPES = ("constant", "monophasic", "biphasic")
 @dataclasses.dataclass(frozen=True)
 class _PulseTrain:
     """Pulse parameters of an actuator: ``shape`` (one of :data:`SHAPES`), ``max_current``
-    per unit action (> 0), ``pulse_width`` (ms per phase, whole solver steps), ``rate``
+    (> 0, the amplitude at a = 1), ``pulse_width`` (ms per phase, whole solver steps), ``rate``
     (Hz), ``unipolar`` (the action a in [−1, 1] sets the amplitude (a + 1)/2 × max_current
     in [0, max_current]: a device whose pulses have one polarity, off at a = −1; default
     False: a × max_current)."""
@@ -81,7 +82,8 @@ class ElectrodeActuator(_PulseTrain):
     Attributes:
         electrode: the electrode's name on the module.
         contacts: contact names (``None``: every contact of the electrode).
-        shape, max_current (µA per unit action), pulse_width (ms), rate (Hz): the pulses.
+        shape, max_current (µA at a = 1), pulse_width (ms), rate (Hz), unipolar: the
+            pulses (:class:`_PulseTrain`).
     """
 
     electrode: str = ""
@@ -102,7 +104,8 @@ class CurrentActuator(_PulseTrain):
     Attributes:
         sites: views of the env's module (each one or more compartments, e.g. ``net.cell(i)
             .branch(0).comp(0)`` or a whole nucleus); every compartment gets the current.
-        shape, max_current (nA per unit action), pulse_width (ms), rate (Hz): the pulses.
+        shape, max_current (nA at a = 1), pulse_width (ms), rate (Hz), unipolar: the
+            pulses (:class:`_PulseTrain`).
     """
 
     sites: tuple = ()
@@ -189,6 +192,8 @@ def resolve_actuators(base, actuators, delta_t: float,
     (inds, owner), (nodes, node_owner) = driven.values()
     if len(set(inds)) != len(inds):
         raise ValueError(f"electrode actuators drive a contact twice (global contacts {inds})")
+    if len(set(nodes)) != len(nodes):
+        raise ValueError(f"current actuators drive a compartment twice (compartments {nodes})")
     inds, owner, nodes, node_owner = (np.asarray(x, np.int64)
                                       for x in (inds, owner, nodes, node_owner))
     return ContactDrive(inds, owner, nodes, node_owner,

@@ -26,6 +26,9 @@ from neuroenv.validation import positive_int
 
 #: The observation kinds: the potential at the end of the period, or its band power.
 KINDS = ("raw", "band_power")
+#: Bound (µV or µV²) of an observed entry: values beyond are clipped (e.g. a recording
+#: contact beside a stimulating one).
+LIMIT = 1e6
 #: Task-state keys of the wrapper (prefixed, so that they never shadow the task's).
 _SENSOR, _OBS = "lfp_sensor", "lfp_obs"
 
@@ -63,6 +66,16 @@ class ObserveLFP(Task):
         self.param_order = task.param_order
         self.target_range = task.target_range
 
+    def check_env(self, env) -> None:
+        """The env records at least ``n_contacts`` contacts and samples at ``delta_t``."""
+        self.task.check_env(env)
+        if self.n_contacts > env.n_lfp:
+            raise ValueError(f"n_contacts={self.n_contacts} but the env's module records"
+                             f" {env.n_lfp} extracellular contacts (record_extracellular)")
+        if abs(env.delta_t - self.sensor.delta_t) > 1e-12:
+            raise ValueError(f"ObserveLFP's delta_t={self.sensor.delta_t} ms differs from the"
+                             f" env's delta_t={env.delta_t} ms: pass delta_t=env's step")
+
     def default_params(self) -> dict:
         return self.task.default_params()
 
@@ -99,12 +112,13 @@ class ObserveLFP(Task):
 
     def extra_obs(self, task_state, params):
         own = self.task.extra_obs(self._inner(task_state), params).astype(jnp.float32)
-        return jnp.concatenate([own, task_state[_OBS]])
+        low = 0.0 if self.kind == "band_power" else -LIMIT
+        return jnp.concatenate([own, jnp.clip(task_state[_OBS], low, LIMIT)])
 
     def extra_obs_bounds(self):
         low, high = self.task.extra_obs_bounds()
-        lo = 0.0 if self.kind == "band_power" else -1e6
-        return [*low, *[lo] * self.n_contacts], [*high, *[1e6] * self.n_contacts]
+        lo = 0.0 if self.kind == "band_power" else -LIMIT
+        return [*low, *[lo] * self.n_contacts], [*high, *[LIMIT] * self.n_contacts]
 
     def extra_obs_scaling(self):
         offset, scale = self.task.extra_obs_scaling()

@@ -167,6 +167,7 @@ class NeuronEnv(Environment):
         # (XLA rewrites a division by a constant into a multiplication under jit)
         self._obs_inv_scale = (1.0 / self._obs_scale.astype(np.float64)).astype(np.float32)
         check_params(self, self.default_params, "the default params")
+        task.check_env(self)
 
     # ------------------------------------------------------------------ input validation
     def check_reset(self, key, params) -> None:

@@ -51,7 +51,7 @@ from neuroenv.electrodes import CurrentActuator
 from neuroenv.extracellular_obs import BandPower
 from neuroenv.neuron_env import NeuronEnv
 from neuroenv.tasks.base import Task
-from neuroenv.validation import Range
+from neuroenv.validation import Range, positive_int
 
 #: Sensorimotor pulses (ms): period, width; the relay window after each onset (ms).
 SM_PERIOD, SM_WIDTH, WINDOW = 50.0, 5.0, 25.0
@@ -78,7 +78,8 @@ def lfp_weights(n_stn: int) -> np.ndarray:
 class BasalGangliaDBS(Task):
     """Relay the sensorimotor pulses with little DBS charge (see the card).
 
-    Task state: ``t`` (ms since reset), ``count`` ((n_tc,) TC spikes in the open relay
+    Task state: ``step`` (solver steps since reset, int32: an exact pulse clock),
+    ``count`` ((n_tc,) TC spikes in the open relay
     window), ``above`` ((n_tc,) bool: above threshold at the last sample), ``sensed``
     (beta sensor) and ``power`` (µV²), ``errors`` (relay errors so far, float32).
 
@@ -92,10 +93,34 @@ class BasalGangliaDBS(Task):
     n_extra_obs = 1
 
     def __init__(self, n_tc: int, weights, delta_t: float = 0.01) -> None:
-        self.n_tc = int(n_tc)
+        self.n_tc = positive_int("n_tc", n_tc)
         self.weights = np.asarray(weights, np.float32)
+        if self.weights.ndim != 1 or not np.all(np.isfinite(self.weights)):
+            raise ValueError(f"weights must be a 1-D array of finite µV/nA, got shape"
+                             f" {self.weights.shape}")
         self.delta_t = float(delta_t)
+        # The pulse clock in whole solver steps (exact at any episode length).
+        self.steps = {}
+        for name, ms in (("period", SM_PERIOD), ("width", SM_WIDTH), ("window", WINDOW)):
+            n = int(round(ms / self.delta_t))
+            if not (self.delta_t > 0 and abs(n * self.delta_t - ms) < 1e-9 * ms):
+                raise ValueError(f"delta_t must divide the sensorimotor {name} of {ms} ms into"
+                                 f" whole solver steps, got {delta_t!r} ms")
+            self.steps[name] = n
         self.sensor = BandPower(self.delta_t, delay_ms=5.0)
+
+    def check_env(self, env) -> None:
+        """The env's step is the task's, a period holds at most one window close (≤ 50 ms),
+        and the recordings are the TC voltages and then the weighted synaptic currents."""
+        if abs(env.delta_t - self.delta_t) > 1e-12:
+            raise ValueError(f"the env's delta_t={env.delta_t} ms differs from the task's"
+                             f" {self.delta_t} ms")
+        if env.substeps > self.steps["period"]:
+            raise ValueError(f"substeps={env.substeps}: a control period must be at most one"
+                             f" sensorimotor period ({self.steps['period']} steps)")
+        if env.n_rec != self.n_tc + len(self.weights):
+            raise ValueError(f"the env records {env.n_rec} values; the task reads {self.n_tc}"
+                             f" TC voltages and {len(self.weights)} synaptic currents")
 
     def param_ranges(self):
         return {"sm_amplitude": Range(0.0, units="nA"),
@@ -106,32 +131,35 @@ class BasalGangliaDBS(Task):
 
     def reset(self, key, params):
         n = self.n_tc
-        return {"t": jnp.zeros((), jnp.float32), "count": jnp.zeros(n, jnp.float32),
+        return {"step": jnp.zeros((), jnp.int32), "count": jnp.zeros(n, jnp.float32),
                 "above": jnp.zeros(n, bool), "sensed": self.sensor.init(1),
                 "power": jnp.zeros((), jnp.float32), "errors": jnp.zeros((), jnp.float32)}
 
-    def _times(self, task_state, substeps):
-        """(substeps,) ms since the last pulse onset at each of the period's samples."""
-        t = task_state["t"] + self.delta_t * jnp.arange(1, substeps + 1, dtype=jnp.float32)
-        return jnp.mod(t + 1e-3, SM_PERIOD) - 1e-3
+    def _since(self, task_state, substeps, first: int):
+        """(substeps,) int32 solver steps since the last pulse onset at samples ``first``,
+        ..., ``first + substeps − 1`` of the period (sample 0: the period's start)."""
+        k = task_state["step"] + first + jnp.arange(substeps, dtype=jnp.int32)
+        return k % self.steps["period"]
 
     def drive(self, task_state, key, params, substeps, delta_t):
-        start = self._times(task_state, substeps) - self.delta_t  # the step's start
-        on = (jnp.mod(start + 1e-3, SM_PERIOD) < SM_WIDTH).astype(jnp.float32)
-        return task_state, jnp.broadcast_to((on * params["sm_amplitude"])[:, None],
-                                            (substeps, self.n_tc))
+        on = self._since(task_state, substeps, 0) < self.steps["width"]  # the steps' starts
+        amps = on.astype(jnp.float32) * params["sm_amplitude"]
+        return task_state, jnp.broadcast_to(amps[:, None], (substeps, self.n_tc))
 
     def _relay_errors(self, task_state, v):
         """``(errors, count, above)`` of the period's TC samples ``v`` ((substeps, n_tc)
         mV): misses and bad responses of a window that closes in the period, spikes
         outside the windows, and the carried window count and threshold state."""
         above = v >= SPIKE_MV
-        prev = jnp.concatenate([task_state["above"][None], above[:-1]], axis=0)
+        # At reset the initial voltage is unknown here: a cell already above threshold at
+        # the first sample does not count as a crossing.
+        first = jnp.where(task_state["step"] == 0, above[0], task_state["above"])
+        prev = jnp.concatenate([first[None], above[:-1]], axis=0)
         spikes = (above & ~prev).astype(jnp.float32)  # (substeps, n_tc)
-        since = self._times(task_state, v.shape[0])
-        inside = since < WINDOW
-        t = task_state["t"]
-        was_inside = (t > 0) & (jnp.mod(t + 1e-3, SM_PERIOD) - 1e-3 < WINDOW)
+        since = self._since(task_state, v.shape[0], 1)  # the samples after each step
+        inside = since < self.steps["window"]
+        step = task_state["step"]
+        was_inside = (step > 0) & (step % self.steps["period"] < self.steps["window"])
         closes = jnp.concatenate([was_inside[None], inside[:-1]]) & ~inside
         before = (jnp.cumsum(closes) == 0)[:, None]  # samples up to the window's close
         in_window = spikes * inside[:, None]
@@ -148,7 +176,7 @@ class BasalGangliaDBS(Task):
         sensed, power = self.sensor.step(task_state["sensed"], lfp[:, None])
         amplitude = jnp.abs(current[-1]) / (DBS_MAX * 1e-3)  # fraction of full amplitude
         reward = -errors / self.n_tc - params["charge_penalty"] * amplitude
-        new = {"t": task_state["t"] + period_ms, "count": count, "above": above,
+        new = {"step": task_state["step"] + trace.shape[0], "count": count, "above": above,
                "sensed": sensed, "power": power[0], "errors": task_state["errors"] + errors}
         return new, reward.astype(jnp.float32), jnp.asarray(False)
 

@@ -103,6 +103,11 @@ class Task:
         """
         return [0.0] * self.n_extra_obs, [1.0] * self.n_extra_obs
 
+    def check_env(self, env) -> None:
+        """``ValueError`` naming the value if the task cannot run in ``env`` (its
+        ``delta_t``, ``substeps``, recordings, ...); called by :class:`~neuroenv.NeuronEnv`
+        once it is built. By default every env is accepted."""
+
     def render_info(self, traces: np.ndarray, task_state: dict, params: dict) -> dict:
         """Keyword arguments of :func:`neuroenv.render.render_trace` for a frame.
 

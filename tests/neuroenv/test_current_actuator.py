@@ -98,3 +98,10 @@ def test_unipolar_maps_the_action_onto_zero_to_max():
     np.testing.assert_allclose(amps, [0.0, 1.0, 1.5, 2.0])  # (a + 1)/2 × 2 nA, exact
     with pytest.raises(TypeError, match="unipolar"):
         _env(_net(), CurrentActuator([net.cell(0)], unipolar="yes"))
+
+
+def test_two_actuators_on_one_compartment_rejected():
+    net = _net()
+    acts = [CurrentActuator([net.cell(0), net.cell(1)]), CurrentActuator([net.cell(1)])]
+    with pytest.raises(ValueError, match="compartment twice"):
+        NeuronEnv(net, [], VoltageTarget(), electrodes=acts)

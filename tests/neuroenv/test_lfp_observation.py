@@ -127,3 +127,12 @@ def test_bad_task_and_long_raw_delay():
         ObserveLFP("VoltageTarget", n_contacts=1)
     with pytest.raises(ValueError, match="delay_ms"):
         _two_periods(_env(delay_ms=1.0))  # 40 steps: not shorter than the 1 ms period
+
+
+def test_env_mismatch_is_a_value_error():
+    cell = _cell()
+    with pytest.raises(ValueError, match="n_contacts=3"):  # the module records 2 contacts
+        NeuronEnv(cell, [cell.branch(0).comp(0)], ObserveLFP(VoltageTarget(), n_contacts=3))
+    with pytest.raises(ValueError, match="delta_t"):
+        NeuronEnv(cell, [cell.branch(0).comp(0)], ObserveLFP(VoltageTarget(), n_contacts=2),
+                  delta_t=0.01)

@@ -34,10 +34,13 @@ def error_index(tc_voltages, delta_t: float, onsets, window: float = 25.0,
     """
     tc = np.atleast_2d(np.asarray(tc_voltages))
     end = (tc.shape[1] - 1) * delta_t if t_end is None else t_end
-    onsets = np.sort(np.asarray(onsets, float))
+    onsets = np.sort(np.asarray(onsets, float).ravel())
     scored = onsets[onsets <= end - window]
-    bounds = np.append(scored[1:], min(end, scored[-1] + (onsets[1] - onsets[0])
-                                       if len(onsets) > 1 else end))
+    if len(scored) == 0:
+        raise ValueError(f"onsets: no pulse starts at least window={window} ms before the"
+                         f" trace ends at {end} ms (onsets {onsets.tolist()[:5]}...)")
+    # each pulse's spurious interval ends at the next onset (scored or not) or the trace's end
+    bounds = np.append(onsets[1:len(scored) + 1], end)[:len(scored)]
     counts = {"misses": 0, "bad": 0, "spurious": 0}
     per_cell = []
     for v in tc:

@@ -79,3 +79,32 @@ def test_vmapped_jitted_batch(env):
     obs, _, reward, _, info = run(keys)
     assert obs.shape == (4, 1) and np.isfinite(np.asarray(reward)).all()
     assert not np.asarray(info["numerical_error"]).any()
+
+
+@pytest.mark.parametrize("start_s", [0.0, 18.0])  # late in a long episode: the clock is exact
+def test_relay_errors_at_window_boundaries_equal_error_index(start_s):
+    from neuroenv.tasks.basal_ganglia_dbs import BasalGangliaDBS
+
+    dt, substeps, n_periods = 0.01, 1000, 60
+    task = BasalGangliaDBS(2, np.ones(1), dt)
+    start = int(round(start_s * 1000 / dt))
+    n = substeps * n_periods
+    v = np.full((n + 1, 2), -70.0)  # sample 0 at the task's step `start`
+    rng = np.random.default_rng(0)
+    t_rel = [25.0, 50.0, 75.0, 100.0, 124.99, 175.0, 200.01, 300.0]  # on and near edges
+    t_rel += list(rng.uniform(0.0, n * dt, 40))
+    for cell, ts in enumerate((t_rel, t_rel[::2])):
+        for t in ts:
+            k = int(round(t / dt))
+            v[k:k + 30, cell] = 20.0  # a crossing at sample k, 0.3 ms above threshold
+    state = {**task.reset(None, task.default_params()),
+             "step": jnp.asarray(start, jnp.int32)}
+    step = jax.jit(lambda s, tr: task.step(s, tr, jnp.zeros(1), task.default_params(),
+                                           10.0))
+    for p in range(n_periods):
+        trace = np.concatenate([v[1 + p * substeps:1 + (p + 1) * substeps],
+                                np.zeros((substeps, 1))], axis=1)
+        state, *_ = step(state, jnp.asarray(trace, jnp.float32))
+    onsets = np.arange(0.0, n * dt, 50.0) - (start * dt) % 50.0
+    e = error_index(v.T, dt, onsets[onsets >= 0], window=25.0)
+    assert float(state["errors"]) == e["misses"] + e["bad"] + e["spurious"]

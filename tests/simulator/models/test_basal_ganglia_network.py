@@ -96,3 +96,14 @@ def test_error_index_counts_misses_bursts_and_spurious_spikes():
     assert e["ei"] == pytest.approx(3 / 4)
     two = error_index(np.stack([perfect, flawed]), 0.1, onsets)
     assert two["ei"] == pytest.approx(3 / 8) and two["pulses"] == 8
+
+
+def test_error_index_irregular_onsets_and_no_scored_pulse():
+    # the response at 92 ms belongs to the unscored pulse at 90 ms, not to the one at 60 ms
+    v = _spikes([5.0, 65.0, 92.0], t_max=100.0)
+    e = error_index(v, 0.1, [0.0, 60.0, 90.0])
+    assert (e["pulses"], e["misses"], e["bad"], e["spurious"]) == (2, 0, 0, 0)
+    with pytest.raises(ValueError, match="onsets"):
+        error_index(_spikes([], t_max=20.0), 0.1, [0.0, 50.0])
+    with pytest.raises(ValueError, match="onsets"):
+        error_index(_spikes([], t_max=20.0), 0.1, [])
