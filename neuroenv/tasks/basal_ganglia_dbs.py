@@ -99,11 +99,13 @@ class BasalGangliaDBS(Task):
             raise ValueError(f"weights must be a 1-D array of finite µV/nA, got shape"
                              f" {self.weights.shape}")
         self.delta_t = float(delta_t)
+        if not (np.isfinite(self.delta_t) and self.delta_t > 0):
+            raise ValueError(f"delta_t must be a finite time step > 0 ms, got {delta_t!r}")
         # The pulse clock in whole solver steps (exact at any episode length).
         self.steps = {}
         for name, ms in (("period", SM_PERIOD), ("width", SM_WIDTH), ("window", WINDOW)):
             n = int(round(ms / self.delta_t))
-            if not (self.delta_t > 0 and abs(n * self.delta_t - ms) < 1e-9 * ms):
+            if abs(n * self.delta_t - ms) > 1e-9 * ms:
                 raise ValueError(f"delta_t must divide the sensorimotor {name} of {ms} ms into"
                                  f" whole solver steps, got {delta_t!r} ms")
             self.steps[name] = n

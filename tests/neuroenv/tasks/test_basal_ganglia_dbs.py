@@ -108,3 +108,16 @@ def test_relay_errors_at_window_boundaries_equal_error_index(start_s):
     onsets = np.arange(0.0, n * dt, 50.0) - (start * dt) % 50.0
     e = error_index(v.T, dt, onsets[onsets >= 0], window=25.0)
     assert float(state["errors"]) == e["misses"] + e["bad"] + e["spurious"]
+
+
+def test_bad_configuration_named():
+    from neuroenv.tasks.basal_ganglia_dbs import BasalGangliaDBS
+
+    for kwargs, match in (({"n_tc": 0}, "n_tc"), ({"weights": [[1.0]]}, "weights"),
+                          ({"weights": [np.nan]}, "weights"), ({"delta_t": 0.0}, "delta_t"),
+                          ({"delta_t": 0.03}, "delta_t")):
+        args = {"n_tc": 2, "weights": [1.0], "delta_t": 0.01, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            BasalGangliaDBS(**args)
+    with pytest.raises(ValueError, match="substeps"):
+        make_env(substeps=6000)  # 60 ms: two relay windows could close in one period
