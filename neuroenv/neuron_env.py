@@ -155,8 +155,7 @@ class NeuronEnv(Environment):
         # Precomputes per parameters (exp_euler: transition matrices) for step_fn's `prepared`.
         self._solver = make_solver(solver, base._compiled, voltage_solver)
         rec = base.recordings
-        self.rec_states = tuple(rec["state"].tolist())
-        self.rec_inds = rec["rec_index"].to_numpy()
+        self.rec_states, self.rec_inds = tuple(rec["state"].tolist()), rec["rec_index"].to_numpy()
         self.n_rec = len(rec)
         self.n_obs_rec = {"mean": 1, "none": 0}.get(observe, self.n_rec)
         self.randomized = randomized_names(randomize, params0)
