@@ -1,20 +1,18 @@
-"""Shared fixtures: floating-point precision switches; one compilation cache per worker."""
+"""Shared fixtures: floating-point precision switches; no persistent compilation cache in
+the xdist workers."""
 
 from __future__ import annotations
 
 import os
 
-# Each pytest-xdist worker gets its own persistent compilation cache (neuroenv turns JAX's
-# on at import), so two workers never write and read one cache folder at once. A full run
-# at e9c2229's parent segfaulted twice in JAX's cache read (compilation_cache.
-# get_executable_and_time) in one worker while the other compiled the same programs; the
-# crash did not reproduce in one process. Set before neuroenv is imported; a user's own
-# NEUROENV_CACHE_DIR is kept.
-# (neuroenv.compilation_cache.cache_root's rule, without importing neuroenv.)
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
-if _WORKER and not os.environ.get("NEUROENV_CACHE_DIR"):
-    _BASE = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    os.environ["NEUROENV_CACHE_DIR"] = os.path.join(_BASE, "neuroenv", f"pytest-{_WORKER}")
+# JAX's persistent compilation cache (neuroenv turns it on at import) is off in the test
+# workers: full runs at f925872 and b8be384 lost a worker to a segfault three times, twice
+# inside JAX's cache read (compilation_cache.get_executable_and_time), also with one cache
+# folder per worker; it never reproduced in one process. The cache's own behaviour is
+# tested in child processes (tests/neuroenv/test_gym_lifecycle.py), which drop this switch.
+# A user's explicit NEUROENV_COMPILATION_CACHE is kept.
+if os.environ.get("PYTEST_XDIST_WORKER") and "NEUROENV_COMPILATION_CACHE" not in os.environ:
+    os.environ["NEUROENV_COMPILATION_CACHE"] = "0"
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
