@@ -29,6 +29,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.baselines import _dbs_threshold  # noqa: E402  (the aDBS controller)
+
 TUNE_EPISODES = 8
 
 
@@ -96,8 +98,8 @@ def main(argv=None) -> int:
     def constant(theta):
         return lambda obs, key: theta
 
-    def threshold(theta):  # obs: [beta power (µV²)]; off is a = −1 (unipolar DBS)
-        return lambda obs, key: jnp.where(obs[-1] > theta[1], theta[0], -1.0)[None]
+    def threshold(theta):  # theta: (amplitude action, beta power µV²)
+        return _dbs_threshold(theta[0], theta[1])
 
     rows = []
     best = _tuned(env, params, constant, [[a] for a in jnp.linspace(-0.6, 1.0, 17)])

@@ -44,6 +44,7 @@ Task card
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -66,13 +67,18 @@ POWER_REF = 5e-3
 
 
 def lfp_weights(n_stn: int) -> np.ndarray:
-    """(n_stn,) µV per nA of synaptic current into each STN cell: 1 / (4π σ r) with the
+    """(n_stn,) µV per nA of synaptic current into each STN cell: the point-source potential
+    1 / (4π σ r) (:func:`simulator.extracellular.point_source.point_source_matrix`) with the
     cells on a square grid of ``GRID_UM`` spacing centred under a contact ``CONTACT_UM``
-    away (the point-source potential of a current source)."""
+    away."""
+    from simulator.extracellular.point_source import point_source_matrix
+
     side = int(np.ceil(np.sqrt(n_stn)))
     ij = np.stack(np.divmod(np.arange(n_stn), side), axis=1) - (side - 1) / 2.0
-    r_um = np.sqrt(np.sum((ij * GRID_UM) ** 2, axis=1) + CONTACT_UM ** 2)
-    return 1e-9 / (4.0 * np.pi * SIGMA * r_um * 1e-6) * 1e6  # nA → A, µm → m, V → µV
+    cells = np.concatenate([ij * GRID_UM, np.zeros((n_stn, 1))], axis=1)
+    with jax.enable_x64(True):
+        mv_per_na = point_source_matrix(np.array([[0.0, 0.0, CONTACT_UM]]), cells, SIGMA, 1.0)
+        return np.asarray(mv_per_na, np.float64)[0] * 1e3  # mV → µV
 
 
 class BasalGangliaDBS(Task):
