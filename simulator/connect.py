@@ -93,8 +93,9 @@ def _post_sites(net, cells: np.ndarray, random_post_comp: bool, rng) -> np.ndarr
     return first[cells] + (rng.random(len(cells)) * counts[cells]).astype(np.int64)
 
 
-def connect(pre, post, synapse) -> None:
-    """One synapse from each compartment of ``pre`` to the matching compartment of ``post``."""
+def connect(pre, post, synapse_type) -> None:
+    """One synapse (a ``synapse_type`` instance) from each compartment of ``pre`` to the
+    matching compartment of ``post``."""
     net = _network_of(pre, post)
     pre_nodes, post_nodes = pre._node_inds, post._node_inds
     if len(pre_nodes) != len(post_nodes):
@@ -102,10 +103,11 @@ def connect(pre, post, synapse) -> None:
             f"connect pairs compartments one to one: pre has {len(pre_nodes)}, post has"
             f" {len(post_nodes)}"
         )
-    net._append_synapses(pre_nodes, post_nodes, synapse)
+    net._append_synapses(pre_nodes, post_nodes, synapse_type)
 
 
-def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, connectivity_matrix,
+def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse_type,
+                                connectivity_matrix,
                                 random_post_comp: bool = False, random_state=None) -> None:
     """Synapses where ``connectivity_matrix[i, j]`` (bool, (n_pre_cells, n_post_cells))."""
     net = _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
@@ -116,20 +118,20 @@ def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, connecti
     i, j = np.nonzero(matrix)
     pre_nodes = _cell_comps(net)[0][pre_cells[i]]
     post_nodes = _post_sites(net, post_cells[j], random_post_comp, rng)
-    net._append_synapses(pre_nodes, post_nodes, synapse)
+    net._append_synapses(pre_nodes, post_nodes, synapse_type)
 
 
-def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool = False,
+def fully_connect(pre_cell_view, post_cell_view, synapse_type, random_post_comp: bool = False,
                   random_state=None) -> None:
     """Every pre cell to every post cell (pre-major order)."""
     _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
     n_pre, n_post = len(_cells_of(pre_cell_view)), len(_cells_of(post_cell_view))
-    connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse,
+    connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse_type,
                                 np.ones((n_pre, n_post), dtype=bool), random_post_comp,
                                 random_state)
 
 
-def sparse_connect(pre_cell_view, post_cell_view, synapse, p: float,
+def sparse_connect(pre_cell_view, post_cell_view, synapse_type, p: float,
                    random_post_comp: bool = False, random_state=None) -> None:
     """Each (pre cell, post cell) pair independently with probability ``p``.
 
@@ -142,5 +144,5 @@ def sparse_connect(pre_cell_view, post_cell_view, synapse, p: float,
     rng = random_generator("random_state", random_state)
     n_pre, n_post = len(_cells_of(pre_cell_view)), len(_cells_of(post_cell_view))
     matrix = rng.random((n_pre, n_post)) < p
-    connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse, matrix,
+    connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse_type, matrix,
                                 random_post_comp, rng)
