@@ -3,6 +3,8 @@ number of steps."""
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -44,14 +46,20 @@ def _scalar(value):
     return value if isinstance(value, int | float | np.number) else np.asarray(value)[()]
 
 
+class InputTruncatedWarning(UserWarning):
+    """A stimulus or clamp is longer than the simulation: its samples after the last step
+    were dropped (as jaxley does)."""
+
+
 def fit_length(key, values, n_steps):
     """Cut, pad or refuse an input of T samples for a run of ``n_steps`` steps.
 
-    ``step_current(..., t_max)`` has one sample more than ``integrate(t_max=...)`` runs steps
-    (its last sample would drive the step after t_max), so that sample is always cut. Beyond
-    it, an input that would lose information is refused: a stimulus with non-zero current
-    there, or any traced input or clamp that long. Shorter stimuli are padded with zeros;
-    shorter clamps are refused.
+    A longer input is cut to ``n_steps`` samples, as jaxley does. ``step_current(...,
+    t_max)`` has one sample more than ``integrate(t_max=...)`` runs steps (its last sample
+    would drive the step after t_max), so that sample is cut silently; an input that loses
+    more (a stimulus with non-zero current there, or any traced input or clamp that long)
+    is cut with an :class:`InputTruncatedWarning`. Shorter stimuli are padded with zeros;
+    shorter clamps are refused (ValueError).
     """
     T = values.shape[1]
     if T > n_steps + 1:
@@ -59,11 +67,10 @@ def fit_length(key, values, n_steps):
         lost = np.any(np.asarray(values)[:, n_steps + 1 :] != 0) if concrete else True
         if lost:
             what = "non-zero current" if concrete else f"{T - n_steps - 1} samples"
-            raise ValueError(
+            warnings.warn(
                 f"the input {key!r} has {what} after the simulation's {n_steps} steps"
-                f" ({T} samples, at most {n_steps + 1} are used): it is longer than the"
-                " simulation; lengthen t_max or shorten the input"
-            )
+                f" ({T} samples, the first {n_steps} are used): it is cut to the simulation;"
+                " lengthen t_max to simulate all of it", InputTruncatedWarning, stacklevel=5)
     if T >= n_steps:
         return values[:, :n_steps]
     if key not in ("i", CONTACTS):

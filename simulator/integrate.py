@@ -27,6 +27,8 @@ from simulator.extracellular import coupling
 from simulator.initialise import device_arrays, plain
 from simulator.initialise import init as _init
 from simulator.initialise import initialise as _initialise
+from simulator.inputs import add_clamps as add_clamps  # jaxley's path: jaxley.integrate
+from simulator.inputs import add_stimuli as add_stimuli  # jaxley's path: jaxley.integrate
 from simulator.inputs import fit_length, merged_inputs, number_of_steps
 from simulator.modules.electrodes import electrode_overrides
 from simulator.param_ranges import in_range
@@ -206,7 +208,8 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
         delta_t: time step (ms).
         solver: ``bwd_euler`` | ``crank_nicolson`` | ``fwd_euler`` | ``exp_euler``.
         voltage_solver: ``jaxley.dhs`` (default) | ``dhs`` | ``jaxley.dhs.cpu`` |
-            ``jaxley.dhs.gpu`` | ``dense``.
+            ``jaxley.dhs.gpu`` | ``dense``; jaxley's ``jax.sparse`` and ``jaxley.stone`` are
+            accepted and run the exact DHS solve (see ``VOLTAGE_SOLVERS``).
         checkpoint_lengths: nested-scan lengths whose product ≥ the number of steps;
             reverse-mode memory then grows with their sum instead of the number of steps.
         all_states: start from these states (e.g. a previous ``return_states=True`` run).

@@ -22,6 +22,8 @@ Names and order of operations follow jaxley:
   tested on the *new* voltage.
 """
 
+import warnings
+
 import jax.numpy as jnp
 
 from simulator.channels.channel import Channel
@@ -150,6 +152,18 @@ class AdEx(_VoltageModel):
                   "v_reset": -58.0, "tau_w": 30.0, "a": 2.0, "b": 0.0}
     own_states = {"w": 0.0, "spikes": 0.0}
     current_template = "i_{name}"
+
+    def __init__(self, name: str | None = None, surrogate_warning: bool = True):
+        """Args:
+        name: channel name (default ``"AdEx"``), the prefix of its parameters and states.
+        surrogate_warning: warn (UserWarning, as jaxley) that the gradient through a spike
+            reset is zero.
+        """
+        super().__init__(name)
+        if surrogate_warning:
+            warnings.warn(f"The {self.name} channel has no surrogate gradient: gradients"
+                          " through a spike reset are zero (pass surrogate_warning=False to"
+                          " silence this)", UserWarning, stacklevel=2)
 
     def update_states(self, states, dt, v, params):
         """One step of ``w`` then ``v`` (with the new ``w``), then the reset."""

@@ -113,13 +113,17 @@ def _add_external(module, key: str, values: np.ndarray, rows: np.ndarray) -> Non
         base._external_inds[key] = rows.astype(np.int64)
 
 
-def stimulate(module, current, verbose: bool = True) -> None:
+def stimulate(module, current=None, verbose: bool = True) -> None:
     """Inject ``current`` (nA) into every compartment of the selection.
 
     Args:
         current: (T,) for the same current everywhere or (n_compartments, T); sample k
-            drives integration step k. Repeated calls add up.
+            drives integration step k. Repeated calls add up. Required (the None default
+            is jaxley's signature; None raises TypeError).
     """
+    if current is None:
+        raise TypeError("stimulate: current is required: a (T,) or (n_compartments, T) array"
+                        " of nA, got None")
     require_compartments(module, "stimulate")
     rows = view_table(module).index.to_numpy()
     values = _input_array(module, "i", current, len(rows), "current")

@@ -124,7 +124,8 @@ def ensure_coordinates(module) -> None:
 
 
 # ------------------------------------------------------------------ moving
-def move(module, x: float = 0.0, y: float = 0.0, z: float = 0.0, update_nodes: bool = True) -> None:
+def move(module, x: float = 0.0, y: float = 0.0, z: float = 0.0,
+         update_nodes: bool = False) -> None:
     """Translate the traced points and the compartment centres by (x, y, z) µm.
 
     Allowed on a module and on views made of whole cells (``net.cell(0)``); on a part of
@@ -139,7 +140,7 @@ def move(module, x: float = 0.0, y: float = 0.0, z: float = 0.0, update_nodes: b
         _transform_cell(module, c, lambda p, s=shift: p + s)
 
 
-def move_to(module, x=0.0, y=0.0, z=0.0, update_nodes: bool = True) -> None:
+def move_to(module, x=0.0, y=0.0, z=0.0, update_nodes: bool = False) -> None:
     """Move each selected cell so that the first traced point of its root branch lies
     at (x, y, z) µm; arrays of one value per selected cell place cells separately.
 
@@ -168,7 +169,7 @@ def move_to(module, x=0.0, y=0.0, z=0.0, update_nodes: bool = True) -> None:
         _transform_cell(module, c, lambda p, s=shift: p + s)
 
 
-def rotate(module, degrees: float, rotation_axis: str = "xy", update_nodes: bool = True) -> None:
+def rotate(module, degrees: float, rotation_axis: str = "xy", update_nodes: bool = False) -> None:
     """Rotate each selected cell by ``degrees`` in the plane ``rotation_axis`` ("xy",
     "xz" or "yz"; positive turns the first axis towards the second, so 90° in "xy"
     maps (1, 0) to (0, 1)) about the centroid of the cell's traced points.

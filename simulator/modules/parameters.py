@@ -170,13 +170,14 @@ def delete_trainables(module) -> None:
     module.base._indices_set_by_trainables.clear()
 
 
-def write_trainables(module, params: list[dict]) -> None:
-    """Write trained values back into ``.nodes`` (then ``set`` semantics apply).
+def write_trainables(module, trainable_params: list[dict]) -> None:
+    """Write trained values ``trainable_params`` (as ``get_parameters()`` returns them)
+    back into ``.nodes`` (then ``set`` semantics apply).
 
     The trainable parameters stay registered (as in jaxley); call
     ``delete_trainables()`` to drop them.
     """
-    base = module.base
+    base, params = module.base, trainable_params
     if not isinstance(params, list | tuple) or len(params) != len(base._indices_set_by_trainables):
         raise ValueError(
             f"expected a list of {len(base._indices_set_by_trainables)} parameter dicts"

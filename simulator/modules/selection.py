@@ -218,21 +218,21 @@ def comp(module, idx: Index):
     return _subview(module, mask, "global_comp_index", what=f"comp({idx!r})")
 
 
-def loc(module, x):
-    """The compartment at relative position ``x`` in [0, 1] of every branch in the selection.
+def loc(module, at):
+    """The compartment at relative position ``at`` in [0, 1] of every branch in the selection.
 
-    ``x`` may be a float, an array of floats or ``"all"`` (every compartment). Position
-    ``x`` falls into compartment ``floor(x * ncomp)`` (``x = 1`` into the last one).
+    ``at`` may be a float, an array of floats or ``"all"`` (every compartment). Position
+    ``at`` falls into compartment ``floor(at * ncomp)`` (``at = 1`` into the last one).
     """
     table = view_table(module)
-    if isinstance(x, str):
-        if x != "all":
-            raise ValueError(f"loc expects a float in [0, 1] or 'all', got {x!r}")
+    if isinstance(at, str):
+        if at != "all":
+            raise ValueError(f"loc expects a float in [0, 1] or 'all', got {at!r}")
         return _subview(module, np.ones(len(table), dtype=bool), "global_comp_index")
-    xs = np.atleast_1d(real_array("loc: x", x, "a position in [0, 1] (or an array of"
+    xs = np.atleast_1d(real_array("loc: at", at, "a position in [0, 1] (or an array of"
                                   " them, or 'all')"))
     if xs.ndim != 1 or np.any(~np.isfinite(xs)) or np.any((xs < 0) | (xs > 1)):
-        raise ValueError(f"loc expects positions in [0, 1], got {show(x)}")
+        raise ValueError(f"loc expects positions in [0, 1], got {show(at)}")
     ncomp, first_comp = module.base._topology.ncomp, module.base._data.first_comp
     branches = np.unique(table["global_branch_index"].to_numpy())
     wanted = []
@@ -240,7 +240,7 @@ def loc(module, x):
         edges = np.linspace(0.0, 1.0 + 1e-10, ncomp[b] + 1)
         wanted.extend(first_comp[b] + np.searchsorted(edges, xs, side="right") - 1)
     mask = np.isin(table["global_comp_index"].to_numpy(), wanted)
-    return _subview(module, mask, "global_comp_index", what=f"loc({x!r})")
+    return _subview(module, mask, "global_comp_index", what=f"loc({at!r})")
 
 
 def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator.modules import base as base_module
 from simulator.modules.base import Module
 from simulator.modules.selection import view_table
 
@@ -114,3 +115,10 @@ def _rank_within(values, groups) -> np.ndarray:
     """Rank of each value among the values of its group (0 = smallest, equal values share)."""
     frame = pd.DataFrame({"v": np.asarray(values), "g": np.asarray(groups)})
     return frame.groupby("g")["v"].rank(method="dense").to_numpy(dtype=np.int64) - 1
+
+
+# jaxley defines View in its ``modules/base.py`` and its users import it from there. View
+# subclasses Module, so ``base`` cannot import it (that would be an import cycle): it is
+# registered there from here instead. ``import simulator`` always loads this module, so
+# ``from simulator.modules.base import View`` works.
+base_module.View = View

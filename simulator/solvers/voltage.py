@@ -29,8 +29,13 @@ from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 from simulator.solvers.dhs_schedule import tree_roots
 
-#: Voltage solver names: jaxley's names (DHS in both) plus ours.
-VOLTAGE_SOLVERS = ("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "dhs", "dense")
+#: Voltage solver names: jaxley's names plus ours. Every name but ``"dense"`` (a dense LU
+#: solve, for tests) is the exact DHS tree solve (Gaussian elimination on the tree, O(n)):
+#: jaxley's ``"jax.sparse"`` (a sparse direct solve) and ``"jaxley.stone"`` (a tridiagonal
+#: solve per branch) are also exact direct solves of the same linear system, so they map to
+#: DHS; their results agree with jaxley's to rounding.
+VOLTAGE_SOLVERS = ("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "dhs", "dense",
+                   "jax.sparse", "jaxley.stone")
 
 
 def default_width(voltage_solver: str) -> int:

@@ -11,6 +11,7 @@ import pytest
 
 import simulator as jx
 from simulator.channels import HH
+from simulator.inputs import InputTruncatedWarning
 
 DT = 0.025
 
@@ -306,11 +307,24 @@ def test_integrate_bad_t_max(t_max):
 
 
 def test_integrate_stimulus_longer_than_simulation():
+    # Cut to the simulation with a warning, as jaxley cuts it (it raised before).
     cell = recorded_cell()
-    # 202 samples, non-zero on [2, 3) ms; the simulation stops after 1 ms (40 steps)
+    # 201 samples, non-zero on [2, 3) ms; the simulation stops after 1 ms (40 steps)
     cell.branch(1).loc(0.0).stimulate(jx.step_current(2.0, 1.0, 0.1, DT, 5.0), verbose=False)
-    with pytest.raises(ValueError, match=r"non-zero current.*after the simulation's 40 steps"):
-        jx.integrate(cell, t_max=1.0)
+    with pytest.warns(InputTruncatedWarning, match=r"non-zero current.*after the simulation's"
+                      r" 40 steps") as record:
+        v = jx.integrate(cell, t_max=1.0)
+    assert record[0].filename == __file__  # attributed to the caller of integrate
+    unstimulated = recorded_cell()
+    np.testing.assert_array_equal(v, jx.integrate(unstimulated, t_max=1.0))
+
+
+def test_integrate_traced_clamp_longer_than_simulation_is_cut():
+    cell = recorded_cell()
+    clamps = cell.branch(1).data_clamp("v", jnp.full(60, -60.0))
+    with pytest.warns(InputTruncatedWarning, match="'v' has 19 samples after"):
+        v = jx.integrate(cell, t_max=1.0, data_clamps=clamps)
+    assert v.shape == (1, 41)
 
 
 def test_integrate_clamp_shorter_than_simulation():
