@@ -5,7 +5,7 @@ defaults): ``import simulator as jx`` lets its users switch by changing one impo
 Units: ms, mV, µm, µF/cm², Ω·cm, S/cm² (channels), mA/cm² (channel currents), nA (stimuli).
 """
 
-from simulator import channels, pumps, sharding, synapses
+from simulator import channels, optimize, pumps, sharding, solver_gate, synapses, utils
 from simulator.connect import (
     connect,
     connectivity_matrix_connect,
@@ -20,6 +20,7 @@ from simulator.modules.network import Network
 from simulator.modules.selection import CompScopeWarning
 from simulator.modules.view import View
 from simulator.morphology.swc import read_swc
+from simulator.optimize import ParamTransform
 from simulator.solvers.stability import NumericalStabilityWarning
 from simulator.stimulus import datapoint_to_step_currents, step_current
 
@@ -30,6 +31,7 @@ __all__ = [
     "Compartment",
     "Network",
     "NumericalStabilityWarning",
+    "ParamTransform",
     "View",
     "build_init_and_step_fn",
     "channels",
@@ -38,10 +40,13 @@ __all__ = [
     "datapoint_to_step_currents",
     "fully_connect",
     "integrate",
+    "optimize",
     "pumps",
     "read_swc",
     "sharding",
+    "solver_gate",
     "sparse_connect",
     "step_current",
     "synapses",
+    "utils",
 ]
