@@ -18,7 +18,16 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from simulator.modules import drawing, io, layout, mechanisms, morphology_ops, parameters, selection
+from simulator.modules import (
+    drawing,
+    io,
+    iteration,
+    layout,
+    mechanisms,
+    morphology_ops,
+    parameters,
+    selection,
+)
 from simulator.modules import edges as edge_ops
 from simulator.modules import electrodes as electrode_ops
 from simulator.modules import groups as group_ops
@@ -62,9 +71,12 @@ class Module(ModuleType):
     set_scope = selection.set_scope
     __getitem__ = selection.__getitem__
     shape = property(selection.shape)
-    cells = property(selection.cells)
-    branches = property(selection.branches)
-    comps = property(selection.comps)
+    cells = property(iteration.cells)
+    branches = property(iteration.branches)
+    comps = property(iteration.comps)
+    __iter__ = iteration.iterate
+    __enter__ = iteration.enter
+    __exit__ = iteration.leave
     insert = mechanisms.insert
     delete = mechanisms.delete
     init_states = mechanisms.init_states

@@ -22,6 +22,7 @@ from simulator.modules.arguments import (
     real_array,
     show,
 )
+from simulator.modules.levels import mark_level
 
 Index = int | list | range | slice | np.ndarray | str
 
@@ -130,13 +131,14 @@ def _subview(module, mask: np.ndarray, control: str, explicit_branches: bool | N
     else:
         controlled = table[control].to_numpy()
     explicit = module._explicit_branches if explicit_branches is None else explicit_branches
-    return module.base._view_type(
+    view = module.base._view_type(
         module.base,
         table.index.to_numpy()[mask],
         controlled[mask],
         scope=module._scope,
         explicit_branches=explicit,
     )
+    return mark_level(view, module, control)
 
 
 def _select_level(module, column: str, idx: Index, what: str):
@@ -293,19 +295,6 @@ def shape(module) -> tuple[int, ...]:
     counts = (table["global_cell_index"].nunique(), table["global_branch_index"].nunique(),
               len(table))
     return counts[3 - module.base._depth :]
-
-
-def cells(module):
-    return [cell(module, i) for i in range(view_table(module)["global_cell_index"].nunique())]
-
-
-def branches(module):
-    n = view_table(module)["global_branch_index"].nunique()
-    return [branch(module, i) for i in range(n)]
-
-
-def comps(module):
-    return [select(module, nodes=[i]) for i in view_table(module).index.to_numpy()]
 
 
 def node_labels(labels, n: int, name: str, what: str, expected: str | None = None) -> np.ndarray:
