@@ -207,9 +207,8 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
             steps as the inputs have samples.
         delta_t: time step (ms).
         solver: ``bwd_euler`` | ``crank_nicolson`` | ``fwd_euler`` | ``exp_euler``.
-        voltage_solver: ``jaxley.dhs`` (default) | ``dhs`` | ``jaxley.dhs.cpu`` |
-            ``jaxley.dhs.gpu`` | ``dense``; jaxley's ``jax.sparse`` and ``jaxley.stone`` are
-            accepted and run the exact DHS solve (see ``VOLTAGE_SOLVERS``).
+        voltage_solver: ``jaxley.dhs`` (default) | ``dhs`` | ``jaxley.dhs.cpu|gpu`` | ``dense``;
+            jaxley's ``jax.sparse``, ``jaxley.stone``: the exact DHS solve (VOLTAGE_SOLVERS).
         checkpoint_lengths: nested-scan lengths whose product ≥ the number of steps;
             reverse-mode memory then grows with their sum instead of the number of steps.
         all_states: start from these states (e.g. a previous ``return_states=True`` run).
