@@ -68,9 +68,24 @@ def _synapse_type_view(module, name: str):
     return _edge_view(module, inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}")
 
 
-def _select_edges(module, edges):
-    wanted = np.sort(labels_in(edges, module._edge_inds, "select: edges", "edge"))
-    return _edge_view(module, wanted, wanted, f"select(edges={edges!r})")
+def _select_edges(module, edges, node_inds=None):
+    """``select(edges=...)``: the synapses ``edges`` (labels of ``.edges``, a mask or
+    ``"all"``) with the compartments ``node_inds`` (node indices), or without them, as in
+    jaxley, the pre- and postsynaptic compartments of those synapses that lie in the
+    selection. Each synapse and each compartment gets its own trainable parameter."""
+    inds = module._edge_inds
+    if isinstance(edges, str) and edges == "all":
+        wanted = np.sort(inds)
+    else:
+        wanted = np.sort(labels_in(edges, inds, "select: edges", "edge"))
+    if wanted.size == 0:
+        raise ValueError(f"select(edges={edges!r}) selects no synapse")
+    if node_inds is None:
+        ends = module.base._edges.loc[wanted, ["pre_index", "post_index"]].to_numpy()
+        node_inds = np.intersect1d(ends.ravel(), module._node_inds)
+    node_inds = np.asarray(node_inds, dtype=np.int64)
+    return module.base._view_type(module.base, node_inds, node_inds, scope=module._scope,
+                                  edge_inds=wanted, edge_controlled_by=wanted)
 
 
 # ------------------------------------------------------------------ building
@@ -114,14 +129,18 @@ def _append_synapses(module, pre_nodes, post_nodes, synapse) -> None:
     base._invalidate()
 
 
-def copy_node_property_to_edges(module, properties, pre_or_post=("pre", "post")) -> None:
-    """Add ``pre_<prop>`` / ``post_<prop>`` columns to ``.edges`` from ``.nodes``."""
+def copy_node_property_to_edges(module, properties_to_import,
+                                pre_or_post=("pre", "post")) -> None:
+    """Add ``pre_<prop>`` / ``post_<prop>`` columns to ``.edges`` from ``.nodes`` for each
+    name in ``properties_to_import`` (a str or a list)."""
     base = module.base
-    for name, value in (("properties", properties), ("pre_or_post", pre_or_post)):
+    for name, value in (("properties_to_import", properties_to_import),
+                        ("pre_or_post", pre_or_post)):
         if not isinstance(value, str | list | tuple) or not all(
                 isinstance(v, str) for v in ([value] if isinstance(value, str) else value)):
             raise TypeError(f"{name} must be a str or a list of str; got {value!r}")
-    props = [properties] if isinstance(properties, str) else list(properties)
+    props = ([properties_to_import] if isinstance(properties_to_import, str)
+             else list(properties_to_import))
     sides = [pre_or_post] if isinstance(pre_or_post, str) else list(pre_or_post)
     for side in sides:
         if side not in ("pre", "post"):

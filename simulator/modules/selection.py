@@ -246,12 +246,19 @@ def loc(module, at):
 
 
 def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name
-    """Compartments by node index (``.nodes`` index labels); one parameter per row."""
-    if edges is not None:
-        if nodes is not None:
-            raise ValueError("select either nodes or edges, not both")
-        return module._select_edges(edges)
+    """Compartments by node index (``.nodes`` index labels; ``"all"``: every one) and/or
+    synapses by edge index (``.edges`` index labels or ``"all"``); one parameter per row.
+
+    Synapses alone come with their pre- and postsynaptic compartments in the selection
+    (as in jaxley); with both, the view holds exactly the given nodes and synapses.
+    """
     table = view_table(module)
+    if isinstance(nodes, str) and nodes == "all":
+        nodes = np.ones(len(table), dtype=bool)
+    if edges is not None:
+        node_inds = None if nodes is None else labels_in(
+            nodes, table.index.to_numpy(), "select: nodes", "node")
+        return module._select_edges(edges, node_inds)
     if nodes is None:
         return _subview(module, np.ones(len(table), dtype=bool), "node")
     wanted = labels_in(nodes, table.index.to_numpy(), "select: nodes", "node")
