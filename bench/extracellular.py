@@ -61,7 +61,7 @@ def _ca1(variant: str, t_max: float):
     import simulator as jx
     from simulator.channels import HH
 
-    cell = jx.read_swc(SWC_DIR / "morph_ca1_n120.swc", 4)
+    cell = jx.read_swc(SWC_DIR / "morph_ca1_n120.swc", 4, backend="neuron")
     cell.insert(HH())
     cell.branch(0).loc(0.5).record(verbose=False)
     n_steps = int(t_max // DELTA_T + 1)

@@ -79,7 +79,7 @@ def build_cell(jx, HH, t_max: float, cell=None):
 
     with contextlib.redirect_stdout(io.StringIO()):
         if cell is None:
-            cell = jx.read_swc(str(SWC), ncomp=NCOMP)
+            cell = jx.read_swc(str(SWC), ncomp=NCOMP, backend="neuron")
         cell.insert(HH())
         cell.branch(0).loc(0.5).stimulate(jx.step_current(1.0, 10.0, 0.5, DELTA_T, t_max))
         cell.branch(0).loc(0.5).record("v")
@@ -141,7 +141,7 @@ def _worker(package: str, lengths, n_steps: int, ref_pickle: str | None) -> dict
         import io
 
         with contextlib.redirect_stdout(io.StringIO()):
-            swc_cell = jx.read_swc(str(SWC), ncomp=NCOMP)
+            swc_cell = jx.read_swc(str(SWC), ncomp=NCOMP, backend="neuron")
         with open(ref_pickle + ".tmp", "wb") as f:
             pickle.dump(swc_cell, f)
         os.replace(ref_pickle + ".tmp", ref_pickle)

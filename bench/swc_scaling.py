@@ -93,7 +93,7 @@ def rss_mb():
                 return int(line.split()[1]) / 1024.0
 before = rss_mb()
 t0 = time.perf_counter()
-cell = read_swc(sys.argv[1], ncomp=1)
+cell = read_swc(sys.argv[1], ncomp=1, backend="neuron")
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 print(json.dumps({"seconds": seconds, "peak_extra_mb": peak - before,

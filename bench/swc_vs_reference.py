@@ -60,7 +60,7 @@ def load_packages():
 
 def read(jx, path, ncomp):
     with contextlib.redirect_stdout(io.StringIO()):
-        return jx.read_swc(str(path), ncomp=ncomp)
+        return jx.read_swc(str(path), ncomp=ncomp, backend="neuron")
 
 
 def build(jx, HH, path, ncomp, t_max, cell=None):

@@ -177,7 +177,7 @@ def ca1_cell(ncomp: int = NCOMP):
     """
     positive_int("ncomp", ncomp)
     with morphology_path() as path:
-        cell = read_swc(path, ncomp=ncomp)
+        cell = read_swc(path, ncomp=ncomp, backend="neuron")
     cell.set("axial_resistivity", AXIAL_RESISTIVITY)
     cell.set("capacitance", 1.0)
     cell.soma.insert(HH())

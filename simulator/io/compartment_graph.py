@@ -72,7 +72,8 @@ def _compartments(graph, branch, kind, ncomp, min_radius, soma_ignore, first_nam
 
 def _add_branch(comp_graph, graph, branch, comps: pd.DataFrame, comp_offset: int) -> None:
     comps = comps.copy()
-    comps.insert(comps.columns.get_loc("branch_index") + 1, "comp_index", comp_offset + np.arange(len(comps)))
+    comps.insert(comps.columns.get_loc("branch_index") + 1, "comp_index",
+                 comp_offset + np.arange(len(comps)))
     comp_graph.add_nodes_from(comps.to_dict(orient="index").items())
     names = list(comps.index)
     comp_graph.add_edges_from(zip(names[:-1], names[1:], strict=True))

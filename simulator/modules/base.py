@@ -32,6 +32,7 @@ from simulator.modules import edges as edge_ops
 from simulator.modules import electrodes as electrode_ops
 from simulator.modules import groups as group_ops
 from simulator.modules.data import build_data
+from simulator.modules.graph_export import GraphExportMixin, to_graph  # noqa: F401 (jaxley path)
 from simulator.modules.module_type import ModuleType
 from simulator.modules.topology import Topology
 
@@ -48,7 +49,7 @@ def _of_base(name: str) -> property:
                     doc=f"The owner's :attr:`~simulator.modules.data.ModuleData.{name}`.")
 
 
-class Module(ModuleType):
+class Module(ModuleType, GraphExportMixin):
     """Base class of every simulator module and view (see the module docstring)."""
 
     #: The class of this module's views (:class:`~simulator.modules.view.View`, which

@@ -35,15 +35,23 @@ def _check_length_arg(name: str, value) -> float:
 
 
 def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: float | None = None,
-             assign_groups: bool = True, ignore_swc_tracing_interruptions: bool | None = None,
-             max_compartments: int | None = None):
+             assign_groups: bool = True, backend: str = "graph",
+             ignore_swc_tracing_interruptions: bool | None = None,
+             relevant_type_ids: list[int] | None = None, max_compartments: int | None = None):
     """Read an SWC file into a :class:`~simulator.Cell`.
 
-    Sections are traced as NEURON's Import3d does (see :mod:`simulator.morphology.tracing`),
-    so each branch here is one NEURON section and ``ncomp`` compartments per branch describe
-    the same cable as ``nseg = ncomp`` in NEURON: equal path-length compartments whose areas,
-    volumes and axial resistive loads are integrated over the traced frustums. The root
-    branch is the soma (the SWC root); branches are numbered parents first.
+    Two backends, chosen by ``backend``:
+
+    * ``"graph"`` (default, as in jaxley 0.14): jaxley's sectioning (:mod:`simulator.io.graph`);
+      ``cell.branch(k)`` is the branch, with the compartment lengths, radii, areas and
+      coordinates, of ``jaxley.read_swc``. Default because this package is a drop-in for
+      jaxley, whose scripts index branches. Needs networkx (``graph`` extra).
+    * ``"neuron"``: sections traced as NEURON's Import3d does (see
+      :mod:`simulator.morphology.tracing`), so each branch is one NEURON section and
+      ``ncomp`` compartments per branch describe the same cable as ``nseg = ncomp`` in
+      NEURON: equal path-length compartments whose areas, volumes and axial resistive
+      loads are integrated over the traced frustums. The root branch is the soma (the SWC
+      root); branches are numbered parents first. Choose it to compare with NEURON.
 
     Args:
         fname: path of the SWC file.
@@ -52,10 +60,13 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
         max_branch_len: split longer branches (µm) into equal pieces.
         min_radius: raise smaller radii (µm) to this value instead of refusing them.
         assign_groups: add groups ``soma``, ``axon``, ``basal``, ``apical``, ``custom<N>``.
+        backend: ``"graph"`` (jaxley's branches) or ``"neuron"`` (NEURON's sections).
         ignore_swc_tracing_interruptions: True joins points across a break in the file's
             tracing order (a point whose parent is not the previous line) into one branch,
-            as jaxley does by default; None or False ends the branch there, as
-            NEURON does.
+            False ends the branch there. None: each backend's reference behaviour (True
+            for ``"graph"``, as jaxley; False for ``"neuron"``, as NEURON).
+        relevant_type_ids: (``"graph"`` only) SWC types whose changes end a branch; other
+            types count as one (default ``[1, 2, 3, 4]``).
         max_compartments: the most compartments the cell may get (default
             :data:`~simulator.modules.counts.MAX_COMPARTMENTS`, 1,000,000). A discretisation
             that would give more (a tiny ``max_branch_len`` or ``d_lambda``, a huge
@@ -70,6 +81,23 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
     """
     if not isinstance(fname, str | Path):
         raise TypeError(f"fname must be a path (str or pathlib.Path), got {fname!r}")
+    if backend not in ("graph", "neuron"):
+        raise ValueError(f"backend must be 'graph' (jaxley's branches) or 'neuron' (NEURON's"
+                         f" sections), got {backend!r}")
+    if backend == "graph":
+        from simulator.io.swc_reader import read_swc_graph
+        return read_swc_graph(fname, ncomp, max_branch_len, min_radius, assign_groups,
+                              ignore_swc_tracing_interruptions in (None, True),
+                              relevant_type_ids, max_compartments)
+    if relevant_type_ids is not None:
+        raise ValueError("relevant_type_ids applies to backend='graph' only")
+    return _read_swc_neuron(fname, ncomp, max_branch_len, min_radius, assign_groups,
+                            bool(ignore_swc_tracing_interruptions), max_compartments)
+
+
+def _read_swc_neuron(fname, ncomp, max_branch_len, min_radius, assign_groups: bool,
+                     join_interruptions: bool, max_compartments):
+    """``read_swc(..., backend="neuron")``: NEURON's Import3d sections."""
     if not callable(ncomp):
         ncomp = check_ncomp(ncomp)
     if max_branch_len is not None:
@@ -82,8 +110,7 @@ def read_swc(fname, ncomp, max_branch_len: float | None = None, min_radius: floa
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"cannot read SWC file {str(fname)!r}: {err}") from err
     points = keep_main_tree(parse_swc(text, str(fname), min_radius), str(fname))
-    sections = trace_sections_flat(points,
-                                   join_interruptions=bool(ignore_swc_tracing_interruptions))
+    sections = trace_sections_flat(points, join_interruptions=join_interruptions)
     call = f"read_swc({str(fname)!r}, ncomp={ncomp!r})"
     if max_branch_len is not None:
         call = f"{call[:-1]}, max_branch_len={max_branch_len!r})"

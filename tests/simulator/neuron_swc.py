@@ -50,7 +50,7 @@ def compare(fname: str, ncomp: int, amp: float = 0.5, t_max: float = 20.0):
     """Voltages at the soma centre and the farthest distal end: (ours, NEURON), (2, T)."""
     from neuron import h
 
-    cell = jx.read_swc(fname, ncomp)
+    cell = jx.read_swc(fname, ncomp, backend="neuron")
     cell.set("axial_resistivity", RA)
     cell.insert(HH())
     cell.set("v", V_INIT)

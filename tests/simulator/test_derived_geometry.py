@@ -42,7 +42,7 @@ def _hh_cell():
 
 def _swc_cell():
     """A thick soma tapering into a thin dendrite (frusta: not cylinders), HH."""
-    cell = jx.read_swc(SWC, ncomp=3)
+    cell = jx.read_swc(SWC, ncomp=3, backend="neuron")
     cell.insert(HH())
     cell.init_states()
     return cell, cell.branch(0).comp(0)

@@ -38,7 +38,7 @@ def _grad_temp_bytes(cell, checkpoint_lengths):
 
 @pytest.mark.slow  # two compilations of the CA1 gradient: ~20-35 s on 2 CPU cores
 def test_checkpointed_gradient_of_10000_steps_fits_in_2_gb(x64):
-    cell = jx.read_swc(DATA / "morph_ca1_n120.swc", ncomp=4)
+    cell = jx.read_swc(DATA / "morph_ca1_n120.swc", ncomp=4, backend="neuron")
     cell.insert(HH())
     cell.branch(0).loc(0.5).stimulate(jx.step_current(1.0, 10.0, 0.5, DELTA_T, T_MAX),
                                       verbose=False)

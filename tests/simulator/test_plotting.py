@@ -27,7 +27,7 @@ def _close_figures():
 
 
 def swc_cell(ncomp=1):
-    return jx.read_swc(CA1, ncomp=ncomp)
+    return jx.read_swc(CA1, ncomp=ncomp, backend="neuron")
 
 
 def hand_cell():

@@ -84,7 +84,7 @@ def float32_swc(source: Path, folder: Path) -> str:
 
 def ca1(fname: str, ncomp: int):
     """The CA1 cell (HH everywhere, as ``neuron_swc.neuron_cell``) read from ``fname``."""
-    cell = jx.read_swc(fname, ncomp)
+    cell = jx.read_swc(fname, ncomp, backend="neuron")
     cell.set("axial_resistivity", RA)
     cell.insert(HH())
     cell.set("v", V_INIT)

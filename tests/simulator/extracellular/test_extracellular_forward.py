@@ -37,7 +37,7 @@ def _lfpykit_matrix(model, starts, ends, diameters, contacts, sigma=0.3):
 
 @functools.cache
 def _ca1_geometry():
-    segs = module_segments(jx.read_swc(CA1, ncomp=4))
+    segs = module_segments(jx.read_swc(CA1, ncomp=4, backend="neuron"))
     starts, ends = np.asarray(segs.starts), np.asarray(segs.ends)
     return starts, ends, np.asarray(segs.diameters)
 

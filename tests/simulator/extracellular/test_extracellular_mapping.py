@@ -63,7 +63,7 @@ def test_line_stimulation_is_the_segment_average_of_the_point_potential(x64):
 
 
 def test_ca1_segments_follow_the_traced_paths(x64):
-    cell = jx.read_swc(CA1, ncomp=4)
+    cell = jx.read_swc(CA1, ncomp=4, backend="neuron")
     segs = module_segments(cell)
     nodes = cell.nodes.sort_values("global_comp_index")
     n = len(nodes)
@@ -126,7 +126,7 @@ def test_bad_mapping_input(build, match):
 
 
 def test_network_and_view_segments(x64):
-    cell = jx.read_swc(CA1, ncomp=2)
+    cell = jx.read_swc(CA1, ncomp=2, backend="neuron")
     net = jx.Network([cell, cell])
     net.cell(1).move(500.0, 0.0, 0.0)
     segs = module_segments(net)

@@ -42,7 +42,7 @@ def test_limit_is_documented_and_a_million():
 def test_tiny_max_branch_len_is_refused_with_the_count(swc):
     with pytest.raises(ValueError, match=r"\(20,000,000 branches\) would build 20,000,000"
                                          r" compartments, more than the limit of 1,000,000") as err:
-        jx.read_swc(swc, ncomp=1, max_branch_len=1e-6)
+        jx.read_swc(swc, ncomp=1, max_branch_len=1e-6, backend="neuron")
     assert "max_branch_len=1e-06" in str(err.value)
     assert "max_compartments" in str(err.value)
 
@@ -56,28 +56,28 @@ def test_tiny_max_branch_len_is_refused_with_the_count(swc):
 ])
 def test_huge_discretisations_are_refused_with_the_count(swc, kwargs, count):
     with pytest.raises(ValueError, match=f"would build {count} compartments"):
-        jx.read_swc(swc, **kwargs)
+        jx.read_swc(swc, **kwargs, backend="neuron")
 
 
 def test_tiny_d_lambda_is_refused_with_the_count(swc):
     with pytest.raises(ValueError, match=r"would build [\d,]+ compartments, more than the limit"):
-        jx.read_swc(swc, ncomp=d_lambda_rule(d_lambda=1e-9))
+        jx.read_swc(swc, ncomp=d_lambda_rule(d_lambda=1e-9), backend="neuron")
 
 
 def test_d_lambda_that_overflows_is_refused(swc):
     with pytest.raises(ValueError, match=r"d_lambda=5e-324 gives an unbounded number"):
-        jx.read_swc(swc, ncomp=d_lambda_rule(d_lambda=5e-324))
+        jx.read_swc(swc, ncomp=d_lambda_rule(d_lambda=5e-324), backend="neuron")
 
 
 def test_callable_returning_a_huge_count_is_refused(swc):
     with pytest.raises(ValueError, match=r"would build 3,000,000 compartments"):  # at branch 1
-        jx.read_swc(swc, ncomp=lambda length, radius: 3_000_000)
+        jx.read_swc(swc, ncomp=lambda length, radius: 3_000_000, backend="neuron")
 
 
 def test_max_compartments_overrides_the_limit(swc):
     with pytest.raises(ValueError, match=r"would build 6 compartments, more than the limit of 5"):
-        jx.read_swc(swc, ncomp=3, max_compartments=5)
-    cell = jx.read_swc(swc, ncomp=3, max_compartments=6)
+        jx.read_swc(swc, ncomp=3, max_compartments=5, backend="neuron")
+    cell = jx.read_swc(swc, ncomp=3, max_compartments=6, backend="neuron")
     assert cell.topology.n_comps == 6
 
 
@@ -88,7 +88,7 @@ def test_max_compartments_overrides_the_limit(swc):
 def test_bad_max_compartments(swc, value, error):
     with pytest.raises(error, match=re.escape(f"max_compartments must be a positive int or None,"
                                               f" got {value!r}")):
-        jx.read_swc(swc, ncomp=1, max_compartments=value)
+        jx.read_swc(swc, ncomp=1, max_compartments=value, backend="neuron")
 
 
 # ------------------------------------------------------------------ neighbours: argument values
@@ -96,14 +96,14 @@ def test_bad_max_compartments(swc, value, error):
 def test_bad_max_branch_len_value(swc, value):
     with pytest.raises(ValueError, match=re.escape(f"max_branch_len must be a positive finite"
                                                    f" length (µm), got {value!r}")):
-        jx.read_swc(swc, ncomp=1, max_branch_len=value)
+        jx.read_swc(swc, ncomp=1, max_branch_len=value, backend="neuron")
 
 
 @pytest.mark.parametrize("value", [True, "10", [10.0], 10j])
 def test_bad_max_branch_len_type(swc, value):
     with pytest.raises(TypeError, match=re.escape(f"max_branch_len must be a positive finite"
                                                   f" length (µm, a float), got {value!r}")):
-        jx.read_swc(swc, ncomp=1, max_branch_len=value)
+        jx.read_swc(swc, ncomp=1, max_branch_len=value, backend="neuron")
 
 
 @pytest.mark.parametrize("value, error", [
@@ -113,20 +113,20 @@ def test_bad_max_branch_len_type(swc, value):
 def test_bad_min_radius(swc, value, error):
     with pytest.raises(error, match=re.escape("min_radius must be a positive finite length (µm")
                        + ".*" + re.escape(f"got {value!r}")):
-        jx.read_swc(swc, ncomp=1, min_radius=value)
+        jx.read_swc(swc, ncomp=1, min_radius=value, backend="neuron")
 
 
 @pytest.mark.parametrize("ncomp", [0, -1, 2.0, float("nan"), float("inf"), "2", True, None])
 def test_bad_ncomp(swc, ncomp):
     with pytest.raises(ValueError, match=re.escape(f"ncomp must be a positive int, got {ncomp!r}")):
-        jx.read_swc(swc, ncomp=ncomp)
+        jx.read_swc(swc, ncomp=ncomp, backend="neuron")
 
 
 @pytest.mark.parametrize("fname", [None, 3, ["a.swc"]])
 def test_bad_fname_type(fname):
     with pytest.raises(TypeError, match=re.escape(f"fname must be a path (str or pathlib.Path),"
                                                   f" got {fname!r}")):
-        jx.read_swc(fname, ncomp=1)
+        jx.read_swc(fname, ncomp=1, backend="neuron")
 
 
 @pytest.mark.parametrize("kwargs, error, name", [
@@ -166,7 +166,7 @@ def test_cell_max_compartments():
 
 
 def test_set_ncomp_with_absurd_ncomp_is_refused_before_building(swc):
-    cell = jx.read_swc(swc, ncomp=1)
+    cell = jx.read_swc(swc, ncomp=1, backend="neuron")
     with pytest.raises(ValueError, match=r"set_ncomp .* would build 20,000,000 compartments"):
         cell.set_ncomp(10**7)
     assert list(cell.topology.ncomp) == [1, 1]  # unchanged

@@ -126,7 +126,7 @@ def test_set_ncomp_swc_keeps_area_and_matches_neuron():
     pytest.importorskip("neuron")
     from neuron_swc import _key, neuron_cell
 
-    cell = jx.read_swc(CA1, 2)
+    cell = jx.read_swc(CA1, 2, backend="neuron")
     # The branch with the most traced points (tapering, several frustums).
     b = int(np.argmax([len(x) for x in cell.xyzr]))
     before = cell.nodes[cell.nodes["global_branch_index"] == b]
@@ -139,7 +139,7 @@ def test_set_ncomp_swc_keeps_area_and_matches_neuron():
     np.testing.assert_allclose(after["volume"].sum(), before["volume"].sum(), rtol=1e-12)
     np.testing.assert_allclose(cell.nodes["area"].sum(), total, rtol=1e-12)
     # The same as reading the file with ncomp=5 for that branch.
-    read5 = jx.read_swc(CA1, 5)
+    read5 = jx.read_swc(CA1, 5, backend="neuron")
     ref = read5.nodes[read5.nodes["global_branch_index"] == b]
     np.testing.assert_allclose(after[GEOMETRY + ["x", "y", "z"]].to_numpy(),
                                ref[GEOMETRY + ["x", "y", "z"]].to_numpy(), rtol=1e-12)
@@ -156,10 +156,10 @@ def test_set_ncomp_swc_keeps_area_and_matches_neuron():
 
 
 def test_set_ncomp_swc_min_radius_and_modified_radius():
-    cell = jx.read_swc(CA1, 1)
+    cell = jx.read_swc(CA1, 1, backend="neuron")
     cell.set_ncomp(3, min_radius=2.0)
     assert cell.nodes["radius"].min() >= 2.0 - 1e-12
-    cell = jx.read_swc(CA1, 1)
+    cell = jx.read_swc(CA1, 1, backend="neuron")
     cell.branch(4).set("radius", 0.7)  # user geometry wins over the traced points
     length = cell.branch(4).nodes["length"].sum()
     cell.branch(4).set_ncomp(3)
@@ -199,7 +199,7 @@ def test_d_lambda_per_section_matches_neuron_ca1():
     for sec in sections:
         sec.Ra, sec.cm = ra, cm
         sec.nseg = int((sec.L / (0.1 * h.lambda_f(100, sec=sec)) + 0.9) / 2) * 2 + 1
-    cell = jx.read_swc(CA1, 1)
+    cell = jx.read_swc(CA1, 1, backend="neuron")
     cell.set("axial_resistivity", ra)
     cell.set("capacitance", cm)
     wanted = cell.set_ncomp_d_lambda(d_lambda=0.1, frequency=100.0)
@@ -215,11 +215,11 @@ def test_d_lambda_per_section_matches_neuron_ca1():
     # read_swc with the rule as ncomp integrates lambda_f over each traced section (the
     # rule's for_section), so it equals NEURON's nseg for every section directly.
     rule = d_lambda_rule(axial_resistivity=ra, capacitance=cm)
-    read = jx.read_swc(CA1, ncomp=rule)
+    read = jx.read_swc(CA1, ncomp=rule, backend="neuron")
     np.testing.assert_array_equal(read.topology.ncomp, nseg)
     # A plain callable sees (length, mean point radius) only and can be one step off on
     # tapering sections (measured: 5 of 156); set_ncomp_d_lambda then makes them equal.
-    rough = jx.read_swc(CA1, ncomp=lambda length, radius: rule(length, radius))
+    rough = jx.read_swc(CA1, ncomp=lambda length, radius: rule(length, radius), backend="neuron")
     diff = np.abs(rough.topology.ncomp - nseg)
     assert set(np.unique(diff)) <= {0, 2} and np.count_nonzero(diff) <= 10
     rough.set("axial_resistivity", ra)
@@ -248,7 +248,7 @@ def test_straight_branch_path_equals_euclidean(tmp_path):
              for i, p in enumerate(np.outer([0.0, 7.0, 20.0, 31.0, 60.0], direction))]
     path = tmp_path / "straight.swc"
     path.write_text("\n".join(lines) + "\n")
-    cell = jx.read_swc(str(path), 7)
+    cell = jx.read_swc(str(path), 7, backend="neuron")
     assert cell.topology.n_branches == 1
     for site in (cell.branch(0).comp(0), cell.branch(0).comp(4)):
         np.testing.assert_allclose(path_distance(site, cell), euclidean_distance(site, cell),
@@ -294,7 +294,7 @@ def test_path_distance_matches_neuron_on_ca1():
     from neuron_swc import _key, neuron_cell
 
     ncomp = 3
-    cell = jx.read_swc(CA1, ncomp)
+    cell = jx.read_swc(CA1, ncomp, backend="neuron")
     _, by_key = neuron_cell(CA1, ncomp)
     sections = [by_key[_key(x[0, :3], x[-1, :3])] for x in cell.xyzr]
     segments = [sec((k + 0.5) / ncomp) for sec in sections for k in range(ncomp)]

@@ -53,7 +53,7 @@ def test_branchy_tree_loads_with_the_right_branches(tmp_path):
     path.write_text(swc_text("branchy", n))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        cell = read_swc(path, ncomp=1)
+        cell = read_swc(path, ncomp=1, backend="neuron")
     assert cell.topology.n_branches == expected_branches("branchy", n) > 0.99 * n
     assert cell.topology.n_comps == cell.topology.n_branches
     assert len(cell.xyzr) == cell.topology.n_branches
@@ -72,9 +72,9 @@ def test_python_work_does_not_grow_with_the_branch_count(tmp_path):
     small, large = tmp_path / "small.swc", tmp_path / "large.swc"
     small.write_text(swc_text("branchy", 2_000))
     large.write_text(swc_text("branchy", 20_000))
-    read_swc(small, ncomp=1)  # imports and first-use caches out of the count
-    calls_small = python_calls(lambda: read_swc(small, ncomp=1))
-    calls_large = python_calls(lambda: read_swc(large, ncomp=1))
+    read_swc(small, ncomp=1, backend="neuron")  # imports and first-use caches out of the count
+    calls_small = python_calls(lambda: read_swc(small, ncomp=1, backend="neuron"))
+    calls_large = python_calls(lambda: read_swc(large, ncomp=1, backend="neuron"))
     # ~18,000 more branches: the reader before the fix made > 50 calls per extra branch
     # (an 18,000-branch increase gave millions); now it is flat (measured 5,603 vs 5,655).
     assert calls_large - calls_small < 2_000, (calls_small, calls_large)
@@ -83,6 +83,6 @@ def test_python_work_does_not_grow_with_the_branch_count(tmp_path):
 def test_chain_is_one_branch(tmp_path):
     path = tmp_path / "chain.swc"
     path.write_text(swc_text("chain", 20_000))
-    cell = read_swc(path, ncomp=3)
+    cell = read_swc(path, ncomp=3, backend="neuron")
     assert cell.topology.n_branches == expected_branches("chain", 20_000) == 2
     assert cell.topology.n_comps == 6
