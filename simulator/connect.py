@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules import connect_sampling
 from simulator.modules.arguments import (
     flag,
     module_argument,
@@ -87,9 +88,13 @@ def _cell_comps(net) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _post_sites(net, cells: np.ndarray, random_post_comp: bool, rng) -> np.ndarray:
+    """Postsynaptic node of each synapse onto ``cells``: the first compartment, or a random
+    one drawn from ``rng`` (None: numpy's global state, as jaxley)."""
     first, counts = _cell_comps(net)
     if not random_post_comp or not len(cells):
         return first[cells]
+    if rng is None:
+        return connect_sampling.global_state_post_comps(cells, first, counts)
     return first[cells] + (rng.random(len(cells)) * counts[cells]).astype(np.int64)
 
 
@@ -109,10 +114,16 @@ def connect(pre, post, synapse_type) -> None:
 def connectivity_matrix_connect(pre_cell_view, post_cell_view, synapse_type,
                                 connectivity_matrix,
                                 random_post_comp: bool = False, random_state=None) -> None:
-    """Synapses where ``connectivity_matrix[i, j]`` (bool, (n_pre_cells, n_post_cells))."""
+    """Synapses where ``connectivity_matrix[i, j]`` (bool, (n_pre_cells, n_post_cells)).
+
+    ``random_post_comp``: a uniformly random postsynaptic compartment per synapse, drawn
+    from ``random_state`` (a seed or numpy Generator) or, if None, from numpy's global
+    state as jaxley 0.14 draws it (``np.random.seed`` reproduces jaxley's compartments; see
+    :mod:`simulator.modules.connect_sampling`).
+    """
     net = _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
     flag("random_post_comp", random_post_comp)
-    rng = random_generator("random_state", random_state)
+    rng = None if random_state is None else random_generator("random_state", random_state)
     pre_cells, post_cells = _cells_of(pre_cell_view), _cells_of(post_cell_view)
     matrix = _connectivity(connectivity_matrix, (len(pre_cells), len(post_cells)))
     i, j = np.nonzero(matrix)
@@ -135,12 +146,24 @@ def sparse_connect(pre_cell_view, post_cell_view, synapse_type, p: float,
                    random_post_comp: bool = False, random_state=None) -> None:
     """Each (pre cell, post cell) pair independently with probability ``p``.
 
-    Unlike jaxley (which samples pairs with replacement), every pair appears at most
-    once, so ``p = 1`` is full connectivity. ``random_state``: seed or numpy Generator.
+    ``random_state=None`` (default) draws from numpy's global state exactly as jaxley 0.14
+    does, so ``np.random.seed(s)`` gives jaxley's network: a binomial number of synapses
+    whose pre and post cells are drawn with replacement (a pair can repeat and ``p = 1``
+    does not connect every pair; see :mod:`simulator.modules.connect_sampling`). With
+    ``random_state`` (a seed or a numpy Generator) each pair is connected independently
+    with probability ``p``, at most once, so ``p = 1`` is full connectivity.
     """
     if not 0.0 <= real_scalar("p", p, expected="a probability in [0, 1]") <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
-    _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
+    net = _network_of(pre_cell_view, post_cell_view, ("pre_cell_view", "post_cell_view"))
+    flag("random_post_comp", random_post_comp)
+    if random_state is None:
+        pre, post = connect_sampling.global_state_pairs(
+            _cells_of(pre_cell_view), _cells_of(post_cell_view), float(p))
+        if len(pre):
+            net._append_synapses(_cell_comps(net)[0][pre],
+                                 _post_sites(net, post, random_post_comp, None), synapse_type)
+        return
     rng = random_generator("random_state", random_state)
     n_pre, n_post = len(_cells_of(pre_cell_view)), len(_cells_of(post_cell_view))
     matrix = rng.random((n_pre, n_post)) < p
