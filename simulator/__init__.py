@@ -13,6 +13,7 @@ from simulator.connect import (
     sparse_connect,
 )
 from simulator.integrate import build_init_and_step_fn, integrate
+from simulator.modules.base import Module
 from simulator.modules.branch import Branch
 from simulator.modules.cell import Cell
 from simulator.modules.compartment import Compartment
@@ -29,6 +30,7 @@ __all__ = [
     "Cell",
     "CompScopeWarning",
     "Compartment",
+    "Module",
     "Network",
     "NumericalStabilityWarning",
     "ParamTransform",

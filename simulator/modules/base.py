@@ -27,6 +27,7 @@ from simulator.modules import (
     morphology_ops,
     parameters,
     selection,
+    summary,
 )
 from simulator.modules import edges as edge_ops
 from simulator.modules import electrodes as electrode_ops
@@ -34,6 +35,7 @@ from simulator.modules import groups as group_ops
 from simulator.modules.data import build_data
 from simulator.modules.graph_export import GraphExportMixin, to_graph  # noqa: F401 (jaxley path)
 from simulator.modules.module_type import ModuleType
+from simulator.modules.simulation_api import SimulationMethods
 from simulator.modules.topology import Topology
 
 
@@ -49,7 +51,7 @@ def _of_base(name: str) -> property:
                     doc=f"The owner's :attr:`~simulator.modules.data.ModuleData.{name}`.")
 
 
-class Module(ModuleType, GraphExportMixin):
+class Module(ModuleType, summary.SummaryAttributes, SimulationMethods, GraphExportMixin):
     """Base class of every simulator module and view (see the module docstring)."""
 
     #: The class of this module's views (:class:`~simulator.modules.view.View`, which
@@ -172,14 +174,14 @@ class Module(ModuleType, GraphExportMixin):
     _edges = _field("edges")
     _synapses = _field("synapses")
     _compiled = _field("compiled")
-    xyzr = _field("xyzr", "Per branch, (n_points, 4) traced x, y, z, radius (µm); NaN: none.")
+    xyzr = property(summary.xyzr_of, summary.set_xyzr, doc=summary.xyzr_of.__doc__)
     channels = _of_base("channels")
     groups = _of_base("groups")
     recordings = _of_base("recordings")
     externals = _of_base("externals")
     external_inds = _of_base("external_inds")
-    trainable_params = _of_base("trainable_params")
-    indices_set_by_trainables = _of_base("indices_set_by_trainables")
+    trainable_params = property(summary.trainable_params_of)
+    indices_set_by_trainables = property(summary.indices_set_by_trainables_of)
     topology = _of_base("topology")
     synapses = _of_base("synapses")
 

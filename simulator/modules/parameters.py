@@ -9,6 +9,7 @@ from simulator.compile import compile_module
 from simulator.modules.columns import BOOKKEEPING_COLUMNS
 from simulator.modules.geometry import cylinder_columns
 from simulator.modules.selection import view_table
+from simulator.modules.summary import owning_synapse
 from simulator.param_ranges import check_parameter, mechanisms_of
 
 
@@ -162,7 +163,8 @@ def get_parameters(module) -> list[dict]:
 
 
 def num_trainable_params(module) -> int:
-    return sum(int(v.size) for p in module.base._trainable_params for v in p.values())
+    """Number of trainable values (on a view: of those that act on the view)."""
+    return sum(int(v.size) for p in module.trainable_params for v in p.values())
 
 
 def delete_trainables(module) -> None:
@@ -172,18 +174,24 @@ def delete_trainables(module) -> None:
 
 def write_trainables(module, trainable_params: list[dict]) -> None:
     """Write trained values ``trainable_params`` (as ``get_parameters()`` returns them)
-    back into ``.nodes`` (then ``set`` semantics apply).
+    into ``.nodes`` and ``.edges`` (``set`` semantics: area etc. follow radius and length).
 
-    The trainable parameters stay registered (as in jaxley); call
+    Only on a whole module (ValueError on a view). The trainable parameters stay
+    registered (as in jaxley), now with the written values, so ``integrate(module)``
+    simulates what ``integrate(module, params=trainable_params)`` did; call
     ``delete_trainables()`` to drop them.
     """
     base, params = module.base, trainable_params
+    if module._is_view:
+        raise ValueError("write_trainables writes every trainable parameter: call it on the"
+                         f" module (view.base), not on a view ({module!r})")
     if not isinstance(params, list | tuple) or len(params) != len(base._indices_set_by_trainables):
         raise ValueError(
             f"expected a list of {len(base._indices_set_by_trainables)} parameter dicts"
             f" (from get_parameters()), got {params!r}"
         )
-    for entry, indices in zip(params, base._indices_set_by_trainables, strict=True):
+    for i, (entry, indices) in enumerate(zip(params, base._indices_set_by_trainables,
+                                             strict=True)):
         for key, values in entry.items():
             values = np.atleast_1d(np.asarray(values, dtype=float))
             if values.shape != (len(indices),):
@@ -191,7 +199,19 @@ def write_trainables(module, trainable_params: list[dict]) -> None:
                     f"parameter {key!r} needs shape ({len(indices)},), got {values.shape}"
                 )
             for value, row in zip(values, np.asarray(indices), strict=True):
-                base.select(nodes=row[row >= 0]).set(key, float(value))
+                _written_by(base, key, row[row >= 0]).set(key, float(value))
+            base._trainable_params[i] = {key: jnp.asarray(values)}
+
+
+def _written_by(base, key: str, targets: np.ndarray):
+    """The selection of ``base`` that trainable indices ``targets`` of ``key`` address:
+    nodes, or (a synapse parameter) the synapses of its type with those within-type indices."""
+    owner = owning_synapse(base, key)
+    if owner is None:
+        return base.select(nodes=targets)
+    edges = base._edges
+    rows = (edges["type"] == owner) & edges["index_within_type"].isin(targets)
+    return base.select(edges=edges.index[rows.to_numpy()].to_numpy())
 
 
 def to_jax(module) -> None:
