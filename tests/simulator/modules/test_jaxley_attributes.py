@@ -152,3 +152,22 @@ def test_initialize_returns_the_module():
     cell = build("simulator")["cell"]
     cell.to_jax()
     assert cell.initialize() is cell and cell.initialized
+
+
+def test_write_trainables_writes_synapse_parameters_and_keeps_them():
+    # Before: write_trainables selected synapse parameters by node index (ValueError), and
+    # integrate(module) afterwards re-applied the old trainable values.
+    net = build("simulator")["net"]
+    net.cell(0).branch(0).loc(0.0).record(verbose=False)
+    params = net.get_parameters()
+    params = [{k: v * 0 + 0.3 for k, v in p.items()} for p in params]
+    net.write_trainables(params)
+    # Values pass through float32 arrays: 0.3 is stored as 0.30000001 (|Δ| 1.2e-8).
+    synapse = net.edges.loc[net.edges["type"] == "TestSynapse", "TestSynapse_gC"]
+    assert synapse.tolist() == pytest.approx([0.3], abs=1e-7)
+    assert net.cell(0).branch(1).nodes["HH_gNa"].tolist() == pytest.approx([0.3] * 2, abs=1e-7)
+    assert net.cell(1).branch(1).nodes["HH_gNa"].tolist() == [0.12, 0.12]
+    assert [float(v[0]) for p in net.get_parameters() for v in p.values()] == \
+        pytest.approx([0.3, 0.3], abs=1e-7)
+    with pytest.raises(ValueError, match="not on a view"):
+        net.cell(0).write_trainables(params)
