@@ -13,7 +13,11 @@ for ``n_steps`` steps of ``delta_t`` ms with a trailing batch axis. Per step it 
   the gates are fixed within a step, so the current is linear in ``v``), and the stimulus;
 - one backward-Euler tree solve (Hines elimination over the module's own node tree, branch
   points included; for an unbranched cable this is the Thomas algorithm), unrolled in Python
-  for trees of up to ``UNROLL_MAX`` nodes, a ``lax.scan`` over the nodes otherwise.
+  for trees of up to ``UNROLL_MAX`` nodes, a ``lax.scan`` over the nodes otherwise. The
+  elimination carries each row's sum instead of its diagonal (``1 + dt·lam`` at a
+  compartment, 0 at a branch point: the axial terms cancel), which is both the cheapest form
+  (no diagonal to assemble) and accurate in float32; the diagonal of a row whose children are
+  eliminated is its row sum minus its lower entry.
 
 Everything that depends only on the parameters and ``delta_t`` (the axial matrix's
 off-diagonals and constant diagonal, ``1e3·g/C`` of each channel) is computed once outside the
@@ -50,7 +54,6 @@ class FloorProblem:
         parent: (n,) parent node (solve order), -1 at roots.
         is_comp: (n,) 1.0 at compartments, 0.0 at branch points.
         cap: (n,) capacitance (µF/cm²), 1 at branch points.
-        g_axial_in: (n,) Σ of the conductances (1/ms) of the edges into each node.
         lower, upper: (n,) conductance (1/ms) of the edge parent -> node and node -> parent
             (0 at roots).
         hh: (n_hh,) nodes with HH; ``hh_all``: True if gates run on every node (cheaper than
@@ -68,7 +71,6 @@ class FloorProblem:
     parent: np.ndarray
     is_comp: np.ndarray
     cap: np.ndarray
-    g_axial_in: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     hh: np.ndarray
@@ -165,8 +167,6 @@ def floor_problem(module, delta_t=0.025) -> FloorProblem:
     pos[order] = np.arange(n)
     is_comp = np.asarray(compiled.is_comp)
     g = np.asarray(params["axial_conductances"]["v"], dtype=np.float64)
-    g_in = np.zeros(n)
-    np.add.at(g_in, np.asarray(num.edge_sink), g)
     g_pad = np.concatenate([g, [0.0]])
     lower = g_pad[np.where(num.lower_edge < 0, len(g), num.lower_edge)]
     upper = g_pad[np.where(num.upper_edge < 0, len(g), num.upper_edge)]
@@ -195,7 +195,7 @@ def floor_problem(module, delta_t=0.025) -> FloorProblem:
     par = np.asarray(num.tree_parent)[order]
     return FloorProblem(
         parent=np.where(par < 0, -1, pos[np.maximum(par, 0)]),
-        is_comp=o(is_comp.astype(np.float64)), cap=o(cap), g_axial_in=o(g_in), lower=o(lower),
+        is_comp=o(is_comp.astype(np.float64)), cap=o(cap), lower=o(lower),
         upper=o(upper), hh=pos[hh], hh_all=hh_all,
         gna=cols["gNa"], gk=cols["gK"], ena=cols["eNa"], ek=cols["eK"],
         gl=o(gl), el=o(el), v0=o(states["v"]), m0=cols["m"], h0=cols["h"], n0=cols["n"],
@@ -210,44 +210,48 @@ def _gate(x, dt, rates):
     return x + (1.0 - jnp.exp(-dt * total)) * (alpha / total - x)
 
 
-def _hines_unrolled(parent, lower, upper, d, b):
-    """Hines elimination and substitution, one Python statement per node (small trees)."""
+def _hines_unrolled(parent, lower, upper, s, b):
+    """Hines elimination and substitution on row sums ``s`` (see the module docstring), one
+    Python statement per node (small trees)."""
     n = len(parent)
-    d, b = list(d), list(b)
+    s, b = list(s), list(b)
     for i in range(n - 1, -1, -1):
         p = parent[i]
         if p >= 0:
-            f = upper[i] / d[i]
-            d[p] = d[p] - f * lower[i]
-            b[p] = b[p] - f * b[i]
+            m = upper[i] / (s[i] - lower[i])
+            s[p] = s[p] - m * s[i]
+            b[p] = b[p] - m * b[i]
     x = [None] * n
     for i in range(n):
         p = parent[i]
-        x[i] = (b[i] if p < 0 else b[i] - lower[i] * x[p]) / d[i]
+        x[i] = b[i] / s[i] if p < 0 else (b[i] - lower[i] * x[p]) / (s[i] - lower[i])
     return jnp.stack(x)
 
 
-def _hines_scan(parent, lower, upper, d, b):
-    """Hines elimination and substitution as ``lax.scan`` s over the non-root nodes."""
+def _hines_scan(parent, lower, upper, s, b):
+    """The same as ``lax.scan`` s over the non-root nodes: one stacked update of (s, b) per
+    eliminated node, one multiply-add per substituted node."""
     kids = np.nonzero(parent >= 0)[0]
     if kids.size == 0:
-        return b / d
+        return b / s
     rev = kids[::-1]
-    par = parent[rev]
 
-    def eliminate(db, xs):
+    def eliminate(sb, xs):
         c, p, lo, up = xs
-        f = up / db[0, c]
-        return db.at[:, p].add(-f * jnp.stack([lo * jnp.ones_like(db[1, c]), db[1, c]])), None
+        m = up / (sb[0, c] - lo)
+        return sb.at[:, p].add(-m * sb[:, c]), None
 
-    db, _ = jax.lax.scan(eliminate, jnp.stack([d, b]), (rev, par, lower[rev], upper[rev]))
-    d, b = db[0], db[1]
+    sb, _ = jax.lax.scan(eliminate, jnp.stack([s, b]), (rev, parent[rev], lower[rev],
+                                                       upper[rev]))
+    d = sb[0] - lower[:, None]  # lower is 0 at the roots
+    x0 = sb[1] / d
+    ld = lower[:, None] / d
 
     def substitute(x, xs):
-        c, p, lo = xs
-        return x.at[c].set((b[c] - lo * x[p]) / d[c]), None
+        c, p, x0_c, ld_c = xs
+        return x.at[c].set(x0_c - ld_c * x[p]), None
 
-    x, _ = jax.lax.scan(substitute, b / d, (kids, parent[kids], lower[kids]))
+    x, _ = jax.lax.scan(substitute, x0, (kids, parent[kids], x0[kids], ld[kids]))
     return x
 
 
@@ -257,7 +261,6 @@ def _constants(prob: FloorProblem, dt, dtype):
     edge_scale_self = np.where(comp > 0, dt, 1.0)  # branch-point rows: KCL, unscaled
     parent_comp = np.where(prob.parent >= 0, comp[np.maximum(prob.parent, 0)], 0.0)
     c = {
-        "diag0": comp + edge_scale_self * prob.g_axial_in,
         # A[i, p(i)] = −(dt·)g_{p->i}; A[p(i), i] = −(dt·)g_{i->p} (scaled by the row's kind)
         "lower": -edge_scale_self * prob.lower,
         "upper": -np.where(parent_comp > 0, dt, 1.0) * prob.upper,
@@ -341,9 +344,9 @@ def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None):
             i_node = jnp.zeros(prob.n, dtype).at[prob.stim_nodes].add(i_t) * c["stim_scale"]
             kappa = kappa + i_node[:, None] * amp[None, :]
         dtc = c["dt_comp"][:, None]
-        d = c["diag0"][:, None] + dtc * lam
-        b = jnp.where(dtc > 0, v + dtc * kappa, 0.0)  # branch points: KCL, rhs 0
-        v = solve(parent, lower, upper, d, b)
+        row_sums = jnp.where(dtc > 0, 1.0 + dtc * lam, 0.0)  # branch points: KCL, sum 0
+        b = jnp.where(dtc > 0, v + dtc * kappa, 0.0)
+        v = solve(parent, lower, upper, row_sums, b)
         return (v, gates, s, amp), v[prob.rec]
 
     @jax.jit

@@ -84,9 +84,10 @@ TASK = "VoltageTarget-v0"
 # --------------------------------------------------------------------------- rows
 
 def row(section, metric, dtype, ours, ref, unit, ref_name="jaxley", target=None,
-        ratio=None, note="", absolute=False):
+        ratio=None, note="", absolute=False, floor=None):
     """One table row; ``ratio`` defaults to ours / ref; ``met`` = ratio <= target (with
-    ``absolute``: ours <= target, in the row's unit)."""
+    ``absolute``: ours <= target, in the row's unit); ``floor``: the arithmetic floor's
+    value in the row's unit (bench/floor.py), shown as ours / floor."""
     if ratio is None and isinstance(ours, (int, float)) and isinstance(ref, (int, float)) \
             and ref:
         ratio = ours / ref
@@ -94,7 +95,9 @@ def row(section, metric, dtype, ours, ref, unit, ref_name="jaxley", target=None,
     met = None if target is None or value is None else bool(value <= target)
     return {"section": section, "metric": metric, "dtype": dtype, "ours": ours,
             "reference": ref, "unit": unit, "ref_name": ref_name, "ratio": ratio,
-            "target": target, "absolute": absolute, "met": met, "note": note}
+            "target": target, "absolute": absolute, "met": met, "note": note, "floor": floor,
+            "floor_ratio": (ours / floor if floor and isinstance(ours, (int, float))
+                            else None)}
 
 
 def fmt_value(x, unit):
@@ -112,8 +115,8 @@ def fmt_value(x, unit):
 
 
 def format_table(rows):
-    cols = ["benchmark", "metric", "dtype", "ours", "reference", "ours/ref", "target", "met",
-            "note"]
+    cols = ["benchmark", "metric", "dtype", "ours", "reference", "ours/ref", "ours/floor",
+            "target", "met", "note"]
     lines = []
     for r in rows:
         lines.append([
@@ -121,13 +124,14 @@ def format_table(rows):
             (f"{fmt_value(r['reference'], r['unit'])} ({r['ref_name']})"
              if r["reference"] is not None else "-"),
             "-" if r["ratio"] is None else f"{r['ratio']:.3f}",
+            "-" if r.get("floor_ratio") is None else f"{r['floor_ratio']:.2f}",
             ("-" if r["target"] is None else
              f"ours <= {fmt_value(r['target'], r['unit'])}" if r.get("absolute") else
              f"<= {r['target']:g}"),
             {True: "yes", False: "no", None: "-"}[r["met"]], r["note"]])
     widths = [max(len(c), *(len(x[i]) for x in lines)) if lines else len(c)
               for i, c in enumerate(cols)]
-    right = {3, 4, 5}
+    right = {3, 4, 5, 6}
     out = []
 
     def join(cells):
@@ -168,6 +172,18 @@ def plain(x):
 
 # --------------------------------------------------------------------------- sections
 
+def floor_of(workload, *args, **kwargs):
+    """``bench.floor_workloads.<workload>(*args, **kwargs)``: the arithmetic floor of a
+    workload (a dict of times), or {} if it cannot be measured (traceback printed)."""
+    try:
+        from bench import floor_workloads
+
+        return getattr(floor_workloads, workload)(*args, **kwargs)
+    except Exception:
+        traceback.print_exc()
+        return {}
+
+
 def run_ca1(quick, dtype):
     from bench import swc_vs_reference as swc
 
@@ -181,13 +197,14 @@ def run_ca1(quick, dtype):
                       grad=True, neuron=has_neuron,
                       cache_dir=Path(tempfile.gettempdir()) / "neuroenv-bench" if quick else None)
     o, r = res["ours"], res["reference"]
+    res["floor"] = fl = floor_of("ca1", t_max, repeats=2 if quick else 7)
     name = f"CA1 ncomp=4 HH {t_max:g} ms"
     rows = [
         row(name, "jit integrate: run (median)", dtype, o["run"], r["run"], "s", target=0.5,
             note=f"{o['n_comp']} vs {r['n_comp']} comps; min ratio "
-                 f"{o['run_min'] / r['run_min']:.2f}"),
+                 f"{o['run_min'] / r['run_min']:.2f}", floor=fl.get("run")),
         row(name, "jit integrate: first call", dtype, o["first"], r["first"], "s", target=0.5,
-            note="trace + compile + run"),
+            note="trace + compile + run", floor=fl.get("first")),
         row(name, "jit grad(sum v): run (median)", dtype, o["grad_run"], r["grad_run"], "s",
             target=0.5, note=f"min ratio {o['grad_run_min'] / r['grad_run_min']:.2f}"),
         row(name, "jit grad(sum v): first call", dtype, o["grad_first"], r["grad_first"], "s"),
@@ -211,10 +228,11 @@ def run_step(quick, dtype):
     res = svr.measure_step_loop(n_calls=500 if quick else 2000, repeats=3 if quick else 7,
                                 neuron=_has_neuron())
     o, r = res["ours"], res["reference"]
+    res["floor"] = fl = floor_of("step_loop", res["n_calls"], res["repeats"])
     name = "step_fn loop, 1 HH comp"
     rows = [row(name, "µs per call (jit step_fn, v read back)", dtype, o["us"], r["us"], "us",
                 target=0.5, note=f"{res['n_calls']} calls x {res['repeats']} repeats; min ratio"
-                                 f" {o['us_min'] / r['us_min']:.2f}")]
+                                 f" {o['us_min'] / r['us_min']:.2f}", floor=fl.get("us"))]
     if "neuron" in res:
         rows.append(row(name, "vs NEURON h.fadvance() + seg.v", dtype, o["us"],
                         res["neuron"]["us"], "us", ref_name="NEURON"))
@@ -239,10 +257,12 @@ def run_gym(quick, dtype):
     gym["close"]()
     res = {k: median(v) for k, v in samples.items()}
     res.update(first=gym["first"], ref_compile=compile_s, n_calls=n_calls, repeats=repeats)
+    res["floor"] = fl = floor_of("gym_step", n_calls, repeats=repeats)
     ok = bool(np.all(np.isfinite(ref_v())))
     rows = [row("gym env.step (VoltageTarget)", "µs per env.step vs reference step_fn call",
                 dtype, res["gym"], res["reference"], "us", target=0.15,
-                note="1 env.step = 40 solver steps; step_fn = 1 (env's 3x4 cell, block each)")]
+                note="1 env.step = 40 solver steps; step_fn = 1 (env's 3x4 cell, block each)",
+                floor=fl.get("us"))]
     return rows, ok, res, ""
 
 
@@ -276,6 +296,7 @@ def run_vmap(quick, dtype):
     res = evr.measure_vmap(env, params, rollout_steps=100 if quick else 1000,
                            repeats=2 if quick else 3, ours_integrate=not quick)
     rate = res["rate"]
+    res["floor"] = fl = floor_of("vmap", evr.N_BATCH, res["int_t_max"], repeats=2 if quick else 3)
     target_tp = 1.0 if dtype == "float64" else 2.0
     tp = rate["functional"] / rate["reference"]
     name = f"vmap functional env x{evr.N_BATCH}"
@@ -283,12 +304,13 @@ def run_vmap(quick, dtype):
         row(name, "ns per solver step (1/throughput)", dtype, 1e9 / rate["functional"],
             1e9 / rate["reference"], "ns", target=1 / target_tp,
             note=f"throughput ours/ref {tp:.2f} (target >= {target_tp:g}); ref = vmapped "
-                 "integrate"),
+                 "integrate", floor=fl.get("ns_per_step")),
     ]
     if "ours integrate" in rate:
         rows.append(row(name, "diag: our vmapped integrate", dtype, 1e9 / rate["ours integrate"],
                         1e9 / rate["reference"], "ns", note=f"throughput ours/ref "
-                        f"{rate['ours integrate'] / rate['reference']:.2f}"))
+                        f"{rate['ours integrate'] / rate['reference']:.2f}",
+                        floor=fl.get("ns_per_step")))
     check = f"{res['errors']} numerical-error flags in the functional env"
     if "dv_sub" in res:
         check += (f"; max |ΔV| vmapped integrate ours vs jaxley {res['dv_sub']:.2g} mV on "
@@ -303,12 +325,14 @@ def run_network(quick, dtype):
     res = nvr.measure(n_cells, t_max, repeats=3 if quick else 5, pieces=False,
                       agreement=True, connect_alone=False)
     o, r = res["ours_ref"]["ours"], res["ours_ref"]["reference"]
+    res["floor"] = fl = floor_of("network", n_cells, t_max, repeats=3 if quick else 5)
     name = f"network {n_cells} HH cells {t_max:g} ms"
     syn = f"{o['n_syn']} vs {r['n_syn']} synapses"
     rows = [
         row(name, "jit integrate: run (median)", dtype, o["run"], r["run"], "s", target=0.5,
-            note=f"{syn}; min ratio {o['run_min'] / r['run_min']:.2f}"),
-        row(name, "jit integrate: first call", dtype, o["first"], r["first"], "s"),
+            note=f"{syn}; min ratio {o['run_min'] / r['run_min']:.2f}", floor=fl.get("run")),
+        row(name, "jit integrate: first call", dtype, o["first"], r["first"], "s",
+            floor=fl.get("first")),
         row(name, "build (Network + insert + sparse_connect)", dtype, o["build"], r["build"],
             "s"),
     ]
@@ -640,7 +664,10 @@ def main(argv=None) -> int:
     print()
     print("ours/ref: ratio of medians of time (lower = ours faster); vmap rows: time per solver"
           " step,\nso ours/ref = reference/ours throughput. 'first call' = trace + compile +"
-          " one run. Timings on a\nshared machine are noisy: compare ratios within one run.")
+          " one run. Timings on a\nshared machine are noisy: compare ratios within one run."
+          " ours/floor: ours over the arithmetic floor\n(bench/floor.py: the same compartments"
+          " x steps x batch through one fused kernel of gates,\nmembrane current and one tree"
+          " solve per step, same dtype; measured after ours, same process).")
     print("cross-checks:")
     for c in checks:
         print(f"  {c}")
