@@ -31,6 +31,8 @@ def params_to_pstate(params: list[dict], indices_set_by_trainables: list) -> lis
     """Turn ``get_parameters()``-style parameters into param_state entries (validated)."""
     if not isinstance(params, list | tuple):
         raise ValueError(f"params must be a list of dicts (from get_parameters()), got {params!r}")
+    # An empty dict sets nothing (jaxley accepts integrate(params=[{}]) without trainables).
+    params = [entry for entry in params if not (isinstance(entry, dict) and not entry)]
     if len(params) != len(indices_set_by_trainables):
         raise ValueError(
             f"params has {len(params)} entries but the module has"

@@ -169,6 +169,8 @@ def check_params(params, expected: list[dict], mechanisms, where: str = "params"
         # ValueError (not TypeError) as before this check existed: callers catch it.
         raise ValueError(f"{where} must be a list of dicts (one key each, from"
                          f" get_parameters()), got {shown(params)}")
+    # An empty dict sets nothing (jaxley accepts integrate(params=[{}]) without trainables).
+    params = [entry for entry in params if not (isinstance(entry, dict) and not entry)]
     if len(params) != len(expected):
         raise ValueError(
             f"{where} has {len(params)} entries but the module has {len(expected)} trainable"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from simulator.modules.columns import BOOKKEEPING_COLUMNS
@@ -13,8 +15,9 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
 
     Returns the table (one row per compartment), the union of their channels (first
     occurrence wins; two different channels with one name are an error) and their groups.
-    Parts must be base modules with no recordings, inputs or trainable parameters, since
-    those refer to node indices that change when modules are combined.
+    Parts must be base modules with no inputs or trainable parameters, since those refer
+    to node indices that change when modules are combined. Recordings of parts are left
+    behind, as in jaxley (the new module records nothing), with a :class:`UserWarning`.
     """
     channels: dict[str, object] = {}
     groups: list[str] = []
@@ -22,8 +25,12 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
     for part in parts:
         if not isinstance(part, ModuleType) or part._is_view:
             raise TypeError(f"expected a Compartment, Branch or Cell (not a view), got {part!r}")
+        if len(part.recordings):
+            warnings.warn(
+                f"a part of the new module has {len(part.recordings)} recordings; they are not"
+                " carried over (as in jaxley): record on the combined module instead",
+                UserWarning, stacklevel=3)
         for what, present in (
-            ("recordings", len(part.recordings)),
             ("stimuli or clamps", len(part.externals)),
             ("trainable parameters", len(part.trainable_params)),
         ):

@@ -18,7 +18,6 @@ from simulator.channels import HH
 @pytest.mark.parametrize(
     "prepare, match",
     [
-        (lambda m: m.record(verbose=False), "recordings"),
         (lambda m: m.stimulate(np.zeros(3), verbose=False), "stimuli"),
         (lambda m: m.clamp("v", np.zeros(3), verbose=False), "stimuli or clamps"),
         (lambda m: m.make_trainable("radius", verbose=False), "trainable"),
@@ -33,6 +32,17 @@ def test_composition_refuses_parts_with_bookkeeping(prepare, match):
     prepare(branch)
     with pytest.raises(ValueError, match=match):
         jx.Cell(branch, [-1, 0])
+
+
+def test_recordings_of_parts_are_left_behind_with_a_warning():
+    """As jaxley 0.14 (issue 17, gap 11): Network([cell, cell]) of a recorded cell records
+    nothing (jaxley drops them silently; we warn)."""
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 2), [-1, 0])
+    cell.branch(0).comp(0).record(verbose=False)
+    with pytest.warns(UserWarning, match="1 recordings; they are not carried over"):
+        net = jx.Network([cell, cell])
+    assert len(net.recordings) == 0
+    assert len(cell.recordings) == 1
 
 
 @pytest.mark.parametrize(
