@@ -107,7 +107,13 @@ def _cell(cell_nodes: pd.DataFrame, parents: list[int], graph, assign_groups: bo
     (rows in compartment order)."""
     ncomp = cell_nodes.groupby("branch_index").size().sort_index().to_numpy()
     table, groups = _table(cell_nodes, graph, assign_groups)
-    channels = [c for c in graph.graph.get("channels", []) if c.name in table]
+    channels = list({c.name: c for c in graph.graph.get("channels", [])
+                     if c.name in table}.values())
+    for channel in channels:  # compartments from a graph without this channel
+        table[channel.name] = table[channel.name].fillna(False).astype(bool)
+        for col, default in {**channel.channel_params, **channel.channel_states}.items():
+            if col in table:
+                table[col] = table[col].fillna(default)
     first_branch = int(cell_nodes["branch_index"].min())
     xyzr = branch_xyzr(graph)[first_branch:first_branch + len(ncomp)] \
         if all("xyzr" in graph.nodes[n] for n in cell_nodes.index) else None
