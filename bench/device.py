@@ -64,6 +64,8 @@ MODES = {
 SHARES = {"env": 0.55, "ca1": 0.25, "dhs": 0.20}
 TASKS = ("VoltageTarget-v0", "DendriteControl-v0")
 CA1_SWC = REPO / "neuroenv" / "data" / "morph_ca1_n120.swc"
+#: On accelerators the floor unrolls tree solves up to this many nodes (DendriteControl's).
+UNROLL_ACCEL = 256
 
 
 class Budget:
@@ -194,7 +196,11 @@ def env_programs(task, env_steps):
     # The floor's cell gets jaxley's stimulus (soma, from 1 ms, scaled by the batch's amps).
     ours_cell.branch(0).comp(0).stimulate(
         simulator.step_current(1.0, t_max, 1.0, DELTA_T, t_max), verbose=False)
-    runner = floor.floor_runner(floor.floor_problem(ours_cell), n_steps, DELTA_T)
+    prob = floor.floor_problem(ours_cell)
+    # On accelerators a sequential scan over a few hundred nodes costs a kernel launch per
+    # node; the unrolled solve fuses (compile time grows with the nodes).
+    unroll = None if jax.default_backend() == "cpu" else prob.n <= UNROLL_ACCEL
+    runner = floor.floor_runner(prob, n_steps, DELTA_T, unroll=unroll)
     progs = {"ours": (evr.make_rollout(env, params, env_steps),
                       lambda n: jax.random.split(jax.random.key(0), n)),
              "jaxley": (ref, amps), "floor": (runner, amps)}

@@ -314,11 +314,13 @@ def _synapses(c, prob, v, s, dt):
         zero.at[syn["post"]].add(g * c["syn_e_syn"][:, None]) * scale
 
 
-def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None):
+def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None,
+                 unroll: bool | None = None):
     """``run(amp) -> (B, R, n_steps + 1)`` recorded voltages (mV), jitted, one fused scan.
 
     ``amp``: (B,) factors of the module's stimuli (1.0: the module's own), the batch axis.
-    ``dtype``: float32 or float64 (default: JAX's default float).
+    ``dtype``: float32 or float64 (default: JAX's default float). ``unroll``: unrolled
+    (True) or scanned (False) tree solve; None: unrolled up to ``UNROLL_MAX`` nodes.
     """
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
@@ -329,10 +331,11 @@ def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None):
     k = min(n_steps, prob.stim.shape[1])
     stim[:, :k] = prob.stim[:, :k]
     stim = jnp.asarray(stim.T, dtype)  # (T, K)
-    solve = _hines_unrolled if prob.n <= UNROLL_MAX else _hines_scan
+    unroll = prob.n <= UNROLL_MAX if unroll is None else bool(unroll)
+    solve = _hines_unrolled if unroll else _hines_scan
     parent = prob.parent
-    lower, upper = (c["lower"] if prob.n > UNROLL_MAX else list(c["lower"]),
-                    c["upper"] if prob.n > UNROLL_MAX else list(c["upper"]))
+    lower, upper = ((list(c["lower"]), list(c["upper"])) if unroll
+                    else (c["lower"], c["upper"]))
 
     def step(carry, i_t):
         v, gates, s, amp = carry
