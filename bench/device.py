@@ -359,7 +359,7 @@ def format_table(rows, device):
                  "-" if r["first"] is None else f"{r['first']:.2f} s",
                  "-" if r["peak_mib"] is None else f"{r['peak_mib']:.0f}",
                  r["note"] + ("" if r["finite"] else " NOT FINITE")]
-        out.append("| " + " | ".join(cells) + " |")
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(out)
 
 
