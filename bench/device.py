@@ -267,7 +267,8 @@ def section_env(cfg, budget, predict):
                                ours=got["ours"][1],
                                jaxley=got["jaxley"] and got["jaxley"][1],
                                floor=got["floor"] and got["floor"][1], first=got["ours"][0],
-                               finite=all(g[2] for g in got.values() if g),
+                               finite=all(g[2] for g in got.values() if g)
+                               and bool(np.asarray(got["ours"][3][0]).all()),  # obs/reward ok
                                note="jaxley: vmapped integrate, soma step current; " + check))
     return rows
 
