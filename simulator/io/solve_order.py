@@ -47,6 +47,10 @@ def renumber(comp_graph, root=None):
             branch += 1
         if not comp_graph.has_edge(i, j) and comp_graph.has_edge(j, i):
             flip.update((i, j))
+    if len(names) < sum(1 for _, t in undirected.nodes(data="type") if t == "comp"):
+        raise ValueError(f"the compartment graph is not connected: only {len(names)}"
+                         f" compartments are reachable from node {root!r} (deleting a branch"
+                         " in the middle of a cell cuts off its children: delete them too)")
     for n in flip:
         if "xyzr" in solve.nodes[n]:
             solve.nodes[n]["xyzr"] = solve.nodes[n]["xyzr"][::-1]

@@ -242,7 +242,9 @@ def loc(module, at):
         edges = np.linspace(0.0, 1.0 + 1e-10, ncomp[b] + 1)
         wanted.extend(first_comp[b] + np.searchsorted(edges, xs, side="right") - 1)
     mask = np.isin(table["global_comp_index"].to_numpy(), wanted)
-    return _subview(module, mask, "global_comp_index", what=f"loc({at!r})")
+    view = _subview(module, mask, "global_comp_index", what=f"loc({at!r})")
+    view._loc_at = xs  # the positions asked for (morph_connect attaches at 0.0 or 1.0)
+    return view
 
 
 def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 - jaxley name

@@ -47,17 +47,22 @@ def morph_delete(module_view):
 
 
 def _anchor(graph, view) -> int:
-    """The node of ``graph`` where ``view`` (one compartment at a branch end) attaches:
-    its branchpoint if it has one (the highest-numbered), else the compartment itself."""
+    """The node of ``graph`` where ``view`` attaches: for ``loc(0.0)`` the branchpoint its
+    branch starts from, for ``loc(1.0)`` the one its branch ends in; the compartment
+    itself where there is none (a tip) or the view is not such a ``loc``."""
     comp = int(view.nodes.index.to_numpy()[0])
-    points = [n for n in (*graph.predecessors(comp), *graph.successors(comp))
+    at = getattr(view, "_loc_at", None)
+    if at is None or len(at) != 1 or at[0] not in (0.0, 1.0):
+        return comp
+    points = [n for n in (graph.predecessors(comp) if at[0] == 0.0 else graph.successors(comp))
               if graph.nodes[n]["type"] == "branchpoint"]
     return max(points) if points else comp
 
 
 def morph_connect(module_view1, module_view2):
     """A new Cell of both views' cells, the second moved and attached where
-    ``module_view1`` ends (views such as ``cell.branch(0).loc(0.0)`` or ``loc(1.0)``).
+    ``module_view1`` ends (views such as ``cell.branch(0).loc(0.0)`` or ``loc(1.0)``: at
+    the branchpoint there, or at the compartment where the branch ends in a tip).
     Channels, groups and parameters are kept.
 
     Raises:
