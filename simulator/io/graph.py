@@ -11,8 +11,11 @@ from __future__ import annotations
 from simulator.io.compartment_graph import build_compartment_graph
 from simulator.io.connect_graphs import connect_graphs
 from simulator.io.module_from_graph import from_graph
-from simulator.io.swc_graph import require_networkx, to_swc_graph
+from simulator.io.swc_graph import complete_swc_graph, require_networkx, to_swc_graph
 from simulator.modules.graph_export import to_graph
+
+#: jaxley's private name for :func:`~simulator.io.swc_graph.complete_swc_graph` (its tests use it).
+_add_missing_graph_attrs = complete_swc_graph
 
 __all__ = ["build_compartment_graph", "connect_graphs", "from_graph", "to_graph",
            "to_swc_graph", "vis_compartment_graph"]
