@@ -86,6 +86,24 @@ def install() -> None:
         )
     if not installed():
         sys.meta_path.insert(0, JaxleyAliasFinder())
+    _register_loaded()
+
+
+def _register_loaded() -> None:
+    """Enter every ``simulator`` module already imported under its ``jaxley`` name.
+
+    The first import of a dotted name binds the submodule as an attribute of its parent
+    package. ``simulator/__init__.py`` imports ``simulator.integrate`` (a module) and then
+    rebinds ``simulator.integrate`` to the function of that name; a first
+    ``from jaxley.integrate import ...`` through the finder would bind the module over the
+    function again (``jx.integrate(...)``: "'module' object is not callable"). Names found
+    in ``sys.modules`` are not bound again, so the loaded modules are entered up front.
+    """
+    import simulator  # noqa: F401  (loads the package's eager submodules)
+
+    for name, module in list(sys.modules.items()):
+        if name == TARGET or name.startswith(TARGET + "."):
+            sys.modules.setdefault(ALIAS + name[len(TARGET):], module)
 
 
 def uninstall() -> None:

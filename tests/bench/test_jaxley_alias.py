@@ -71,3 +71,17 @@ def test_install_refuses_when_the_real_jaxley_is_cached(alias):
     with pytest.raises(RuntimeError, match="before the alias"):
         alias.install()
     assert not alias.installed()
+
+
+def test_importing_a_loaded_submodule_keeps_the_package_function(alias):
+    """``from jaxley.integrate import ...`` must not rebind ``jx.integrate`` (the function
+    ``simulator/__init__.py`` exports) to the module ``simulator.integrate``: before the fix,
+    jaxley's test_api_equivalence failed 9 of 9 with "'module' object is not callable"."""
+    import jaxley as jx
+    from jaxley.connect import connect  # noqa: F401
+    from jaxley.integrate import build_init_and_step_fn  # noqa: F401
+
+    import simulator
+
+    assert jx.integrate is simulator.integrate and callable(jx.integrate)
+    assert callable(jx.connect)
