@@ -6,6 +6,7 @@ from __future__ import annotations
 from neuroenv.params_validation import check_env_scalar
 from neuroenv.validation import Range, check_range, positive_int, real_number
 from simulator.assemble import DERIVED
+from simulator.physical_range import check_nonsingular_module
 
 #: Pulse shapes of an action within a control period.
 PULSES = ("constant", "biphasic")
@@ -44,6 +45,7 @@ def check_config(base, *, obs_units: str, substeps: int, window: int, delta_t: f
         raise ValueError(f"obs_units must be one of {OBS_UNITS}, got {obs_units!r}")
     if len(base.recordings) == 0:
         raise ValueError("the module has no recordings: record() what the agent observes")
+    check_nonsingular_module(base, "NeuronEnv")  # radius, length, ... <= 0
     if base.externals:
         raise ValueError(
             f"the module already has inputs {sorted(base.externals)}; the env injects the"

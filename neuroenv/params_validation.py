@@ -31,6 +31,7 @@ import numpy as np
 
 from neuroenv.validation import INT32_MAX, Range, TypeAndValueError, check_range, show
 from simulator.param_ranges import check_parameter, mechanisms_of
+from simulator.physical_range import check_nonsingular_values
 
 #: Valid values of the env scalars of ``EnvParams`` (the constructor's keyword arguments).
 ENV_FIELD_RANGES = {
@@ -199,6 +200,7 @@ def _check_values(spec, params, where: str, sim, top) -> None:
         values = np.asarray(params.sim[k])
         mask = np.broadcast_to(spec.active[k], values.shape)  # rows share the active entries
         check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
+        check_nonsingular_values(k, values[mask], sim(k))
     task = {k: np.asarray(v) for k, v in params.task.items()}
     for k, rng in spec.task_ranges.items():
         check_range(rng, f"{where}.task[{k!r}]", task[k])

@@ -22,6 +22,7 @@ from simulator.modules.selection import CompScopeWarning
 from simulator.modules.view import View
 from simulator.morphology.swc import read_swc
 from simulator.optimize import ParamTransform
+from simulator.physical_range import PhysicalRangeWarning
 from simulator.solvers.stability import NumericalStabilityWarning
 from simulator.stimulus import datapoint_to_step_currents, step_current
 
@@ -34,6 +35,7 @@ __all__ = [
     "Network",
     "NumericalStabilityWarning",
     "ParamTransform",
+    "PhysicalRangeWarning",
     "View",
     "build_init_and_step_fn",
     "channels",

@@ -32,6 +32,7 @@ from simulator.inputs import add_stimuli as add_stimuli  # jaxley's path: jaxley
 from simulator.inputs import fit_length, merged_inputs, number_of_steps
 from simulator.modules.electrodes import electrode_overrides
 from simulator.param_ranges import in_range
+from simulator.physical_range import check_nonsingular_module
 from simulator.program import (
     InitProgram,
     RunProgram,
@@ -277,6 +278,7 @@ def _inputs(base, compiled, data_stimuli, data_clamps, t_max, delta_t, checkpoin
 def _parameters(base, compiled, params, param_state):
     """``(params, pstate keys, pstate values)``, checked; empty ``params``: the trainables'
     current values."""
+    check_nonsingular_module(base, "integrate")  # radius, length, ... <= 0: ValueError
     keys, pstate_values = _split_param_state(compiled, param_state)
     if isinstance(params, list | tuple) and len(params) == 0:
         params = base.get_parameters()

@@ -3,7 +3,10 @@
 Every value a user gives the simulator by name (``set``, ``data_set``, ``make_trainable``
 initial values, ``integrate``/``init_fn`` ``params``, an env's simulation parameters) goes
 through :func:`check_parameter`, which refuses a wrong type (TypeError: bool, str, complex,
-object) and a non-finite or out-of-range value (ValueError), naming the parameter.
+object) and a non-finite value (ValueError), and warns about a finite value outside the
+parameter's physical range (:class:`~simulator.physical_range.PhysicalRangeWarning`, as
+jaxley accepts it), naming the parameter. Values that make the cable equations singular
+(radius ≤ 0, ...) are refused where a run starts (:mod:`simulator.physical_range`).
 
 Where a range comes from, for a name ``key``:
 
@@ -36,9 +39,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.physical_range import PhysicalRangeWarning, warn_out_of_range
+
 __all__ = ["ANY", "BUILTIN_RANGES", "CONCENTRATION", "CONDUCTANCE", "GATE", "POSITIVE", "RATE",
            "TIME_CONSTANT", "Range", "check_parameter", "check_parameters", "in_range",
-           "inferred_range", "mechanisms_of", "parameter_ranges"]
+           "inferred_range", "mechanisms_of", "parameter_ranges", "PhysicalRangeWarning"]
 
 
 def _number(x: float) -> str:
@@ -230,7 +235,7 @@ def _check_type(name: str, value, where: str) -> None:
 
 
 def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str = ""):
-    """Refuse a value of the parameter or state ``name`` that its range excludes.
+    """Check a value of the parameter or state ``name``: type, finiteness and range.
 
     Args:
         name: a node parameter or state (``"radius"``, ``"HH_gNa"``, ``"HH_m"``, ``"v"``,
@@ -247,8 +252,12 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
 
     Raises:
         TypeError: bool, str, complex, None or non-numeric values.
-        ValueError: NaN, ±inf, or a value outside the parameter's range; the message names
-            the parameter, the offending value and the valid range with units.
+        ValueError: NaN, ±inf, or a non-integral value of an integer parameter.
+
+    Warns:
+        PhysicalRangeWarning: a finite value outside the parameter's physical range (a
+            negative conductance, a zero radius, ...), accepted as jaxley does; the message
+            names the parameter, the offending value and the valid range with units.
     """
     _check_type(name, value, where)
     if isinstance(value, jax.core.Tracer):
@@ -269,7 +278,10 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
             bad = values[~ok]
             detail = (f" ({bad.size} of {values.size} values outside, first {float(bad[0])!r})"
                       if values.size > 1 else "")
-            raise ValueError(f"{label} must be {valid.describe()}; got {shown(value)}{detail}")
+            message = f"{label} should be {valid.describe()}; got {shown(value)}{detail}"
+            if valid.integer:
+                raise ValueError(message.replace("should be", "must be", 1))
+            warn_out_of_range(message + ": accepted (physically out of range)")
     return values
 
 

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from simulator.param_ranges import check_parameter, shown
+from simulator.physical_range import check_nonsingular_values
 
 __all__ = [
     "MEMORY_FRACTION",
@@ -191,6 +192,7 @@ def check_params(params, expected: list[dict], mechanisms, where: str = "params"
             raise ValueError(f"{where}[{i}]: parameter {key!r} must have shape"
                              f" {jnp.shape(ref_val)}, got {jnp.shape(val)}")
         check_parameter(key, val, mechanisms, where=f"{where}[{i}]")
+        check_nonsingular_values(key, val, f"{where}[{i}]")
 
 
 def _sizes(compiled) -> dict:
@@ -209,6 +211,7 @@ def check_param_state(compiled, param_state, mechanisms) -> None:
     for entry in param_state:
         key, val, indices = entry["key"], entry["val"], entry["indices"]
         check_parameter(key, val, mechanisms, where="param_state")
+        check_nonsingular_values(key, val, "param_state")
         if isinstance(indices, jax.core.Tracer):
             continue
         inds = np.asarray(indices)

@@ -39,4 +39,5 @@ DERIVED_GEOMETRY = tuple(CYLINDER_FORMULAS)
 def cylinder_columns(radius, length) -> dict:
     """Every :data:`DERIVED_GEOMETRY` column of cylinders of ``radius`` and ``length`` (µm;
     scalars or arrays of one shape): name -> value of that shape."""
-    return {key: formula(radius, length) for key, formula in CYLINDER_FORMULAS.items()}
+    with np.errstate(divide="ignore"):  # radius 0 (refused by integrate): infinite loads
+        return {key: formula(radius, length) for key, formula in CYLINDER_FORMULAS.items()}

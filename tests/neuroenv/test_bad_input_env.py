@@ -8,6 +8,8 @@ OverflowError or "cannot reshape".
 
 from __future__ import annotations
 
+import warnings
+
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
@@ -19,6 +21,7 @@ from neuroenv.evaluation import constant, evaluate
 from neuroenv.gym_env import NeuronGymEnv
 from neuroenv.sharding import sharded_evaluate
 from neuroenv.vector import NeuronVectorEnv
+from simulator.physical_range import PhysicalRangeWarning
 
 VT = "neuroenv/VoltageTarget-v0"
 
@@ -43,11 +46,10 @@ OPTION_CASES = [
     ({"target": True}, TypeError, r"options\['target'\]"),
     ({"target": 1e6}, ValueError, r"options\['target'\].*\[-150, 100\]"),
     ({"target": float("nan")}, ValueError, r"options\['target'\]"),
-    ({"params": {"HH_gNa": -1}}, ValueError, r"HH_gNa.*conductance"),  # issue
+    ({"params": {"radius": -1}}, ValueError, r"radius must be > 0 to simulate"),
     ({"params": {"HH_gNa": float("nan")}}, ValueError, "HH_gNa"),
-    ({"params": {"HH_gK": np.full(13, -0.1)}}, ValueError, "HH_gK"),
+    ({"params": {"length": np.full(13, 0.0)}}, ValueError, "length must be > 0"),
     ({"params": {"capacitance": 0}}, ValueError, "capacitance"),  # issue
-    ({"params": {"capacitance": 1e-30}}, ValueError, "capacitance"),
     ({"params": {"radius": -1}}, ValueError, "radius"),
     ({"params": {"length": np.inf}}, ValueError, "length"),
     ({"params": {"axial_resistivity": 0}}, ValueError, "axial_resistivity"),
@@ -71,8 +73,18 @@ OPTION_CASES = [
 
 @pytest.mark.parametrize("options,error,match", OPTION_CASES)
 def test_reset_options_refuse(gym_env, options, error, match):
-    with pytest.raises(error, match=match):
+    with warnings.catch_warnings(), pytest.raises(error, match=match):
+        warnings.simplefilter("ignore", PhysicalRangeWarning)  # singular geometry warns first
         gym_env.reset(seed=0, options=options)
+
+
+@pytest.mark.parametrize("params", [{"HH_gNa": -1}, {"HH_gK": np.full(13, -0.1)},
+                                    {"capacitance": 1e-30}])
+def test_reset_options_out_of_physical_range_warn(gym_env, params):
+    """Finite values outside the physical range were refused; now accepted with a warning
+    naming the parameter, as by set() (issue 17)."""
+    with pytest.warns(PhysicalRangeWarning, match=next(iter(params))):
+        gym_env.reset(seed=0, options={"params": params})
 
 
 def test_reset_options_must_be_a_dict(gym_env):
@@ -198,7 +210,7 @@ FUNCTIONAL_PARAM_CASES = [
      "missing.*charge_penalty"),  # issue
     (lambda p: p.replace(task={**p.task, "bonus": jnp.float32(1)}), ValueError, "unknown.*bonus"),
     (lambda p: p.replace(sim=_without(p.sim, "radius")), ValueError, "missing.*radius"),
-    (lambda p: p.replace(sim={**p.sim, "HH_gNa": -p.sim["HH_gNa"]}), ValueError, "HH_gNa"),
+    (lambda p: p.replace(sim={**p.sim, "radius": -p.sim["radius"]}), ValueError, "radius"),
     (lambda p: p.replace(sim={**p.sim, "radius": p.sim["radius"] * np.nan}), ValueError,
      "radius"),
     (lambda p: p.replace(sim={**p.sim, "HH_gNa": p.sim["HH_gNa"] > 0}), TypeError, "HH_gNa"),
@@ -224,10 +236,12 @@ def test_functional_reset_and_step_refuse_params(functional, change, error, matc
     env, params, state = functional
     bad = change(params)
     key = jax.random.key(1)
-    with pytest.raises(error, match=match):
-        env.reset(key, bad)
-    with pytest.raises(error, match=match):
-        env.step(key, state, jnp.zeros(1), bad)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PhysicalRangeWarning)  # singular geometry warns first
+        with pytest.raises(error, match=match):
+            env.reset(key, bad)
+        with pytest.raises(error, match=match):
+            env.step(key, state, jnp.zeros(1), bad)
 
 
 def test_traced_params_are_shape_checked(functional):
@@ -288,8 +302,12 @@ def test_vector_rows_are_validated(functional):
     with pytest.raises(ValueError, match="action_scale"):
         NeuronVectorEnv(env, 2, params=rows)
     gna = jnp.stack([params.sim["HH_gNa"], -params.sim["HH_gNa"]])
-    with pytest.raises(ValueError, match="HH_gNa"):
+    with pytest.warns(PhysicalRangeWarning, match="HH_gNa"):  # finite: accepted (issue 17)
         NeuronVectorEnv(env, 2, params=params.replace(sim={**params.sim, "HH_gNa": gna}))
+    radius = jnp.stack([params.sim["radius"], 0.0 * params.sim["radius"]])
+    with pytest.warns(PhysicalRangeWarning), pytest.raises(ValueError,
+                                                           match="radius must be > 0 to simulate"):
+        NeuronVectorEnv(env, 2, params=params.replace(sim={**params.sim, "radius": radius}))
     with pytest.raises(TypeError, match="action_scale"):
         NeuronVectorEnv(env, 2, params=params.replace(action_scale=jnp.array([1j, 1j])))
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import simulator as jx
+from simulator import PhysicalRangeWarning
 from simulator.channels import HH
 from simulator.inputs import InputTruncatedWarning
 
@@ -101,10 +102,15 @@ def test_set_parameter_absent_from_selection():
 @pytest.mark.parametrize("key", ["radius", "length", "axial_resistivity", "capacitance"])
 @pytest.mark.parametrize("value", [0.0, -1.0])
 def test_set_non_positive_geometry(key, value):
-    cell = y_cell()
-    with pytest.raises(ValueError, match=rf"{key} must be a finite .* ≥ .*; got {value}"):
-        cell.set(key, value)
-    assert (cell.nodes[key] > 0).all()
+    """jaxley accepts set('radius', 0) (a run then gives NaN): set warns, integrate refuses
+    before tracing, naming the compartments (was: set raised, issue 17)."""
+    cell = recorded_cell()
+    with pytest.warns(PhysicalRangeWarning, match=rf"{key} should be a finite .*; got {value}"):
+        cell.branch(1).comp(1).set(key, value)
+    assert cell.nodes.loc[3, key] == value
+    with pytest.raises(ValueError, match=rf"integrate: compartments \(global_comp_index\):"
+                       rf" {key} must be > 0 to simulate .* 1 entries: 3 \({value:g}\)"):
+        jx.integrate(cell, t_max=0.1)
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
@@ -119,7 +125,7 @@ def test_set_non_finite(value):
 
 def test_set_non_positive_radius_in_array():
     cell = y_cell()
-    with pytest.raises(ValueError, match=r"radius must be .*got array\(\[ 1., -2.\]\)"):
+    with pytest.warns(PhysicalRangeWarning, match=r"radius should be .*got array\(\[ 1., -2.\]\)"):
         cell.branch(1).set("radius", np.array([1.0, -2.0]))
 
 

@@ -1,10 +1,13 @@
-"""Parameter values outside their declared ranges are refused by every entry point (``set``,
-``data_set``, ``make_trainable``, ``integrate``/``init_fn`` params) with the parameter's name
-in the message (issue 13, §3), and the ranges themselves (:mod:`simulator.param_ranges`)."""
+"""Parameter values outside their declared ranges, at every entry point (``set``,
+``data_set``, ``make_trainable``, ``integrate``/``init_fn`` params): non-finite values are
+refused, finite out-of-range values warned about (PhysicalRangeWarning, issue 17) and
+singular geometry refused by a run, each message naming the parameter (issue 13, §3); and
+the ranges themselves (:mod:`simulator.param_ranges`)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -24,23 +27,27 @@ from simulator.param_ranges import (
     mechanisms_of,
     parameter_ranges,
 )
+from simulator.physical_range import SINGULAR_WHEN_NOT_POSITIVE, PhysicalRangeWarning
 
-# (key, bad value, expected message fragment): each ran silently before (HH_m=5 gave 305 mV,
-# radius=-1 through params gave v = -3e20 mV).
+# (key, bad value, expected message fragment): non-finite values are refused everywhere.
 BAD_VALUES = [
-    ("HH_gNa", -0.1, r"HH_gNa must be a finite conductance ≥ 0 \(S/cm²\)"),
-    ("HH_gK", -1e-9, r"HH_gK must be a finite conductance ≥ 0"),
     ("HH_gLeak", np.nan, r"HH_gLeak got non-finite values"),
     ("HH_eNa", np.inf, r"HH_eNa got non-finite values"),
-    ("HH_m", 5.0, r"HH_m must be a finite gate \(open fraction\) in \[0, 1\]"),
-    ("HH_h", -0.01, r"HH_h must be a finite gate"),
-    ("HH_n", 1.5, r"HH_n must be a finite gate"),
-    ("radius", -1.0, r"radius must be a finite radius ≥ 0.0001 \(µm\)"),
-    ("radius", 1e-5, r"radius must be a finite radius ≥ 0.0001"),
-    ("length", 0.0, r"length must be a finite length ≥ 0.0001"),
-    ("capacitance", 1e-30, r"capacitance must be a finite membrane capacitance ≥ 0.001"),
-    ("axial_resistivity", 1e-9, r"axial_resistivity must be a finite axial resistivity ≥ 1e-06"),
     ("v", np.nan, r"v got non-finite values"),
+]
+# Finite values outside the physical range: accepted with a PhysicalRangeWarning (jaxley
+# accepts them; its graph tutorial sets negative HH_gNa). Each was refused before (issue 17).
+OUT_OF_RANGE = [
+    ("HH_gNa", -0.1, r"HH_gNa should be a finite conductance ≥ 0 \(S/cm²\)"),
+    ("HH_gK", -1e-9, r"HH_gK should be a finite conductance ≥ 0"),
+    ("HH_m", 5.0, r"HH_m should be a finite gate \(open fraction\) in \[0, 1\]"),
+    ("HH_h", -0.01, r"HH_h should be a finite gate"),
+    ("HH_n", 1.5, r"HH_n should be a finite gate"),
+    ("radius", -1.0, r"radius should be a finite radius ≥ 0.0001 \(µm\)"),
+    ("radius", 1e-5, r"radius should be a finite radius ≥ 0.0001"),
+    ("length", 0.0, r"length should be a finite length ≥ 0.0001"),
+    ("capacitance", 1e-30, r"capacitance should be a finite membrane capacitance ≥ 0.001"),
+    ("axial_resistivity", 1e-9, r"axial_resistivity should be a finite axial resistivity"),
 ]
 BAD_TYPES = [
     ("radius", True, r"radius must be a real number, not a bool"),
@@ -69,6 +76,15 @@ def test_set_refuses(key, value, match):
     np.testing.assert_array_equal(cell.nodes[key].to_numpy(), before)
 
 
+@pytest.mark.parametrize("key, value, match", OUT_OF_RANGE)
+def test_set_warns_and_writes_out_of_range(key, value, match):
+    cell = hh_cell()
+    with pytest.warns(PhysicalRangeWarning, match=rf"set\('{key}'\): {match}") as record:
+        cell.set(key, value)
+    assert record[0].filename == __file__  # attributed to the caller's line
+    np.testing.assert_array_equal(cell.nodes[key].to_numpy(), value)
+
+
 @pytest.mark.parametrize("key, value, match", BAD_TYPES)
 def test_set_refuses_wrong_types(key, value, match):
     with pytest.raises(TypeError, match=match):
@@ -79,6 +95,12 @@ def test_set_refuses_wrong_types(key, value, match):
 def test_data_set_refuses(key, value, match):
     """data_set("HH_gK", nan) gave NaN traces silently (set refused NaN)."""
     with pytest.raises(ValueError, match=rf"data_set\('{key}'\): {match}"):
+        hh_cell().data_set(key, value, None)
+
+
+@pytest.mark.parametrize("key, value, match", OUT_OF_RANGE)
+def test_data_set_warns(key, value, match):
+    with pytest.warns(PhysicalRangeWarning, match=rf"data_set\('{key}'\): {match}"):
         hh_cell().data_set(key, value, None)
 
 
@@ -96,6 +118,14 @@ def test_make_trainable_init_val_refuses(key, value, match):
     assert cell.num_trainable_params == 0
 
 
+@pytest.mark.parametrize("key, value, match", OUT_OF_RANGE)
+def test_make_trainable_init_val_warns(key, value, match):
+    cell = hh_cell()
+    with pytest.warns(PhysicalRangeWarning, match=rf"make_trainable init_val: {match}"):
+        cell.make_trainable(key, value, verbose=False)
+    assert cell.num_trainable_params == 1
+
+
 @pytest.mark.parametrize("key, value, match", BAD_VALUES)
 def test_integrate_params_refuse(key, value, match):
     cell = hh_cell()
@@ -104,12 +134,26 @@ def test_integrate_params_refuse(key, value, match):
         jx.integrate(cell, params=[{key: jnp.array([value])}], t_max=0.5)
 
 
-@pytest.mark.parametrize("key, value, match", BAD_VALUES[:8])
+# A run with these cannot give numbers (zero or negative area, capacitance, ...): refused.
+SINGULAR = [(k, v, m) for k, v, m in OUT_OF_RANGE if v <= 0 and k in SINGULAR_WHEN_NOT_POSITIVE]
+
+
+@pytest.mark.parametrize("key, value, match", SINGULAR)
+def test_integrate_params_refuse_singular_geometry(key, value, match):
+    cell = hh_cell()
+    cell.make_trainable(key, verbose=False)
+    with pytest.warns(PhysicalRangeWarning, match=match), pytest.raises(
+            ValueError, match=rf"params\[0\]: {key} must be > 0 to simulate .* 0 \({value:g}\)"):
+        jx.integrate(cell, params=[{key: jnp.array([value])}], t_max=0.5)
+
+
+@pytest.mark.parametrize("key, value, match", BAD_VALUES[:2] + SINGULAR[:1])
 def test_init_fn_params_refuse(key, value, match):
     cell = hh_cell()
     cell.make_trainable(key, verbose=False)
     init_fn, _ = jx.build_init_and_step_fn(cell)
-    with pytest.raises(ValueError, match=rf"params\[0\]: {match}"):
+    with pytest.raises(ValueError, match=rf"params\[0\]: {key}"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", PhysicalRangeWarning)
         init_fn([{key: jnp.array([value])}])
 
 
@@ -129,7 +173,7 @@ def test_values_in_range_still_work():
 def test_write_trainables_goes_through_the_check():
     cell = hh_cell()
     cell.make_trainable("HH_gNa", verbose=False)
-    with pytest.raises(ValueError, match=r"HH_gNa must be a finite conductance ≥ 0"):
+    with pytest.warns(PhysicalRangeWarning, match=r"HH_gNa should be a finite conductance ≥ 0"):
         cell.write_trainables([{"HH_gNa": jnp.array([-1.0])}])
 
 
@@ -165,7 +209,7 @@ def test_set_refuses_per_mechanism(mechanism, key, value, match):
     if isinstance(mechanism, pumps.CaPump):
         cell.insert(channels.CaL())
     cell.insert(mechanism)
-    with pytest.raises(ValueError, match=rf"set\('{key}'\): {key} must be .*{match}"):
+    with pytest.warns(PhysicalRangeWarning, match=rf"set\('{key}'\): {key} should be .*{match}"):
         cell.set(key, value)
 
 
@@ -177,8 +221,8 @@ def test_synapse_ranges_through_integrate():
     jx.connect(net.cell(0).branch(0).comp(0), net.cell(1).branch(0).comp(0),
                synapses.IonotropicSynapse())
     net.make_trainable("IonotropicSynapse_gS", verbose=False)
-    with pytest.raises(ValueError, match=r"params\[0\]: IonotropicSynapse_gS must be a finite"
-                                         r" conductance ≥ 0 \(µS\)"):
+    with pytest.warns(PhysicalRangeWarning, match=r"params\[0\]: IonotropicSynapse_gS should be"
+                                                  r" a finite conductance ≥ 0 \(µS\)"):
         jx.integrate(net, params=[{"IonotropicSynapse_gS": jnp.array([-1.0])}], t_max=0.5)
     entry = {"key": "IonotropicSynapse_s", "val": jnp.array([0.5]), "indices": jnp.array([[1]])}
     with pytest.raises(ValueError, match=r"indices of 'IonotropicSynapse_s' must lie in \[0, 1\)"
@@ -233,14 +277,14 @@ def test_every_conductance_and_gate_of_the_builtins_is_bounded():
 
 def test_renamed_channel_keeps_its_ranges():
     hh = channels.HH().change_name("HH2")
-    with pytest.raises(ValueError, match=r"HH2_m must be a finite gate"):
+    with pytest.warns(PhysicalRangeWarning, match=r"HH2_m should be a finite gate"):
         check_parameter("HH2_m", 5.0, [hh])
 
 
 def test_shared_key_must_satisfy_every_mechanism():
     faraday, nernst = pumps.CaFaradayConcentrationChange(), pumps.CaNernstReversal()
     check_parameter("CaCon_i", 0.0, [faraday])  # ≥ 0 for Faraday
-    with pytest.raises(ValueError, match=r"CaCon_i must be a finite concentration > 0"):
+    with pytest.warns(PhysicalRangeWarning, match=r"CaCon_i should be a finite concentration > 0"):
         check_parameter("CaCon_i", 0.0, [faraday, nernst])  # ln needs > 0
 
 
@@ -265,7 +309,8 @@ def test_user_channel_declarations():
             self.current_name = "i_KA"
 
     ka = KA()
-    with pytest.raises(ValueError, match=r"KA_gKA must be a finite value in \[0, 1\] \(S/cm²\)"):
+    with pytest.warns(PhysicalRangeWarning,
+                      match=r"KA_gKA should be a finite value in \[0, 1\] \(S/cm²\)"):
         check_parameter("KA_gKA", 2.0, [ka])
     check_parameter("KA_b", 3.0, [ka])  # declared unbounded: not a gate by convention
     assert parameter_ranges("KA_b", [ka]) == [Range()]
@@ -288,7 +333,8 @@ def test_check_parameters_and_in_range():
     cell = hh_cell()
     mechanisms = mechanisms_of(cell)
     check_parameters({"HH_gNa": 0.1, "radius": np.full(3, 1.0)}, mechanisms)
-    with pytest.raises(ValueError, match=r"env: radius must be a finite radius.*first -1.0"):
+    with pytest.warns(PhysicalRangeWarning,
+                      match=r"env: radius should be a finite radius.*first -1.0"):
         check_parameters({"radius": np.array([1.0, -1.0])}, mechanisms, where="env")
     ok = in_range("HH_m", jnp.array([0.0, 0.5, 1.0, 1.5, jnp.nan]), mechanisms)
     np.testing.assert_array_equal(np.asarray(ok), [True, True, True, False, False])
@@ -303,6 +349,7 @@ def test_synapse_entry_points_refuse(method):
                synapses.IonotropicSynapse())
     where = {"set": r"set\('IonotropicSynapse_s'\)", "data_set": r"data_set\('Ionotropic",
              "make_trainable": "make_trainable init_val"}[method]
-    with pytest.raises(ValueError, match=rf"{where}.*IonotropicSynapse_s must be a finite gate"):
+    with pytest.warns(PhysicalRangeWarning,
+                      match=rf"{where}.*IonotropicSynapse_s should be a finite gate"):
         args = {"set": (2.0,), "data_set": (2.0, None), "make_trainable": (2.0,)}[method]
         getattr(net.IonotropicSynapse, method)("IonotropicSynapse_s", *args)

@@ -11,7 +11,7 @@ import pytest
 from jax.experimental import checkify
 
 import simulator as jx
-from simulator import run_checks
+from simulator import PhysicalRangeWarning, run_checks
 from simulator.channels import HH
 
 DT = 0.025
@@ -139,9 +139,9 @@ def test_hand_made_data_stimuli_are_checked():
         jx.integrate(cell, data_stimuli=jnp.ones((1, 41)), t_max=1.0)
 
 
-def test_clamp_of_a_gate_outside_its_range_is_refused():
+def test_clamp_of_a_gate_outside_its_range_warns():
     cell = recorded_cell()
-    with pytest.raises(ValueError, match=r"clamp of 'HH_m': HH_m must be a finite gate"):
+    with pytest.warns(PhysicalRangeWarning, match=r"clamp of 'HH_m': HH_m should be a finite gate"):
         cell.branch(0).clamp("HH_m", np.full(41, 5.0), verbose=False)
 
 
@@ -157,17 +157,26 @@ def test_params_nan_is_refused():
 @pytest.mark.parametrize(
     "key, value, match",
     [
-        ("radius", -1.0, r"radius must be a finite radius ≥ 0.0001 \(µm\)"),  # v = -3e20 mV
-        ("HH_gNa", -0.1, r"HH_gNa must be a finite conductance ≥ 0"),
-        ("capacitance", 1e-30, r"capacitance must be a finite membrane capacitance ≥ 0.001"),
-        ("HH_m", 5.0, r"HH_m must be a finite gate \(open fraction\) in \[0, 1\]"),
+        ("HH_gNa", -0.1, r"HH_gNa should be a finite conductance ≥ 0"),
+        ("capacitance", 1e-30, r"capacitance should be a finite membrane capacitance ≥ 0.001"),
+        ("HH_m", 5.0, r"HH_m should be a finite gate \(open fraction\) in \[0, 1\]"),
     ],
 )
-def test_params_outside_their_range_are_refused(key, value, match):
+def test_params_outside_their_range_warn(key, value, match):
+    """Finite out-of-range params run (as in jaxley) with a PhysicalRangeWarning."""
     cell = recorded_cell()
     cell.make_trainable(key, verbose=False)
-    with pytest.raises(ValueError, match=match):
+    with pytest.warns(PhysicalRangeWarning, match=rf"params\[0\]: {match}"):
         jx.integrate(cell, params=[{key: jnp.array([value])}], t_max=1.0)
+
+
+def test_params_with_singular_geometry_are_refused():
+    """radius -1 through params gave v = -3e20 mV; it makes the cable equations singular."""
+    cell = recorded_cell()
+    cell.make_trainable("radius", verbose=False)
+    with pytest.warns(PhysicalRangeWarning), pytest.raises(
+            ValueError, match=r"params\[0\]: radius must be > 0 to simulate"):
+        jx.integrate(cell, params=[{"radius": jnp.array([-1.0])}], t_max=1.0)
 
 
 def test_params_key_must_match_the_trainable():
