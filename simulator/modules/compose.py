@@ -15,9 +15,9 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
 
     Returns the table (one row per compartment), the union of their channels (first
     occurrence wins; two different channels with one name are an error) and their groups.
-    Parts must be base modules with no inputs or trainable parameters, since those refer
-    to node indices that change when modules are combined. Recordings of parts are left
-    behind, as in jaxley (the new module records nothing), with a :class:`UserWarning`.
+    Parts must be base modules (not views). Their recordings, stimuli, clamps and trainable
+    parameters refer to node indices that change when modules are combined: they are left
+    behind, as in jaxley (the new module has none), with a :class:`UserWarning` each.
     """
     channels: dict[str, object] = {}
     groups: list[str] = []
@@ -25,20 +25,16 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
     for part in parts:
         if not isinstance(part, ModuleType) or part._is_view:
             raise TypeError(f"expected a Compartment, Branch or Cell (not a view), got {part!r}")
-        if len(part.recordings):
-            warnings.warn(
-                f"a part of the new module has {len(part.recordings)} recordings; they are not"
-                " carried over (as in jaxley): record on the combined module instead",
-                UserWarning, stacklevel=3)
-        for what, present in (
-            ("stimuli or clamps", len(part.externals)),
-            ("trainable parameters", len(part.trainable_params)),
+        for count, what, instead in (
+            (len(part.recordings), "recordings", "record"),
+            (len(part.externals), "stimuli or clamps", "stimulate or clamp"),
+            (len(part.trainable_params), "trainable parameters", "make_trainable"),
         ):
-            if present:
-                raise ValueError(
-                    f"a part of the new module has {what}; they refer to node indices that change"
-                    " when modules are combined: add them to the combined module instead"
-                )
+            if count:
+                warnings.warn(
+                    f"a part of the new module has {count} {what}; they are not carried over"
+                    f" (as in jaxley): {instead} on the combined module instead",
+                    UserWarning, stacklevel=3)
         for channel in part.channels:
             known = channels.get(channel.name)
             if known is not None and type(known) is not type(channel):
