@@ -28,6 +28,7 @@ from simulator.modules import (
     parameters,
     selection,
     summary,
+    view_scoped,
 )
 from simulator.modules import edges as edge_ops
 from simulator.modules import electrodes as electrode_ops
@@ -89,11 +90,11 @@ class Module(ModuleType, summary.SummaryAttributes, SimulationMethods, GraphExpo
     diffusion_states = property(mechanisms.diffusion_states)
     add_to_group = group_ops.add_to_group
     record = edge_ops.record
-    delete_recordings = io.delete_recordings
+    delete_recordings = view_scoped.delete_recordings
     stimulate = io.stimulate
     clamp = edge_ops.clamp
-    delete_stimuli = io.delete_stimuli
-    delete_clamps = io.delete_clamps
+    delete_stimuli = view_scoped.delete_stimuli
+    delete_clamps = view_scoped.delete_clamps
     data_stimulate = io.data_stimulate
     add_electrode = electrode_ops.add_electrode
     stimulate_extracellular = electrode_ops.stimulate_extracellular
@@ -104,7 +105,7 @@ class Module(ModuleType, summary.SummaryAttributes, SimulationMethods, GraphExpo
     data_set = edge_ops.data_set
     make_trainable = edge_ops.make_trainable
     get_parameters = parameters.get_parameters
-    delete_trainables = parameters.delete_trainables
+    delete_trainables = view_scoped.delete_trainables
     write_trainables = parameters.write_trainables
     to_jax = parameters.to_jax
     num_trainable_params = property(parameters.num_trainable_params)
@@ -177,9 +178,9 @@ class Module(ModuleType, summary.SummaryAttributes, SimulationMethods, GraphExpo
     xyzr = property(summary.xyzr_of, summary.set_xyzr, doc=summary.xyzr_of.__doc__)
     channels = _of_base("channels")
     groups = _of_base("groups")
-    recordings = _of_base("recordings")
-    externals = _of_base("externals")
-    external_inds = _of_base("external_inds")
+    recordings = property(view_scoped.recordings_of)
+    externals = property(view_scoped.externals_of)
+    external_inds = property(view_scoped.external_inds_of)
     trainable_params = property(summary.trainable_params_of)
     indices_set_by_trainables = property(summary.indices_set_by_trainables_of)
     topology = _of_base("topology")

@@ -68,10 +68,6 @@ def add_recordings(base, rows: np.ndarray, state: str) -> int:
     return len(base._recordings) - len(merged) + len(new)
 
 
-def delete_recordings(module) -> None:
-    module.base._recordings = module.base._recordings.iloc[0:0]
-
-
 # ------------------------------------------------------------------ inputs
 def _input_array(module, key: str, values, n_rows: int, what: str, traced: bool = False):
     """``values`` of the input ``key`` (``"i"`` or a clamped state) as (n_rows, T).
@@ -143,22 +139,6 @@ def clamp(module, state_name: str, state_array, verbose: bool = True) -> None:
     _add_external(module, state_name, values, rows)
     if verbose:
         print(f"Added {len(rows)} external_states.")
-
-
-def delete_stimuli(module) -> None:
-    module.base._externals.pop("i", None)
-    module.base._external_inds.pop("i", None)
-
-
-def delete_clamps(module, state_name: str | None = None) -> None:
-    stimuli = ("i", "i_extracellular")
-    keys = ([k for k in module.base._externals if k not in stimuli] if state_name is None
-            else [state_name])
-    for key in keys:
-        if key not in module.base._externals:
-            raise ValueError(f"no clamp of {key!r}; clamped: {list(module.base._externals)}")
-        module.base._externals.pop(key)
-        module.base._external_inds.pop(key)
 
 
 # ------------------------------------------------------------------ jit-safe inputs

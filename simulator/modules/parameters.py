@@ -167,11 +167,6 @@ def num_trainable_params(module) -> int:
     return sum(int(v.size) for p in module.trainable_params for v in p.values())
 
 
-def delete_trainables(module) -> None:
-    module.base._trainable_params.clear()
-    module.base._indices_set_by_trainables.clear()
-
-
 def write_trainables(module, trainable_params: list[dict]) -> None:
     """Write trained values ``trainable_params`` (as ``get_parameters()`` returns them)
     into ``.nodes`` and ``.edges`` (``set`` semantics: area etc. follow radius and length).
