@@ -30,3 +30,16 @@ def precision(request):
     """Run the test once in float32 and once in float64; yields the dtype name."""
     with jax.enable_x64(request.param == "float64"):
         yield request.param
+
+
+@pytest.fixture(autouse=True)
+def _x64_restored(request):
+    """Fail the test that leaves ``jax_enable_x64`` changed: the flag is process-global,
+    and a leak silently runs later tests of the same worker in the other precision (a full
+    run's PPO demo failed in a worker where float64 had been left on)."""
+    before = bool(jax.config.jax_enable_x64)
+    yield
+    after = bool(jax.config.jax_enable_x64)
+    if after != before:
+        jax.config.update("jax_enable_x64", before)
+        pytest.fail(f"{request.node.nodeid} left jax_enable_x64 {after} (was {before})")

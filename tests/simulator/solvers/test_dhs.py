@@ -191,7 +191,8 @@ def test_empty():
 
 
 def test_float32():
-    jax.config.update("jax_enable_x64", False)
+    previous = jax.config.jax_enable_x64  # restored after: later tests in this process
+    jax.config.update("jax_enable_x64", False)  # (e.g. the PPO demo) run in float32
     try:
         rng = np.random.default_rng(5)
         parents = random_forest(200, 3, rng)
@@ -206,7 +207,7 @@ def test_float32():
             )
             assert rel_err(x, x_ref) < 1e-4
     finally:
-        jax.config.update("jax_enable_x64", True)
+        jax.config.update("jax_enable_x64", previous)
 
 
 def test_integer_inputs_promote_to_float():
