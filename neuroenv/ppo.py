@@ -42,7 +42,18 @@ def _rejax():
 
 def make_algo(env, params, total_timesteps: int, **overrides):
     """A rejax ``PPO`` for ``env`` (``CONFIG`` updated by ``overrides``), without rejax's
-    periodic evaluation (which would run 128 full episodes every ``eval_freq`` steps)."""
+    periodic evaluation (which would run 128 full episodes every ``eval_freq`` steps).
+
+    Raises:
+        RuntimeError: with ``jax_enable_x64`` on: rejax's PPO keeps its running observation
+            statistics in float32 and its update promotes them to float64, which fails deep
+            inside its training scan ("carry input and carry output must have equal
+            types").
+    """
+    if jax.config.jax_enable_x64:
+        raise RuntimeError("neuroenv.ppo trains with rejax, which runs in float32 only: turn "
+                           "jax_enable_x64 off (jax.config.update('jax_enable_x64', False), "
+                           "or unset JAX_ENABLE_X64) before building the env and training")
     config = {**CONFIG, **overrides}
     algo = _rejax().PPO.create(env=GymnaxLegacy(env), env_params=params,
                                total_timesteps=int(total_timesteps),
