@@ -12,10 +12,13 @@ charge. An episode that ends early (a numerical error) stops counting there.
 Policies (the action a sets the amplitude (a + 1)/2 × 400 µA/cm²): no DBS (a = −1);
 open-loop 130 Hz at full amplitude (a = 1); the constant amplitude
 with the best mean return on separate tuning episodes (a 1-parameter policy optimised by
-search); the beta-threshold aDBS controller tuned the same way; PPO (rejax, the project's
-``neuroenv.ppo`` configuration, all seeds vmapped; ``--ppo-steps``, 0 to skip).
+search); the beta-threshold aDBS controller tuned the same way; a beta-feedback policy
+learned by evolution strategies (:func:`neuroenv.es.train_es`; ``--es-generations``, 0 to
+skip); PPO (rejax, the project's ``neuroenv.ppo`` configuration, all seeds vmapped;
+``--ppo-steps``, 0 to skip).
 
-    python bench/dbs_policies.py [--ppo-steps 32768] [--seeds 5] [--episodes 16]
+    python bench/dbs_policies.py [--ppo-steps 32768] [--es-generations 12] [--seeds 5]
+        [--episodes 16]
 """
 
 from __future__ import annotations
@@ -81,9 +84,38 @@ def _tuned(env, params, make_policy, grid):
     return grid[int(np.argmax(returns.mean(axis=1)))]
 
 
+def _beta_policy(theta):
+    """a = tanh(θ₀ + θ₁ log(1 + β)), β the observed beta power in ``POWER_REF`` units."""
+    import jax.numpy as jnp
+
+    return lambda obs, key: jnp.tanh(theta[0] + theta[1] * jnp.log1p(obs))
+
+
+def _es_row(env, params, seeds, episodes, generations):
+    """The beta-feedback policy learned by evolution strategies on training episodes (keys
+    seed·7919, never the held-out 1000 + seed), evaluated on the held-out episodes."""
+    import jax
+    import jax.numpy as jnp
+
+    from neuroenv.es import train_es
+
+    start = time.perf_counter()
+    keys = jnp.stack([jax.random.key(7919 * (s + 1)) for s in seeds])
+    thetas, history = train_es(env, params, _beta_policy, jnp.zeros(2), keys,
+                               generations=generations, population=4, episodes=4,
+                               sigma=0.3, learning_rate=0.2)
+    print("ES mean training return per generation:",
+          " ".join(f"{r:.2f}" for r in history.mean_return.mean(axis=1)))
+    print("ES θ per seed:", [tuple(round(float(x), 3) for x in t) for t in thetas])
+    name = (f"ES-learned a = tanh(θ₀ + θ₁ log(1+β)) ({generations} generations, "
+            f"{time.perf_counter() - start:.0f} s)")
+    return (name, *_evaluate(env, params, _beta_policy, thetas, seeds, episodes))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ppo-steps", type=int, default=32_768)
+    parser.add_argument("--es-generations", type=int, default=12)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--episodes", type=int, default=16)
     args = parser.parse_args(argv)
@@ -112,6 +144,8 @@ def main(argv=None) -> int:
     for name, e, factory, theta in cases:
         thetas = jnp.broadcast_to(jnp.asarray(theta, jnp.float32), (n, len(theta)))
         rows.append((name, *_evaluate(e, params, factory, thetas, seeds, args.episodes)))
+    if args.es_generations:
+        rows.append(_es_row(env, params, seeds, args.episodes, args.es_generations))
     if args.ppo_steps:
         from neuroenv import ppo
 
