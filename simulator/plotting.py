@@ -51,14 +51,10 @@ def check_dims(dims) -> tuple[int, ...]:
 
 
 def check_type(kind: str, dims: tuple[int, ...]) -> None:
-    """ValueError for an unknown plot type or for ``"morph"`` in 3-D."""
+    """ValueError for an unknown plot type."""
+    del dims  # every type draws in 2-D and 3-D
     if not isinstance(kind, str) or kind not in VIS_TYPES:
         raise ValueError(f"type must be one of {VIS_TYPES}, got {kind!r}")
-    if kind == "morph" and len(dims) == 3:
-        raise ValueError(
-            f"type 'morph' draws 2-D polygons and needs two dims, got dims={dims}; in 3-D use"
-            " type 'line', 'scatter' or 'comp'"
-        )
 
 
 def get_axes(ax, dims: tuple[int, ...]):
@@ -110,19 +106,36 @@ def plot_morph(ax, polylines, dims, color="k", **kwargs) -> list:
     return _add_collections(ax, polygons, options)
 
 
-def plot_comps(ax, branches, dims, color="k", **kwargs) -> list:
+def plot_morph_3d(ax, polylines, dims, color="k", resolution=None, **kwargs) -> list:
+    """3-D: a cylinder surface per traced segment of the polylines (rows x, y, z, r), of
+    the segment's mean radius, ``resolution`` points around (None: CYLINDER_VERTICES).
+    One surface per segment: slow for densely traced cells (jaxley warns the same)."""
+    options = {"color": color, "linewidth": 0.0, "shade": True, **kwargs}
+    n = int(resolution or CYLINDER_VERTICES)
+    surfaces = []
+    for p in polylines:
+        for k in range(max(len(p) - 1, 1)):
+            seg = p[k:k + 2]
+            grid = _cylinder(seg[:, :3], float(np.mean(seg[:, 3])), n)
+            surfaces.append(ax.plot_surface(*(grid[..., d] for d in dims), **options))
+    return surfaces
+
+
+def plot_comps(ax, branches, dims, color="k", resolution=None, **kwargs) -> list:
     """Each compartment as a tube of its radius along its traced piece.
 
     ``branches`` is a list (one entry per branch) of lists of compartment pieces (rows x, y,
     z, r with r the compartment radius). In 2-D one PolyCollection of outlines per branch;
-    in 3-D one cylinder surface per compartment.
+    in 3-D one cylinder surface per compartment, ``resolution`` points around its
+    circumference (None: :data:`CYLINDER_VERTICES`).
     """
     if len(dims) == 3:
         options = {"color": color, "linewidth": 0.0, "shade": True, **kwargs}
         surfaces = []
         for pieces in branches:
             for piece in pieces:
-                grid = _cylinder(piece[:, :3], float(piece[0, 3]))
+                grid = _cylinder(piece[:, :3], float(piece[0, 3]),
+                                 int(resolution or CYLINDER_VERTICES))
                 surfaces.append(ax.plot_surface(*(grid[..., d] for d in dims), **options))
         return surfaces
     options = {"facecolor": "none", "edgecolor": color, **kwargs}

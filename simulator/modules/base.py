@@ -144,6 +144,7 @@ class Module(ModuleType, summary.SummaryAttributes, SimulationMethods, GraphExpo
             )
         self._data = build_data(comp_table, topology, channels, groups, xyzr,
                                 () if old is None else [*old.structure_log, change])
+        layout.ensure_coordinates(self)  # jaxley fills x, y, z at construction
 
     @property
     def base(self) -> Module:

@@ -18,7 +18,8 @@ from simulator.modules.layout import (
 )
 
 
-def vis(module, ax=None, color="k", dims=(0, 1), type="line", **kwargs):  # noqa: A002
+def vis(module, ax=None, color="k", dims=(0, 1), type="line", resolution=None,  # noqa: A002
+        **kwargs):
     """Draw the selection with matplotlib and return the Axes.
 
     Args:
@@ -29,7 +30,11 @@ def vis(module, ax=None, color="k", dims=(0, 1), type="line", **kwargs):  # noqa
         type: ``"line"`` the traced paths (``xyzr``); ``"scatter"`` the compartment
             centres; ``"comp"`` each compartment as a tube outline of its own length
             and diameter along the traced path (cylinder surfaces in 3-D); ``"morph"``
-            the traced frustums as filled polygons of their true widths (2-D only).
+            the traced frustums as filled polygons of their true widths (3-D: a cylinder
+            per traced segment).
+        resolution: points around the circumference of each 3-D ``"comp"``/``"morph"`` cylinder
+            (jaxley's mesh resolution; default 12); 2-D drawings are exact outlines and
+            ignore it. Must be an int >= 3 when given.
         **kwargs: passed to the matplotlib call (``plot``, ``scatter``, the polygon
             collections or ``plot_surface``).
 
@@ -43,6 +48,11 @@ def vis(module, ax=None, color="k", dims=(0, 1), type="line", **kwargs):  # noqa
     """
     dims = plotting.check_dims(dims)
     plotting.check_type(type, dims)
+    if resolution is not None and (isinstance(resolution, bool)
+                                   or not isinstance(resolution, int | np.integer)
+                                   or resolution < 3):
+        raise ValueError(f"vis: resolution must be an int >= 3 (points around a cylinder),"
+                         f" got {resolution!r}")
     plt_ax = plotting.get_axes(ax, dims)
     ensure_coordinates(module)
     if type == "line":
@@ -51,7 +61,11 @@ def vis(module, ax=None, color="k", dims=(0, 1), type="line", **kwargs):  # noqa
         xyz = module.base._nodes.loc[module._node_inds, ["x", "y", "z"]].to_numpy(dtype=float)
         plotting.plot_scatter(plt_ax, xyz, dims, color, **kwargs)
     elif type == "comp":
-        plotting.plot_comps(plt_ax, _selected_comp_pieces(module), dims, color, **kwargs)
+        plotting.plot_comps(plt_ax, _selected_comp_pieces(module), dims, color, resolution,
+                            **kwargs)
+    elif len(dims) == 3:
+        plotting.plot_morph_3d(plt_ax, _selected_runs(module), dims, color, resolution,
+                               **kwargs)
     else:
         plotting.plot_morph(plt_ax, _selected_runs(module), dims, color, **kwargs)
     return plt_ax

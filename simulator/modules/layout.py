@@ -3,8 +3,8 @@
 Two kinds of coordinates describe where a module lies, both in µm:
 
 * ``xyzr``: one (N, 4) array per branch of traced points (x, y, z, radius), proximal
-  first. ``read_swc`` fills it from the file; a hand-built module has one (2, 4) array of
-  NaN per branch until :func:`compute_xyz` gives it a synthetic layout.
+  first. ``read_swc`` fills it from the file; a hand-built module gets jaxley's synthetic
+  layout when it is built (:func:`compute_xyz`; two points per branch, radius NaN).
 * the compartment centres, columns ``x``, ``y``, ``z`` of ``.nodes``: the points at the
   middle of each compartment's stretch of its branch's traced path (compartment
   boundaries at the cumulative fractions of the compartment lengths).
@@ -19,31 +19,24 @@ import numpy as np
 
 from simulator.modules.arguments import real_array, real_scalar, show
 from simulator.modules.selection import require_compartments, require_whole_module
+from simulator.modules.synthetic_layout import synthetic_points
 
 ROTATION_AXES = ("xy", "xz", "yz")
-#: Half-width (radians) of the fan of children leaving a root branch; level L: π/3 / (L + 1).
-FAN_HALF_ANGLE = np.pi / 3
 
 
 # ------------------------------------------------------------------ layout
 def compute_xyz(module) -> None:
-    """Give every branch a synthetic 2-D layout (z = 0), overwriting ``xyzr``.
+    """Lay out every branch without complete traced points (``xyzr`` with a NaN, as every
+    hand-built branch) with jaxley 0.14's synthetic 2-D layout
+    (:mod:`simulator.modules.synthetic_layout`) and place their compartment centres.
 
-    Each cell's root branch runs along +x from the origin; the children of a branch
-    leave the point where they attach (its distal end for ``Cell(branches, parents)``)
-    fanned out around their parent's direction, ±π/3 for children of a root branch,
-    ±π/3 / (L + 1) for children of a branch at level L (a single child continues
-    straight). A branch is as long as the sum of its compartment lengths. ``xyzr`` gets
-    two points per branch (start, end) with radius = mean compartment radius, and the
-    compartment centres (``.nodes`` x, y, z) are placed along them. Every cell of a
-    multi-cell module starts at the origin; use :meth:`move` to separate them.
-
-    :meth:`vis` calls this by itself for cells whose traced points are missing
-    (hand-built cells), so drawing a hand-built cell gives it this layout. Called
-    explicitly it replaces any traced morphology (an SWC cell's too).
+    Modules get this layout when they are built, as in jaxley; call it again after
+    changing compartment lengths of a hand-built module. Branches with traced points (read
+    from an SWC file, or given as ``xyzr``) keep them.
     """
     require_whole_module(module, "compute_xyz")
-    _layout_cells(module, np.arange(module.topology.n_cells))
+    base = module.base
+    _layout_branches(base, np.array([np.isnan(np.asarray(x)).any() for x in base.xyzr]))
 
 
 def compute_compartment_centers(module) -> None:
@@ -52,42 +45,26 @@ def compute_compartment_centers(module) -> None:
     _update_centres(module, np.arange(module.topology.n_branches))
 
 
-def _layout_cells(module, cells: np.ndarray) -> None:
-    base = module.base
+def _layout_branches(base, todo: np.ndarray) -> None:
+    """Give the branches ``todo`` (bool per branch) the synthetic layout; place their
+    compartment centres."""
+    if not todo.any():
+        return
     topo = base.topology
-    nodes = base._nodes
-    first = base._data.first_comp
     rows = row_of_comp(base)
-    lengths = nodes["length"].to_numpy(dtype=float)[rows]
-    radii = nodes["radius"].to_numpy(dtype=float)[rows]
-    attach = topo.attach_positions()
-    in_cells = np.isin(topo.cell_of_branch, cells)
-    children: dict[int, list[int]] = {}
-    for b in np.flatnonzero(in_cells):
-        children.setdefault(int(topo.parents[b]), []).append(int(b))
-    angle = np.zeros(topo.n_branches)
-    level = np.zeros(topo.n_branches, dtype=np.int64)
-    stack = list(reversed(children.get(-1, [])))
-    new_xyzr = {}
-    while stack:
-        b = stack.pop()
-        comps = slice(first[b], first[b] + topo.ncomp[b])
-        length = float(np.sum(lengths[comps]))
-        radius = float(np.mean(radii[comps]))
-        p = int(topo.parents[b])
-        start = np.zeros(3) if p < 0 else point_at(new_xyzr[p], float(attach[b]))[:3]
-        direction = np.array([np.cos(angle[b]), np.sin(angle[b]), 0.0])
-        new_xyzr[b] = np.array([[*start, radius], [*(start + length * direction), radius]])
-        kids = children.get(b, [])
-        spread = FAN_HALF_ANGLE / (level[b] + 1)
-        offsets = np.linspace(-spread, spread, len(kids)) if len(kids) > 1 else [0.0]
-        for kid, offset in zip(kids, offsets, strict=False):
-            angle[kid] = angle[b] + offset
-            level[kid] = level[b] + 1
-        stack.extend(reversed(kids))
-    for b, points in new_xyzr.items():
-        base.xyzr[b] = points
-    _update_centres(module, np.array(sorted(new_xyzr), dtype=np.int64))
+    lengths = base._nodes["length"].to_numpy(dtype=float)[rows]
+    first = base._data.first_comp
+    branch_lengths = np.array([lengths[first[b]:first[b] + topo.ncomp[b]].sum()
+                               for b in range(topo.n_branches)])
+    points = synthetic_points(topo.parents, branch_lengths, todo,
+                              lambda b: np.asarray(base.xyzr[b], dtype=float)[-1, :3])
+    for b, ends in points.items():
+        old = np.asarray(base.xyzr[b], dtype=float)
+        new = np.full((2, 4), np.nan)
+        new[:, :3] = ends
+        new[:, 3] = old[[0, -1], 3]
+        base.xyzr[b] = new
+    _update_centres(base, np.flatnonzero(todo))
 
 
 def _update_centres(module, branches: np.ndarray) -> None:
@@ -108,14 +85,12 @@ def _update_centres(module, branches: np.ndarray) -> None:
 
 
 def ensure_coordinates(module) -> None:
-    """Lay out cells without traced points; place missing compartment centres."""
+    """Lay out branches without traced x, y, z (:func:`compute_xyz`'s layout); place
+    missing compartment centres. Run when a module is built (jaxley fills coordinates at
+    construction) and before drawing or moving."""
     base = module.base
-    topo = base.topology
-    missing = np.array(
-        [not np.all(np.isfinite(np.asarray(x)[:, :3])) for x in base.xyzr], dtype=bool
-    )
-    if missing.any():
-        _layout_cells(module, np.unique(topo.cell_of_branch[missing]))
+    missing = np.array([not np.all(np.isfinite(np.asarray(x)[:, :3])) for x in base.xyzr])
+    _layout_branches(base, missing)
     xyz = base._nodes[["x", "y", "z"]].to_numpy(dtype=float)
     branch = base._nodes["global_branch_index"].to_numpy()
     unplaced = np.unique(branch[~np.all(np.isfinite(xyz), axis=1)])
@@ -170,12 +145,11 @@ def move_to(module, x=0.0, y=0.0, z=0.0, update_nodes: bool = False) -> None:
 
 
 def rotate(module, degrees: float, rotation_axis: str = "xy", update_nodes: bool = False) -> None:
-    """Rotate each selected cell by ``degrees`` in the plane ``rotation_axis`` ("xy",
-    "xz" or "yz"; positive turns the first axis towards the second, so 90° in "xy"
-    maps (1, 0) to (0, 1)) about the centroid of the cell's traced points.
+    """Rotate each selected cell clockwise by ``degrees`` about the origin in the plane
+    ``rotation_axis`` ("xy", "xz" or "yz"), as jaxley 0.14: 90° in "xy" maps (1, 0) to
+    (0, -1) (the first axis turns towards minus the second).
 
-    Same restrictions as :meth:`move`. Cells without traced points are laid out with
-    :meth:`compute_xyz` first.
+    Same restrictions as :meth:`move`; the compartment centres always follow.
     """
     del update_nodes
     if not isinstance(rotation_axis, str) or rotation_axis not in ROTATION_AXES:
@@ -187,14 +161,9 @@ def rotate(module, degrees: float, rotation_axis: str = "xy", update_nodes: bool
     i, j = ("xyz".index(rotation_axis[0]), "xyz".index(rotation_axis[1]))
     matrix = np.eye(3)
     matrix[i, i] = matrix[j, j] = np.cos(angle)
-    matrix[j, i], matrix[i, j] = np.sin(angle), -np.sin(angle)
-    topo = module.topology
+    matrix[i, j], matrix[j, i] = np.sin(angle), -np.sin(angle)
     for c in cells:
-        branches = np.flatnonzero(topo.cell_of_branch == c)
-        centroid = np.concatenate(
-            [np.asarray(module.base.xyzr[b], dtype=float)[:, :3] for b in branches]
-        ).mean(axis=0)
-        _transform_cell(module, c, lambda p, m=matrix, o=centroid: (p - o) @ m.T + o)
+        _transform_cell(module, c, lambda p, m=matrix: p @ m.T)
 
 
 def _transform_cell(module, cell: int, transform) -> None:

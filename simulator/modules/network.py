@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.modules import network_drawing, synthetic_layout
 from simulator.modules.arguments import show
 from simulator.modules.base import Module
 from simulator.modules.cell import Cell
@@ -28,6 +29,8 @@ class Network(Module):
 
     _view_type = View
     _depth = 3
+    arrange_in_layers = synthetic_layout.arrange_in_layers
+    vis = network_drawing.vis
 
     def __init__(self, cells, vectorize_cells: bool | None = None) -> None:
         super().__init__()

@@ -59,7 +59,7 @@ def assert_extent(ax, cell, kind, dims=(0, 1)):
         np.testing.assert_allclose(got_lo, xyz.min(axis=0), atol=1e-6)
         np.testing.assert_allclose(got_hi, xyz.max(axis=0), atol=1e-6)
     else:  # outlines and frustums: the traced path widened by at most the largest radius
-        r = max(max_radius(cell), float(cell.nodes["radius"].max()))
+        r = np.nanmax([max_radius(cell), float(cell.nodes["radius"].max())])  # NaN: untraced
         assert np.all(got_lo <= lo + 1e-6) and np.all(got_lo >= lo - r - 1e-6)
         assert np.all(got_hi >= hi - 1e-6) and np.all(got_hi <= hi + r + 1e-6)
 
@@ -80,14 +80,17 @@ def test_vis_swc_cell(kind):
 
 
 @pytest.mark.parametrize("kind", TYPES)
-def test_vis_hand_built_cell_fills_the_layout(kind):
+def test_vis_hand_built_cell(kind):
+    """A hand-built cell has jaxley's layout from construction (x, y, z; radius NaN)."""
     cell = hand_cell()
-    assert all(np.isnan(x).all() for x in cell.xyzr)
+    assert all(np.isfinite(x[:, :3]).all() and np.isnan(x[:, 3]).all() for x in cell.xyzr)
+    assert np.isfinite(cell.nodes[["x", "y", "z"]].to_numpy()).all()
+    xyzr = [x.copy() for x in cell.xyzr]
     fig, ax = plt.subplots()
     out = cell.vis(ax=ax, type=kind, color="r")
     assert out is ax
-    assert all(np.isfinite(x).all() for x in cell.xyzr)
-    assert np.isfinite(cell.nodes[["x", "y", "z"]].to_numpy()).all()
+    for new, old in zip(cell.xyzr, xyzr, strict=True):
+        np.testing.assert_array_equal(new, old)
     assert_extent(ax, cell, kind)
 
 
@@ -210,28 +213,38 @@ def test_png_of_ca1(tmp_path):
 def test_compute_xyz_joins_children_to_their_parents():
     cell = hand_cell()
     cell.branch(2).set("length", 7.0)
-    cell.compute_xyz()
+    cell.compute_xyz()  # relays out (radius NaN: untraced) with the new lengths
     parents = cell.topology.parents
     for b, points in enumerate(cell.xyzr):
-        assert points.shape == (2, 4) and np.isfinite(points).all()
+        assert points.shape == (2, 4) and np.isfinite(points[:, :3]).all()
+        assert np.isnan(points[:, 3]).all()
         comps = cell.nodes[cell.nodes["global_branch_index"] == b]
         np.testing.assert_allclose(np.linalg.norm(points[1, :3] - points[0, :3]),
                                    comps["length"].sum())
-        np.testing.assert_allclose(points[:, 3], comps["radius"].mean())
         if parents[b] < 0:
             np.testing.assert_allclose(points[0, :3], 0.0)
             np.testing.assert_allclose(points[1, :3], [20.0, 0.0, 0.0])
         else:
             np.testing.assert_allclose(points[0, :3], cell.xyzr[parents[b]][1, :3])
-    # the two children of each parent fan out to different sides
-    assert cell.xyzr[1][1, 1] < 0 < cell.xyzr[2][1, 1]
-    assert cell.xyzr[3][1, 1] != cell.xyzr[4][1, 1]
+    # jaxley's directions (1, y)/|(1, y)|, y = (k / (n - 1) - 0.5) * spread[level] with
+    # spread = linspace(5, 0.5, 3) over levels 0..2: ±1.375 at level 1, ±0.25 at level 2
+    for b, y in ((1, -1.375), (2, 1.375), (3, -0.25), (4, 0.25)):
+        d = cell.xyzr[b][1, :3] - cell.xyzr[b][0, :3]
+        np.testing.assert_allclose(d[1] / d[0], y)
     np.testing.assert_allclose(cell.nodes["z"], 0.0)
     # compartment centres halfway along each compartment
     np.testing.assert_allclose(cell.nodes[["x", "y", "z"]].to_numpy()[:2],
                                [[5.0, 0.0, 0.0], [15.0, 0.0, 0.0]])
     mid = (cell.xyzr[2][0, :3] * 3 + cell.xyzr[2][1, :3]) / 4
     np.testing.assert_allclose(cell.nodes[["x", "y", "z"]].to_numpy()[4], mid)
+
+
+def test_compute_xyz_keeps_traced_branches():
+    cell = swc_cell(ncomp=2)
+    xyzr = [x.copy() for x in cell.xyzr]
+    cell.compute_xyz()
+    for new, old in zip(cell.xyzr, xyzr, strict=True):
+        np.testing.assert_array_equal(new, old)
 
 
 def test_compute_xyz_on_a_view_is_refused():
@@ -282,29 +295,33 @@ def test_move_to_puts_the_root_start_at_the_point():
     np.testing.assert_allclose(hand.nodes["x"].to_numpy()[:2], [1.0, 11.0])
 
 
-def test_rotate_90_degrees_about_the_centroid():
+def test_rotate_90_degrees_clockwise_about_the_origin():
+    """As jaxley 0.14 (measured: its rotate(90) maps (1, 0) to (0, -1)); ours rotated
+    counter-clockwise about the centroid before (issue 17, gap 11)."""
     cell = jx.Cell(jx.Branch(jx.Compartment(), 2), [-1],
                    xyzr=[np.array([[0.0, 0.0, 0.0, 1.0], [2.0, 0.0, 0.0, 1.0]])])
-    cell.rotate(90)  # centroid (1, 0, 0): (1, 0) relative to it becomes (0, 1)
-    np.testing.assert_allclose(cell.xyzr[0][:, :3], [[1.0, -1.0, 0.0], [1.0, 1.0, 0.0]],
+    cell.rotate(90)
+    np.testing.assert_allclose(cell.xyzr[0][:, :3], [[0.0, 0.0, 0.0], [0.0, -2.0, 0.0]],
                                atol=1e-12)
     np.testing.assert_allclose(cell.nodes[["x", "y", "z"]].to_numpy(),
-                               [[1.0, -0.5, 0.0], [1.0, 0.5, 0.0]], atol=1e-12)
-    cell.rotate(90, rotation_axis="yz")  # relative (0, 1) in y-z becomes (0, 0, 1)
-    np.testing.assert_allclose(cell.xyzr[0][:, :3], [[1.0, 0.0, -1.0], [1.0, 0.0, 1.0]],
+                               [[0.0, -5.0, 0.0], [0.0, -15.0, 0.0]], atol=1e-12)
+    cell.rotate(90, rotation_axis="yz")  # y towards -z: (0, -2, 0) -> (0, 0, 2)
+    np.testing.assert_allclose(cell.xyzr[0][:, :3], [[0.0, 0.0, 0.0], [0.0, 0.0, 2.0]],
                                atol=1e-12)
-    cell.rotate(-90, rotation_axis="xz")  # z towards x, backwards: (0, 0, 1) -> (1, 0, 0)
-    np.testing.assert_allclose(cell.xyzr[0][:, :3], [[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]],
+    cell.rotate(-90, rotation_axis="xz")  # x' = cos x + sin z: (0, 0, 2) -> (-2, 0, 0)
+    np.testing.assert_allclose(cell.xyzr[0][:, :3], [[0.0, 0.0, 0.0], [-2.0, 0.0, 0.0]],
                                atol=1e-12)
 
 
 def test_rotate_swc_cell_keeps_nodes_consistent_and_lengths():
     cell = swc_cell(ncomp=2)
-    centroid = np.concatenate([x[:, :3] for x in cell.xyzr]).mean(axis=0)
+    points = np.concatenate([x[:, :3] for x in cell.xyzr])
     lengths = [np.linalg.norm(np.diff(x[:, :3], axis=0), axis=1) for x in cell.xyzr]
     cell.rotate(37.0)
-    np.testing.assert_allclose(np.concatenate([x[:, :3] for x in cell.xyzr]).mean(axis=0),
-                               centroid, atol=1e-9)
+    c, s = np.cos(np.deg2rad(37.0)), np.sin(np.deg2rad(37.0))
+    expected = points @ np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+    np.testing.assert_allclose(np.concatenate([x[:, :3] for x in cell.xyzr]), expected,
+                               atol=1e-9)
     for x, ell in zip(cell.xyzr, lengths, strict=True):
         np.testing.assert_allclose(np.linalg.norm(np.diff(x[:, :3], axis=0), axis=1), ell,
                                    atol=1e-9)
@@ -340,9 +357,32 @@ def test_bad_dims(dims):
         hand_cell().vis(dims=dims)
 
 
-def test_morph_in_3d_is_refused():
-    with pytest.raises(ValueError, match="morph"):
-        swc_cell().vis(dims=(0, 1, 2), type="morph")
+def test_morph_in_3d_draws_a_cylinder_per_traced_segment():
+    """jaxley draws type="morph" in 3-D (its test_volume_plotting); ours refused it."""
+    cell = swc_cell()
+    ax = cell.branch(1).vis(dims=(0, 1, 2), type="morph", resolution=6)
+    n_segments = len(cell.xyzr[1]) - 1
+    assert len(ax.collections) == n_segments
+
+
+@pytest.mark.parametrize("resolution", [6, 20])
+def test_resolution_sets_the_points_around_3d_cylinders(resolution):
+    ax = plt.figure().add_subplot(projection="3d")
+    shapes, draw = [], ax.plot_surface
+
+    def recording(x, y, z, **kwargs):
+        shapes.append(np.shape(x))
+        return draw(x, y, z, **kwargs)
+
+    ax.plot_surface = recording
+    hand_cell().branch(0).vis(ax=ax, dims=(0, 1, 2), type="comp", resolution=resolution)
+    assert shapes == [(2, resolution + 1)] * 2  # one closed ring of points per compartment end
+
+
+@pytest.mark.parametrize("resolution", [2, 6.5, True, "6"])
+def test_bad_resolution(resolution):
+    with pytest.raises(ValueError, match="resolution must be an int >= 3"):
+        hand_cell().vis(type="comp", resolution=resolution)
 
 
 def test_axes_must_match_dims():

@@ -96,9 +96,11 @@ def test_straight_layout_midpoints_are_the_centres(x64):
     np.testing.assert_array_equal(m_module, m_segs)
 
 
-def test_hand_built_cell_without_coordinates_is_refused():
+def test_cell_without_coordinates_is_refused():
+    cell = _hand_built_cell()  # laid out at construction (as jaxley): coordinates removed
+    cell.xyzr[0][:, :3] = np.nan
     with pytest.raises(ValueError, match=r"branch 0 has no traced coordinates.*compute_xyz"):
-        module_segments(_hand_built_cell())
+        module_segments(cell)
 
 
 @pytest.mark.parametrize(
