@@ -91,7 +91,7 @@ def _beta_policy(theta):
     return lambda obs, key: jnp.tanh(theta[0] + theta[1] * jnp.log1p(obs))
 
 
-def _es_row(env, params, seeds, episodes, generations):
+def _es_row(env, params, seeds, args):
     """The beta-feedback policy learned by evolution strategies on training episodes (keys
     seed·7919, never the held-out 1000 + seed), evaluated on the held-out episodes."""
     import jax
@@ -101,51 +101,68 @@ def _es_row(env, params, seeds, episodes, generations):
 
     start = time.perf_counter()
     keys = jnp.stack([jax.random.key(7919 * (s + 1)) for s in seeds])
+    generations = args.es_generations
     thetas, history = train_es(env, params, _beta_policy, jnp.zeros(2), keys,
-                               generations=generations, population=4, episodes=4,
-                               sigma=0.3, learning_rate=0.2)
+                               generations=generations, population=4,
+                               episodes=args.es_episodes, sigma=args.es_sigma,
+                               learning_rate=args.es_lr)
     print("ES mean training return per generation:",
           " ".join(f"{r:.2f}" for r in history.mean_return.mean(axis=1)))
     print("ES θ per seed:", [tuple(round(float(x), 3) for x in t) for t in thetas])
-    name = (f"ES-learned a = tanh(θ₀ + θ₁ log(1+β)) ({generations} generations, "
+    name = (f"ES-learned a = tanh(θ₀ + θ₁ log(1+β)) ({generations} generations × "
+            f"{args.es_episodes} episodes, σ {args.es_sigma}, lr {args.es_lr}, "
             f"{time.perf_counter() - start:.0f} s)")
-    return (name, *_evaluate(env, params, _beta_policy, thetas, seeds, episodes))
+    return (name, *_evaluate(env, params, _beta_policy, thetas, seeds, args.episodes))
+
+
+def _constant(theta):
+    return lambda obs, key: theta
+
+
+def _threshold(theta):  # theta: (amplitude action, beta power µV²)
+    return _dbs_threshold(theta[0], theta[1])
+
+
+def _fixed_rows(env, physical, params, seeds, episodes):
+    """No DBS, open loop, and the constant and aDBS policies tuned on separate episodes."""
+    import jax.numpy as jnp
+
+    best = _tuned(env, params, _constant, [[a] for a in jnp.linspace(-0.6, 1.0, 17)])
+    aDBS = _tuned(physical, params, _threshold,
+                  list(itertools.product((-0.2, 0.2, 0.6, 1.0), (1e-4, 3e-4, 1e-3, 3e-3))))
+    cases = [("no DBS", env, _constant, [-1.0]), ("open-loop 130 Hz", env, _constant, [1.0]),
+             (f"tuned constant a = {float(best[0]):.2f}", env, _constant, best),
+             (f"tuned aDBS {tuple(round(float(x), 4) for x in aDBS)}", physical, _threshold,
+              aDBS)]
+    rows = []
+    for name, e, factory, theta in cases:
+        thetas = jnp.broadcast_to(jnp.asarray(theta, jnp.float32), (len(seeds), len(theta)))
+        rows.append((name, *_evaluate(e, params, factory, thetas, seeds, episodes)))
+    return rows
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ppo-steps", type=int, default=32_768)
     parser.add_argument("--es-generations", type=int, default=12)
+    parser.add_argument("--es-episodes", type=int, default=4,
+                        help="training episodes per ES member and generation")
+    parser.add_argument("--es-sigma", type=float, default=0.3)
+    parser.add_argument("--es-lr", type=float, default=0.2)
+    parser.add_argument("--skip-fixed", action="store_true",
+                        help="only the learned policies (no DBS, open loop, tuned rows)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--episodes", type=int, default=16)
     args = parser.parse_args(argv)
-    import jax.numpy as jnp
-
     import neuroenv
 
     env, params = neuroenv.make("BasalGangliaDBS-v0")
     physical, _ = neuroenv.make("BasalGangliaDBS-v0", obs_units="physical")
-    seeds, n = list(range(args.seeds)), args.seeds
+    seeds = list(range(args.seeds))
 
-    def constant(theta):
-        return lambda obs, key: theta
-
-    def threshold(theta):  # theta: (amplitude action, beta power µV²)
-        return _dbs_threshold(theta[0], theta[1])
-
-    rows = []
-    best = _tuned(env, params, constant, [[a] for a in jnp.linspace(-0.6, 1.0, 17)])
-    aDBS = _tuned(physical, params, threshold,
-                  list(itertools.product((-0.2, 0.2, 0.6, 1.0), (1e-4, 3e-4, 1e-3, 3e-3))))
-    cases = [("no DBS", env, constant, [-1.0]), ("open-loop 130 Hz", env, constant, [1.0]),
-             (f"tuned constant a = {float(best[0]):.2f}", env, constant, best),
-             (f"tuned aDBS {tuple(round(float(x), 4) for x in aDBS)}", physical, threshold,
-              aDBS)]
-    for name, e, factory, theta in cases:
-        thetas = jnp.broadcast_to(jnp.asarray(theta, jnp.float32), (n, len(theta)))
-        rows.append((name, *_evaluate(e, params, factory, thetas, seeds, args.episodes)))
+    rows = [] if args.skip_fixed else _fixed_rows(env, physical, params, seeds, args.episodes)
     if args.es_generations:
-        rows.append(_es_row(env, params, seeds, args.episodes, args.es_generations))
+        rows.append(_es_row(env, params, seeds, args))
     if args.ppo_steps:
         from neuroenv import ppo
 
