@@ -17,6 +17,8 @@ import numpy as np
 from jax import lax
 
 from simulator import node_index as ix
+from simulator.materialise import materialised
+from simulator.synapse_sums import DEFAULT_REDUCTION, node_sums
 
 #: Voltage offset (mV) of the forward difference that linearises channel and synapse
 #: currents in the voltage (as NEURON).
@@ -180,7 +182,12 @@ def _update_synapses(synapse, own, delta_t, v, pre, v_pre, v_post, params):
 
     def per_node(_):
         terms = synapse.presynaptic_terms(v[nodes], delta_t, {k: a[0] for k, a in shared.items()})
-        return {k: t[inverse] for k, t in terms.items()}
+        # Materialised once per node: otherwise XLA fuses the terms into the gather below
+        # and evaluates them once per synapse (see simulator.materialise).
+        keys = list(terms)
+        stacked = jnp.stack([jnp.broadcast_to(terms[k], (len(nodes),)) for k in keys], axis=1)
+        stacked = materialised(stacked)[inverse]
+        return {k: stacked[:, i] for i, k in enumerate(keys)}
 
     def per_synapse(_):
         return synapse.presynaptic_terms(v_pre, delta_t, shared)
@@ -201,25 +208,32 @@ def advance_synapses(synapses, states, params, v, delta_t):
     return states
 
 
-def linearise_synapses(synapses, states, params, v):
+def linearise_synapses(synapses, states, params, v, reduction: str = DEFAULT_REDUCTION):
     """Linearise every synapse current around its post-synaptic voltage ``v[post]``.
+
+    The per-synapse terms are summed per post-synaptic node (one
+    :func:`~simulator.synapse_sums.node_sums` of every type's synapses, ``reduction`` as
+    there) and then converted with the node's area.
 
     Returns:
         ``(slope, offset, currents)``: per-node ``slope`` (µA/cm²/mV) and ``offset``
         (µA/cm²) in the convention of :func:`membrane_currents`, already converted with the
         post-synaptic compartment's area, and ``{"i_<name>": (n_synapses_of_type,)}`` (nA).
     """
-    slope = jnp.zeros_like(v)
-    offset = jnp.zeros_like(v)
-    currents = {}
+    terms, posts, currents = [], [], {}
     for synapse, pre, post in synapses:
         p = {k: params[k] for k in synapse.synapse_params}
         own = {k: states[k] for k in synapse.synapse_states}
         v_pre, v_post = v[pre], v[post]
         i_0, ds, off = forward_difference(
             lambda x: synapse.compute_current(own, v_pre, x, p), v_post, DV)  # noqa: B023
-        scale = NA_PER_UM2_TO_UA_PER_CM2 / params["area"][post]
-        slope = slope.at[post].add(ds * scale)
-        offset = offset.at[post].add(off * scale)
+        terms.append(jnp.stack([ds, off], axis=1))
+        posts.append(post)
         currents[synapse.current_name] = i_0
-    return slope, offset, currents
+    if len(terms) == 1:
+        terms, posts = terms[0], posts[0]
+    else:
+        terms, posts = jnp.concatenate(terms), np.concatenate(posts)
+    sums = node_sums(terms, posts, v.shape[0], reduction)
+    scale = NA_PER_UM2_TO_UA_PER_CM2 / params["area"]
+    return sums[:, 0] * scale, sums[:, 1] * scale, currents

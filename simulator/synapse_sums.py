@@ -1,0 +1,56 @@
+"""Per-node sums of per-synapse values: how synaptic currents reach their compartments.
+
+Every synapse adds its linearised current terms to its post-synaptic node. Three exact ways
+to form those sums are offered (each a sum over the same synapses; results agree to
+rounding, see tests/simulator/test_synapse_sums.py):
+
+* ``"scatter"``: ``zeros.at[post].add(values)`` (XLA scatter-add);
+* ``"segment_sum"``: synapses ordered by post-synaptic node once at trace time (a static
+  permutation), then ``jax.ops.segment_sum(..., indices_are_sorted=True)`` (CSR-style);
+* ``"bcoo"``: a sparse (n_nodes, n_synapses) matrix of ones times the values
+  (``jax.experimental.sparse.BCOO`` mat-vec).
+
+Measured on 2 shared CPU cores (1,000 nodes, 100k synapses, float64; docs/performance.md):
+the scatter is the fastest or tied, so it is :data:`DEFAULT_REDUCTION`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.experimental import sparse
+
+#: The reductions :func:`node_sums` offers.
+REDUCTIONS = ("scatter", "segment_sum", "bcoo")
+#: The reduction used by the step function.
+DEFAULT_REDUCTION = "scatter"
+
+
+def node_sums(values, post: np.ndarray, n_nodes: int, reduction: str = DEFAULT_REDUCTION):
+    """Sum per-synapse ``values`` into their post-synaptic nodes.
+
+    Args:
+        values: (n_synapses, k) array (any units).
+        post: (n_synapses,) static integer post-synaptic node of each synapse.
+        n_nodes: number of nodes.
+        reduction: one of :data:`REDUCTIONS`.
+
+    Returns:
+        (n_nodes, k) sums, zero at nodes without synapses.
+    """
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
+    post = np.asarray(post)
+    if reduction == "scatter":
+        return jnp.zeros((n_nodes, values.shape[1]), values.dtype).at[post].add(values)
+    if reduction == "segment_sum":
+        order = np.argsort(post, kind="stable")
+        if np.any(order != np.arange(len(post))):
+            values = values[order]
+        return jax.ops.segment_sum(values, post[order], num_segments=n_nodes,
+                                   indices_are_sorted=True)
+    ones = jnp.ones(len(post), values.dtype)
+    matrix = sparse.BCOO((ones, np.stack([post, np.arange(len(post))], axis=1)),
+                         shape=(n_nodes, len(post)), indices_sorted=False, unique_indices=True)
+    return matrix @ values
