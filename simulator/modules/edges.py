@@ -3,8 +3,10 @@
 One row of ``.edges`` per synapse: ``global_edge_index, index_within_type, pre_index,
 post_index, type, type_ind, pre_locs, post_locs``, the parameters and states of each synapse
 type (NaN for other types) and ``controlled_by_param``. ``pre_index``/``post_index`` are node
-indices. Views by compartment (``net.cell(0)``) hold no synapses, as in jaxley; edge
-views come from ``net.<SynapseName>``, ``.edge(i)`` and ``.select(edges=...)``.
+indices. Views by compartment (``net.cell(0)``) hold the synapses whose pre- and
+postsynaptic compartments are both in view, as in jaxley 0.14; edge views come from
+``net.<SynapseName>``, ``.edge(i)`` and ``.select(edges=...)`` and hold the synapses' pre-
+and postsynaptic compartments.
 Synapse parameters and states are stored per type: ``all_params["IonotropicSynapse_gS"]``
 has one entry per synapse of that type, in ``index_within_type`` order.
 """
@@ -46,13 +48,18 @@ def edges(module) -> pd.DataFrame:
     return table
 
 
-def _edge_view(module, inds, controlled_by, what: str):
+def _edge_view(module, inds, controlled_by, what: str, shared_nodes: bool = False):
+    """A view of the synapses ``inds`` with their pre- and postsynaptic compartments that
+    lie in this selection (as jaxley 0.14's edge views); those compartments share one
+    trainable parameter if ``shared_nodes``, else each has its own."""
     inds = np.asarray(inds, dtype=np.int64)
     if inds.size == 0:
         raise ValueError(f"{what} selects no synapse")
+    ends = module.base._edges.loc[inds, ["pre_index", "post_index"]].to_numpy()
+    nodes = np.intersect1d(ends.ravel(), module._node_inds)
     return module.base._view_type(
-        module.base, np.array([], dtype=np.int64), np.array([], dtype=np.int64),
-        edge_inds=inds, edge_controlled_by=np.asarray(controlled_by))
+        module.base, nodes, np.zeros_like(nodes) if shared_nodes else nodes,
+        scope=module._scope, edge_inds=inds, edge_controlled_by=np.asarray(controlled_by))
 
 
 def edge(module, idx):
@@ -65,7 +72,8 @@ def edge(module, idx):
 def _synapse_type_view(module, name: str):
     table = module.base._edges.loc[module._edge_inds]
     inds = table.index[table["type"].to_numpy() == name].to_numpy()
-    return _edge_view(module, inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}")
+    return _edge_view(module, inds, np.zeros(len(inds), dtype=np.int64), f"synapse type {name!r}",
+                      shared_nodes=True)
 
 
 def _select_edges(module, edges, node_inds=None):
@@ -76,8 +84,9 @@ def _select_edges(module, edges, node_inds=None):
     inds = module._edge_inds
     if isinstance(edges, str) and edges == "all":
         wanted = np.sort(inds)
-    else:
-        wanted = np.sort(labels_in(edges, inds, "select: edges", "edge"))
+    else:  # labels in the order given (as jaxley), each once
+        wanted = labels_in(edges, inds, "select: edges", "edge")
+        wanted = wanted[np.sort(np.unique(wanted, return_index=True)[1])]
     if wanted.size == 0:
         raise ValueError(f"select(edges={edges!r}) selects no synapse")
     if node_inds is None:
@@ -85,7 +94,8 @@ def _select_edges(module, edges, node_inds=None):
         node_inds = np.intersect1d(ends.ravel(), module._node_inds)
     node_inds = np.asarray(node_inds, dtype=np.int64)
     return module.base._view_type(module.base, node_inds, node_inds, scope=module._scope,
-                                  edge_inds=wanted, edge_controlled_by=wanted)
+                                  edge_inds=wanted, edge_controlled_by=wanted,
+                                  keep_order=True)
 
 
 # ------------------------------------------------------------------ building

@@ -131,14 +131,28 @@ def _subview(module, mask: np.ndarray, control: str, explicit_branches: bool | N
     else:
         controlled = table[control].to_numpy()
     explicit = module._explicit_branches if explicit_branches is None else explicit_branches
+    nodes = table.index.to_numpy()[mask]
+    edges = edges_within(module, nodes)
     view = module.base._view_type(
         module.base,
-        table.index.to_numpy()[mask],
+        nodes,
         controlled[mask],
         scope=module._scope,
         explicit_branches=explicit,
+        edge_inds=edges,
+        edge_controlled_by=np.zeros(len(edges), dtype=np.int64),
     )
     return mark_level(view, module, control)
+
+
+def edges_within(module, nodes: np.ndarray) -> np.ndarray:
+    """Edge labels of this selection's synapses whose pre- and postsynaptic compartments
+    are both among ``nodes`` (jaxley 0.14: a view of compartments holds those synapses)."""
+    inds = module._edge_inds
+    if len(inds) == 0:
+        return np.asarray(inds, dtype=np.int64)
+    ends = module.base._edges.loc[inds, ["pre_index", "post_index"]].to_numpy()
+    return np.asarray(inds, dtype=np.int64)[np.isin(ends, nodes).all(axis=1)]
 
 
 def _select_level(module, column: str, idx: Index, what: str):
@@ -252,7 +266,10 @@ def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 
     synapses by edge index (``.edges`` index labels or ``"all"``); one parameter per row.
 
     Synapses alone come with their pre- and postsynaptic compartments in the selection
-    (as in jaxley); with both, the view holds exactly the given nodes and synapses.
+    (as in jaxley); with both, the view holds exactly the given nodes and synapses. Node
+    labels keep their order (``.nodes`` and ``set`` with per-compartment values follow it)
+    unless ``sorted=True``; masks and ``"all"`` are in node order. Compartments alone come
+    with the synapses between them.
     """
     table = view_table(module)
     if isinstance(nodes, str) and nodes == "all":
@@ -264,8 +281,17 @@ def select(module, nodes=None, edges=None, sorted: bool = False):  # noqa: A002 
     if nodes is None:
         return _subview(module, np.ones(len(table), dtype=bool), "node")
     wanted = labels_in(nodes, table.index.to_numpy(), "select: nodes", "node")
-    return _subview(module, np.isin(table.index.to_numpy(), wanted), "node",
-                    what=f"select(nodes={show(nodes)})")
+    if sorted or node_labels(nodes, len(table), "select: nodes", "node").dtype == bool:
+        return _subview(module, np.isin(table.index.to_numpy(), wanted), "node",
+                        what=f"select(nodes={show(nodes)})")
+    # Labels keep the order given (as in jaxley): .nodes and set(values) follow it.
+    wanted = wanted[np.sort(np.unique(wanted, return_index=True)[1])]
+    if wanted.size == 0:
+        raise ValueError(f"select(nodes={show(nodes)}) selects no compartment")
+    edges = edges_within(module, wanted)
+    return module.base._view_type(module.base, wanted, wanted, scope=module._scope,
+                                  explicit_branches=module._explicit_branches,
+                                  edge_inds=edges, edge_controlled_by=edges, keep_order=True)
 
 
 def scope(module, scope: str):

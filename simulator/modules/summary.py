@@ -12,7 +12,8 @@ describe the whole module; on a view, the part in view, with jaxley 0.14's seman
   its cumulative sum after a leading 0.
 * ``membrane_current_names``: current names of the channels (base modules: and pumps) that
   are inserted somewhere in view; ``synapse_names``: the synapse types in view (a view of
-  compartments holds no synapses); ``group_names``: every group of the base module.
+  compartments holds the synapses between its compartments); ``group_names``: every
+  group of the base module.
 * ``xyzr`` on a view: the traced points of each branch in view, interpolated to the ends of
   the compartments in view where only part of a branch is (NaN rows between gaps).
 * ``trainable_params`` / ``indices_set_by_trainables`` on a view: the trainable parameters

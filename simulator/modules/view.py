@@ -40,14 +40,17 @@ class View(Module):
         explicit_branches: bool = False,
         edge_inds: np.ndarray | None = None,
         edge_controlled_by: np.ndarray | None = None,
+        keep_order: bool = False,
     ) -> None:
         self._is_view = True
         self._view_base = base
-        # Views by compartment hold no synapses (as in jaxley); edge views do.
+        # Views by compartment hold the synapses between their compartments (jaxley 0.14).
         self._view_edge_inds = np.asarray([] if edge_inds is None else edge_inds, dtype=np.int64)
         self._view_edge_controlled_by = np.asarray(
             [] if edge_controlled_by is None else edge_controlled_by, dtype=np.int64)
-        order = np.argsort(node_inds, kind="stable")
+        # Node order: ascending, except for select(nodes=labels) (jaxley keeps the labels').
+        order = (np.arange(len(node_inds)) if keep_order
+                 else np.argsort(node_inds, kind="stable"))
         self._view_inds = np.asarray(node_inds, dtype=np.int64)[order]
         self._view_controlled_by = np.asarray(controlled_by, dtype=np.int64)[order]
         self._scope = scope

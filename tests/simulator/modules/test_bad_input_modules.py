@@ -58,7 +58,8 @@ def _fully(**kwargs):
 def _synapse_view():
     n = net()
     jx.fully_connect(n.cell(0), n.cell(1), IonotropicSynapse())
-    return n.IonotropicSynapse
+    # net.IonotropicSynapse holds the synapses' compartments (as jaxley): select none.
+    return n.select(edges="all", nodes=[])
 
 
 def _xyzr(xyzr, n_branches=1):
@@ -351,7 +352,7 @@ def test_connect_refuses_views_without_compartments():
     n = net()
     jx.fully_connect(n.cell(0), n.cell(1), IonotropicSynapse())
     with pytest.raises(ValueError, match="pre_cell_view selects no compartment"):
-        jx.fully_connect(n.IonotropicSynapse, n.cell(1), IonotropicSynapse())
+        jx.fully_connect(n.select(edges="all", nodes=[]), n.cell(1), IonotropicSynapse())
     assert len(n.edges) == 1
 
 

@@ -77,8 +77,11 @@ def test_trainable_params_of_views():
     net.cell([0, 1]).make_trainable("radius", verbose=False)  # one value per cell
     assert [list(p) for p in net.cell(0).trainable_params] == [["HH_gNa"], ["radius"]]
     assert net.cell(2).trainable_params == []  # jaxley lists geometry trainables nowhere
-    assert [list(p) for p in net.TestSynapse.trainable_params] == [["TestSynapse_gC"]]
-    assert net.IonotropicSynapse.trainable_params == []
+    # A synapse view holds its pre- and postsynaptic compartments (jaxley 0.14): their
+    # radius parameters act on it too.
+    assert [list(p) for p in net.TestSynapse.trainable_params] == [["TestSynapse_gC"],
+                                                                    ["radius"]]
+    assert [list(p) for p in net.IonotropicSynapse.trainable_params] == [["radius"]]
     assert net.cell(0).num_trainable_params == 2 and net.num_trainable_params == 4
     part = net.cell(0).branch(0).comp(1)  # one compartment of cell 0's radius parameter
     np.testing.assert_array_equal(part.indices_set_by_trainables[0], [[1]])

@@ -50,7 +50,8 @@ from simulator import CompScopeWarning
         (lambda c: c.scope("global").branch(1).comp(3), [3]),  # reference
         (lambda c: c.branch(2).scope("global").comp([4, 5]), [4, 5]),
         (lambda c: c.select(nodes=[1, 4]), [1, 4]),
-        (lambda c: c.select(nodes=np.array([5, 0])), [0, 5]),
+        (lambda c: c.select(nodes=np.array([5, 0])), [5, 0]),  # given order, as jaxley
+        (lambda c: c.select(nodes=np.array([5, 0]), sorted=True), [0, 5]),
         (lambda c: c.select(nodes=np.array([True, False, False, False, False, True])), [0, 5]),
         (lambda c: c.select(), [0, 1, 2, 3, 4, 5]),
         (lambda c: c.branch(1).select(nodes=[3]), [3]),
