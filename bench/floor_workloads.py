@@ -14,6 +14,8 @@ the recorded voltages.
   call (the floor of one ``env.step``).
 - :func:`vmap`: the env cell x ``n_batch`` stimulus amplitudes, ``t_max`` ms: ns per solver
   step of one cell (1 / throughput).
+- :func:`dendrite`: DendriteControl-v0's CA1 cell (156 compartments) x ``n_batch`` soma
+  stimulus amplitudes, ``t_max`` ms: ns per solver step of one cell (1 / throughput).
 - :func:`network`: ``n_cells`` HH point neurons with the benchmark's sparse synapses: seconds
   per run.
 """
@@ -115,6 +117,23 @@ def vmap(n_batch, t_max=40.0, repeats=3, dtype=None):
     """Floor of the ``vmap`` rows: the env cell with a soma step current, ``n_batch``
     amplitudes, ``t_max`` ms; adds ``ns_per_step`` (ns per solver step of one cell)."""
     res = run_module(env_cell(0.5, t_max), t_max, n_batch, repeats, dtype)
+    res["ns_per_step"] = res["run"] / (n_batch * res["n_steps"]) * 1e9
+    return res
+
+
+def dendrite(n_batch, t_max=25.0, repeats=3, dtype=None):
+    """Floor of the DendriteControl row (:mod:`bench.dendrite_vmap`): the task's CA1 cell,
+    soma stimulated from 1 ms (0.5 nA scaled by the batch's factors), ``n_batch`` copies,
+    ``t_max`` ms; adds ``ns_per_step``."""
+    import simulator
+    from neuroenv.tasks.dendrite_control import ca1_cell
+
+    cell = ca1_cell(1)[0]
+    cell.delete_recordings()
+    soma = cell.branch(0).comp(0)
+    soma.record("v", verbose=False)
+    soma.stimulate(simulator.step_current(1.0, t_max, 0.5, DELTA_T, t_max), verbose=False)
+    res = run_module(cell, t_max, n_batch, repeats, dtype)
     res["ns_per_step"] = res["run"] / (n_batch * res["n_steps"]) * 1e9
     return res
 

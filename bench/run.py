@@ -61,6 +61,10 @@ SECTIONS = {
                   "and warm, every base task (quick: VoltageTarget-v0; bench/first_step.py)",
     "vmap": "vmapped functional env, 1,024 envs: solver steps/s vs the reference's vmapped "
             "integrate (float64 here, float32 in a child process)",
+    "dendrite": "vmapped DendriteControl-v0 env (CA1, 156 comps), 1,024 envs vs jaxley's "
+                "vmapped integrate of the same cell, re-rooted (bench/dendrite_vmap.py)",
+    "ppo": "rejax PPO (neuroenv.ppo.CONFIG) 131k steps: VoltageTarget-v0 vs gymnax "
+           "Pendulum-v1, float32 child (bench/ppo_wall.py; quick: 16k steps)",
     "network": "1,000 HH point neurons, ~100,000 synapses, 100 ms (quick: 200 cells, 20 ms)",
     "compile": "compile time 10 -> 1000 branches (bench/compile_scaling.py)",
     "memory": "peak memory of grads over 10,000 CA1 steps (bench/memory.py)",
@@ -75,9 +79,9 @@ SECTIONS = {
            "the network's vmapped integrate (bench/dbs_env.py)",
 }
 #: sections that also run in float32 (in a child process), per mode
-FLOAT32_SECTIONS = {"quick": (), "full": ("gym", "vmap")}
+FLOAT32_SECTIONS = {"quick": (), "full": ("gym", "vmap", "dendrite")}
 #: sections left out of ``--quick`` unless named with ``--only``
-SLOW_SECTIONS = ("compile", "memory", "sharding", "swc", "float32")
+SLOW_SECTIONS = ("compile", "memory", "sharding", "swc", "float32", "ppo")
 TASK = "VoltageTarget-v0"
 
 
@@ -276,9 +280,11 @@ def run_first_step(quick, dtype):
         for label, t in (("cold", cold), ("warm", warm)):
             rows.append(row("gym.make -> first step", f"{r['task']} {label}", "float32",
                             t["first_step_s"], None, "s",
-                            target=first_step.TARGET_WARM_S if label == "warm" else None,
+                            target=(first_step.TARGET_WARM_S if label == "warm"
+                                    else first_step.TARGET_COLD_S),
                             absolute=True,
-                            note=(f"CPU {t['first_step_cpu_s']:.2f} s; make "
+                            note=(f"median of {len(r[label + '_runs'])}; "
+                                  f"CPU {t['first_step_cpu_s']:.2f} s; make "
                                   f"{t['make_s']:.2f} + reset {t['reset_s']:.2f} + "
                                   f"step {t['step_s']:.2f} s; import {t['import_s']:.2f} s"
                                   + (f"; {r['cache_files']} cache entries" if label == "cold"
@@ -316,6 +322,45 @@ def run_vmap(quick, dtype):
         check += (f"; max |ΔV| vmapped integrate ours vs jaxley {res['dv_sub']:.2g} mV on "
                   f"{res['n_sub']} subthreshold rows")
     return rows, res["finite"], res, check
+
+
+def run_dendrite(quick, dtype):
+    from bench import dendrite_vmap as dv
+
+    steps, repeats = (5, 2) if quick else (25, 3)
+    res = dv.measure(rollout_steps=steps, repeats=repeats)
+    rate = res["rate"]
+    res["floor"] = fl = floor_of("dendrite", dv.N_BATCH, res["t_max"], repeats=repeats)
+    name = f"vmap DendriteControl env x{dv.N_BATCH}"
+    tp = rate["functional"] / rate["reference"]
+    same = (f"same cell: max |ΔV| our vs jaxley's vmapped integrate {res['dv_sub']:.2g} mV "
+            f"on {res['n_sub']} subthreshold rows")
+    rows = [
+        row(name, "ns per solver step (1/throughput)", dtype, 1e9 / rate["functional"],
+            1e9 / rate["reference"], "ns", target=0.5 if dtype == "float32" else None,
+            note=f"throughput ours/ref {tp:.2f} (target >= 2, f32); {same}",
+            floor=fl.get("ns_per_step")),
+        row(name, "diag: our vmapped integrate", dtype, 1e9 / rate["ours integrate"],
+            1e9 / rate["reference"], "ns", floor=fl.get("ns_per_step"),
+            note=f"{res['n_steps']} solver steps; first call ours env "
+                 f"{res['first']['functional']:.1f} s, jaxley {res['first']['reference']:.1f} s"),
+    ]
+    check = f"{res['errors']} numerical-error flags; {same} (all rows {res['dv_all']:.2g} mV)"
+    return rows, res["finite"], res, check
+
+
+def run_ppo(quick, dtype):
+    from bench import ppo_wall
+
+    res = ppo_wall.measure(quick=quick)
+    volt, pend = ppo_wall.ENVS
+    name = f"ppo rejax {res['timesteps'] // 1000}k steps"
+    share = f"neuron {res['neuron_share']:.0%} of the run"
+    rows = [row(name, f"{volt} train wall (median)", "float32", res["run"][volt],
+                res["run"][pend], "s", ref_name=pend,
+                note=f"{share}; first call (compile + run) {res['first'][volt]:.1f} s vs "
+                     f"{res['first'][pend]:.1f} s; neuroenv.ppo.CONFIG, 1 seed")]
+    return rows, True, res, ""
 
 
 def run_network(quick, dtype):
@@ -525,6 +570,7 @@ RUNNERS = {"dbs": run_dbs, "extracellular": run_extracellular, "float32": run_fl
            "ca1": run_ca1,
            "step": run_step, "gym": run_gym,
            "first_step": run_first_step, "vmap": run_vmap, "network": run_network,
+           "dendrite": run_dendrite, "ppo": run_ppo,
            "compile": run_compile,
            "memory": run_memory, "sharding": run_sharding, "swc": run_swc}
 
