@@ -31,6 +31,7 @@ from simulator.inputs import add_clamps as add_clamps  # jaxley's path: jaxley.i
 from simulator.inputs import add_stimuli as add_stimuli  # jaxley's path: jaxley.integrate
 from simulator.inputs import fit_length, merged_inputs, number_of_steps
 from simulator.modules.electrodes import electrode_overrides
+from simulator.modules.exp_euler_custom import TRANSITION_KEY, transition_override
 from simulator.param_ranges import in_range
 from simulator.physical_range import check_nonsingular_module
 from simulator.program import (
@@ -245,13 +246,20 @@ def integrate(module, params=[], *, param_state=None, data_stimuli=None,  # noqa
                        _width(voltage_solver, dhs_width), _frozen_inds(external_inds))
     program = _run_program_of(base, step, keys, n_steps, checkpoint_lengths, return_states,
                               checks)
-    nodes = {**device_arrays(compiled), **electrode_overrides(base, electrodes)}
+    nodes = _node_arrays(base, compiled, electrodes, solver)
     args = (nodes, params, pstate_values, externals, all_states, delta_t)
     if not checks:
         return _run(*args, program=program)
     error, out = _run_checked(*args, program=program)
     checkify.check_error(error)
     return out
+
+
+def _node_arrays(base, compiled, electrodes, solver: str) -> dict:
+    """The run's node arrays: the module's, electrode overrides, and a custom exp_euler
+    transition matrix (``customize_solver_exp_euler``) when the solver uses it."""
+    return {**device_arrays(compiled), **electrode_overrides(base, electrodes),
+            **transition_override(base, solver)}
 
 
 def _inputs(base, compiled, data_stimuli, data_clamps, t_max, delta_t, checkpoint_lengths,
@@ -352,9 +360,13 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
                                            inds or {})
         return jnp.concatenate([out, lfp.astype(out.dtype)])
 
+    node_arrays = dict(node_arrays)
+    custom = node_arrays.pop(TRANSITION_KEY, None)  # customize_solver_exp_euler's matrix
     states, all_params = _initialise(program.init, node_arrays, params, pstate_values,
                                      initial_states)
     prepared = step.prepare(all_params, delta_t)  # once, not every step (exp_euler: expm)
+    if custom is not None:
+        prepared = {**prepared, "v": custom}
 
     def body(carry, x):
         new = step(carry, all_params, x["ext"], ext_inds, delta_t, prepared)

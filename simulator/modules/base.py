@@ -20,6 +20,8 @@ import pandas as pd
 
 from simulator.modules import (
     drawing,
+    exp_euler_custom,
+    exp_euler_matrix,
     io,
     iteration,
     layout,
@@ -120,6 +122,9 @@ class Module(ModuleType, summary.SummaryAttributes, SimulationMethods, GraphExpo
     move = layout.move
     move_to = layout.move_to
     rotate = layout.rotate
+    customize_solver_exp_euler = exp_euler_custom.customize_solver_exp_euler
+    build_exp_euler_transition_matrix = exp_euler_matrix.build_exp_euler_transition_matrix
+    solver_customizers = property(exp_euler_custom.solver_customizers)
     set_ncomp = morphology_ops.set_ncomp
     set_ncomp_d_lambda = morphology_ops.set_ncomp_d_lambda
     distance_from = morphology_ops.distance_from
