@@ -35,7 +35,7 @@ import jax.numpy as jnp
 from neuroenv.episode import Episodes, episode
 from neuroenv.params_validation import check_params
 from neuroenv.validation import check_policy, positive_int
-from simulator.sharding import batch_mesh, sharded_vmap
+from simulator.sharding import batch_mesh, gather, sharded_vmap
 
 __all__ = ["Rollout", "rollout", "sharded_evaluate", "sharded_rollout"]
 
@@ -94,6 +94,16 @@ def _check_keys(keys) -> None:
                          f" (jax.random.split(key, n)); got {keys!r}")
     if shape[0] == 0:
         raise ValueError("keys is empty (shape (0, ...)): give at least one rollout key")
+
+
+def _readable(params):
+    """``params`` with every leaf readable in this process: leaves that are global arrays
+    over several processes (``jax.distributed``) gathered to NumPy (the same in every
+    process, so every process validates, and fails, alike); ``params`` itself otherwise."""
+    if all(not isinstance(x, jax.Array) or x.is_fully_addressable
+           for x in jax.tree_util.tree_leaves(params)):
+        return params
+    return gather(params)
 
 
 def _check_inputs(env, params, policy, keys, batched_params) -> None:
@@ -156,8 +166,9 @@ def sharded_evaluate(env, params, policy, keys, n_steps: int | None = None, *,
         :class:`~neuroenv.evaluation.Episodes` with leading axis n: returns (n,), lengths (n,),
         rewards (n, T), currents (n, T, n_sites), traces (n, T, substeps, n_rec) or None.
     """
-    _check_inputs(env, params, policy, keys, batched_params)
-    n_steps = _n_steps(params, n_steps, batched_params)
+    readable = _readable(params)
+    _check_inputs(env, readable, policy, keys, batched_params)
+    n_steps = _n_steps(readable, n_steps, batched_params)
     mesh = batch_mesh() if mesh is None else mesh
     run = _compiled("evaluate", env, policy, n_steps, bool(keep_traces), bool(batched_params),
                     mesh)
@@ -180,7 +191,7 @@ def sharded_rollout(env, params, policy, keys, n_steps: int, *, batched_params: 
     Returns:
         :class:`Rollout` with leading axes (n, n_steps).
     """
-    _check_inputs(env, params, policy, keys, batched_params)
+    _check_inputs(env, _readable(params), policy, keys, batched_params)
     n_steps = positive_int("n_steps", n_steps)
     mesh = batch_mesh() if mesh is None else mesh
     run = _compiled("rollout", env, policy, n_steps, False, bool(batched_params), mesh)

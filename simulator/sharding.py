@@ -30,13 +30,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from simulator.integrate import integrate
 
-__all__ = ["batch_mesh", "batch_sharding", "integrate_sweep", "pad_batch", "shard_batch",
-           "sharded_vmap"]
+__all__ = ["batch_mesh", "batch_sharding", "gather", "integrate_sweep", "pad_batch",
+           "shard_batch", "sharded_vmap", "spans_processes"]
 
 #: Name of the mesh axis that the batch is split over.
 BATCH_AXIS = "batch"
@@ -139,7 +140,9 @@ def shard_batch(tree, mesh: Mesh | None = None, axis_name: str = BATCH_AXIS):
 
     Args:
         tree: pytree whose leaves share a leading axis of size B, a multiple of the number of
-            devices along ``axis_name`` (use :func:`pad_batch` first otherwise).
+            devices along ``axis_name`` (use :func:`pad_batch` first otherwise). With a mesh
+            over several processes (``jax.distributed``) every process passes the same whole
+            batch (not checked) and places only its own devices' rows.
         mesh: default ``batch_mesh()``.
 
     Returns:
@@ -153,7 +156,55 @@ def shard_batch(tree, mesh: Mesh | None = None, axis_name: str = BATCH_AXIS):
         raise ValueError(f"the batch of {n} rows cannot be split evenly over {n_dev} devices;"
                          f" pad it to a multiple of {n_dev} with pad_batch(tree, {n_dev}) (or"
                          " let sharded_vmap pad it)")
-    return jax.device_put(tree, batch_sharding(mesh, axis_name))
+    sharding = batch_sharding(mesh, axis_name)
+    if spans_processes(mesh):
+        return jax.tree_util.tree_map(lambda x: _global_leaf(x, sharding), tree)
+    return jax.device_put(tree, sharding)
+
+
+def spans_processes(mesh: Mesh) -> bool:
+    """Whether ``mesh`` holds devices of other processes (after ``jax.distributed``)."""
+    here = jax.process_index()
+    return any(d.process_index != here for d in mesh.devices.flat)
+
+
+def _global_leaf(x, sharding: NamedSharding):
+    """``x``, the same whole value in every process, as a global array laid out as
+    ``sharding``: each process places only its own devices' blocks (no communication).
+    ``jax.device_put`` refuses a local ``jax.Array`` for a sharding over other processes."""
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        return jax.device_put(x, sharding)  # already global: reshard
+    x = jnp.asarray(x)  # dtype as jax.device_put would give (float64 -> float32 without x64)
+    if jnp.issubdtype(x.dtype, jax.dtypes.prng_key):
+        data = _global_leaf(jax.random.key_data(x), sharding)
+        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
+    host = np.asarray(x)
+    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
+def _gather_leaf(x) -> np.ndarray:
+    if not isinstance(x, jax.Array) or x.is_fully_addressable:
+        return np.asarray(x)
+    if x.is_fully_replicated:  # every process holds all of it: no communication
+        return np.asarray(x.addressable_data(0))
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+
+
+def gather(tree):
+    """Every leaf of ``tree`` as one NumPy array with all of its rows, in every process.
+
+    With one process this is ``np.asarray`` of each leaf. After ``jax.distributed.initialize``
+    a result of :func:`sharded_vmap` spans the devices of every process and a process can
+    read only its own rows (``x.addressable_shards``); ``gather`` collects the other rows
+    from the other processes (an all-gather: every process must call it, in the same order).
+
+    Args:
+        tree: pytree of arrays (``jax.Array`` s, global or not, NumPy arrays, scalars).
+
+    Returns:
+        the same pytree of ``np.ndarray`` s, each with the leaf's full (global) shape.
+    """
+    return jax.tree_util.tree_map(_gather_leaf, tree)
 
 
 def _axes_of(in_axes, n_args: int | None = None):
@@ -222,6 +273,10 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0, *,
             raise ValueError("no batched argument: in_axes maps none of the arguments; mark at"
                              " least one with 0")
         _batch_size(sizes, "the batched arguments")
+        if spans_processes(mesh):  # local jax.Arrays (e.g. committed to a device) -> global
+            args = jax.tree_util.tree_map(
+                lambda x: _global_leaf(x, replicated)
+                if isinstance(x, jax.Array) and x.is_fully_addressable else x, args)
         return run(axes, *args)
 
     wrapped.mesh = mesh
