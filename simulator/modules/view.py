@@ -34,14 +34,19 @@ class View(Module):
     def __init__(
         self,
         base: Module,
-        node_inds: np.ndarray,
-        controlled_by: np.ndarray,
+        node_inds: np.ndarray | None = None,
+        controlled_by: np.ndarray | None = None,
         scope: str = "local",
         explicit_branches: bool = False,
         edge_inds: np.ndarray | None = None,
         edge_controlled_by: np.ndarray | None = None,
         keep_order: bool = False,
     ) -> None:
+        if node_inds is None:  # View(module) or View(view): everything it holds (jaxley)
+            base, node_inds, edge_inds = _everything_in(base)
+            edge_controlled_by = None
+        controlled_by = node_inds if controlled_by is None else controlled_by
+        edge_controlled_by = edge_inds if edge_controlled_by is None else edge_controlled_by
         self._is_view = True
         self._view_base = base
         # Views by compartment hold the synapses between their compartments (jaxley 0.14).
@@ -112,6 +117,12 @@ class View(Module):
             f"View of {len(self._view_inds)} compartments of a {type(self.base).__name__} "
             f"(node indices {self._view_inds[:8].tolist()}{'...' if len(self) > 8 else ''})"
         )
+
+
+def _everything_in(module) -> tuple[Module, np.ndarray, np.ndarray]:
+    """(base, node indices, edge indices) of everything ``module`` (a module or view) holds."""
+    return (module.base, np.asarray(module._node_inds, dtype=np.int64),
+            np.asarray(module._edge_inds, dtype=np.int64))
 
 
 def _rank_within(values, groups) -> np.ndarray:

@@ -101,3 +101,17 @@ def test_a_synapse_type_view_shares_one_parameter(nets):
         theirs.nodes["controlled_by_param"].tolist() == [0] * 6
     assert ours.edges["controlled_by_param"].tolist() == \
         theirs.edges["controlled_by_param"].tolist() == [0] * 3
+
+
+def test_view_of_a_module_or_view_holds_everything(nets):
+    """jaxley's View(module) / View(view): the same nodes and edges (was a TypeError)."""
+    from jaxley.modules.base import View as JaxleyView
+
+    from simulator.modules.base import View
+    ours, theirs = nets
+    for make in (lambda n: n, lambda n: n.cell([0, 1])):
+        mine, ref = View(make(ours)), JaxleyView(make(theirs))
+        assert _frame(mine.nodes, NODE_COLS) == _frame(ref.nodes, NODE_COLS)
+        assert _frame(mine.edges, EDGE_COLS) == _frame(ref.edges, EDGE_COLS)
+    first = (View(ours).comp(0), JaxleyView(theirs).comp(0))
+    assert first[0].nodes.index.tolist() == first[1].nodes.index.tolist()
