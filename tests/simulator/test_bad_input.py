@@ -268,7 +268,7 @@ def test_integrate_unknown_solver(solver):
         assert valid in str(err.value)
 
 
-@pytest.mark.parametrize("voltage_solver", ["jaxley.stone", "thomas", "jaxley.dhs.tpu"])
+@pytest.mark.parametrize("voltage_solver", ["jaxley.stones", "thomas", "jaxley.dhs.tpu"])
 def test_integrate_unknown_voltage_solver(voltage_solver):
     with pytest.raises(ValueError, match=f"unknown voltage_solver '{voltage_solver}'") as err:
         jx.integrate(recorded_cell(), t_max=1.0, voltage_solver=voltage_solver)
