@@ -33,12 +33,22 @@ def key_for_seed(seed: int) -> jax.Array:
     32-bit words in (``jax.random.key`` alone would wrap them).
     """
     seed = check_seed(seed)
-    key = jax.random.key(seed & 0xFFFFFFFF)
+    key = _key_low_word(seed & 0xFFFFFFFF)
     rest = seed >> 32
     while rest:
         key = jax.random.fold_in(key, rest & 0xFFFFFFFF)
         rest >>= 32
     return key
+
+
+def _key_low_word(word: int) -> jax.Array:
+    """``jax.random.key(word)`` for ``0 <= word < 2**32``: with the default threefry2x32
+    implementation its key data are ``[0, word]``, wrapped here directly, which skips the
+    seeding program (a trace plus a compilation or cache load, ~40 ms of CPU, at the first
+    ``reset(seed=...)`` of a process); any other implementation calls ``jax.random.key``."""
+    if jax.config.jax_default_prng_impl != "threefry2x32":
+        return jax.random.key(word)
+    return jax.random.wrap_key_data(np.array([0, word], dtype=np.uint32))
 
 
 def keys_for_seeds(seeds: list[int]) -> jax.Array:

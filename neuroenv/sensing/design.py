@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.signal
 
 #: A cascade of second-order sections: one ``(b0, b1, b2, a0, a1, a2)`` row per biquad,
 #: ``a0 == 1`` (scipy's ``sos`` layout).
@@ -70,6 +69,8 @@ def butter_bandpass(fs: float, lo: float = 13.0, hi: float = 30.0, order: int = 
     hi = _check_cutoff(hi, "hi", fs)
     if not lo < hi:
         raise ValueError(f"lo must be below hi, got lo={lo!r} Hz, hi={hi!r} Hz")
+    import scipy.signal  # here, not at import: it costs ~1 s (scipy.stats, ...) per process
+
     sos = scipy.signal.butter(check_order(order), [lo, hi], btype="bandpass", fs=fs, output="sos")
     return _as_tuples(sos)
 
@@ -81,5 +82,7 @@ def butter_lowpass(fs: float, cutoff: float, order: int = 2) -> Sos:
     """
     fs = check_rate(fs)
     cutoff = _check_cutoff(cutoff, "cutoff", fs)
+    import scipy.signal  # see butter_bandpass
+
     sos = scipy.signal.butter(check_order(order), cutoff, btype="lowpass", fs=fs, output="sos")
     return _as_tuples(sos)

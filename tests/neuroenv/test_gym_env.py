@@ -152,6 +152,22 @@ def test_key_for_seed():
         NeuronGymEnv.key_for_seed(-1)
 
 
+@pytest.mark.parametrize("x64", [False, True])
+def test_key_for_seed_is_jax_random_key(x64):
+    """key_for_seed wraps the key data itself below 2**32 (no seeding program): the keys
+    equal jax.random.key's, at the edges of the 32-bit range, in either precision."""
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", x64)
+    try:
+        for seed in (0, 1, 2**31 - 1, 2**31, 2**32 - 1):
+            key = NeuronGymEnv.key_for_seed(seed)
+            assert jax.random.key_impl(key) == jax.random.key_impl(jax.random.key(seed))
+            assert np.array_equal(jax.random.key_data(key),
+                                  jax.random.key_data(jax.random.key(seed)))
+    finally:
+        jax.config.update("jax_enable_x64", before)
+
+
 def test_matches_functional_env():
     """A whole episode (to its truncation) equals the functional env's, key for key."""
     fenv, params = neuroenv.make("VoltageTarget-v0")
