@@ -345,7 +345,8 @@ def run_dendrite(quick, dtype):
             note=f"{res['n_steps']} solver steps; first call ours env "
                  f"{res['first']['functional']:.1f} s, jaxley {res['first']['reference']:.1f} s"),
     ]
-    check = f"{res['errors']} numerical-error flags; {same} (all rows {res['dv_all']:.2g} mV)"
+    check = (f"{res['errors']} numerical-error flags; {same} (all finite rows "
+             f"{res['dv_all']:.2g} mV; jaxley not finite on {res['ref_not_finite']} rows)")
     return rows, res["finite"], res, check
 
 
