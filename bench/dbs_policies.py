@@ -108,7 +108,7 @@ def _es_row(env, params, seeds, args):
                                learning_rate=args.es_lr)
     print("ES mean training return per generation:",
           " ".join(f"{r:.2f}" for r in history.mean_return.mean(axis=1)))
-    print("ES θ per seed:", [tuple(round(float(x), 3) for x in t) for t in thetas])
+    print("ES θ per seed:", [tuple(float(x) for x in t) for t in thetas])
     name = (f"ES-learned a = tanh(θ₀ + θ₁ log(1+β)) ({generations} generations × "
             f"{args.es_episodes} episodes, σ {args.es_sigma}, lr {args.es_lr}, "
             f"{time.perf_counter() - start:.0f} s)")
@@ -145,10 +145,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ppo-steps", type=int, default=32_768)
     parser.add_argument("--es-generations", type=int, default=12)
-    parser.add_argument("--es-episodes", type=int, default=4,
+    parser.add_argument("--es-episodes", type=int, default=6,
                         help="training episodes per ES member and generation")
-    parser.add_argument("--es-sigma", type=float, default=0.3)
-    parser.add_argument("--es-lr", type=float, default=0.2)
+    parser.add_argument("--es-sigma", type=float, default=0.4)
+    parser.add_argument("--es-lr", type=float, default=0.4)
     parser.add_argument("--skip-fixed", action="store_true",
                         help="only the learned policies (no DBS, open loop, tuned rows)")
     parser.add_argument("--seeds", type=int, default=5)
@@ -174,7 +174,7 @@ def main(argv=None) -> int:
     print("|---|---|---|---|")
     for name, ei, charge, ret in rows:
         print(f"| {name} | {ei.mean():.3f} ± {ei.mean(axis=1).std():.3f} | "
-              f"{charge.mean():.2f} | {ret.mean():.2f} ± {ret.mean(axis=1).std():.2f} |")
+              f"{charge.mean():.3f} | {ret.mean():.2f} ± {ret.mean(axis=1).std():.2f} |")
     return 0
 
 
