@@ -137,31 +137,6 @@ def result(section, what, n, steps, ours=None, jaxley=None, floor=None, first=No
 
 # --------------------------------------------------------------------------- cells
 
-def dendrite_jaxley_copy(cell):
-    """A jaxley cell with ``cell``'s branch tree, every compartment's columns copied and HH /
-    Leak where ``cell`` has them (the DendriteControl-v0 cell in the reference)."""
-    import jaxley
-    from jaxley.channels import HH, Leak
-
-    topo = cell.base.topology
-    ncomp = np.asarray(topo.ncomp)
-    if not (ncomp == ncomp[0]).all():
-        raise ValueError("the copy needs the same ncomp in every branch")
-    ref = jaxley.Cell(jaxley.Branch(jaxley.Compartment(), int(ncomp[0])),
-                      parents=[int(p) for p in topo.parents])
-    nodes = cell.nodes
-    for name, mech in (("HH", HH), ("Leak", Leak)):
-        inds = np.flatnonzero(nodes[name].to_numpy(bool))
-        ref.select(nodes=inds).insert(mech())
-    cols = [c for c in nodes.columns if c in ref.nodes.columns and c not in (
-        "local_cell_index", "local_branch_index", "local_comp_index", "global_cell_index",
-        "global_branch_index", "global_comp_index", "controlled_by_param", "HH", "Leak",
-        "x", "y", "z")]
-    for col in cols:
-        ref.nodes[col] = nodes[col].to_numpy()
-    return ref
-
-
 def env_programs(task, env_steps):
     """{label: (fn, arg_of_n)} of the env rollout (``ours``), jaxley's vmapped integrate
     (``jaxley``) and the floor (``floor``) of ``task``'s cell for ``env_steps`` control
@@ -186,11 +161,14 @@ def env_programs(task, env_steps):
         ref = evr.vmapped_integrate(jaxley, RefHH, t_max, amps(2))
         ours_cell = evr.build_cell(simulator, simulator.channels.HH)  # soma recorded
     else:
+        from bench import dendrite_vmap
         from neuroenv.tasks.dendrite_control import ca1_cell
 
         ours_cell, _, _ = ca1_cell(1)
-        ref = jax.jit(jax.vmap(_stimulated_integrate(jaxley, dendrite_jaxley_copy(ours_cell),
-                                                     t_max)))
+        # The re-rooted copy (every junction at a parent's end, as jaxley attaches), the
+        # same cell to 1.4e-11 mV in float64; its soma is compartment comp_of[0].
+        copy, comp_of = dendrite_vmap.jaxley_copy(ours_cell)
+        ref = dendrite_vmap.vmapped_integrate(jaxley, copy, int(comp_of[0]), t_max)
         ours_cell.delete_recordings()  # the task records 5 sites; jaxley's copy the soma
         ours_cell.branch(0).comp(0).record("v", verbose=False)
     # The floor's cell gets jaxley's stimulus (soma, from 1 ms, scaled by the batch's amps).
@@ -205,18 +183,6 @@ def env_programs(task, env_steps):
                       lambda n: jax.random.split(jax.random.key(0), n)),
              "jaxley": (ref, amps), "floor": (runner, amps)}
     return progs, n_steps
-
-
-def _stimulated_integrate(jx, cell, t_max):
-    cell.branch(0).comp(0).record("v", verbose=False)
-    soma = cell.branch(0).comp(0)
-
-    def sim(amp):
-        current = jx.step_current(1.0, t_max, amp, DELTA_T, t_max)
-        return jx.integrate(cell, data_stimuli=soma.data_stimulate(current), t_max=t_max,
-                            delta_t=DELTA_T)
-
-    return sim
 
 
 # --------------------------------------------------------------------------- sections
