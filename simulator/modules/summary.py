@@ -6,6 +6,8 @@ describe the whole module; on a view, the part in view, with jaxley 0.14's seman
 
 * ``ncomp``: a view's number of compartments; a base module's largest number of
   compartments in one branch (1 for a Compartment).
+* ``comb_parents`` (n_branches,), ``branch_edges`` (DataFrame): the branch tree with global
+  branch indices, over all cells.
 * ``total_nbranches``, ``nbranches_per_cell``: branches that have a compartment in view.
 * ``ncomp_per_branch`` (n_branches,): each such branch's number of compartments in the
   module (also where only some of them are in view); ``cumsum_ncomp`` (n_branches + 1,)
@@ -148,6 +150,28 @@ class SummaryAttributes:
     def nbranches_per_cell(self) -> list[int]:
         table = view_table(self)
         return table.groupby("global_cell_index")["global_branch_index"].nunique().to_list()
+
+    @property
+    def comb_parents(self) -> jnp.ndarray:
+        """(n_branches,) global index of each branch's parent (-1: a cell's root), over all
+        cells in global branch order; on a view, the branches in view (indices unchanged)."""
+        parents = np.asarray(self.base._topology.parents)
+        return jnp.asarray(parents[_branches_in_view(self)] if self._is_view else parents)
+
+    @property
+    def branch_edges(self) -> pd.DataFrame:
+        """One row per branch with a parent: ``parent_branch_index``, ``child_branch_index``
+        (global indices); on a view, the rows whose parent and child are both in view."""
+        parents = np.asarray(self.base._topology.parents, dtype=np.int64)
+        children = np.flatnonzero(parents >= 0)
+        edges = pd.DataFrame({"parent_branch_index": parents[children],
+                              "child_branch_index": children})
+        if not self._is_view:
+            return edges
+        in_view = _branches_in_view(self)
+        keep = np.isin(edges["parent_branch_index"], in_view) & \
+            np.isin(edges["child_branch_index"], in_view)
+        return edges.loc[keep]
 
     @property
     def membrane_current_names(self) -> list[str]:
