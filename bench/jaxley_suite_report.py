@@ -25,8 +25,10 @@ def _row(case: ET.Element) -> dict:
     """One testcase: its file, pytest node id, outcome and one-line error."""
     name, classname, file = case.get("name", ""), case.get("classname", ""), case.get("file")
     children = {child.tag: child for child in case}
-    if not classname:  # a collection error: pytest names the module, e.g. "tests.test_graph"
+    if not classname:  # pytest names the module, e.g. "tests.test_graph": it was not collected
         file = file or name.replace(".", "/") + ".py"
+        if "skipped" in children:  # the module skips itself (pytest.skip(allow_module_level=True))
+            return {"file": file, "nodeid": file, "outcome": "skipped", "error": ""}
         return {"file": file, "nodeid": file, "outcome": "collection error",
                 "error": _one_line(children["error"]) if "error" in children else ""}  # fmt: skip
     module = file[: -len(".py")].replace("/", ".")

@@ -6,6 +6,7 @@ Units: ms, mV, µm, µF/cm², Ω·cm, S/cm² (channels), mA/cm² (channel curren
 """
 
 from simulator import channels, optimize, pumps, sharding, solver_gate, synapses, utils
+from simulator.__version__ import __version__
 from simulator.connect import (
     connect,
     connectivity_matrix_connect,
@@ -37,6 +38,7 @@ __all__ = [
     "ParamTransform",
     "PhysicalRangeWarning",
     "View",
+    "__version__",
     "build_init_and_step_fn",
     "channels",
     "connect",

@@ -182,7 +182,7 @@ class Module(ModuleType, summary.SummaryAttributes, SimulationMethods, GraphExpo
     _synapses = _field("synapses")
     _compiled = _field("compiled")
     xyzr = property(summary.xyzr_of, summary.set_xyzr, doc=summary.xyzr_of.__doc__)
-    channels = _of_base("channels")
+    channels = property(mechanisms.channels_of, doc=mechanisms.channels_of.__doc__)
     groups = _of_base("groups")
     recordings = property(view_scoped.recordings_of)
     externals = property(view_scoped.externals_of)

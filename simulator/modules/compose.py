@@ -7,6 +7,7 @@ import warnings
 import pandas as pd
 
 from simulator.modules.columns import BOOKKEEPING_COLUMNS
+from simulator.modules.mechanisms import require_same_diffusion
 from simulator.modules.module_type import ModuleType
 
 
@@ -18,6 +19,8 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
     Parts must be base modules (not views). Their recordings, stimuli, clamps and trainable
     parameters refer to node indices that change when modules are combined: they are left
     behind, as in jaxley (the new module has none), with a :class:`UserWarning` each.
+    Parts must diffuse the same states (ValueError otherwise; see
+    :func:`~simulator.modules.mechanisms.require_same_diffusion`).
     """
     channels: dict[str, object] = {}
     groups: list[str] = []
@@ -51,6 +54,7 @@ def compose(parts: list) -> tuple[pd.DataFrame, list, list[str]]:
                 " the group or the channel"
             )
         tables.append(part.nodes)
+    require_same_diffusion(parts)
     # One concat, then one drop (a drop per part dominated building large networks).
     table = pd.concat(tables, ignore_index=True).drop(columns=list(BOOKKEEPING_COLUMNS))
     for name in [*channels, *groups]:

@@ -15,7 +15,7 @@ import numpy as np
 from simulator.channels.channel import Channel
 from simulator.modules.arguments import real_scalar
 from simulator.modules.columns import GEOMETRY_PARAMS, RESERVED_NAMES
-from simulator.modules.selection import require_compartments, require_whole_module
+from simulator.modules.selection import require_compartments, require_whole_module, view_table
 from simulator.pumps.pump import Pump
 
 #: Column prefix of the axial diffusion constant (µm²/ms) of a diffused state.
@@ -25,6 +25,40 @@ DIFFUSION_PREFIX = "axial_diffusion_"
 def diffusion_states_of(nodes) -> list[str]:
     """The diffused states of a ``.nodes`` table, in the order they were diffused."""
     return [c[len(DIFFUSION_PREFIX):] for c in nodes.columns if c.startswith(DIFFUSION_PREFIX)]
+
+
+def channels_of(module) -> list:
+    """The inserted channels and pumps (insertion order) present in this selection.
+
+    A base module lists all of them; a view only those inserted in at least one of its
+    compartments (as jaxley's ``View.channels``).
+    """
+    base = module.base
+    if not module._is_view:
+        return base._channels
+    table = view_table(module)
+    return [c for c in base._channels if table[c.name].to_numpy(dtype=bool).any()]
+
+
+def require_same_diffusion(parts) -> None:
+    """Refuse to combine modules that do not all diffuse the same states.
+
+    The combined ``axial_diffusion_<state>`` column would be undefined (NaN) on the parts
+    that do not diffuse ``state``. jaxley refuses any diffused part; parts that all diffuse
+    the same states give a well-defined module and are accepted.
+
+    Raises:
+        ValueError: two parts diffuse different states.
+    """
+    diffused = [diffusion_states_of(part.nodes) for part in parts]
+    for index, states in enumerate(diffused):
+        if sorted(states) != sorted(diffused[0]):
+            raise ValueError(
+                f"parts diffuse different states (part 0: {diffused[0]}, part {index}:"
+                f" {states}): the diffusion constants would be undefined in some parts;"
+                " diffuse() the same states in every part, or call diffuse() on the"
+                " combined module instead"
+            )
 
 
 def pumps(module) -> list:
