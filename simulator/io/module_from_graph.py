@@ -111,9 +111,12 @@ def _cell(cell_nodes: pd.DataFrame, parents: list[int], graph, assign_groups: bo
                      if c.name in table}.values())
     for channel in channels:  # compartments from a graph without this channel
         table[channel.name] = table[channel.name].fillna(False).astype(bool)
+        has = table[channel.name].to_numpy()
         for col, default in {**channel.channel_params, **channel.channel_states}.items():
-            if col in table:
-                table[col] = table[col].fillna(default)
+            if col in table:  # defaults where the channel is and the graph has no value;
+                # NaN where it is not, as in a module built directly (and in jaxley)
+                missing = table[col].isna().to_numpy() & has
+                table[col] = table[col].mask(missing, default)
     first_branch = int(cell_nodes["branch_index"].min())
     xyzr = branch_xyzr(graph)[first_branch:first_branch + len(ncomp)] \
         if all("xyzr" in graph.nodes[n] for n in cell_nodes.index) else None
