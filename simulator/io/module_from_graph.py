@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator.io.graph_synapses import add_graph_synapses, synapse_edges
 from simulator.io.solve_order import (
     branch_xyzr,
     bridge_branchpoints,
@@ -47,6 +48,11 @@ def from_graph(comp_graph, assign_groups: bool = True, solve_root=None,
         ``graph.graph["type"]`` (default ``"cell"``): a Compartment, Branch, Cell or Network.
     """
     graph = drop_dangling_branchpoints(comp_graph)
+    if traverse_for_solve_order and synapse_edges(graph):
+        raise ValueError("traverse_for_solve_order=True walks one cell's compartments; this "
+                         f"graph has {len(synapse_edges(graph))} synapse edges between cells:"
+                         " pass traverse_for_solve_order=False (a graph from to_graph keeps "
+                         "its numbering)")
     if traverse_for_solve_order:
         graph = renumber(graph, root=solve_root)
     graph = bridge_branchpoints(graph)
@@ -60,7 +66,12 @@ def from_graph(comp_graph, assign_groups: bool = True, solve_root=None,
     cls = {"compartment": Compartment, "branch": Branch}.get(kind, Cell)
     cells = [_cell(nodes[nodes["cell_index"] == c], parents[c], graph, assign_groups, cls)
              for c in sorted(nodes["cell_index"].unique())]
-    return Network(cells) if kind == "network" else cells[0]
+    if kind != "network":
+        add_graph_synapses(cells[0], graph)  # raises if the graph has synapse edges
+        return cells[0]
+    net = Network(cells)
+    add_graph_synapses(net, graph)
+    return net
 
 
 def _parents(graph, nodes: pd.DataFrame) -> list[list[int]]:

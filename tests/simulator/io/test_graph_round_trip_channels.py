@@ -27,3 +27,23 @@ def test_round_trip_keeps_nan_where_the_channel_is_absent():
         assert np.isnan(orig).any()  # the case under test: absent somewhere
         np.testing.assert_array_equal(ours, orig)  # NaN where absent, values where present
     assert not pd.isna(back.nodes.loc[back.nodes["Na"], "Na_gNa"]).any()
+
+
+def test_round_trip_keeps_synapses_with_their_parameters():
+    """Before: from_graph dropped the synapse edges to_graph(synapses=True) wrote (jaxley's
+    test_graph_import_export_cycle failed on the edges table)."""
+    from simulator.io.graph import from_graph, to_graph
+    from simulator.synapses import IonotropicSynapse
+
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 2), [-1, 0])
+    net = jx.Network([cell, cell, cell])
+    jx.connect(net.cell(0).branch(0).comp(0), net.cell(1).branch(1).comp(1),
+               IonotropicSynapse())
+    jx.connect(net.cell(1).branch(0).comp(1), net.cell(2).branch(0).comp(0),
+               IonotropicSynapse())
+    net.select(edges=[1]).set("IonotropicSynapse_gS", 0.5)
+    graph = to_graph(net, synapses=True)
+    back = from_graph(graph, traverse_for_solve_order=False)
+    pd.testing.assert_frame_equal(back.edges, net.edges)
+    with pytest.raises(ValueError, match="2 synapse edges"):
+        from_graph(graph, traverse_for_solve_order=True)
