@@ -46,6 +46,12 @@ FEATURES = {
            "import neuroenv.demo, neuroenv.ppo, rejax, tqdm, optax, matplotlib.pyplot\n"
            "from neuroenv.adapters import GymnaxEnv"),
     "baselines": ("python bench/baselines.py", "import rejax, sbx, neuroenv.ppo"),
+    "graph": ("read_swc's default (jaxley's) sectioning and simulator.io.graph",
+              "import networkx\nimport simulator.io.graph as g\n"
+              "import pathlib, simulator\n"
+              "swc = next(pathlib.Path(simulator.__file__).parents[1].glob("
+              "'neuroenv/data/*.swc'))\n"
+              "assert simulator.read_swc(str(swc), ncomp=1).total_nbranches > 1"),
     "test": ("python -m pytest", "import pytest, xdist, hypothesis, neuron, jaxley, moviepy, "
                                  "scipy.linalg, neuroenv.demo"),
 }

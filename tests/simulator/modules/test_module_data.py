@@ -29,7 +29,9 @@ def test_builder_numbers_compartments_and_first_compartments():
     np.testing.assert_array_equal(nodes["global_comp_index"], np.arange(6))
     assert data.recordings.empty and data.externals == {} and data.trainable_params == []
     assert data.edges.empty and data.synapses == [] and data.structure_log == []
-    assert len(data.xyzr) == 3 and np.isnan(data.xyzr[0]).all()
+    # jaxley's synthetic layout at construction: x, y, z set, radius NaN (as jaxley)
+    assert len(data.xyzr) == 3 and np.isnan(data.xyzr[0][:, 3]).all()
+    assert np.isfinite(data.xyzr[0][:, :3]).all()
 
 
 def test_builder_local_and_global_indices_of_a_network():
