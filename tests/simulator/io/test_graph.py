@@ -48,8 +48,11 @@ def _assert_same_graph(ours, theirs, ordered=True):
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("option", range(len(OPTIONS)))
+@pytest.mark.parametrize("option", [0] + [pytest.param(i, marks=pytest.mark.slow)
+                                          for i in range(1, len(OPTIONS))])
 def test_compartment_graph_equals_jaxley(name, option, x64):
+    """Every SWC with the default options in the default run; the other option sets (28
+    more jaxley reference builds, minutes on 2 cores) with ``-m slow``."""
     path = str(SWCS[NAMES.index(name)])
     kwargs = OPTIONS[option]
     ours = build_compartment_graph(to_swc_graph(path), **kwargs)
