@@ -43,3 +43,14 @@ def _x64_restored(request):
     if after != before:
         jax.config.update("jax_enable_x64", before)
         pytest.fail(f"{request.node.nodeid} left jax_enable_x64 {after} (was {before})")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_compiled_programs():
+    """Drop JAX's in-memory compilation caches after each test module. An xdist worker runs
+    hundreds of modules and kept every compiled program: full runs lost a worker late in the
+    run (SIGSEGV in JAX's cache read at f925872/b8be384/eea7b08, SIGABRT inside XLA's compile
+    at a22737e, each time in a test that passes alone), consistent with a resource limit of
+    the long-lived process rather than one test."""
+    yield
+    jax.clear_caches()
