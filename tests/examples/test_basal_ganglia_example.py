@@ -17,12 +17,21 @@ DBS = "PD + DBS 130 Hz, 400"
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
-    """One ``--quick`` run (1 seed, 600 ms): results, stdout and the figure folder."""
-    ns = runpy.run_path(str(EXAMPLE), run_name="basal_ganglia_example")
-    out = tmp_path_factory.mktemp("basal_ganglia")
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        results = ns["main"](["--quick", "--out-dir", str(out)])
+    """One ``--quick`` run (1 seed, 600 ms): results, stdout and the figure folder. The
+    example switches float64 on for its process; the flag is restored here so that later
+    tests of the worker run in the precision they expect (it leaked once and made the PPO
+    demo test fail on float64 observation statistics)."""
+    import jax
+
+    before = bool(jax.config.jax_enable_x64)
+    try:
+        ns = runpy.run_path(str(EXAMPLE), run_name="basal_ganglia_example")
+        out = tmp_path_factory.mktemp("basal_ganglia")
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            results = ns["main"](["--quick", "--out-dir", str(out)])
+    finally:
+        jax.config.update("jax_enable_x64", before)
     return ns, results, buf.getvalue(), out
 
 

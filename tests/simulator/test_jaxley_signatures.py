@@ -23,18 +23,15 @@ MODULES = ("", ".connect", ".synapses", ".channels", ".modules.base")
 KNOWN = {
     ":read_swc": "SWC defaults: the SWC part of issue 17 (gap 1)",
     ":Network.vis": "vis(detail=..., synapse_*): the views part of issue 17 (gap 11)",
-    ":Network.arrange_in_layers": "the views part of issue 17 (gap 11)",
     ".connect:is_same_network": "jaxley helper, not in its docs; not added yet",
     ".connect:sample_comp": "jaxley helper (numpy's global random state); not added yet",
     ".modules.base:View": "constructor: views are made by indexing, never by users",
     ".modules.base:only_allow_module": "jaxley's internal decorator",
     ".synapses:Synapse.compute_current": "jaxley's base method lacks self (a jaxley bug)",
     ".synapses:Synapse.update_states": "jaxley's base method lacks self (a jaxley bug)",
-    **{f"{where}.{method}": "jaxley's exp_euler internals; customize_solver_exp_euler is the"
-       " views part of issue 17 (gap 11)"
+    **{f"{where}.build_exp_euler_transition_matrix": "jaxley's exp_euler internals"
        for where in (":Branch", ":Cell", ":Compartment", ":Module", ":Network",
-                     ".modules.base:Module", ".modules.base:View")
-       for method in ("build_exp_euler_transition_matrix", "customize_solver_exp_euler")},
+                     ".modules.base:Module", ".modules.base:View")},
 }
 
 
