@@ -75,8 +75,12 @@ def test_toy_channel_equals_a_leak_of_the_same_g_and_e(precision):
 
 def test_toy_channel_parameters_are_checked_and_trainable(x64):
     comp = compartment(ConstantConductance())
+    # ``g...``: a conductance, >= 0; out of range warns (jaxley accepts it), NaN raises
+    with pytest.warns(jx.PhysicalRangeWarning, match="ConstantConductance_g"):
+        comp.set("ConstantConductance_g", -1.0)
     with pytest.raises(ValueError, match="ConstantConductance_g"):
-        comp.set("ConstantConductance_g", -1.0)  # ``g...``: a conductance, >= 0
+        comp.set("ConstantConductance_g", float("nan"))
+    comp.set("ConstantConductance_g", 2e-4)  # the default again
     comp.make_trainable("ConstantConductance_g", verbose=False)
 
     def final_v(params):
