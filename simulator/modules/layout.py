@@ -89,7 +89,12 @@ def ensure_coordinates(module) -> None:
     missing compartment centres. Run when a module is built (jaxley fills coordinates at
     construction) and before drawing or moving."""
     base = module.base
-    missing = np.array([not np.all(np.isfinite(np.asarray(x)[:, :3])) for x in base.xyzr])
+    sizes = np.fromiter(map(len, base.xyzr), dtype=np.int64, count=len(base.xyzr))
+    finite = np.isfinite(np.concatenate(base.xyzr)[:, :3]).all(axis=1)  # no per-branch loop
+    missing = np.zeros(len(sizes), bool)
+    has = sizes > 0  # a branch without points has nothing missing (as np.all of nothing)
+    if has.any():
+        missing[has] = ~np.logical_and.reduceat(finite, (np.cumsum(sizes) - sizes)[has])
     _layout_branches(base, missing)
     xyz = base._nodes[["x", "y", "z"]].to_numpy(dtype=float)
     branch = base._nodes["global_branch_index"].to_numpy()
