@@ -19,20 +19,17 @@ from __future__ import annotations
 import argparse
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
-jax.config.update("jax_enable_x64", True)
-
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-
-from simulator import integrate  # noqa: E402
-from simulator.models.basal_ganglia import (  # noqa: E402
+from simulator import integrate
+from simulator.models.basal_ganglia import (
     basal_ganglia_network,
     error_index,
     sensorimotor_input,
     spike_times,
 )
-from simulator.models.basal_ganglia.extracellular_dbs import (  # noqa: E402
+from simulator.models.basal_ganglia.extracellular_dbs import (
     add_dbs_contact,
     biphasic_pulses,
 )
@@ -142,6 +139,9 @@ def main(argv=None) -> None:
     parser.add_argument("--relay-um", type=float, default=100.0)
     parser.add_argument("--skip-thresholds", action="store_true")
     args = parser.parse_args(argv)
+    # float64 (fwd_euler at Δt 0.01 ms); set here, not at import, so that loading this file
+    # for its helpers changes no global state.
+    jax.config.update("jax_enable_x64", True)
     if not args.skip_thresholds:
         print_thresholds(threshold_table(DISTANCES, AMPLITUDES), AMPLITUDES)
     labels = ("point STN", "no DBS", "DBS")
