@@ -52,9 +52,31 @@ def _check(name: str, value: float) -> float:
     return value
 
 
+def _sigmas(sigma: float, sigma_final: float | None, generations: int) -> np.ndarray:
+    """(generations,) perturbation scales: constant, or geometric from ``sigma`` to
+    ``sigma_final``."""
+    if sigma_final is None or generations == 1:
+        return np.full(generations, sigma)
+    return sigma * (sigma_final / sigma) ** (np.arange(generations) / (generations - 1))
+
+
+def _draws(keys, g: int, half: int, d: int, episodes: int, resample: bool):
+    """Generation ``g``'s antithetic directions ((S, 2·half, d)) and training-episode keys
+    ((S, episodes)) from ``fold_in(key, g)`` of each seed's key ((S,)); without
+    ``resample`` the episodes are always generation 0's."""
+    def split(h):
+        return jax.vmap(jax.random.split)(jax.vmap(jax.random.fold_in, (0, None))(keys, h))
+
+    eps = jax.vmap(lambda k: jax.random.normal(k, (half, d), jnp.float32))(split(g)[:, 0])
+    ep_src = split(g if resample else 0)[:, 1]
+    ep_keys = jax.vmap(lambda k: jax.random.split(k, episodes))(ep_src)
+    return jnp.concatenate([eps, -eps], axis=1), ep_keys
+
+
 def train_es(env, params, make_policy, theta0, key, generations: int = 20,
              population: int = 8, episodes: int = 4, sigma: float = 0.1,
-             learning_rate: float = 0.05):
+             learning_rate: float = 0.05, sigma_final: float | None = None,
+             resample: bool = True):
     """Learn ``theta`` maximising the mean episode return of ``make_policy(theta)``.
 
     Args:
@@ -72,6 +94,13 @@ def train_es(env, params, make_policy, theta0, key, generations: int = 20,
         learning_rate: step size of the gradient ascent on the rank-shaped return,
             θ += learning_rate × Σᵢ wᵢ εᵢ / (population σ), wᵢ ∈ [−½, ½] the centred rank
             of member i.
+        sigma_final: if given, σ decays geometrically from ``sigma`` (first generation) to
+            ``sigma_final`` (last): large steps explore, small ones settle near a cliff of
+            the return that a large σ smooths over. The learning rate decays with σ²,
+            so the step (∝ learning_rate / σ) shrinks in proportion to σ.
+        resample: draw fresh training episodes every generation (``True``), or optimise on
+            one fixed set of ``episodes`` drawn from ``fold_in(key, 0)`` (``False``: a
+            deterministic objective, the sample average over those episodes).
 
     Returns:
         ``(theta, history)``: the (d,) learned parameters ((S, d) for S keys) and an
@@ -83,6 +112,8 @@ def train_es(env, params, make_policy, theta0, key, generations: int = 20,
     if population % 2:
         raise ValueError(f"population must be even (antithetic pairs), got {population}")
     sigma, learning_rate = _check("sigma", sigma), _check("learning_rate", learning_rate)
+    sigmas = _sigmas(sigma, None if sigma_final is None else _check("sigma_final", sigma_final),
+                     generations)
     theta = jnp.asarray(theta0, jnp.float32)
     if theta.ndim != 1:
         raise ValueError(f"theta0 must be a flat (d,) array, got shape {theta.shape}")
@@ -92,17 +123,15 @@ def train_es(env, params, make_policy, theta0, key, generations: int = 20,
     theta = jnp.broadcast_to(theta, (n_seeds, d))
     means, thetas = [], [np.asarray(theta)]
     for g in range(generations):
-        split = jax.vmap(jax.random.split)(jax.vmap(jax.random.fold_in, (0, None))(keys, g))
-        eps = jax.vmap(lambda k: jax.random.normal(k, (half, d), jnp.float32))(split[:, 0])
-        eps = jnp.concatenate([eps, -eps], axis=1)  # (S, population, d)
-        ep_keys = jax.vmap(lambda k: jax.random.split(k, episodes))(split[:, 1])
-        members = (theta[:, None] + sigma * eps).reshape(-1, d)
+        eps, ep_keys = _draws(keys, g, half, d, episodes, resample)
+        members = (theta[:, None] + sigmas[g] * eps).reshape(-1, d)
         member_keys = jnp.repeat(ep_keys, population, axis=0)  # (S·population, episodes)
         returns = evaluate_family(env, params, make_policy, members, member_keys)
         returns = returns.mean(axis=1).reshape(n_seeds, population)
         weights = jax.vmap(_centred_ranks)(returns)
-        theta = theta + learning_rate * jnp.einsum("sp,spd->sd", weights, eps) / (
-            population * sigma)
+        rate = learning_rate * (sigmas[g] / sigmas[0]) ** 2  # the step shrinks with σ
+        theta = theta + rate * jnp.einsum("sp,spd->sd", weights, eps) / (
+            population * sigmas[g])
         means.append(np.asarray(returns.mean(axis=1)))
         thetas.append(np.asarray(theta))
     if not jnp.asarray(key).ndim:
