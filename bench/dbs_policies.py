@@ -105,13 +105,15 @@ def _es_row(env, params, seeds, args):
     thetas, history = train_es(env, params, _beta_policy, jnp.zeros(2), keys,
                                generations=generations, population=4,
                                episodes=args.es_episodes, sigma=args.es_sigma,
-                               learning_rate=args.es_lr)
+                               learning_rate=args.es_lr, sigma_final=args.es_sigma_final or None,
+                               resample=not args.es_fixed_episodes)
     print("ES mean training return per generation:",
           " ".join(f"{r:.2f}" for r in history.mean_return.mean(axis=1)))
     print("ES θ per seed:", [tuple(float(x) for x in t) for t in thetas])
+    sigma = f"σ {args.es_sigma}" + (f"→{args.es_sigma_final}" if args.es_sigma_final else "")
+    episodes = ("fixed " if args.es_fixed_episodes else "") + f"{args.es_episodes} episodes"
     name = (f"ES-learned a = tanh(θ₀ + θ₁ log(1+β)) ({generations} generations × "
-            f"{args.es_episodes} episodes, σ {args.es_sigma}, lr {args.es_lr}, "
-            f"{time.perf_counter() - start:.0f} s)")
+            f"{episodes}, {sigma}, lr {args.es_lr}, {time.perf_counter() - start:.0f} s)")
     return (name, *_evaluate(env, params, _beta_policy, thetas, seeds, args.episodes))
 
 
@@ -144,11 +146,15 @@ def _fixed_rows(env, physical, params, seeds, episodes):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ppo-steps", type=int, default=32_768)
-    parser.add_argument("--es-generations", type=int, default=12)
-    parser.add_argument("--es-episodes", type=int, default=6,
+    parser.add_argument("--es-generations", type=int, default=10)
+    parser.add_argument("--es-episodes", type=int, default=8,
                         help="training episodes per ES member and generation")
     parser.add_argument("--es-sigma", type=float, default=0.4)
     parser.add_argument("--es-lr", type=float, default=0.4)
+    parser.add_argument("--es-sigma-final", type=float, default=0.1,
+                        help="σ decays geometrically to this (0: constant σ)")
+    parser.add_argument("--es-fixed-episodes", action=argparse.BooleanOptionalAction,
+                        default=True, help="train on one fixed set of episodes per seed")
     parser.add_argument("--skip-fixed", action="store_true",
                         help="only the learned policies (no DBS, open loop, tuned rows)")
     parser.add_argument("--seeds", type=int, default=5)

@@ -52,11 +52,22 @@ def _check(name: str, value: float) -> float:
     return value
 
 
+def _sizes(generations, population, episodes) -> tuple[int, int, int]:
+    """The counts, checked: positive integers, ``population`` even."""
+    out = tuple(positive_int(name, value) for name, value in (
+        ("generations", generations), ("population", population), ("episodes", episodes)))
+    if out[1] % 2:
+        raise ValueError(f"population must be even (antithetic pairs), got {population}")
+    return out
+
+
 def _sigmas(sigma: float, sigma_final: float | None, generations: int) -> np.ndarray:
     """(generations,) perturbation scales: constant, or geometric from ``sigma`` to
-    ``sigma_final``."""
+    ``sigma_final`` (each checked: a positive finite number)."""
+    sigma = _check("sigma", sigma)
     if sigma_final is None or generations == 1:
         return np.full(generations, sigma)
+    sigma_final = _check("sigma_final", sigma_final)
     return sigma * (sigma_final / sigma) ** (np.arange(generations) / (generations - 1))
 
 
@@ -106,14 +117,9 @@ def train_es(env, params, make_policy, theta0, key, generations: int = 20,
         ``(theta, history)``: the (d,) learned parameters ((S, d) for S keys) and an
         :class:`ESHistory` (with a seed axis after the generation axis for S keys).
     """
-    generations = positive_int("generations", generations)
-    episodes = positive_int("episodes", episodes)
-    population = positive_int("population", population)
-    if population % 2:
-        raise ValueError(f"population must be even (antithetic pairs), got {population}")
-    sigma, learning_rate = _check("sigma", sigma), _check("learning_rate", learning_rate)
-    sigmas = _sigmas(sigma, None if sigma_final is None else _check("sigma_final", sigma_final),
-                     generations)
+    generations, population, episodes = _sizes(generations, population, episodes)
+    learning_rate = _check("learning_rate", learning_rate)
+    sigmas = _sigmas(sigma, sigma_final, generations)
     theta = jnp.asarray(theta0, jnp.float32)
     if theta.ndim != 1:
         raise ValueError(f"theta0 must be a flat (d,) array, got shape {theta.shape}")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuroenv import compilation_cache, fork_guard
+from neuroenv import disk_cache, fork_guard
 
 #: Seconds to wait for the child before giving up (then the caller builds in-process).
 TIMEOUT_S = 120.0
@@ -126,38 +126,27 @@ def _fingerprint() -> str:
 
 
 def _disk_path(task: str, kwargs_json: str) -> Path | None:
-    if compilation_cache.switched_off():
-        return None
-    name = hashlib.sha256(f"{_fingerprint()}|{task}|{kwargs_json}".encode()).hexdigest()
-    return compilation_cache.cache_root() / "spaces" / f"{name}.json"
+    return disk_cache.entry("spaces", f"{_fingerprint()}|{task}|{kwargs_json}")
 
 
 def _read(path: Path) -> tuple[tuple, tuple] | None:
     """The bounds stored at ``path``, or None (missing or unreadable: probe again)."""
+    data = disk_cache.read(path)
     try:
-        data = json.loads(path.read_text())
         return tuple((np.asarray(b["low"], b["dtype"]).reshape(b["shape"]),
                       np.asarray(b["high"], b["dtype"]).reshape(b["shape"]),
                       np.dtype(b["dtype"])) for b in (data["observation"], data["action"]))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
 def _write(path: Path, bounds: tuple[tuple, tuple]) -> None:
-    """Store ``bounds`` (float values round-trip exactly through JSON); errors are ignored
-    (a read-only cache folder only costs the probe next time)."""
-    data = {name: {"low": low.astype(float).ravel().tolist(),
-                   "high": high.astype(float).ravel().tolist(),
-                   "shape": list(low.shape), "dtype": dtype.str}
-            for name, (low, high, dtype) in zip(("observation", "action"), bounds,
-                                                strict=True)}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data))
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    """Store ``bounds`` (float values round-trip exactly through JSON)."""
+    disk_cache.write(path, {name: {"low": low.astype(float).ravel().tolist(),
+                                   "high": high.astype(float).ravel().tolist(),
+                                   "shape": list(low.shape), "dtype": dtype.str}
+                            for name, (low, high, dtype) in zip(("observation", "action"),
+                                                                bounds, strict=True)})
 
 
 def _bounds(box) -> tuple:

@@ -1,11 +1,15 @@
 """Filter design at build time with ``scipy.signal``; only the filtering runs in JAX.
 
+Designs are kept in neuroenv's disk cache, so only the first process on a machine imports
+``scipy.signal`` for a given filter.
+
 Coefficients are returned as tuples of Python floats (float64, hashable), so the filter
 objects that hold them can be static arguments of ``jax.jit``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -69,10 +73,7 @@ def butter_bandpass(fs: float, lo: float = 13.0, hi: float = 30.0, order: int = 
     hi = _check_cutoff(hi, "hi", fs)
     if not lo < hi:
         raise ValueError(f"lo must be below hi, got lo={lo!r} Hz, hi={hi!r} Hz")
-    import scipy.signal  # here, not at import: it costs ~1 s (scipy.stats, ...) per process
-
-    sos = scipy.signal.butter(check_order(order), [lo, hi], btype="bandpass", fs=fs, output="sos")
-    return _as_tuples(sos)
+    return _butter(check_order(order), (lo, hi), "bandpass", fs)
 
 
 def butter_lowpass(fs: float, cutoff: float, order: int = 2) -> Sos:
@@ -82,7 +83,29 @@ def butter_lowpass(fs: float, cutoff: float, order: int = 2) -> Sos:
     """
     fs = check_rate(fs)
     cutoff = _check_cutoff(cutoff, "cutoff", fs)
-    import scipy.signal  # see butter_bandpass
+    return _butter(check_order(order), (cutoff,), "lowpass", fs)
 
-    sos = scipy.signal.butter(check_order(order), cutoff, btype="lowpass", fs=fs, output="sos")
-    return _as_tuples(sos)
+
+@functools.lru_cache(maxsize=64)
+def _butter(order: int, cutoffs: tuple[float, ...], btype: str, fs: float) -> Sos:
+    """``scipy.signal.butter(..., output="sos")`` as tuples, kept in neuroenv's disk cache
+    (:mod:`neuroenv.disk_cache`, keyed by the arguments and scipy's version): a warm
+    process never imports ``scipy.signal`` (about 1 s: it pulls in scipy.stats, ...)."""
+    from importlib.metadata import version
+
+    from neuroenv import disk_cache
+
+    key = repr((version("scipy"), order, tuple(float(c) for c in cutoffs), btype, float(fs)))
+    path = disk_cache.entry("filters", key)
+    stored = disk_cache.read(path)
+    if stored is not None:
+        try:
+            return check_sos(stored)
+        except ValueError:
+            pass  # a damaged entry: design again and overwrite it
+    import scipy.signal
+
+    wn = cutoffs[0] if len(cutoffs) == 1 else list(cutoffs)
+    sos = _as_tuples(scipy.signal.butter(order, wn, btype=btype, fs=fs, output="sos"))
+    disk_cache.write(path, [list(row) for row in sos])
+    return sos

@@ -106,7 +106,7 @@ def beta_population(n_cells: int = 12, stim_distance: float = 200.0, seed: int =
     if not (np.isfinite(stim_distance) and stim_distance > 0):
         raise ValueError(f"stim_distance must be a finite distance > 0 (µm), got"
                          f" {stim_distance!r}")
-    net = Network([_cell() for _ in range(n_cells)])
+    net = Network([_cell()] * n_cells)  # one build; the network copies its parts
     net.compute_compartment_centers()
     offsets = np.random.default_rng(seed).uniform(-50.0, 50.0, (n_cells, 3))
     for i, offset in enumerate(offsets):
