@@ -12,12 +12,34 @@ writes are ignored (a read-only folder only costs the recomputation next time).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import json
 import os
+import sys
 from pathlib import Path
 
 from neuroenv import compilation_cache
+
+
+@functools.lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """Digest of the Python, NumPy and JAX versions and of the installed ``neuroenv`` and
+    ``simulator`` sources (sizes and modification times): a key that includes it never
+    returns what an older version of the code computed."""
+    import jax
+    import numpy as np
+
+    sha = hashlib.sha256(f"{sys.version}|{np.__version__}|{jax.__version__}".encode())
+    for package in ("neuroenv", "simulator"):
+        root = Path(importlib.import_module(package).__file__).parent
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                stat = path.stat()
+                sha.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns};"
+                           .encode())
+    return sha.hexdigest()
 
 
 def entry(kind: str, key: str) -> Path | None:

@@ -51,10 +51,10 @@ from neuroenv.obs_units import V_BOUNDS, V_OFFSET, V_SCALE, obs_unit_map  # noqa
 from neuroenv.params_validation import check_key, check_params, check_state
 from neuroenv.period_inputs import period_inputs, site_waveform
 from neuroenv.spaces import Box
+from neuroenv.stability_cache import checked_time_step
 from simulator.assemble import all_states, derive, split_all_params
 from simulator.integrate import build_init_and_step_fn
 from simulator.solvers.registry import make_solver
-from simulator.solvers.stability import check_time_step
 from simulator.step import with_electrodes
 
 
@@ -143,7 +143,7 @@ class NeuronEnv(Environment):
         self.n_lfp = n_recorded_contacts(base._compiled)
         states0, all_params0 = init_fn(base.get_parameters())
         # NumericalStabilityWarning if delta_t is past fwd_euler's bound at the initial states
-        check_time_step(base._compiled, solver, self.delta_t, states0, all_params0)
+        checked_time_step(base._compiled, solver, self.delta_t, states0, all_params0)
         self._states0 = states0
         # Entries that hold a state (placeholders of compartments without the mechanism are
         # NaN): the numerical guard checks these for finiteness.

@@ -18,9 +18,6 @@ has already started JAX, or cannot fork, the caller builds the env directly inst
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib
 import json
 import os
 import pickle
@@ -109,24 +106,8 @@ def bounds_of(env) -> tuple[tuple, tuple]:
     return (_bounds(env.observation_space()), _bounds(env.action_space()))
 
 
-@functools.lru_cache(maxsize=1)
-def _fingerprint() -> str:
-    """Digest of the installed packages that build the envs and of the library versions."""
-    import jax
-
-    sha = hashlib.sha256(f"{sys.version}|{np.__version__}|{jax.__version__}".encode())
-    for package in ("neuroenv", "simulator"):
-        root = Path(importlib.import_module(package).__file__).parent
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                stat = path.stat()
-                sha.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns};"
-                           .encode())
-    return sha.hexdigest()
-
-
 def _disk_path(task: str, kwargs_json: str) -> Path | None:
-    return disk_cache.entry("spaces", f"{_fingerprint()}|{task}|{kwargs_json}")
+    return disk_cache.entry("spaces", f"{disk_cache.fingerprint()}|{task}|{kwargs_json}")
 
 
 def _read(path: Path) -> tuple[tuple, tuple] | None:

@@ -14,11 +14,12 @@ reused by another object.
 from __future__ import annotations
 
 import functools
+import hashlib
 import types
 
 import numpy as np
 
-__all__ = ["Identity", "static_key"]
+__all__ = ["Identity", "stable_digest", "static_key"]
 
 
 class Identity:
@@ -87,3 +88,58 @@ def _is_concrete_jax_array(value) -> bool:
     import jax
 
     return isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer)
+
+
+#: Top-level packages whose classes and functions a :func:`stable_digest` names by module
+#: and qualified name. Their code is not in the digest: a caller that stores results under
+#: it must also key on these packages' versions or sources.
+STABLE_PACKAGES = ("simulator", "neuroenv", "jax", "jaxlib", "numpy")
+
+
+class _Unstable(Exception):
+    """A part of a key that has no process-independent name."""
+
+
+def stable_digest(key) -> str | None:
+    """Hex SHA-256 of a :func:`static_key` that is the same in every process, or ``None``
+    when the key holds an object known only by identity (a user's function or class, a
+    lambda, an object without readable content): such a key can be compared within one
+    process but not stored for another."""
+    sha = hashlib.sha256()
+    try:
+        _feed(sha, key)
+    except _Unstable:
+        return None
+    return sha.hexdigest()
+
+
+def _feed(sha, item) -> None:
+    if isinstance(item, tuple):
+        sha.update(b"(%d" % len(item))
+        for part in item:
+            _feed(sha, part)
+        sha.update(b")")
+    elif isinstance(item, Identity):
+        _feed_named(sha, item.obj)
+    elif isinstance(item, type):
+        _feed_named(sha, item)
+    elif isinstance(item, bytes):
+        sha.update(b"b%d:" % len(item) + item)
+    elif item is None or isinstance(item, bool | int | str):
+        text = f"{type(item).__name__}:{item!r}".encode()
+        sha.update(b"s%d:" % len(text) + text)
+    else:
+        raise _Unstable(item)
+
+
+def _feed_named(sha, obj) -> None:
+    """A class or function by module and qualified name, if it is importable by them from
+    Python's builtins or one of :data:`STABLE_PACKAGES`."""
+    module = getattr(obj, "__module__", None) or ""
+    name = getattr(obj, "__qualname__", None) or ""
+    stable = isinstance(obj, type | types.FunctionType | types.BuiltinFunctionType)
+    own = module == "builtins" or module.split(".")[0] in STABLE_PACKAGES
+    if not (stable and own and "<" not in name):
+        raise _Unstable(obj)
+    text = f"{module}:{name}".encode()
+    sha.update(b"n%d:" % len(text) + text)

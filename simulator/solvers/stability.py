@@ -88,14 +88,20 @@ def check_time_step(compiled, solver: str, delta_t: float, states: dict, params:
     if solver not in EXPLICIT_SOLVERS or too_large:
         return None
     bound = max_stable_dt(compiled, states, params)
+    warn_past_bound(solver, delta_t, bound, stacklevel + 1)
+    return bound
+
+
+def warn_past_bound(solver: str, delta_t: float, bound: float, stacklevel: int = 3) -> None:
+    """The :class:`NumericalStabilityWarning` of :func:`check_time_step` if ``delta_t`` (ms)
+    exceeds ``bound`` (ms, :func:`max_stable_dt`)."""
     if delta_t > bound:
         warnings.warn(
             f"solver={solver!r} with delta_t={delta_t!r} ms is past its stability bound "
             f"dt_max = {bound:.4g} ms (2 / largest rate of the linearised voltage equation "
             f"at the initial states): the simulation will blow up. Use delta_t <= "
             f"{bound:.4g} ms or an implicit solver ('bwd_euler', 'crank_nicolson').",
-            NumericalStabilityWarning, stacklevel=stacklevel)
-    return bound
+            NumericalStabilityWarning, stacklevel=stacklevel + 1)
 
 
 def check_module(module, solver: str, delta_t: float, stacklevel: int = 4) -> float | None:

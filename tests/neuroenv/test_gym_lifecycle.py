@@ -85,7 +85,7 @@ def test_spaces_on_disk_round_trip_and_go_stale(monkeypatch, tmp_path):
         assert got[0].dtype == want[0].dtype and got[0].shape == want[0].shape
     space_probe._cache.clear()
     assert space_probe.cached("SpikeTiming-v0", {"window": 2}) is None  # other kwargs
-    monkeypatch.setattr(space_probe, "_fingerprint", lambda: "an edited package")
+    monkeypatch.setattr(space_probe.disk_cache, "fingerprint", lambda: "an edited package")
     assert space_probe.cached("SpikeTiming-v0", {}) is None  # stale: never read
     monkeypatch.setenv("NEUROENV_COMPILATION_CACHE", "0")
     space_probe.remember("SpikeTiming-v0", {"window": 3}, bounds)

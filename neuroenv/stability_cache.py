@@ -1,0 +1,52 @@
+"""The forward-Euler stability check of an env, remembered between processes.
+
+:func:`simulator.solvers.stability.check_time_step` forms the Jacobian of one solver step
+(``jax.jacfwd`` of the whole step, traced in every new process: about a second of a
+network env's first step). The bound it finds is a function of the module's structure, its
+initial states and parameters and the code, so neuroenv stores it in its disk cache
+(:mod:`neuroenv.disk_cache`) under a digest of exactly these (the module's
+:func:`~simulator.static_key.stable_digest`, the arrays' bytes and
+:func:`neuroenv.disk_cache.fingerprint`) and a later process only compares and warns.
+Modules holding a user-defined mechanism class or function have no process-independent
+digest and are checked afresh every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+
+from neuroenv import disk_cache
+from simulator.solvers.stability import EXPLICIT_SOLVERS, check_time_step, warn_past_bound
+from simulator.static_key import stable_digest, static_key
+
+
+def _key(compiled, states: dict, params: dict) -> str | None:
+    structure = stable_digest(compiled.signature)
+    values = stable_digest(static_key(({k: np.asarray(v) for k, v in states.items()},
+                                       {k: np.asarray(v) for k, v in params.items()})))
+    if structure is None or values is None:
+        return None
+    return hashlib.sha256(f"{disk_cache.fingerprint()}|{structure}|{values}".encode()
+                          ).hexdigest()
+
+
+def checked_time_step(compiled, solver: str, delta_t: float, states: dict, params: dict,
+                      stacklevel: int = 3) -> float | None:
+    """:func:`~simulator.solvers.stability.check_time_step` (the same warning and return
+    value), reading and storing the bound in the disk cache."""
+    if solver not in EXPLICIT_SOLVERS:
+        return check_time_step(compiled, solver, delta_t, states, params, stacklevel + 1)
+    key = _key(compiled, states, params)
+    path = None if key is None else disk_cache.entry("stability", key)
+    stored = disk_cache.read(path)
+    if isinstance(stored, dict) and isinstance(stored.get("bound"), float | int):
+        bound = float(stored["bound"])
+        warn_past_bound(solver, delta_t, bound, stacklevel + 1)
+        return bound
+    bound = check_time_step(compiled, solver, delta_t, states, params, stacklevel + 1)
+    if bound is not None and not math.isnan(bound):
+        disk_cache.write(path, {"bound": bound})
+    return bound

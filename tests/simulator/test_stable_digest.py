@@ -1,0 +1,44 @@
+"""``stable_digest``: a content key that is the same in every process, or None."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+
+from simulator.channels import HH
+from simulator.static_key import stable_digest, static_key
+
+CODE = """
+import numpy as np
+from simulator.channels import HH
+from simulator.static_key import stable_digest, static_key
+print(stable_digest(static_key({"a": np.arange(3.0), "hh": HH(), "n": (1, 2.5, "x")})))
+"""
+
+
+def test_same_digest_in_another_process():
+    here = stable_digest(static_key({"a": np.arange(3.0), "hh": HH(), "n": (1, 2.5, "x")}))
+    there = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    assert here is not None and here == there
+
+
+def test_content_changes_the_digest():
+    base = stable_digest(static_key({"a": np.arange(3.0)}))
+    assert stable_digest(static_key({"a": np.arange(3.0) + 1e-12})) != base
+    assert stable_digest(static_key({"a": np.arange(3.0, dtype=np.float32)})) != base
+    assert stable_digest(static_key({"b": np.arange(3.0)})) != base
+    # str and bytes of the same text differ; 1 and True differ
+    assert stable_digest(static_key("ab")) != stable_digest(static_key(b"ab"))
+    assert stable_digest(static_key(1)) != stable_digest(static_key(True))
+
+
+def test_identity_only_objects_have_no_digest():
+    class Local:
+        pass
+
+    assert stable_digest(static_key(lambda x: x)) is None
+    assert stable_digest(static_key(Local)) is None
+    assert stable_digest(static_key(np.exp)) is not None  # importable by name (numpy)
