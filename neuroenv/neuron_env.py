@@ -186,8 +186,11 @@ class NeuronEnv(Environment):
     # ------------------------------------------------------------------ params and spaces
     @property
     def default_params(self) -> EnvParams:
-        task = {k: jnp.asarray(v, jnp.float32) for k, v in self.task.default_params().items()}
-        scalars = {k: jnp.asarray(v, jnp.int32 if k == "max_steps_in_episode" else jnp.float32)
+        # Cast in NumPy, then transferred: a jnp cast would compile a program per dtype.
+        task = {k: jnp.asarray(np.asarray(v, np.float32))
+                for k, v in self.task.default_params().items()}
+        scalars = {k: jnp.asarray(np.asarray(v, np.int32 if k == "max_steps_in_episode"
+                                             else np.float32))
                    for k, v in self._defaults.items()}
         return EnvParams(sim=self._sim_params0, task=task, **scalars)
 

@@ -77,7 +77,8 @@ def lfp_weights(n_stn: int) -> np.ndarray:
     ij = np.stack(np.divmod(np.arange(n_stn), side), axis=1) - (side - 1) / 2.0
     cells = np.concatenate([ij * GRID_UM, np.zeros((n_stn, 1))], axis=1)
     with jax.enable_x64(True):
-        mv_per_na = point_source_matrix(np.array([[0.0, 0.0, CONTACT_UM]]), cells, SIGMA, 1.0)
+        matrix = jax.jit(point_source_matrix, static_argnums=(2, 3))  # one program
+        mv_per_na = matrix(np.array([[0.0, 0.0, CONTACT_UM]]), cells, SIGMA, 1.0)
         return np.asarray(mv_per_na, np.float64)[0] * 1e3  # mV → µV
 
 

@@ -9,7 +9,7 @@ setting survives composition, ``set_ncomp`` and pickling with the table itself.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
+import jax
 import numpy as np
 
 from simulator.channels.channel import Channel
@@ -218,10 +218,12 @@ def init_states(module, delta_t: float = 0.025) -> None:
         if len(rows) == 0:
             continue
         table = nodes.loc[rows]
-        states = {k: jnp.asarray(table[k].to_numpy()) for k in channel.channel_states}
-        params = {k: jnp.asarray(table[k].to_numpy())
-                  for k in (*channel.channel_params, *GEOMETRY_PARAMS)}
-        new = channel.init_state(states, jnp.asarray(table["v"].to_numpy()), params, delta_t)
+        states = {k: table[k].to_numpy() for k in channel.channel_states}
+        params = {k: table[k].to_numpy() for k in (*channel.channel_params, *GEOMETRY_PARAMS)}
+        # One compiled program per channel instead of one per array operation: a new
+        # process loads it from the persistent compilation cache at once.
+        init = jax.jit(channel.init_state, static_argnums=3)
+        new = init(states, table["v"].to_numpy(), params, delta_t)
         for key, value in new.items():
             nodes.loc[rows, key] = np.broadcast_to(np.asarray(value, dtype=float), len(rows))
     module._invalidate()
