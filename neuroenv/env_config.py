@@ -65,12 +65,18 @@ def check_config(base, *, obs_units: str, substeps: int, window: int, delta_t: f
         check_env_scalar(name, value)
 
 
-def randomized_names(randomize, params0: dict) -> tuple[str, ...]:
+def randomized_names(randomize, params0: dict, active: bool = True) -> tuple[str, ...]:
     """The ``params.sim`` names scaled by domain randomisation and drift: ``randomize``
-    (default ``None``: every channel conductance of ``params0``), checked to name primary
-    simulator parameters."""
+    (default ``None``: every channel conductance of ``params0`` if ``active`` — the env
+    is built with a nonzero ``param_spread`` or ``param_drift`` — else none), checked to name
+    primary simulator parameters.
+
+    Without randomisation the simulator parameters are the same for every env of a batch;
+    scaled per episode they become per-env arrays, which costs a batched rollout in float64
+    about 30 % (VoltageTarget ×1,024: 742 vs 570 ns per solver step), so a base env scales
+    nothing."""
     if randomize is None:
-        randomize = tuple(k for k in params0 if _is_conductance(k))
+        randomize = tuple(k for k in params0 if _is_conductance(k)) if active else ()
     if isinstance(randomize, str) or not all(isinstance(k, str) for k in randomize):
         raise ValueError(f"randomize must be a sequence of parameter names (e.g."
                          f" ('radius', 'HH_gNa')), got {randomize!r}")

@@ -85,9 +85,11 @@ class NeuronEnv(Environment):
         observe: ``"all"`` (every recording), ``"mean"`` (their mean: the mean field) or
             ``"none"`` (only the task's entries).
         randomize: names of ``params.sim`` entries scaled by domain randomisation and drift
-            (default: every channel conductance, names ``<Channel>_g...``); any primary
-            parameter, e.g. ``("radius", "axial_resistivity")`` (derived values such as
-            ``area`` follow; naming one is a ValueError).
+            (default: every channel conductance, names ``<Channel>_g...``, when
+            ``param_spread`` or ``param_drift`` is nonzero, else none: params with a nonzero
+            spread or drift are then refused); any primary parameter, e.g. ``("radius",
+            "axial_resistivity")`` (derived values such as ``area`` follow; naming one is a
+            ValueError).
         param_spread, param_drift: defaults of the ``EnvParams`` fields (0: off).
         obs_units: ``"scaled"`` (default: O(1) entries, voltages as (v + 65 mV) / 20 mV,
             task entries by the task's ``extra_obs_scaling``) or ``"physical"`` (mV and the
@@ -158,7 +160,8 @@ class NeuronEnv(Environment):
         self.rec_states, self.rec_inds = tuple(rec["state"].tolist()), rec["rec_index"].to_numpy()
         self.n_rec = len(rec)
         self.n_obs_rec = {"mean": 1, "none": 0}.get(observe, self.n_rec)
-        self.randomized = randomized_names(randomize, params0)
+        self.randomized = randomized_names(randomize, params0,
+                                           param_spread != 0 or param_drift != 0)
         self._sim_params0 = params0
         self.obs_units = obs_units
         self._obs_offset, self._obs_scale = obs_unit_map(task, window * self.n_obs_rec, obs_units)

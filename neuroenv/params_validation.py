@@ -77,6 +77,7 @@ class _Spec:
         declared = task.param_ranges() if task is not None else {}
         self.task_ranges = {k: declared.get(k, _FINITE) for k in self.task_shapes}
         self.task_order = tuple(getattr(task, "param_order", ()))
+        self.randomized = tuple(getattr(env, "randomized", ("?",)))
 
 
 _SPECS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -201,6 +202,8 @@ def _check_values(spec, params, where: str, sim, top) -> None:
         mask = np.broadcast_to(spec.active[k], values.shape)  # rows share the active entries
         check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
         check_nonsingular_values(k, values[mask], sim(k))
+    if not spec.randomized:
+        _check_nothing_to_scale(params, top)
     task = {k: np.asarray(v) for k, v in params.task.items()}
     for k, rng in spec.task_ranges.items():
         check_range(rng, f"{where}.task[{k!r}]", task[k])
@@ -209,6 +212,19 @@ def _check_values(spec, params, where: str, sim, top) -> None:
         if bad.any():
             raise ValueError(f"{where}.task[{low!r}] must be <= {where}.task[{high!r}]; got "
                              f"{show(task[low])} > {show(task[high])}")
+
+
+def _check_nothing_to_scale(params, top) -> None:
+    """An env built without randomised parameters refuses a nonzero spread or drift (it
+    would scale nothing)."""
+    for f in ("param_spread", "param_drift"):
+        value = np.asarray(getattr(params, f, 0.0))
+        if np.any(value != 0):
+            raise ValueError(
+                f"{top(f)} is {show(value)}, but this env randomises no parameters: it was "
+                "built with param_spread=0 and param_drift=0 and no randomize=(...), so "
+                "nothing would be scaled. Build it with param_spread/param_drift > 0 (every "
+                "channel conductance) or randomize=('HH_gNa', ...)")
 
 
 def _check_structure(default, params, where: str, batch: tuple, shared_ok: bool) -> None:

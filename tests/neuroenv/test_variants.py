@@ -68,9 +68,16 @@ def test_randomized_variant_draws_conductances_per_episode():
     quiet = params.replace(init_v_jitter=jnp.float32(0.0))
     v = [np.asarray(_rollout(env, quiet, k, 30)[1].sim["v"][-1]) for k in keys[:2]]
     assert np.abs(v[0] - v[1]).max() > 0.05
-    # and a deterministic env ignores it
+    # a deterministic env scales nothing (its params stay shared by a batch: float64
+    # rollouts 30 % faster) and refuses a spread or drift it could not apply
     base, p_base = neuroenv.make("VoltageTarget-v0")
-    assert float(base.reset(keys[0], p_base)[1].param_log_scale.std()) == 0.0
+    assert base.randomized == () and base.reset(keys[0], p_base)[1].param_log_scale.shape == (0,)
+    for field in ("param_spread", "param_drift"):
+        with pytest.raises(ValueError, match=f"params.{field} is .* randomises no parameters"):
+            base.reset(keys[0], p_base.replace(**{field: jnp.float32(0.1)}))
+    named, p_named = neuroenv.make("VoltageTarget-v0", randomize=("HH_gNa",))
+    assert named.randomized == ("HH_gNa",)
+    named.reset(keys[0], p_named.replace(param_spread=jnp.float32(0.1)))  # accepted
 
 
 def test_drift_variant_random_walk():
