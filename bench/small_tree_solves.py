@@ -1,4 +1,4 @@
-"""Per-solve time of small tree systems: scanned DHS sweep vs unrolled Hines vs dense LU.
+"""Per-solve time of small tree systems: scanned DHS sweep vs dense LU.
 
 Run: ``python bench/small_tree_solves.py [32|64]`` (float32 or float64, default 64). Prints,
 per tree size, the median time per solve inside a jitted loop of 200 solves, per jitted
@@ -26,7 +26,6 @@ CALLS = 50
 def _solvers(n, dtype, rng):
     from simulator.solvers.dense import dense_tree_matrix
     from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
-    from simulator.solvers.unrolled import unrolled_solve_row_sums
 
     par = np.array([-1] + [int(rng.integers(max(0, i - 3), i)) for i in range(1, n)])
     sch = build_schedule(par, 1)
@@ -38,7 +37,6 @@ def _solvers(n, dtype, rng):
     diag = rs - jnp.where(jnp.asarray(par >= 0), lower, 0) - jnp.asarray(child_up, dtype)
     matrix = dense_tree_matrix(par, diag, lower, upper)
     return {"dhs_scan": lambda b: tree_solve_row_sums(sch, rs, lower, upper, b),
-            "unrolled": lambda b: unrolled_solve_row_sums(sch, rs, lower, upper, b),
             "dense_lu": lambda b: jnp.linalg.solve(matrix, b)}
 
 

@@ -160,8 +160,7 @@ class NeuronEnv(Environment):
         self.rec_states, self.rec_inds = tuple(rec["state"].tolist()), rec["rec_index"].to_numpy()
         self.n_rec = len(rec)
         self.n_obs_rec = {"mean": 1, "none": 0}.get(observe, self.n_rec)
-        self.randomized = randomized_names(randomize, params0,
-                                           param_spread != 0 or param_drift != 0)
+        self.randomized = randomized_names(randomize, params0, bool(param_spread or param_drift))
         self._sim_params0 = params0
         self.obs_units = obs_units
         self._obs_offset, self._obs_scale = obs_unit_map(task, window * self.n_obs_rec, obs_units)

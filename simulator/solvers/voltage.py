@@ -28,7 +28,6 @@ import numpy as np
 from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 from simulator.solvers.dhs_schedule import tree_roots
-from simulator.solvers.unrolled import MAX_UNROLLED_NODES, unrolled_solve_row_sums
 
 #: Voltage solver names: jaxley's names plus ours. Every name but ``"dense"`` (a dense LU
 #: solve, for tests) is the exact DHS tree solve (Gaussian elimination on the tree, O(n)):
@@ -54,10 +53,6 @@ def make_linear_solver(compiled, voltage_solver: str, width: int | None):
     if voltage_solver == "dense":
         return lambda s, lo, up, b: dense_solve_row_sums(parents, s, lo, up, b)
     schedule = build_schedule(parents, default_width(voltage_solver) if width is None else width)
-    if width is None and schedule.width == 1 and schedule.n <= MAX_UNROLLED_NODES:
-        # Small trees: the same Hines elimination unrolled at trace time, measured faster
-        # than the scan up to 16 nodes on CPU (docs/performance.md).
-        return lambda s, lo, up, b: unrolled_solve_row_sums(schedule, s, lo, up, b)
     return lambda s, lo, up, b: tree_solve_row_sums(schedule, s, lo, up, b)
 
 
