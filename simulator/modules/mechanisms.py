@@ -220,13 +220,21 @@ def init_states(module, delta_t: float = 0.025) -> None:
         table = nodes.loc[rows]
         states = {k: table[k].to_numpy() for k in channel.channel_states}
         params = {k: table[k].to_numpy() for k in (*channel.channel_params, *GEOMETRY_PARAMS)}
-        # One compiled program per channel instead of one per array operation: a new
-        # process loads it from the persistent compilation cache at once.
-        init = jax.jit(channel.init_state, static_argnums=3)
-        new = init(states, table["v"].to_numpy(), params, delta_t)
+        new = _steady_state(channel, states, table["v"].to_numpy(), params, delta_t)
         for key, value in new.items():
             nodes.loc[rows, key] = np.broadcast_to(np.asarray(value, dtype=float), len(rows))
     module._invalidate()
+
+
+def _steady_state(channel, states: dict, v, params: dict, delta_t: float) -> dict:
+    """``channel.init_state`` as one compiled program (a new process loads it from the
+    persistent compilation cache at once, instead of one program per array operation);
+    evaluated eagerly if the channel's code needs concrete values (e.g. a Python ``if`` on
+    a parameter)."""
+    try:
+        return jax.jit(channel.init_state, static_argnums=3)(states, v, params, delta_t)
+    except jax.errors.JAXTypeError:  # concretization of a traced value in user code
+        return channel.init_state(states, v, params, delta_t)
 
 
 def _registered_channel(base, channel) -> tuple:

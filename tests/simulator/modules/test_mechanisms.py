@@ -125,6 +125,27 @@ def test_init_states_hh_steady_state(x64):
     np.testing.assert_allclose(cell.nodes["HH_n"], 0.31767693161964417, rtol=1e-6)
 
 
+def test_init_states_of_a_channel_that_needs_concrete_values(x64):
+    """init_states compiles each channel's steady state; a user channel whose init_state
+    reads a value in Python (not traceable) is evaluated eagerly instead, with the same
+    result."""
+
+    class Picky(HH):
+        def init_state(self, states, v, params, delta_t):
+            if float(np.asarray(params[f"{self.name}_gNa"])[0]) <= 0:  # concrete only
+                raise AssertionError("not reached")
+            return super().init_state(states, v, params, delta_t)
+
+    cells = [y_cell(), y_cell()]
+    for cell, channel in zip(cells, (HH(), Picky(name="HH")), strict=True):
+        cell.insert(channel)
+        cell.set("v", -65.0)
+        cell.init_states()
+    for key in ("HH_m", "HH_h", "HH_n"):
+        # measured: equal (the same arithmetic, compiled or eager)
+        np.testing.assert_allclose(cells[1].nodes[key], cells[0].nodes[key], rtol=1e-12)
+
+
 def test_init_states_only_where_channel_is(x64):
     cell = y_cell()
     cell.branch(1).insert(HH())
