@@ -77,7 +77,8 @@ class _Spec:
         declared = task.param_ranges() if task is not None else {}
         self.task_ranges = {k: declared.get(k, _FINITE) for k in self.task_shapes}
         self.task_order = tuple(getattr(task, "param_order", ()))
-        self.randomized = tuple(getattr(env, "randomized", ("?",)))
+        # Names the env randomises (an env without the attribute: unknown, not checked).
+        self.randomized = tuple(getattr(env, "randomized", ("unknown",)))
 
 
 _SPECS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -66,5 +66,5 @@ def add(x, inds, values):
     run = contiguous(inds)
     if run:
         a, b = run
-        return jnp.concatenate([x[:a], x[a:b] + values, x[b:]])
+        return jnp.concatenate([x[:a], (x[a:b] + values).astype(x.dtype), x[b:]])
     return x.at[inds].add(values)
