@@ -77,8 +77,8 @@ class _Spec:
         declared = task.param_ranges() if task is not None else {}
         self.task_ranges = {k: declared.get(k, _FINITE) for k in self.task_shapes}
         self.task_order = tuple(getattr(task, "param_order", ()))
-        # Names the env randomises (an env without the attribute: unknown, not checked).
-        self.randomized = tuple(getattr(env, "randomized", ("unknown",)))
+        # An env that declares it randomises nothing refuses a spread or drift.
+        self.scales_nothing = getattr(env, "randomized", None) == ()
 
 
 _SPECS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -203,7 +203,7 @@ def _check_values(spec, params, where: str, sim, top) -> None:
         mask = np.broadcast_to(spec.active[k], values.shape)  # rows share the active entries
         check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
         check_nonsingular_values(k, values[mask], sim(k))
-    if not spec.randomized:
+    if spec.scales_nothing:
         _check_nothing_to_scale(params, top)
     task = {k: np.asarray(v) for k, v in params.task.items()}
     for k, rng in spec.task_ranges.items():

@@ -32,6 +32,15 @@ def precision(request):
         yield request.param
 
 
+@pytest.fixture
+def disk_cache_dir(tmp_path, monkeypatch):
+    """neuroenv's disk caches switched on (the workers switch them off) in an empty folder,
+    for this test only; yields the folder."""
+    monkeypatch.setenv("NEUROENV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("NEUROENV_COMPILATION_CACHE", "1")
+    return tmp_path
+
+
 @pytest.fixture(autouse=True)
 def _x64_restored(request):
     """Fail the test that leaves ``jax_enable_x64`` changed: the flag is process-global,

@@ -48,9 +48,10 @@ def from_graph(comp_graph, assign_groups: bool = True, solve_root=None,
         ``graph.graph["type"]`` (default ``"cell"``): a Compartment, Branch, Cell or Network.
     """
     graph = drop_dangling_branchpoints(comp_graph)
-    if traverse_for_solve_order and synapse_edges(graph):
+    n_synapses = len(synapse_edges(graph)) if traverse_for_solve_order else 0
+    if n_synapses:
         raise ValueError("traverse_for_solve_order=True walks one cell's compartments; this "
-                         f"graph has {len(synapse_edges(graph))} synapse edges between cells:"
+                         f"graph has {n_synapses} synapse edges between cells:"
                          " pass traverse_for_solve_order=False (a graph from to_graph keeps "
                          "its numbering)")
     if traverse_for_solve_order:

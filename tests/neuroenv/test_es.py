@@ -73,8 +73,9 @@ def test_sigma_schedule_is_geometric():
 @pytest.mark.parametrize("resample", [True, False])
 def test_fixed_training_episodes(resample):
     """Without resampling every generation scores its members on generation 0's episodes:
-    with θ barely moving (σ 1e-6, learning rate 1e-12: steps ≈ 1e-6) the generations' mean returns agree;
-    with resampling they are other episodes (other initial-voltage jitter) and differ."""
+    with θ barely moving (σ 1e-6, learning rate 1e-12: steps ≈ 1e-6) the generations' mean
+    returns agree; with resampling they are other episodes (other initial-voltage jitter)
+    and differ."""
     env, params = _target_env()
     _, history = train_es(env, params, _constant, jnp.zeros(1), jax.random.key(5),
                           generations=3, population=2, episodes=2, sigma=1e-6,

@@ -24,25 +24,18 @@ def _module(radius: float = 1.0, channel=HH):
     return cell.base._compiled, states, params
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEUROENV_CACHE_DIR", str(tmp_path))
-    monkeypatch.setenv("NEUROENV_COMPILATION_CACHE", "1")
-    return tmp_path
-
-
 def _no_jacobian(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the bound was computed again")
     monkeypatch.setattr(stability_cache, "check_time_step", refuse)
 
 
-def test_bound_is_stored_and_read_back_with_its_warning(cache, monkeypatch):
+def test_bound_is_stored_and_read_back_with_its_warning(disk_cache_dir, monkeypatch):
     compiled, states, params = _module()
     want = max_stable_dt(compiled, states, params)
     with pytest.warns(NumericalStabilityWarning):
         first = stability_cache.checked_time_step(compiled, "fwd_euler", 1.0, states, params)
-    assert first == want and len(list((cache / "stability").glob("*.json"))) == 1
+    assert first == want and len(list((disk_cache_dir / "stability").glob("*.json"))) == 1
     # a freshly built identical module: read, not computed; warned past the bound only
     compiled, states, params = _module()
     _no_jacobian(monkeypatch)
@@ -54,27 +47,27 @@ def test_bound_is_stored_and_read_back_with_its_warning(cache, monkeypatch):
         stability_cache.checked_time_step(compiled, "fwd_euler", 0.5 * want, states, params)
 
 
-def test_other_values_or_structure_are_other_entries(cache):
+def test_other_values_or_structure_are_other_entries(disk_cache_dir):
     compiled, states, params = _module()
     stability_cache.checked_time_step(compiled, "fwd_euler", 1e-4, states, params)
     other = dict(params, radius=np.asarray(params["radius"]) * 2.0)
     stability_cache.checked_time_step(compiled, "fwd_euler", 1e-4, states, other)
-    stability_cache.checked_time_step(*_module(radius=2.0)[:1], "fwd_euler", 1e-4,
-                                      *_module(radius=2.0)[1:])
-    assert len(list((cache / "stability").glob("*.json"))) == 3
+    wider, wider_states, wider_params = _module(radius=2.0)
+    stability_cache.checked_time_step(wider, "fwd_euler", 1e-4, wider_states, wider_params)
+    assert len(list((disk_cache_dir / "stability").glob("*.json"))) == 3
 
 
-def test_user_defined_mechanism_is_never_stored(cache):
+def test_user_defined_mechanism_is_never_stored(disk_cache_dir):
     class MyHH(HH):  # defined here: no process-independent name
         pass
 
     compiled, states, params = _module(channel=MyHH)
     assert stability_cache._key(compiled, states, params) is None
     stability_cache.checked_time_step(compiled, "fwd_euler", 1e-4, states, params)
-    assert not (cache / "stability").exists()
+    assert not (disk_cache_dir / "stability").exists()
 
 
-def test_implicit_solvers_have_no_bound(cache):
+def test_implicit_solvers_have_no_bound(disk_cache_dir):
     compiled, states, params = _module()
     assert stability_cache.checked_time_step(compiled, "bwd_euler", 1.0, states, params) is None
-    assert not (cache / "stability").exists()
+    assert not (disk_cache_dir / "stability").exists()

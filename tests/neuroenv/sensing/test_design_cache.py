@@ -16,11 +16,9 @@ from neuroenv.sensing import design
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("NEUROENV_CACHE_DIR", str(tmp_path))
-    monkeypatch.setenv("NEUROENV_COMPILATION_CACHE", "1")
+def cache(disk_cache_dir):
     design._butter.cache_clear()
-    yield tmp_path
+    yield disk_cache_dir
     design._butter.cache_clear()
 
 
