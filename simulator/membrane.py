@@ -51,14 +51,24 @@ def forward_difference(f, x, dx):
 CHANNEL_GEOMETRY = ("radius", "length", "axial_resistivity", "capacitance")
 
 
-def channel_params(channel, inds, params):
-    """The channel's parameters plus geometry, gathered at its compartments ``inds``."""
+def channel_params(channel, inds, params, pad: int = 0):
+    """The channel's parameters plus geometry, gathered at its compartments ``inds`` (and
+    ``pad`` copies of the last, :func:`simulator.node_index.pad_lanes`)."""
     keys = (*channel.channel_params, *CHANNEL_GEOMETRY)
-    return {k: ix.take(params[k], inds) for k in keys}
+    return {k: ix.pad_lanes(ix.take(params[k], inds), pad) for k in keys}
 
 
-def channel_states(channel, inds, states):
-    return {k: ix.take(states[k], inds) for k in channel.channel_states}
+def channel_states(channel, inds, states, pad: int = 0):
+    """The channel's states at ``inds`` (lane-padded as :func:`channel_params`)."""
+    return {k: ix.pad_lanes(ix.take(states[k], inds), pad) for k in channel.channel_states}
+
+
+def lane_pad(mechanism, inds, dtype) -> int:
+    """Lane padding (:func:`simulator.node_index.lane_padding`) for a mechanism on ``inds``:
+    0 for a mechanism that declares ``lane_padding = False`` (its arithmetic mixes nodes)."""
+    if not getattr(mechanism, "lane_padding", True):
+        return 0
+    return ix.lane_padding(len(inds), dtype)
 
 
 def update_channel_states(channels, current_names, states, params, v, delta_t):
@@ -72,12 +82,14 @@ def update_channel_states(channels, current_names, states, params, v, delta_t):
     """
     states = dict(states)
     for channel, inds in channels:
-        own = channel_states(channel, inds, states)
-        own.update({name: ix.take(states[name], inds) for name in current_names})
-        new = channel.update_states(own, delta_t, ix.take(v, inds),
-                                     channel_params(channel, inds, params))
+        n, pad = len(inds), lane_pad(channel, inds, v.dtype)
+        own = channel_states(channel, inds, states, pad)
+        own.update({name: ix.pad_lanes(ix.take(states[name], inds), pad)
+                    for name in current_names})
+        new = channel.update_states(own, delta_t, ix.pad_lanes(ix.take(v, inds), pad),
+                                     channel_params(channel, inds, params, pad))
         for key, value in new.items():
-            states[key] = ix.put(states[key], inds, value)
+            states[key] = ix.put(states[key], inds, ix.unpad_lanes(value, n, pad))
     return states
 
 
@@ -95,11 +107,12 @@ def membrane_currents(channels, current_names, states, params, v):
     offset = jnp.zeros(n, dtype=v.dtype)
     currents = {name: jnp.zeros(n, dtype=v.dtype) for name in current_names}
     for channel, inds in channels:
-        own = channel_states(channel, inds, states)
-        p = channel_params(channel, inds, params)
-        v_c = ix.take(v, inds)
-        i_0, ds, off = forward_difference(
-            lambda x: channel.compute_current(own, x, p), v_c, DV)  # noqa: B023 (called here)
+        n, pad = len(inds), lane_pad(channel, inds, v.dtype)
+        own = channel_states(channel, inds, states, pad)
+        p = channel_params(channel, inds, params, pad)
+        v_c = ix.pad_lanes(ix.take(v, inds), pad)
+        i_0, ds, off = (ix.unpad_lanes(a, n, pad) for a in forward_difference(
+            lambda x: channel.compute_current(own, x, p), v_c, DV))  # noqa: B023 (called here)
         slope = ix.add(slope, inds, ds)
         offset = ix.add(offset, inds, off)
         name = channel.current_name
@@ -128,11 +141,13 @@ def pump_currents(pumps, ions, current_names, states, params):
     offset = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
     currents = {name: jnp.zeros(n, dtype=dtype) for name in current_names}
     for pump, inds in pumps:
-        own = channel_states(pump, inds, states)
-        p = channel_params(pump, inds, params)
-        c = ix.take(states[pump.ion_name], inds)
-        i_0, dc, off = forward_difference(
-            lambda x: pump.compute_current(own, x, p), c, DC)  # noqa: B023 (called here)
+        n, pad = len(inds), lane_pad(pump, inds, dtype)
+        own = channel_states(pump, inds, states, pad)
+        p = channel_params(pump, inds, params, pad)
+        c = ix.pad_lanes(ix.take(states[pump.ion_name], inds), pad)
+        i_0, dc, off = (ix.unpad_lanes(a, n, pad) for a in forward_difference(
+            lambda x: pump.compute_current(own, x, p), c, DC))  # noqa: B023 (called here)
+        c = ix.unpad_lanes(c, n, pad)
         ion = pump.ion_name
         slope[ion] = ix.add(slope[ion], inds, dc)
         offset[ion] = ix.add(offset[ion], inds, off)
