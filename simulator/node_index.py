@@ -4,8 +4,9 @@ Mechanisms are evaluated on the nodes they are inserted in (``inds``, a NumPy ar
 at trace time): gather ``x[inds]``, compute, scatter ``x.at[inds].set(y)``. A mechanism
 inserted in every node (point neurons, single compartments, unbranched cables) needs no
 gather or scatter at all; these functions then pass the arrays through, which saves XLA
-two loops per state and parameter. A contiguous run of nodes (a cell's compartments before
-its branch points, say) is read with a static slice and written back by concatenation:
+two loops per state and parameter. A few contiguous runs of nodes (a cell's compartments
+before its branch points, say, or all branches but one) are read with static slices and
+written back by concatenation:
 under ``vmap`` a gather by an index array puts the index axis first and XLA transposes back
 every step (VoltageTarget ×1,024, float64: 575 → 464 ns per solver step; CA1 run 20.8 →
 16.5 ms), though reverse mode is slower through the slices (CA1 gradient 150–190 → 195–200
@@ -34,49 +35,71 @@ def covers_all(inds, n: int) -> bool:
     return inds.shape == (n,) and bool(np.all(inds == np.arange(n)))
 
 
-def contiguous(inds) -> tuple[int, int] | None:
-    """``(start, stop)`` if ``inds`` is exactly ``start, start + 1, ..., stop − 1`` (at
-    least one index), else ``None``."""
+#: Most contiguous runs an index set is split into for slicing (see the module docstring);
+#: more runs are gathered and scattered.
+MAX_RUNS = 8
+
+
+def runs(inds) -> list[tuple[int, int]] | None:
+    """``[(start, stop), ...]``: ``inds`` as at most ``MAX_RUNS`` runs of consecutive nodes,
+    if it is strictly increasing; else ``None``."""
     inds = np.asarray(inds)
-    if inds.ndim != 1 or inds.size == 0:
+    if inds.ndim != 1 or inds.size == 0 or np.any(np.diff(inds) <= 0):
         return None
-    start = int(inds[0])
-    if np.all(inds == np.arange(start, start + inds.size)):
-        return start, start + int(inds.size)
-    return None
+    breaks = np.flatnonzero(np.diff(inds) != 1) + 1
+    if breaks.size >= MAX_RUNS:
+        return None
+    bounds = np.concatenate([[0], breaks, [inds.size]])
+    return [(int(inds[a]), int(inds[b - 1]) + 1)
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def take(x, inds):
-    """``x[inds]`` along the first axis: ``x`` itself when ``inds`` covers every node, a
-    static slice for a contiguous run, a gather otherwise."""
+    """``x[inds]`` along the first axis: ``x`` itself when ``inds`` covers every node, static
+    slices (joined) for a few runs, a gather otherwise."""
     if covers_all(inds, x.shape[0]):
         return x
-    run = contiguous(inds)
-    return x[run[0]:run[1]] if run else x[inds]
+    pieces = runs(inds)
+    if pieces is None:
+        return x[inds]
+    return _join([x[a:b] for a, b in pieces])
+
+
+def _join(parts):
+    return parts[0] if len(parts) == 1 else jnp.concatenate(parts)
+
+
+def _merged(x, pieces, values, combine):
+    """``x`` with each run ``x[a:b]`` replaced by ``combine(x[a:b], the run's values)``."""
+    parts, end, offset = [], 0, 0
+    for a, b in pieces:
+        parts += [x[end:a], combine(x[a:b], values[offset:offset + b - a]).astype(x.dtype)]
+        end, offset = b, offset + b - a
+    return jnp.concatenate([*parts, x[end:]])
 
 
 def put(x, inds, values):
     """``x.at[inds].set(values)`` (``values`` broadcast to ``x`` when ``inds`` covers all;
-    a contiguous run joined in by concatenation)."""
+    runs joined in by concatenation)."""
     if covers_all(inds, x.shape[0]):
         return jnp.broadcast_to(jnp.asarray(values, x.dtype), x.shape)
-    run = contiguous(inds)
-    if run:
-        values = jnp.broadcast_to(jnp.asarray(values, x.dtype), (run[1] - run[0],) + x.shape[1:])
-        return jnp.concatenate([x[:run[0]], values, x[run[1]:]])
-    return x.at[inds].set(values)
+    pieces = runs(inds)
+    if pieces is None:
+        return x.at[inds].set(values)
+    values = jnp.broadcast_to(jnp.asarray(values, x.dtype), (len(inds),) + x.shape[1:])
+    return _merged(x, pieces, values, lambda _, new: new)
 
 
 def add(x, inds, values):
-    """``x.at[inds].add(values)`` (repeated indices accumulate, as a scatter-add; a
-    contiguous run is added by concatenation)."""
+    """``x.at[inds].add(values)`` (repeated indices accumulate, as a scatter-add; runs are
+    added by concatenation)."""
     if covers_all(inds, x.shape[0]):
         return x + values
-    run = contiguous(inds)
-    if run:
-        a, b = run
-        return jnp.concatenate([x[:a], (x[a:b] + values).astype(x.dtype), x[b:]])
-    return x.at[inds].add(values)
+    pieces = runs(inds)
+    if pieces is None:
+        return x.at[inds].add(values)
+    values = jnp.broadcast_to(jnp.asarray(values), (len(inds),) + x.shape[1:])
+    return _merged(x, pieces, values, lambda old, new: old + new)
 
 
 def lane_padding(n: int, dtype) -> int:

@@ -11,14 +11,18 @@ import pytest
 from simulator import node_index as ix
 
 INDEX_SETS = [np.arange(6), np.arange(2, 5), np.array([0]), np.array([1, 3, 4]),
-              np.array([4, 2])]
+              np.array([0, 2, 4, 5]), np.array([4, 2]), np.array([1, 1, 3])]
 
 
-def test_contiguous_runs():
-    assert ix.contiguous(np.arange(2, 5)) == (2, 5)
-    assert ix.contiguous(np.array([3])) == (3, 4)
-    for inds in (np.array([1, 3]), np.array([4, 3]), np.zeros(0, int), np.zeros((2, 1), int)):
-        assert ix.contiguous(inds) is None
+def test_runs():
+    assert ix.runs(np.arange(2, 5)) == [(2, 5)]
+    assert ix.runs(np.array([3])) == [(3, 4)]
+    assert ix.runs(np.array([0, 1, 5, 6, 7, 9])) == [(0, 2), (5, 8), (9, 10)]
+    many = np.arange(0, 2 * ix.MAX_RUNS, 2)  # MAX_RUNS runs of one node
+    assert len(ix.runs(many)) == ix.MAX_RUNS
+    assert ix.runs(np.arange(0, 2 * ix.MAX_RUNS + 2, 2)) is None  # one run too many
+    for inds in (np.array([4, 3]), np.array([1, 1]), np.zeros(0, int), np.zeros((2, 1), int)):
+        assert ix.runs(inds) is None
 
 
 @pytest.mark.parametrize("inds", INDEX_SETS, ids=str)
@@ -44,3 +48,5 @@ def test_writes_keep_the_array_dtype(x64):
     x = jnp.zeros(5, jnp.float32)
     assert ix.add(x, np.arange(1, 3), jnp.ones(2, jnp.float64)).dtype == jnp.float32
     assert ix.put(x, np.arange(1, 3), jnp.ones(2, jnp.float64)).dtype == jnp.float32
+    assert ix.add(x, np.array([0, 2, 3]), jnp.ones(3, jnp.float64)).dtype == jnp.float32
+    assert ix.put(x, np.array([0, 2, 3]), jnp.ones(3, jnp.float64)).dtype == jnp.float32
