@@ -1,5 +1,5 @@
 """``simulator.node_index``: reads and writes of a mechanism's nodes equal gather/scatter,
-whichever form (pass-through, contiguous slice, index array) they take."""
+whichever form (pass-through, slices of up to MAX_RUNS runs, index array) they take."""
 
 from __future__ import annotations
 
