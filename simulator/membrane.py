@@ -53,14 +53,14 @@ CHANNEL_GEOMETRY = ("radius", "length", "axial_resistivity", "capacitance")
 
 def channel_params(channel, inds, params, pad: int = 0):
     """The channel's parameters plus geometry, gathered at its compartments ``inds`` (and
-    ``pad`` copies of the last, :func:`simulator.node_index.pad_lanes`)."""
+    ``pad`` copies of the last, :func:`simulator.node_index.take`)."""
     keys = (*channel.channel_params, *CHANNEL_GEOMETRY)
-    return {k: ix.pad_lanes(ix.take(params[k], inds), pad) for k in keys}
+    return {k: ix.take(params[k], inds, pad) for k in keys}
 
 
 def channel_states(channel, inds, states, pad: int = 0):
     """The channel's states at ``inds`` (lane-padded as :func:`channel_params`)."""
-    return {k: ix.pad_lanes(ix.take(states[k], inds), pad) for k in channel.channel_states}
+    return {k: ix.take(states[k], inds, pad) for k in channel.channel_states}
 
 
 def lane_pad(mechanism, inds, dtype) -> int:
@@ -84,9 +84,8 @@ def update_channel_states(channels, current_names, states, params, v, delta_t):
     for channel, inds in channels:
         n, pad = len(inds), lane_pad(channel, inds, v.dtype)
         own = channel_states(channel, inds, states, pad)
-        own.update({name: ix.pad_lanes(ix.take(states[name], inds), pad)
-                    for name in current_names})
-        new = channel.update_states(own, delta_t, ix.pad_lanes(ix.take(v, inds), pad),
+        own.update({name: ix.take(states[name], inds, pad) for name in current_names})
+        new = channel.update_states(own, delta_t, ix.take(v, inds, pad),
                                      channel_params(channel, inds, params, pad))
         for key, value in new.items():
             states[key] = ix.put(states[key], inds, ix.unpad_lanes(value, n, pad))
@@ -110,7 +109,7 @@ def membrane_currents(channels, current_names, states, params, v):
         n, pad = len(inds), lane_pad(channel, inds, v.dtype)
         own = channel_states(channel, inds, states, pad)
         p = channel_params(channel, inds, params, pad)
-        v_c = ix.pad_lanes(ix.take(v, inds), pad)
+        v_c = ix.take(v, inds, pad)
         i_0, ds, off = (ix.unpad_lanes(a, n, pad) for a in forward_difference(
             lambda x: channel.compute_current(own, x, p), v_c, DV))  # noqa: B023 (called here)
         slope = ix.add(slope, inds, ds)
@@ -144,10 +143,9 @@ def pump_currents(pumps, ions, current_names, states, params):
         n, pad = len(inds), lane_pad(pump, inds, dtype)
         own = channel_states(pump, inds, states, pad)
         p = channel_params(pump, inds, params, pad)
-        c = ix.pad_lanes(ix.take(states[pump.ion_name], inds), pad)
+        c = ix.take(states[pump.ion_name], inds)
         i_0, dc, off = (ix.unpad_lanes(a, n, pad) for a in forward_difference(
-            lambda x: pump.compute_current(own, x, p), c, DC))  # noqa: B023 (called here)
-        c = ix.unpad_lanes(c, n, pad)
+            lambda x: pump.compute_current(own, x, p), ix.pad_lanes(c, pad), DC))  # noqa: B023
         ion = pump.ion_name
         slope[ion] = ix.add(slope[ion], inds, dc)
         offset[ion] = ix.add(offset[ion], inds, off)

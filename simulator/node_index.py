@@ -54,15 +54,16 @@ def runs(inds) -> list[tuple[int, int]] | None:
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def take(x, inds):
+def take(x, inds, pad: int = 0):
     """``x[inds]`` along the first axis: ``x`` itself when ``inds`` covers every node, static
-    slices (joined) for a few runs, a gather otherwise."""
+    slices (joined) for a few runs, a gather otherwise; with ``pad`` copies of the last row
+    appended (:func:`pad_lanes`)."""
     if covers_all(inds, x.shape[0]):
-        return x
+        return pad_lanes(x, pad)
     pieces = runs(inds)
     if pieces is None:
-        return x[inds]
-    return _join([x[a:b] for a, b in pieces])
+        return pad_lanes(x[inds], pad)
+    return pad_lanes(_join([x[a:b] for a, b in pieces]), pad)
 
 
 def _join(parts):

@@ -53,6 +53,10 @@ def test_pad_and_unpad():
     assert ix.pad_lanes(jnp.float32(2.0), 3).shape == ()  # scalars broadcast as they are
     assert ix.unpad_lanes(jnp.float32(2.0), 5, 3).shape == ()
     np.testing.assert_array_equal(ix.pad_lanes(x, 0), x)
+    # take pads after reading, whichever form the read takes (all, runs, gather)
+    for inds, want in ((np.arange(5), [0, 1, 2, 3, 4, 4]), (np.array([1, 2, 4]), [1, 2, 4, 4]),
+                       (np.array([3, 0]), [3, 0, 0])):
+        np.testing.assert_array_equal(ix.take(x, inds, 1), want)
 
 
 def _cable(ncomp, channel, pump=None):
