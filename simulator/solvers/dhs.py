@@ -163,12 +163,15 @@ def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
         # (unbatched) lower or upper gets a trailing axis of 1 and broadcasts in the sweep's
         # arithmetic instead of being copied per batch member (DendriteControl x1,024:
         # about 15 % less time per solver step; docs/performance.md).
-        args = [jnp.moveaxis(a, 0, -1) if batched
-                else a[..., None] if name in ("lower", "upper")
-                else jnp.broadcast_to(a[..., None], (*a.shape, axis_size))
-                for name, a, batched in zip(("row_sums", "lower", "upper", "rhs"),
-                                            (row_sums, lower, upper, rhs), in_batched,
-                                            strict=True)]
+        def batch_last(a, batched, shared):
+            if batched:
+                return jnp.moveaxis(a, 0, -1)
+            return a[..., None] if shared else jnp.broadcast_to(a[..., None],
+                                                                 (*a.shape, axis_size))
+
+        s_b, lo_b, up_b, rhs_b = in_batched
+        args = (batch_last(row_sums, s_b, False), batch_last(lower, lo_b, True),
+                batch_last(upper, up_b, True), batch_last(rhs, rhs_b, False))
         return jnp.moveaxis(_sweep(schedule, *args, stacked=True), -1, 0), True
 
     def matvec(x):
