@@ -38,7 +38,7 @@ from neuroenv.env_config import (  # noqa: F401  (the mode tuples: part of this 
     site_nodes,
 )
 from neuroenv.env_pytrees import EnvParams, EnvState
-from neuroenv.extracellular_obs import lfp, n_recorded_contacts
+from neuroenv.extracellular_obs import n_recorded_contacts
 from neuroenv.numerical_guard import (  # noqa: F401  (constants and checks: also API here)
     NUMERICAL_ERROR_REWARD,
     V_LIMIT,
@@ -50,12 +50,14 @@ from neuroenv.numerical_guard import (  # noqa: F401  (constants and checks: als
 from neuroenv.obs_units import V_BOUNDS, V_OFFSET, V_SCALE, obs_unit_map  # noqa: F401
 from neuroenv.params_validation import check_key, check_params, check_state
 from neuroenv.period_inputs import period_inputs, site_waveform
+from neuroenv.period_steps import PeriodSteps, recorded, run_period
 from neuroenv.spaces import Box
 from neuroenv.stability_cache import checked_time_step
 from simulator.assemble import all_states, derive, split_all_params
+from simulator.batch_last import supports_batch_last
 from simulator.integrate import build_init_and_step_fn
 from simulator.solvers.registry import make_solver
-from simulator.step import with_electrodes
+from simulator.step import make_step_fn, with_electrodes
 
 
 class NeuronEnv(Environment):
@@ -107,7 +109,7 @@ class NeuronEnv(Environment):
     #: the content key that equal envs share compilations by (``Environment.__eq__``). The
     #: solver object compares by identity but is fixed by the solver names and the compiled
     #: module, which ``_step`` already keys.
-    _unkeyed_attributes = ("module", "_solver")
+    _unkeyed_attributes = ("module", "_solver", "_period_step")
 
     def __init__(self, module, stim_sites, task, delta_t: float = 0.025, substeps: int = 40,
                  action_scale: float = 0.1, window: int = 1, obs_noise_std: float = 0.0,
@@ -154,12 +156,11 @@ class NeuronEnv(Environment):
         params0, self._geometry_reference = split_all_params(all_params0)
         # Electrode geometry (segments, positions, σ: nested arrays) stays out of params.sim.
         self._extracellular = params0.pop("extracellular", None)
-        # Precomputes per parameters (exp_euler: transition matrices) for step_fn's `prepared`.
-        self._solver = make_solver(solver, base._compiled, voltage_solver)
         rec = base.recordings
         self.rec_states, self.rec_inds = tuple(rec["state"].tolist()), rec["rec_index"].to_numpy()
         self.n_rec = len(rec)
         self.n_obs_rec = {"mean": 1, "none": 0}.get(observe, self.n_rec)
+        self._build_period(solver, voltage_solver)
         self.randomized = randomized_names(randomize, params0, bool(param_spread or param_drift))
         self._sim_params0 = params0
         self.obs_units = obs_units
@@ -169,6 +170,18 @@ class NeuronEnv(Environment):
         self._obs_inv_scale = (1.0 / self._obs_scale.astype(np.float64)).astype(np.float32)
         check_params(self, self.default_params, "the default params")
         task.check_env(self)
+
+    def _build_period(self, solver: str, voltage_solver: str) -> None:
+        """The solver (its ``prepare``: exp_euler's transition matrices, per parameters),
+        ``_step``'s step without step_fn's argument checks (same module and solver, which
+        ``_step`` keys) and what a period's steps need besides (:mod:`neuroenv.period_steps`:
+        node-major under ``vmap`` where the module allows)."""
+        compiled = self._compiled
+        self._solver = make_solver(solver, compiled, voltage_solver)
+        self._period_step = make_step_fn(compiled, self._solver)
+        self._period_steps = PeriodSteps(self.delta_t, self.rec_states, self.rec_inds,
+                                         self.n_lfp, supports_batch_last(compiled,
+                                                                         self._solver))
 
     # ------------------------------------------------------------------ input validation
     def check_reset(self, key, params) -> None:
@@ -240,8 +253,7 @@ class NeuronEnv(Environment):
 
     # ------------------------------------------------------------------ dynamics
     def _record(self, states) -> jax.Array:
-        return jnp.stack([states[s][i] for s, i in zip(self.rec_states, self.rec_inds,
-                                                      strict=True)]).astype(jnp.float32)
+        return recorded(states, self.rec_states, self.rec_inds)
 
     def _observe(self, key, history, task_state, params) -> jax.Array:
         if self.observe_mode != "all":
@@ -336,15 +348,8 @@ class NeuronEnv(Environment):
         sim_params = self.derived_sim_params(
             self.episode_sim_params(state.param_log_scale, params))
         prepared = self.prepared_solver_data(sim_params)
-        v_dtype = state.sim["v"].dtype
-
-        def solver_step(sim, ext):
-            ext = {k: e.astype(v_dtype) for k, e in ext.items()}
-            sim = self._step(sim, sim_params, ext, inds, self.delta_t, prepared)
-            return sim, (self._record(sim), lfp(prepared, sim["v"], ext, inds)
-                         if self.n_lfp else jnp.zeros((0,), jnp.float32))
-
-        sim, (trace, lfp_trace) = jax.lax.scan(solver_step, state.sim, xs)
+        sim, trace, lfp_trace = run_period(self._period_step, self._period_steps, state.sim,
+                                           sim_params, prepared, xs, inds)
         # States at the start and end of the period, recorded voltages at every solver step.
         ok = current_ok & plausible_period(state.sim, sim, trace, self._state_masks)
         ok = ok & jnp.all(jnp.isfinite(lfp_trace))

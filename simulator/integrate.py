@@ -23,6 +23,7 @@ import numpy as np
 from jax.experimental import checkify
 
 from simulator.assemble import check_param_state
+from simulator.batch_last import batch_last, supports_batch_last
 from simulator.extracellular import coupling
 from simulator.initialise import device_arrays, plain
 from simulator.initialise import init as _init
@@ -351,7 +352,7 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
 
     recorded = any(e[3] for e in step_program.structure.compiled.electrodes)
 
-    def record(states, ext=None, inds=None):
+    def record(states, prepared, ext=None, inds=None):
         rows = [states[s][i] for s, i in groups]
         out = jnp.concatenate(rows)[inverse] if rows else jnp.zeros(0, states["v"].dtype)
         if not recorded:
@@ -368,18 +369,25 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
     if custom is not None:
         prepared = {**prepared, "v": custom}
 
-    def body(carry, x):
-        new = step(carry, all_params, x["ext"], ext_inds, delta_t, prepared)
-        # Steps past n_steps (padding of a checkpointed scan) leave the state unchanged.
-        if checkpointed:
-            new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new, carry)
-        return new, record(new, x["ext"], ext_inds)
-
     n_steps = program.n_steps
+
+    def steps(states, all_params, xs, delta_t, prepared):
+        def body(carry, x):
+            new = step(carry, all_params, x["ext"], ext_inds, delta_t, prepared)
+            # Steps past n_steps (padding of a checkpointed scan) leave the state unchanged.
+            if checkpointed:
+                new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new,
+                                             carry)
+            return new, record(new, prepared, x["ext"], ext_inds)
+
+        return nested_checkpoint_scan(body, states, xs, program.checkpoint_lengths, n_steps)
+
+    if supports_batch_last(step.compiled, step.solver):
+        steps = batch_last(steps, carried=(0,), shared=(4,))  # node-major under vmap
     xs = {"ext": {k: jnp.asarray(v).T for k, v in externals.items()},
           "active": jnp.ones(n_steps, dtype=bool)}
-    final, recs = nested_checkpoint_scan(body, states, xs, program.checkpoint_lengths, n_steps)
-    out = jnp.concatenate([record(states)[None], recs[:n_steps]]).T
+    final, recs = steps(states, all_params, xs, delta_t, prepared)
+    out = jnp.concatenate([record(states, prepared)[None], recs[:n_steps]]).T
     if program.checks:
         _check_traced(program, params, pstate_values, externals, states, out)
     return (out, final) if program.return_states else out

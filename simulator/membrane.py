@@ -63,12 +63,14 @@ def channel_states(channel, inds, states, pad: int = 0):
     return {k: ix.take(states[k], inds, pad) for k in channel.channel_states}
 
 
-def lane_pad(mechanism, inds, dtype) -> int:
-    """Lane padding (:func:`simulator.node_index.lane_padding`) for a mechanism on ``inds``:
-    0 for a mechanism that declares ``lane_padding = False`` (its arithmetic mixes nodes)."""
-    if not getattr(mechanism, "lane_padding", True):
+def lane_pad(mechanism, inds, like) -> int:
+    """Lane padding (:func:`simulator.node_index.lane_padding`) for a mechanism on ``inds``
+    and node arrays like ``like``: 0 for a mechanism that declares ``lane_padding = False``
+    (its arithmetic mixes nodes), and 0 for node arrays with trailing batch axes (the
+    batch, not the node axis, is then innermost: :mod:`simulator.batch_last`)."""
+    if not getattr(mechanism, "lane_padding", True) or like.ndim > 1:
         return 0
-    return ix.lane_padding(len(inds), dtype)
+    return ix.lane_padding(len(inds), like.dtype)
 
 
 def update_channel_states(channels, current_names, states, params, v, delta_t):
@@ -82,7 +84,7 @@ def update_channel_states(channels, current_names, states, params, v, delta_t):
     """
     states = dict(states)
     for channel, inds in channels:
-        n, pad = len(inds), lane_pad(channel, inds, v.dtype)
+        n, pad = len(inds), lane_pad(channel, inds, v)
         own = channel_states(channel, inds, states, pad)
         own.update({name: ix.take(states[name], inds, pad) for name in current_names})
         new = channel.update_states(own, delta_t, ix.take(v, inds, pad),
@@ -101,12 +103,11 @@ def membrane_currents(channels, current_names, states, params, v):
         offset: (n_nodes,) Σ (∂I/∂v · v − I) (mA/cm²), so that −I(v') ≈ −slope·v' + offset.
         currents: current name -> (n_nodes,) summed current I(v) (mA/cm²), 0 where absent.
     """
-    n = v.shape[0]
-    slope = jnp.zeros(n, dtype=v.dtype)
-    offset = jnp.zeros(n, dtype=v.dtype)
-    currents = {name: jnp.zeros(n, dtype=v.dtype) for name in current_names}
+    slope = jnp.zeros_like(v)
+    offset = jnp.zeros_like(v)
+    currents = {name: jnp.zeros_like(v) for name in current_names}
     for channel, inds in channels:
-        n, pad = len(inds), lane_pad(channel, inds, v.dtype)
+        n, pad = len(inds), lane_pad(channel, inds, v)
         own = channel_states(channel, inds, states, pad)
         p = channel_params(channel, inds, params, pad)
         v_c = ix.take(v, inds, pad)
@@ -134,13 +135,12 @@ def pump_currents(pumps, ions, current_names, states, params):
     """
     if not pumps:
         return {}, {}, {}
-    n = states["v"].shape[0]
-    dtype = states["v"].dtype
-    slope = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
-    offset = {ion: jnp.zeros(n, dtype=dtype) for ion in ions}
-    currents = {name: jnp.zeros(n, dtype=dtype) for name in current_names}
+    v = states["v"]
+    slope = {ion: jnp.zeros_like(v) for ion in ions}
+    offset = {ion: jnp.zeros_like(v) for ion in ions}
+    currents = {name: jnp.zeros_like(v) for name in current_names}
     for pump, inds in pumps:
-        n, pad = len(inds), lane_pad(pump, inds, dtype)
+        n, pad = len(inds), lane_pad(pump, inds, v)
         own = channel_states(pump, inds, states, pad)
         p = channel_params(pump, inds, params, pad)
         c = ix.take(states[pump.ion_name], inds)
@@ -198,7 +198,8 @@ def _update_synapses(synapse, own, delta_t, v, pre, v_pre, v_post, params):
         # Materialised once per node: otherwise XLA fuses the terms into the gather below
         # and evaluates them once per synapse (see simulator.materialise).
         keys = list(terms)
-        stacked = jnp.stack([jnp.broadcast_to(terms[k], (len(nodes),)) for k in keys], axis=1)
+        shape = (len(nodes), *v.shape[1:])
+        stacked = jnp.stack([jnp.broadcast_to(terms[k], shape) for k in keys], axis=1)
         stacked = materialised(stacked)[inverse]
         return {k: stacked[:, i] for i, k in enumerate(keys)}
 

@@ -128,3 +128,9 @@ def unpad_lanes(x, n: int, pad: int):
     if pad and x.ndim and x.shape[0] == n + pad:
         return x[:n]
     return x
+
+
+def along_nodes(a: np.ndarray, like):
+    """The static per-node (or per-edge) array ``a`` (n,) shaped to broadcast against
+    ``like`` ((n, ...): the node axis first, then any trailing batch axes)."""
+    return a.reshape(a.shape + (1,) * (jnp.ndim(like) - 1))

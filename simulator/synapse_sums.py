@@ -43,7 +43,7 @@ def node_sums(values, post: np.ndarray, n_nodes: int, reduction: str = DEFAULT_R
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     post = np.asarray(post)
     if reduction == "scatter":
-        return jnp.zeros((n_nodes, values.shape[1]), values.dtype).at[post].add(values)
+        return jnp.zeros((n_nodes, *values.shape[1:]), values.dtype).at[post].add(values)
     if reduction == "segment_sum":
         order = np.argsort(post, kind="stable")
         if np.any(order != np.arange(len(post))):

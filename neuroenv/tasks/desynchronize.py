@@ -82,6 +82,8 @@ class GapJunction(Synapse):
     compartment (nA; ``gS`` in µS, default 0.001). Connect it both ways for a symmetric
     junction."""
 
+    elementwise = True
+
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
         self.synapse_params = {f"{self.name}_gS": 1e-3}

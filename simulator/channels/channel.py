@@ -55,10 +55,17 @@ class Channel:
             :mod:`simulator.node_index`). Every built-in channel works node by node; set
             it to ``False`` for a channel whose arithmetic mixes its nodes (a sum or mean
             over them), which the copies would change.
+        elementwise: whether every method is elementwise over nodes (each node's result
+            depends only on that node's entries, and arrays of shape ``(n, ...)`` with
+            trailing batch axes work as ``(n,)`` does); then vmapped simulations run the
+            channel node-major, 1.2–4x faster (:mod:`simulator.batch_last`). Default
+            ``False`` (the safe choice for a channel of yours); every built-in channel
+            sets ``True``.
     """
 
     current_is_in_mA_per_cm2 = True
     lane_padding = True
+    elementwise = False
     #: Valid ranges of parameters and states (see the module docstring); default: none
     #: declared, the naming convention applies.
     param_ranges: dict = {}

@@ -45,6 +45,8 @@ class HH(Channel):
     ``n``.
     """
 
+    elementwise = True
+
     param_ranges = {
         "gNa": Range(0.0, units="S/cm²", what="conductance"),
         "gK": Range(0.0, units="S/cm²", what="conductance"),

@@ -43,6 +43,8 @@ SPIKE_FLAG = Range(0.0, 1.0, what="spike indicator (0 or 1)")
 class _VoltageModel(Channel):
     """A channel that sets ``v`` in ``update_states`` and carries no membrane current."""
 
+    elementwise = True
+
     def compute_current(self, states, v, params):
         """No current: zeros of the shape of ``v``."""
         return jnp.zeros_like(v)

@@ -37,6 +37,8 @@ def k_n_rates(v, vt):
 class Leak(Channel):
     """Leak current ``I = gLeak (v - eLeak)`` (mA/cm²); no states."""
 
+    elementwise = True
+
     param_ranges = {"gLeak": Range(0.0, units="S/cm²", what="conductance")}
 
     own_params = {"gLeak": 1e-4, "eLeak": -70.0}
@@ -58,6 +60,8 @@ class Na(Channel):
     Parameters: ``{name}_gNa`` (S/cm²), shared ``eNa`` and ``vt`` (mV).
     States: gates ``{name}_m``, ``{name}_h``.
     """
+
+    elementwise = True
 
     param_ranges = {"gNa": Range(0.0, units="S/cm²", what="conductance"), "m": GATE, "h": GATE}
 
@@ -92,6 +96,8 @@ class K(Channel):
     Parameters: ``{name}_gK`` (S/cm²), shared ``eK`` and ``vt`` (mV).
     State: gate ``{name}_n``.
     """
+
+    elementwise = True
 
     param_ranges = {"gK": Range(0.0, units="S/cm²", what="conductance"), "n": GATE}
 

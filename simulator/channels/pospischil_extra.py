@@ -87,6 +87,8 @@ class Km(Channel):
     and looks like a bug; we deliberately use ``p_inf``.)
     """
 
+    elementwise = True
+
     param_ranges = {"gKm": Range(0.0, units="S/cm²", what="conductance"),
                     "taumax": TIME_CONSTANT, "p": GATE}
 
@@ -120,6 +122,8 @@ class CaL(Channel):
     default 120). States: gates ``{name}_q``, ``{name}_r`` (default 0.2).
     Current name ``i_Ca``.
     """
+
+    elementwise = True
 
     param_ranges = {"gCaL": Range(0.0, units="S/cm²", what="conductance"), "q": GATE,
                     "r": GATE}
@@ -157,6 +161,8 @@ class CaT(Channel):
     of both gates, default 2), shared ``eCa`` (mV, default 120). State: gate
     ``{name}_u`` (default 0.2). Current name ``i_Ca``.
     """
+
+    elementwise = True
 
     param_ranges = {"gCaT": Range(0.0, units="S/cm²", what="conductance"),
                     "vx": Range(units="mV", what="voltage shift"), "u": GATE}

@@ -22,6 +22,8 @@ class CaPump(Pump):
     states ``i_Ca`` (1e-8) and ``CaCon_i`` (5e-5 mM); current name ``i_CaPump``.
     """
 
+    elementwise = True
+
     param_ranges = {
         "gamma": Range(0.0, 1.0, what="free calcium fraction"),
         "decay": TIME_CONSTANT,

@@ -19,6 +19,8 @@ class CaFaradayConcentrationChange(Pump):
     states ``i_Ca`` (1e-8) and ``CaCon_i`` (5e-5 mM); current name ``i_CaCurrent``.
     """
 
+    elementwise = True
+
     param_ranges = {"CaCon_i": CONCENTRATION}
 
     META = {"mechanism": "Calcium change"}

@@ -28,6 +28,8 @@ class CaNernstReversal(Pump):
     does not feed back into their currents.
     """
 
+    elementwise = True
+
     # ln([Ca]_e / [Ca]_i): both strictly positive.
     param_ranges = {"CaCon_i": Range(0.0, units="mM", low_open=True, what="concentration"),
                     "CaCon_e": Range(0.0, units="mM", low_open=True, what="concentration")}

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.node_index import along_nodes
 from simulator.solvers.dhs_schedule import TreeSchedule, build_schedule, check_parents
 
 __all__ = [
@@ -44,6 +45,24 @@ def _float_dtype(*arrays):
     if not jnp.issubdtype(dtype, jnp.inexact):
         dtype = jnp.result_type(dtype, float)
     return dtype
+
+
+def _as_node_arrays(n: int, names, arrays, dtype):
+    """``arrays`` as ``dtype``, each ``(n, ...)``: the node axis first, then trailing batch
+    axes that broadcast against each other."""
+    out = []
+    for name, a in zip(names, arrays, strict=True):
+        a = jnp.asarray(a, dtype)
+        if a.ndim == 0 or a.shape[0] != n:
+            raise ValueError(f"{name} must have shape ({n},) or ({n}, ...) with trailing batch"
+                             f" axes, got {a.shape}")
+        out.append(a)
+    try:
+        np.broadcast_shapes(*(a.shape for a in out))
+    except ValueError:
+        shapes = ", ".join(f"{name} {a.shape}" for name, a in zip(names, out, strict=True))
+        raise ValueError(f"trailing batch axes must broadcast, got {shapes}") from None
+    return out
 
 
 def _as_vectors(n: int, names, arrays, dtype):
@@ -95,7 +114,7 @@ def _sweep(schedule: TreeSchedule, row_sums, lower, upper, rhs, stacked=False):
             m = u / (sb[0, c] - low)
             return sb.at[:, p].add(-m * sb[:, c]), None
 
-        sb, _ = jax.lax.scan(eliminate, jnp.stack([s, b]), xs)
+        sb, _ = jax.lax.scan(eliminate, jnp.stack(jnp.broadcast_arrays(s, b)), xs)
         s, b = sb[0], sb[1]
     else:
         def eliminate(carry, xs):
@@ -123,14 +142,19 @@ def _edges(parents: np.ndarray, lower, upper, dtype):
     n = parents.shape[0]
     nonroot = parents >= 0
     zero = jnp.zeros((), dtype)
-    return (np.where(nonroot, parents, n), jnp.where(nonroot, lower, zero),
-            jnp.where(nonroot, upper, zero))
+    return (np.where(nonroot, parents, n), jnp.where(along_nodes(nonroot, lower), lower, zero),
+            jnp.where(along_nodes(nonroot, upper), upper, zero))
+
+
+def _with_slot(a):
+    """``a`` (n, ...) with a zero row appended (the dummy slot n)."""
+    return jnp.concatenate([a, jnp.zeros((1, *a.shape[1:]), a.dtype)])
 
 
 def _row_sums(parents: np.ndarray, diag, lower, upper):
     n = parents.shape[0]
     par, lower, upper = _edges(parents, lower, upper, diag.dtype)
-    s = jnp.concatenate([diag + lower, jnp.zeros((1,), diag.dtype)]).at[par].add(upper)
+    s = _with_slot(diag + lower).at[par].add(upper)
     return s[:n]
 
 
@@ -139,11 +163,9 @@ def _matvec(parents: np.ndarray, row_sums, lower, upper, x):
     differences of neighbours rather than a large diagonal against large off-diagonals."""
     n = parents.shape[0]
     par, lower, upper = _edges(parents, lower, upper, x.dtype)
-    x_ext = jnp.concatenate([x, jnp.zeros((1,), x.dtype)])
-    diff = x_ext[par] - x  # x_p - x_i (garbage at roots, multiplied by zero)
+    diff = _with_slot(x)[par] - x  # x_p - x_i (garbage at roots, multiplied by zero)
     y = row_sums * x + lower * diff
-    y = jnp.concatenate([y, jnp.zeros((1,), y.dtype)]).at[par].add(-upper * diff)
-    return y[:n]
+    return _with_slot(y).at[par].add(-upper * diff)[:n]
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -155,7 +177,14 @@ def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
     (batch first) would make each a strided column access. The arithmetic is the same.
     """
 
-    sweep = jax.custom_batching.custom_vmap(functools.partial(_sweep, schedule))
+    # Trailing batch axes (node-major batches, simulator.batch_last): the row sums and the
+    # right-hand side travel stacked, as in the batched rule below.
+    trailing = max(row_sums.ndim, rhs.ndim) > 1
+    if trailing:
+        shape = np.broadcast_shapes(row_sums.shape, lower.shape, upper.shape, rhs.shape)
+        row_sums, rhs = jnp.broadcast_to(row_sums, shape), jnp.broadcast_to(rhs, shape)
+    sweep = jax.custom_batching.custom_vmap(functools.partial(_sweep, schedule,
+                                                              stacked=trailing))
 
     @sweep.def_vmap
     def _sweep_batched(axis_size, in_batched, row_sums, lower, upper, rhs):
@@ -192,8 +221,7 @@ def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
 def _transpose_row_sums(parents: np.ndarray, row_sums, lower, upper):
     n = parents.shape[0]
     par, lower, upper = _edges(parents, lower, upper, row_sums.dtype)
-    s = jnp.concatenate([row_sums + upper - lower, jnp.zeros((1,), row_sums.dtype)])
-    return s.at[par].add(lower - upper)[:n]
+    return _with_slot(row_sums + upper - lower).at[par].add(lower - upper)[:n]
 
 
 def tree_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
@@ -206,9 +234,13 @@ def tree_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
         upper: ``(n,)`` ``A[parent(i), i]``, node order (ignored at roots).
         rhs: ``(n,)`` right-hand side, node order.
 
+    Every array may also be ``(n, ...)``: trailing batch axes that broadcast against each
+    other (a node-major batch of systems, e.g. a shared matrix ``(n, 1)`` with right-hand
+    sides ``(n, B)``); each step of the sweep then updates one contiguous row per node.
+
     Returns:
-        ``(n,)`` solution ``x`` in node order, dtype the promoted float dtype of the
-        inputs. Jit-able, vmap-able over every array argument and differentiable in all
+        ``(n,)`` (or ``(n, ...)``) solution ``x`` in node order, dtype the promoted float
+        dtype of the inputs. Jit-able, vmap-able over every array argument and differentiable in all
         of them (derivatives cost one extra solve, see the module docstring). The solve
         is itself jitted with the schedule as a static argument, so eager calls with an
         equal schedule reuse the compiled code. Forms the row sums from ``diag`` and calls
@@ -247,7 +279,7 @@ def tree_solve_row_sums(schedule: TreeSchedule, row_sums, lower, upper, rhs):
 def _checked(schedule, names, arrays):
     if not isinstance(schedule, TreeSchedule):
         raise TypeError(f"schedule must be a TreeSchedule, got {type(schedule).__name__}")
-    return _as_vectors(schedule.n, names, arrays, _float_dtype(*arrays))
+    return _as_node_arrays(schedule.n, names, arrays, _float_dtype(*arrays))
 
 
 def parents_of(schedule_or_parents) -> np.ndarray:

@@ -119,6 +119,9 @@ class ExpEuler:
 
     op: VoltageOperator
     coupling: KronCoupling
+    #: ``update`` accepts node arrays with trailing batch axes when given ``prepared``
+    #: (the transition matrix then multiplies them; :mod:`simulator.batch_last`).
+    batch_last = True
 
     @classmethod
     def build(cls, compiled, voltage_solver: str, width: int | None):

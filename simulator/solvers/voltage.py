@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.node_index import along_nodes
 from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 from simulator.solvers.dhs_schedule import tree_roots
@@ -93,11 +94,12 @@ class VoltageOperator:
         the diagonal, and (with ``reference``) solves for ``x − r`` with ``r = v[reference]``
         the root voltage of each tree; see the module docstring.
         """
-        gs = jnp.where(self.comp_edge, dt * g, g)
-        row_sums = jnp.where(self.is_comp, 1.0 + dt * lam, 0.0)
-        padded = jnp.concatenate([-gs, jnp.zeros(1, dtype=gs.dtype)])
+        is_comp = along_nodes(self.is_comp, v)
+        gs = jnp.where(along_nodes(self.comp_edge, g), dt * g, g)
+        row_sums = jnp.where(is_comp, 1.0 + dt * lam, 0.0)
+        padded = jnp.concatenate([-gs, jnp.zeros((1, *gs.shape[1:]), dtype=gs.dtype)])
         lower, upper = padded[self.lower_edge], padded[self.upper_edge]
-        rhs = jnp.where(self.is_comp, v + dt * kappa, 0.0)
+        rhs = jnp.where(is_comp, v + dt * kappa, 0.0)
         if not reference:
             return solve(row_sums, lower, upper, rhs)
         ref = v[self.reference]
@@ -135,11 +137,15 @@ class BwdEuler(_OnOperator):
     """
 
     solve: Callable
+    #: Whether ``update`` accepts node arrays with trailing batch axes (``(n, ...)``,
+    #: :mod:`simulator.batch_last`): the DHS tree solve does, the dense one does not.
+    batch_last: bool = False
 
     @classmethod
     def build(cls, compiled, voltage_solver: str, width: int | None):
         return cls(VoltageOperator(compiled), make_linear_solver(compiled, voltage_solver,
-                                                                 width))
+                                                                 width),
+                   batch_last=voltage_solver != "dense")
 
     def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
         return self.op.implicit(self.solve, x, lam, kappa, g, delta_t, reference)
@@ -152,7 +158,7 @@ class CrankNicolson(BwdEuler):
 
     def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
         half = self.op.implicit(self.solve, x, lam, kappa, g, 0.5 * delta_t, reference)
-        return jnp.where(self.op.is_comp, 2.0 * half - x, half)
+        return jnp.where(along_nodes(self.op.is_comp, x), 2.0 * half - x, half)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -160,8 +166,12 @@ class FwdEuler(_OnOperator):
     """Explicit Euler; first order, stable only for dt below the fastest axial time scale
     (``reference`` is unused: no solve)."""
 
+    #: ``update`` accepts node arrays with trailing batch axes (:mod:`simulator.batch_last`).
+    batch_last = True
+
     def update(self, x, lam, kappa, g, delta_t, prepared=None, reference=True):
         op = self.op
         x = op.branch_point_voltages(x, g)
         dx = -lam * x + kappa + op.axial_flux(x, g)
-        return op.branch_point_voltages(jnp.where(op.is_comp, x + delta_t * dx, x), g)
+        is_comp = along_nodes(op.is_comp, x)
+        return op.branch_point_voltages(jnp.where(is_comp, x + delta_t * dx, x), g)

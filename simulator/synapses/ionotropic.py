@@ -18,6 +18,8 @@ class IonotropicSynapse(Synapse):
     ``delta`` 10 mV. State: ``s`` 0.2.
     """
 
+    elementwise = True
+
     param_ranges = {"gS": Range(0.0, units="µS", what="conductance"),
                     "e_syn": Range(units="mV", what="reversal potential"),
                     "k_minus": RATE,

@@ -50,6 +50,11 @@ class Synapse:
     param_ranges: dict = {}
     #: Parameters read by ``presynaptic_terms`` (None: the model is not factorised).
     presynaptic_params: tuple[str, ...] | None = None
+    #: Whether every method is elementwise over synapses and nodes (arrays may carry
+    #: trailing batch axes), so vmapped simulations may run it node-major
+    #: (:mod:`simulator.batch_last`, as :attr:`simulator.channels.Channel.elementwise`).
+    #: Default ``False``; every built-in synapse sets ``True``.
+    elementwise = False
 
     def __init__(self, name: str | None = None) -> None:
         self._name = type(self).__name__ if name is None else name

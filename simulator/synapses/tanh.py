@@ -14,6 +14,8 @@ class TanhRateSynapse(Synapse):
     Params: ``gS`` 1e-4, ``x_offset`` −70 mV, ``slope`` 1 1/mV. Independent of v_post.
     """
 
+    elementwise = True
+
     param_ranges = {"gS": Range(0.0, units="µS", what="conductance")}
 
     def __init__(self, name: str | None = None) -> None:
@@ -35,6 +37,7 @@ class TanhConductanceSynapse(Synapse):
     """
 
     param_ranges = {"gS": Range(0.0, units="µS", what="conductance")}
+    elementwise = True
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)

@@ -27,6 +27,8 @@ class TestSynapse(Synapse):
     Params: ``gC`` 1e-4 µS. State: ``c`` 0.2 (open fraction).
     """
 
+    elementwise = True
+
     __test__ = False  # a synapse model, not a pytest test class
 
     param_ranges = {"gC": Range(0.0, units="µS", what="conductance"), "c": GATE}

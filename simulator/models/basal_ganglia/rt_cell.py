@@ -38,6 +38,8 @@ class RTCell(Channel):
     (mA/cm², depolarising). States: gates ``n h r`` and ``Ca`` (dimensionless).
     """
 
+    elementwise = True
+
     param_ranges = {"k1": _POSITIVE, "kCa": _POSITIVE, "eps": _POSITIVE, "phi_n": _POSITIVE,
                     "phi_h": _POSITIVE, "phi_r": _POSITIVE,
                     "Ca": Range(0.0, what="calcium (RT units)"), "n": GATE, "h": GATE,

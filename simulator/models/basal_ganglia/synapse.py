@@ -32,6 +32,8 @@ class RTSynapse(Synapse):
         theta_g, theta_H, sigma_H: the release threshold terms (mV).
     """
 
+    elementwise = True
+
     param_ranges = {"gS": Range(0.0, units="µS", what="conductance"),
                     "e_syn": Range(units="mV", what="reversal potential"),
                     "alpha": RATE, "beta": RATE,

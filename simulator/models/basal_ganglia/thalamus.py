@@ -46,6 +46,8 @@ class ThalamocorticalRT(Channel):
     States: gates ``h r``.
     """
 
+    elementwise = True
+
     param_ranges = {"phi_r": Range(0.0, low_open=True), "a_r": Range(0.0),
                     "h": GATE, "r": GATE}
     # RT (2004) TC: g 0.05, 3, 5, 5 nS/µm² (L, Na, K, T); E −70, 50, −90, 0 mV.
