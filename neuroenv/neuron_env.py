@@ -180,8 +180,8 @@ class NeuronEnv(Environment):
         self._solver = make_solver(solver, compiled, voltage_solver)
         self._period_step = make_step_fn(compiled, self._solver)
         self._period_steps = PeriodSteps(self.delta_t, self.rec_states, self.rec_inds,
-                                         self.n_lfp, supports_batch_last(compiled,
-                                                                         self._solver))
+                                         self.n_lfp, self._state_masks,
+                                         supports_batch_last(compiled, self._solver))
 
     # ------------------------------------------------------------------ input validation
     def check_reset(self, key, params) -> None:
@@ -348,10 +348,11 @@ class NeuronEnv(Environment):
         sim_params = self.derived_sim_params(
             self.episode_sim_params(state.param_log_scale, params))
         prepared = self.prepared_solver_data(sim_params)
-        sim, trace, lfp_trace = run_period(self._period_step, self._period_steps, state.sim,
-                                           sim_params, prepared, xs, inds)
-        # States at the start and end of the period, recorded voltages at every solver step.
-        ok = current_ok & plausible_period(state.sim, sim, trace, self._state_masks)
+        # `plausible`: states at the start and end of the period, recorded voltages at
+        # every solver step.
+        sim, trace, lfp_trace, plausible = run_period(self._period_step, self._period_steps,
+                                                      state.sim, sim_params, prepared, xs, inds)
+        ok = current_ok & plausible
         ok = ok & jnp.all(jnp.isfinite(lfp_trace))
         trace = jnp.where(ok, trace, state.history[-1])
         lfp_trace = jnp.where(ok, lfp_trace, 0.0)

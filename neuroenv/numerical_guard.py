@@ -20,6 +20,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from simulator.node_index import along_nodes
+
 #: Numerical guard: a membrane voltage beyond ±V_LIMIT (mV) anywhere in the simulated cell
 #: (checked at the start and end of each control period, and for the recorded voltages at
 #: every solver step) is physically impossible (no neuron gets near 1 V; a blow-up of an
@@ -42,10 +44,12 @@ def state_masks(states: dict) -> dict:
 def plausible_states(sim: dict, masks: dict) -> jax.Array:
     """Whether simulator states are physically possible (a bool scalar): every
     compartment's |v| ≤ :data:`V_LIMIT` (False for NaN) and every other state finite at the
-    entries of ``masks`` (:func:`state_masks` of the initial states)."""
-    ok = jnp.all(jnp.abs(sim["v"]) <= V_LIMIT)
+    entries of ``masks`` (:func:`state_masks` of the initial states). States with trailing
+    batch axes (node-major, :mod:`simulator.batch_last`) give one answer per batch entry."""
+    batch = sim["v"].ndim - 1
+    ok = _all(jnp.abs(sim["v"]) <= V_LIMIT, batch)
     for name, mask in masks.items():
-        ok = ok & jnp.all(jnp.isfinite(sim[name]) | ~mask)
+        ok = ok & _all(jnp.isfinite(sim[name]) | ~along_nodes(mask, sim[name]), batch)
     return ok
 
 
@@ -54,9 +58,16 @@ def plausible_period(start: dict, end: dict, trace, masks: dict) -> jax.Array:
     states at its ``start`` and ``end`` (:func:`plausible_states`; a non-finite value
     anywhere stays non-finite or reaches v through the membrane current) and the recorded
     voltages ``trace`` (substeps, n_rec) at every solver step within ±:data:`V_LIMIT`. (A
-    per-step check of every compartment cost 18-20 % of a vmapped step's time.)"""
+    per-step check of every compartment cost 18-20 % of a vmapped step's time.) Trailing
+    batch axes as in :func:`plausible_states`."""
+    batch = start["v"].ndim - 1
     return (plausible_states(start, masks) & plausible_states(end, masks)
-            & jnp.all(jnp.abs(trace) <= V_LIMIT))
+            & _all(jnp.abs(trace) <= V_LIMIT, batch))
+
+
+def _all(x, batch: int):
+    """``jnp.all`` over every axis of ``x`` but its ``batch`` trailing ones."""
+    return jnp.all(x, axis=tuple(range(x.ndim - batch)))
 
 
 def guarded_outputs(ok, obs, fallback, reward) -> tuple[jax.Array, jax.Array]:

@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from neuroenv.extracellular_obs import lfp
+from neuroenv.numerical_guard import plausible_period
 from simulator.batch_last import batch_last
 
 
@@ -21,6 +22,8 @@ class PeriodSteps(NamedTuple):
         delta_t: solver step (ms).
         rec_states, rec_inds: the recorded states' names and node indices.
         n_lfp: number of recorded electrode contacts.
+        masks: the entries of each state that hold a value
+            (:func:`neuroenv.numerical_guard.state_masks`).
         node_major: run node-major under ``vmap``
             (:func:`simulator.batch_last.supports_batch_last`).
     """
@@ -29,6 +32,7 @@ class PeriodSteps(NamedTuple):
     rec_states: tuple
     rec_inds: object
     n_lfp: int
+    masks: dict
     node_major: bool
 
 
@@ -46,13 +50,16 @@ def run_period(step, steps: PeriodSteps, sim: dict, sim_params: dict, prepared: 
     ``xs`` (name -> (substeps, n)) at ``inds``.
 
     Returns:
-        ``(sim, trace, lfp_trace)``: the states after the period, the recorded states after
-        every step ((substeps, n_rec), float32) and the electrode potentials
-        ((substeps, n_lfp), µV).
+        ``(sim, trace, lfp_trace, plausible)``: the states after the period, the recorded
+        states after every step ((substeps, n_rec), float32), the electrode potentials
+        ((substeps, n_lfp), µV) and whether the period stayed physically possible
+        (:func:`neuroenv.numerical_guard.plausible_period`, reduced node-major too: as
+        ``vmap``'s batch-first reductions over 235 nodes it cost DendriteControl x1,024
+        float32 a quarter of its time).
     """
     # Built from `steps`, not from the env: batch_last's rules stay in the compiled
     # program's cache, which must not keep the env alive.
-    delta_t, rec_states, rec_inds, n_lfp, node_major = steps
+    delta_t, rec_states, rec_inds, n_lfp, masks, node_major = steps
 
     def period(sim, sim_params, prepared, xs):
         v_dtype = sim["v"].dtype
@@ -64,8 +71,8 @@ def run_period(step, steps: PeriodSteps, sim: dict, sim_params: dict, prepared: 
                           else jnp.zeros((0,), jnp.float32))
             return sim, (recorded(sim, rec_states, rec_inds), potentials)
 
-        sim, (trace, lfp_trace) = jax.lax.scan(solver_step, sim, xs)
-        return sim, trace, lfp_trace
+        end, (trace, lfp_trace) = jax.lax.scan(solver_step, sim, xs)
+        return end, trace, lfp_trace, plausible_period(sim, end, trace, masks)
 
     if node_major:
         period = batch_last(period, carried=(0,), shared=(2,))
