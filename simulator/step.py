@@ -146,22 +146,6 @@ def with_electrodes(compiled, prepared: dict, all_params: dict) -> dict:
     return {**prepared, "extracellular": coupling.prepare(compiled, all_params)}
 
 
-def materialised_states(states: dict, v) -> dict:
-    """The advanced ``states``, materialised before the currents read them.
-
-    Without the barrier XLA fuses each gate's last, cheap operation into both of its
-    consumers (the state written back, the current) and so materialises the exponentials'
-    intermediates instead, four loops per gate instead of one (VoltageTarget x1,024
-    vmapped, float64: 533 -> 399 ns per solver step; docs/performance.md). Node-major
-    float64 steps (``v`` with a trailing batch axis, :mod:`simulator.batch_last`) are
-    faster without it (VoltageTarget x1,024 281–291 against 298–305 ns, DendriteControl
-    1,727 against 1,844; float32 node-major keeps it: 104 against 112 ns).
-    """
-    if v.ndim > 1 and jnp.dtype(v.dtype).itemsize >= 8:
-        return states
-    return jax.lax.optimization_barrier(states)
-
-
 @dataclasses.dataclass(frozen=True, eq=False)
 class Step:
     """``step(all_states, all_params, externals, external_inds, delta_t=0.025,
@@ -190,7 +174,12 @@ class Step:
         compiled, conductances = self.compiled, all_params["axial_conductances"]
         v_start = all_states["v"]
         states = advance_mechanisms(compiled, all_states, all_params, delta_t)
-        states = materialised_states(states, v_start)
+        # The new states are materialised before the currents read them: without the
+        # barrier XLA fuses each gate's last, cheap operation into both of its consumers
+        # (the state written back, the current) and so materialises the exponentials'
+        # intermediates instead, four loops per gate instead of one (VoltageTarget x1,024
+        # vmapped, float64: 533 -> 399 ns per solver step; docs/performance.md).
+        states = jax.lax.optimization_barrier(states)
         terms = linearise_currents(compiled, states, all_params, v_start, externals,
                                    external_inds, prepared)
         ions = update_ions(compiled, self.solver, states, terms, conductances, prepared,
