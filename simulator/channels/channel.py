@@ -58,7 +58,7 @@ class Channel:
         elementwise: whether every method is elementwise over nodes (each node's result
             depends only on that node's entries, and arrays of shape ``(n, ...)`` with
             trailing batch axes work as ``(n,)`` does); then vmapped simulations run the
-            channel node-major, 1.2–4x faster (:mod:`simulator.batch_last`). Default
+            channel node-major, 1.1–3x faster (:mod:`simulator.batch_last`). Default
             ``False`` (the safe choice for a channel of yours); every built-in channel
             sets ``True``.
     """
