@@ -128,12 +128,12 @@ def _compiled(module):
     return module.base._compiled
 
 
-def _runs(module, solver, n_steps, amps):
+def _runs(module, solver, n_steps, amps, voltage_solver="jaxley.dhs"):
     """Plain and node-major ``vmap`` of ``n_steps`` steps from rest, one stimulus amplitude
     (nA, into node 0) per batch member; returns both final voltage arrays (B, n_nodes) and
     the traces of node 0."""
     compiled = _compiled(module)
-    step = make_step_fn(compiled, make_solver(solver, compiled))
+    step = make_step_fn(compiled, make_solver(solver, compiled, voltage_solver))
     init_fn, _ = jx.build_init_and_step_fn(module, solver=solver)
     states, params = init_fn(module.get_parameters())
     prepared = step.prepare(params, 0.025)
@@ -165,6 +165,16 @@ def test_step_node_major_equals_vmap(name, solver, precision):
         np.testing.assert_allclose(fast[0][key], want, atol=ATOL[precision], rtol=1e-6,
                                    err_msg=key)
     assert float(jnp.max(plain[1])) > 0.0, "no spike: the comparison is too easy"
+
+
+def test_wide_dhs_levels_node_major(x64):
+    """The accelerators' DHS schedule (levels of up to 32 nodes) with trailing batch axes."""
+    module = _branched_cell()
+    amps = jnp.linspace(-0.05, 1.0, 14)
+    plain, fast, _, step = _runs(module, "bwd_euler", 400, amps, "jaxley.dhs.gpu")
+    assert supports_batch_last(_compiled(module), step.solver)
+    np.testing.assert_allclose(fast[1], plain[1], atol=ATOL["float64"], rtol=0)
+    assert float(jnp.max(plain[1])) > 0.0
 
 
 def test_supports():
