@@ -67,8 +67,8 @@ def run_period(step, steps: PeriodSteps, sim: dict, sim_params: dict, prepared: 
         def solver_step(sim, ext):
             ext = {k: e.astype(v_dtype) for k, e in ext.items()}
             sim = step(sim, sim_params, ext, inds, delta_t, prepared)
-            potentials = (lfp(prepared, sim["v"], ext, inds) if n_lfp
-                          else jnp.zeros((0,), jnp.float32))
+            # No potentials without electrodes (batch_last's outputs must not be empty).
+            potentials = lfp(prepared, sim["v"], ext, inds) if n_lfp else None
             return sim, (recorded(sim, rec_states, rec_inds), potentials)
 
         end, (trace, lfp_trace) = jax.lax.scan(solver_step, sim, xs)
@@ -76,4 +76,7 @@ def run_period(step, steps: PeriodSteps, sim: dict, sim_params: dict, prepared: 
 
     if node_major:
         period = batch_last(period, carried=(0,), shared=(2,))
-    return period(sim, sim_params, prepared, xs)
+    sim, trace, lfp_trace, plausible = period(sim, sim_params, prepared, xs)
+    if lfp_trace is None:
+        lfp_trace = jnp.zeros((trace.shape[0], 0), jnp.float32)
+    return sim, trace, lfp_trace, plausible

@@ -11,9 +11,10 @@ the leading (node) axis and its arithmetic is elementwise (mechanisms that decla
 ``elementwise = True``), and the tree solve accepts trailing batch axes
 (:func:`simulator.solvers.dhs.tree_solve_row_sums`).
 
-Measured on 1,024 vmapped envs (2 CPU cores, ns per cell and solver step; docs/performance.md,
-"Node-major batches"): VoltageTarget float64 353 → 307, float32 169 → 106; DendriteControl
-(235 nodes) float64 3,111 → 1,425, float32 3,008 → 679.
+Measured by ``python -m bench`` (1,024 vmapped envs against jaxley's vmapped ``integrate``,
+ours/jaxley time per solver step, 2 CPU cores; docs/performance.md, "Fourth pass"):
+VoltageTarget float64 0.563 → 0.498, float32 0.541 → 0.404; DendriteControl (235 nodes)
+float64 0.849 → 0.321, float32 0.617 → 0.295.
 
 Derivatives are taken through the plain function (a ``custom_jvp`` whose rule is
 ``jax.jvp`` of it), so forward and reverse mode behave exactly as without the wrapper; only
@@ -45,7 +46,10 @@ def batch_last(fn, carried: tuple[int, ...] = (), shared: tuple[int, ...] = ()):
             that multiply node vectors; where one of them is batched, the call falls back
             to plain ``vmap``.
 
-    Unbatched calls and derivatives run ``fn`` as it is.
+    Unbatched calls and derivatives run ``fn`` as it is. ``fn``'s outputs must not be
+    empty arrays (return ``None`` instead): jax 0.10 loses an empty output's batch axis in
+    reverse mode through a jitted function under ``vmap`` (an IndexError in a later
+    reduction).
     """
     batched_fn = jax.custom_batching.custom_vmap(fn)
 
@@ -71,30 +75,41 @@ def batch_last(fn, carried: tuple[int, ...] = (), shared: tuple[int, ...] = ()):
     @wrapped.defjvp
     def _jvp(primals, tangents):
         out, out_dot = jax.jvp(fn, primals, tangents)
-        return _batch_first(out), out_dot
+        return _batch_first(out, _true_where_batched(primals)), out_dot
 
     return wrapped
 
 
-@jax.custom_batching.custom_vmap
-def _batch_first(tree):
-    """The identity, whose outputs under ``vmap`` are batched along their first axis.
+def _batch_first(tree, flag):
+    """``tree`` unchanged, every leaf batched along its first axis under ``vmap``.
 
     A jitted ``custom_jvp`` under ``vmap`` fixes its outputs' batch axes from the primal
-    function (here: the first axis, from the node-major rule) and does not move those of
-    the derivative rule to match (jax 0.10: a scan's stacked outputs come batched along
-    their second axis); the derivative rule's primal outputs pass through this, so both
-    agree (the tangents follow the primals' axes)."""
-    return tree
+    function (every output batched along the first axis, by the node-major rule) and does
+    not move those of the derivative rule to match (jax 0.10: a scan's stacked outputs come
+    batched along their second axis, and an output computed from shared values only comes
+    unbatched; a later use raised a broadcasting TypeError or IndexError); the derivative
+    rule's primal outputs pass through this. ``flag`` (True, batched wherever an argument
+    is) batches every leaf; ``expand_dims`` and ``squeeze`` move the batch axis to the front
+    in their batching rules. All of it is linear or a selection, so derivatives of any
+    order go through."""
+    def first(a):
+        a = jnp.where(flag, a, a)
+        return jax.lax.squeeze(jax.lax.expand_dims(a, (0,)), (0,))
+
+    return tree_util.tree_map(first, tree)
 
 
-@_batch_first.def_vmap
-def _batch_first_rule(axis_size, in_batched, tree):
-    def first(a, batched):
-        return a if batched else jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))
-
-    out = tree_util.tree_map(first, tree, in_batched[0])
-    return out, tree_util.tree_map(lambda _: True, out)
+def _true_where_batched(tree):
+    """A bool scalar, True, that depends on the first entry of every array leaf of ``tree``
+    (so under ``vmap`` it is batched wherever one of them is)."""
+    flag = jnp.asarray(True)
+    for leaf in tree_util.tree_leaves(tree):
+        leaf = jnp.asarray(leaf)
+        if leaf.size == 0 or jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            continue
+        first = jnp.ravel(leaf)[:1]
+        flag = flag & jnp.all((first == first) | True)
+    return flag
 
 
 def _to_trailing(a, batched: bool, full: bool, size: int):

@@ -351,6 +351,7 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
     checkpointed = program.checkpoint_lengths is not None
 
     recorded = any(e[3] for e in step_program.structure.compiled.electrodes)
+    outputs = bool(program.recordings) or recorded
 
     def record(states, prepared, ext=None, inds=None):
         rows = [states[s][i] for s, i in groups]
@@ -378,7 +379,8 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
             if checkpointed:
                 new = jax.tree_util.tree_map(lambda a, b: jnp.where(x["active"], a, b), new,
                                              carry)
-            return new, record(new, prepared, x["ext"], ext_inds)
+            # Nothing recorded: no output (batch_last's outputs must not be empty arrays).
+            return new, (record(new, prepared, x["ext"], ext_inds) if outputs else None)
 
         return nested_checkpoint_scan(body, states, xs, program.checkpoint_lengths, n_steps)
 
@@ -387,6 +389,8 @@ def _run_program(node_arrays, params, pstate_values, externals, initial_states, 
     xs = {"ext": {k: jnp.asarray(v).T for k, v in externals.items()},
           "active": jnp.ones(n_steps, dtype=bool)}
     final, recs = steps(states, all_params, xs, delta_t, prepared)
+    if recs is None:
+        recs = jnp.zeros((n_steps, 0), states["v"].dtype)
     out = jnp.concatenate([record(states, prepared)[None], recs[:n_steps]]).T
     if program.checks:
         _check_traced(program, params, pstate_values, externals, states, out)

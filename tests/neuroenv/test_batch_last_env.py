@@ -58,7 +58,9 @@ def test_node_major_rollouts_equal_plain_vmap(name, x64):
     np.testing.assert_allclose(got[1], want[1], atol=ATOL, rtol=1e-9)
 
 
-def test_gradient_through_vmapped_steps_equals_plain(x64):
+def test_gradient_through_vmapped_steps_equals_plain(precision):
+    """grad of vmap of the jitted env.step (before: float32 raised an IndexError when a
+    node-major period returned an empty electrode trace)."""
     fast, params = neuroenv.make("VoltageTarget-v0")
     plain = _plain(neuroenv.make("VoltageTarget-v0")[0])
     keys = jax.random.split(jax.random.key(0), 4)
@@ -73,4 +75,6 @@ def test_gradient_through_vmapped_steps_equals_plain(x64):
 
     g = grad(fast)
     assert np.all(np.isfinite(g)) and np.any(g != 0)
-    np.testing.assert_allclose(g, grad(plain), rtol=1e-9)
+    # Measured: equal (0 relative difference) in both precisions: derivatives run the plain
+    # function either way.
+    np.testing.assert_allclose(g, grad(plain), rtol=1e-9 if precision == "float64" else 1e-5)

@@ -88,6 +88,23 @@ def test_derivatives_go_through_the_plain_function(x64):
     np.testing.assert_allclose(jax.jacfwd(loss(batch_last(_scan)))(x, p), want, rtol=1e-14)
 
 
+def test_second_derivatives(x64):
+    """Hessians (forward over reverse) unbatched and under vmap, as without the wrapper."""
+    x = jnp.arange(8.0).reshape(2, 4) / 5.0
+    p = {"decay": jnp.linspace(0.5, 0.9, 4), "drive": jnp.ones((5, 4))}
+    def one(f):
+        return lambda x: jnp.sum(jnp.sin(f(x, p)[1]))
+
+    def batched(f):
+        return lambda x: jnp.sum(jnp.sin(jax.vmap(f, in_axes=(0, None))(x, p)[1]))
+
+    fast = batch_last(_scan, carried=(0,))
+    np.testing.assert_allclose(jax.hessian(one(fast))(x[0]), jax.hessian(one(_scan))(x[0]),
+                               rtol=1e-13)
+    np.testing.assert_allclose(jax.hessian(batched(fast))(x), jax.hessian(batched(_scan))(x),
+                               rtol=1e-13)
+
+
 # ------------------------------------------------------------------ the simulator's step
 
 def _branched_cell():
