@@ -107,8 +107,8 @@ class NeuronEnv(Environment):
     #: The builder module is mutable and never read by traced code (which reads the
     #: snapshots ``_compiled``, ``_step``, ``_states0``, ``_sim_params0``): it stays out of
     #: the content key that equal envs share compilations by (``Environment.__eq__``). The
-    #: solver object compares by identity but is fixed by the solver names and the compiled
-    #: module, which ``_step`` already keys.
+    #: solver object and the period's step built on it compare by identity but are fixed by
+    #: the solver names and the compiled module, which ``_step`` already keys.
     _unkeyed_attributes = ("module", "_solver", "_period_step")
 
     def __init__(self, module, stim_sites, task, delta_t: float = 0.025, substeps: int = 40,
