@@ -53,11 +53,8 @@ def test_generic_function_equals_vmap(batch, drive_batched, x64):
     got = jax.vmap(batch_last(_scan), in_axes=(0, axes))(x, p)
     jax.tree_util.tree_map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-15), got, want)
     # Unbatched: the function itself.
-    np.testing.assert_array_equal(batch_last(_scan)(x[0], {k: v[0] if drive_batched and
-                                                           k == "drive" else v
-                                                           for k, v in p.items()})[0],
-                                  _scan(x[0], {k: v[0] if drive_batched and k == "drive"
-                                               else v for k, v in p.items()})[0])
+    p0 = {**p, "drive": p["drive"][0]} if drive_batched else p
+    np.testing.assert_array_equal(batch_last(_scan)(x[0], p0)[0], _scan(x[0], p0)[0])
 
 
 def test_carried_and_shared_outputs(x64):
