@@ -134,3 +134,9 @@ def along_nodes(a: np.ndarray, like):
     """The static per-node (or per-edge) array ``a`` (n,) shaped to broadcast against
     ``like`` ((n, ...): the node axis first, then any trailing batch axes)."""
     return a.reshape(a.shape + (1,) * (jnp.ndim(like) - 1))
+
+
+def with_zero_row(a):
+    """``a`` (n, ...) with a row of zeros appended (index n: a padding slot that index
+    arrays point at where an entry is absent, e.g. a root's parent edge)."""
+    return jnp.concatenate([a, jnp.zeros((1, *a.shape[1:]), a.dtype)])

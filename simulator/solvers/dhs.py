@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.node_index import along_nodes
+from simulator.node_index import along_nodes, with_zero_row
 from simulator.solvers.dhs_schedule import TreeSchedule, build_schedule, check_parents
 
 __all__ = [
@@ -146,15 +146,10 @@ def _edges(parents: np.ndarray, lower, upper, dtype):
             jnp.where(along_nodes(nonroot, upper), upper, zero))
 
 
-def _with_slot(a):
-    """``a`` (n, ...) with a zero row appended (the dummy slot n)."""
-    return jnp.concatenate([a, jnp.zeros((1, *a.shape[1:]), a.dtype)])
-
-
 def _row_sums(parents: np.ndarray, diag, lower, upper):
     n = parents.shape[0]
     par, lower, upper = _edges(parents, lower, upper, diag.dtype)
-    s = _with_slot(diag + lower).at[par].add(upper)
+    s = with_zero_row(diag + lower).at[par].add(upper)
     return s[:n]
 
 
@@ -163,9 +158,9 @@ def _matvec(parents: np.ndarray, row_sums, lower, upper, x):
     differences of neighbours rather than a large diagonal against large off-diagonals."""
     n = parents.shape[0]
     par, lower, upper = _edges(parents, lower, upper, x.dtype)
-    diff = _with_slot(x)[par] - x  # x_p - x_i (garbage at roots, multiplied by zero)
+    diff = with_zero_row(x)[par] - x  # x_p - x_i (garbage at roots, multiplied by zero)
     y = row_sums * x + lower * diff
-    return _with_slot(y).at[par].add(-upper * diff)[:n]
+    return with_zero_row(y).at[par].add(-upper * diff)[:n]
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -221,7 +216,7 @@ def _tree_solve(schedule: TreeSchedule, row_sums, lower, upper, rhs):
 def _transpose_row_sums(parents: np.ndarray, row_sums, lower, upper):
     n = parents.shape[0]
     par, lower, upper = _edges(parents, lower, upper, row_sums.dtype)
-    return _with_slot(row_sums + upper - lower).at[par].add(lower - upper)[:n]
+    return with_zero_row(row_sums + upper - lower).at[par].add(lower - upper)[:n]
 
 
 def tree_solve(schedule: TreeSchedule, diag, lower, upper, rhs):
@@ -308,6 +303,6 @@ def tree_matvec(schedule_or_parents, diag, lower, upper, x):
         n, ("diag", "lower", "upper", "x"), (diag, lower, upper, x), dtype
     )
     par, lo, up = _edges(parents, lower, upper, dtype)
-    x_ext = jnp.concatenate([x, jnp.zeros((1,), dtype)])
+    x_ext = with_zero_row(x)
     y = diag * x + lo * x_ext[par]
-    return jnp.concatenate([y, jnp.zeros((1,), dtype)]).at[par].add(up * x)[:n]
+    return with_zero_row(y).at[par].add(up * x)[:n]

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.node_index import along_nodes
+from simulator.node_index import along_nodes, with_zero_row
 from simulator.solvers.dense import dense_solve_row_sums
 from simulator.solvers.dhs import build_schedule, tree_solve_row_sums
 from simulator.solvers.dhs_schedule import tree_roots
@@ -97,7 +97,7 @@ class VoltageOperator:
         is_comp = along_nodes(self.is_comp, v)
         gs = jnp.where(along_nodes(self.comp_edge, g), dt * g, g)
         row_sums = jnp.where(is_comp, 1.0 + dt * lam, 0.0)
-        padded = jnp.concatenate([-gs, jnp.zeros((1, *gs.shape[1:]), dtype=gs.dtype)])
+        padded = with_zero_row(-gs)
         lower, upper = padded[self.lower_edge], padded[self.upper_edge]
         rhs = jnp.where(is_comp, v + dt * kappa, 0.0)
         if not reference:
