@@ -36,8 +36,40 @@ MAX_DENSE_COMPARTMENTS = 3000
 def rate_matrix(compiled, states: dict, params: dict) -> np.ndarray:
     """A (n_comps × n_comps, 1/ms, float64 NumPy): the linearised dv/dt of the compartment
     voltages at ``states`` (see the module docstring)."""
-    jac = np.asarray(_step_jacobian(states, params, structure=structure_of(compiled)), np.float64)
+    jacobian = _compiled_jacobian(structure_of(compiled), states, params)
+    jac = np.asarray(jacobian(states, params), np.float64)
     return (jac - np.eye(jac.shape[0])) / _JACOBIAN_DT
+
+
+#: XLA options of the Jacobian's program: it runs once per module (a few ms), so compiling
+#: it fast matters and running it fast does not. The backend's optimisation passes took
+#: most of a cold ``gym.make`` of BasalGangliaDBS-v0; with them off its compilation takes
+#: 1.3 s instead of about 3 s (docs/performance.md), and the Jacobian's entries change by
+#: rounding only (float32: 3e-6 relative in their sum).
+_QUICK_COMPILE = {"xla_backend_optimization_level": 0,
+                  "xla_llvm_disable_expensive_passes": True}
+
+
+def _compiled_jacobian(structure, states, params):
+    """The compiled ``_step_jacobian`` of ``structure`` for these argument shapes (compiled
+    with :data:`_QUICK_COMPILE`, once per structure and shapes in a process)."""
+    key = (structure, jax.tree_util.tree_structure((states, params)),
+           tuple((np.shape(a), np.result_type(a).str)
+                 for a in jax.tree_util.tree_leaves((states, params))))
+    cached = _JACOBIANS.pop(key, None)
+    if cached is None:
+        lowered = _step_jacobian.lower(states, params, structure=structure)
+        cached = lowered.compile(compiler_options=_QUICK_COMPILE)
+    _JACOBIANS[key] = cached  # most recently used last
+    while len(_JACOBIANS) > _MAX_JACOBIANS:
+        _JACOBIANS.pop(next(iter(_JACOBIANS)))
+    return cached
+
+
+#: Compiled Jacobian programs by (structure, argument tree, shapes and dtypes), least
+#: recently used first; at most _MAX_JACOBIANS are kept.
+_JACOBIANS: dict = {}
+_MAX_JACOBIANS = 16
 
 
 #: Step (ms) of the Jacobian: J − I is exactly proportional to it except through the gates'
