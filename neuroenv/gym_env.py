@@ -33,7 +33,7 @@ import jax
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from neuroenv import fork_guard, space_probe
+from neuroenv import cpu_dispatch, fork_guard, space_probe
 from neuroenv.jit_cache import CompiledCore, compiled_core
 from neuroenv.render import period_record, render_env_frame
 from neuroenv.reset_options import replace_target, replaced_params
@@ -54,6 +54,10 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         render_mode: ``None`` or ``"rgb_array"``.
         max_episode_steps: truncate episodes after at most this many steps (default: the
             task's ``max_steps_in_episode``); like ``TimeLimit``, it can only shorten them.
+        inline_dispatch: run this env's programs inline rather than through JAX's async
+            CPU dispatch (about half of each ``step``'s time); takes effect when this env
+            starts JAX's backend, process-wide (:mod:`neuroenv.cpu_dispatch`; ``False`` or
+            the ``JAX_CPU_ENABLE_ASYNC_DISPATCH`` environment variable leaves JAX as it is).
         **env_kwargs: JSON-serialisable keyword arguments of the task's factory
             (``action_scale``, ``window``, ``obs_noise_std``, ``max_steps_in_episode``, ...).
 
@@ -70,8 +74,10 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
     render_size: tuple[int, int] = (240, 320)
 
     def __init__(self, task: str = "VoltageTarget-v0", render_mode: str | None = None,
-                 max_episode_steps: int | None = None, **env_kwargs) -> None:
-        EzPickle.__init__(self, task, render_mode, max_episode_steps, **env_kwargs)
+                 max_episode_steps: int | None = None, inline_dispatch: bool = True,
+                 **env_kwargs) -> None:
+        EzPickle.__init__(self, task, render_mode, max_episode_steps,
+                          inline_dispatch=inline_dispatch, **env_kwargs)
         # Per instance: gymnasium's SyncVectorEnv writes its autoreset mode into the first
         # env's metadata, which would otherwise change the class attribute for every env.
         self.metadata = dict(type(self).metadata)
@@ -85,6 +91,9 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         if max_episode_steps is not None:
             max_episode_steps = positive_int("max_episode_steps", max_episode_steps,
                                              int | np.integer, high=INT32_MAX)
+        if not isinstance(inline_dispatch, bool | np.bool_):
+            raise TypeError(f"inline_dispatch must be a bool, got {show(inline_dispatch)}")
+        self._inline_dispatch = bool(inline_dispatch)
         self._core_args = (self.task_name, dict(env_kwargs), max_episode_steps)
         self._core_obj = None  # built at the first reset (or first use of functional_env)
         # The spaces without starting JAX here, so that this process may still fork
@@ -122,6 +131,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         """The jitted programs (built on first use: this starts JAX's backend)."""
         if self._core_obj is None:
             fork_guard.check("building a NeuronGymEnv's programs")
+            cpu_dispatch.prefer_inline(self._inline_dispatch)  # before JAX's backend starts
             self._core_obj = compiled_core(*self._core_args)
         return self._core_obj
 
@@ -168,6 +178,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             raise ValueError(f"unknown reset options {sorted(unknown)}; known: "
                              "['params', 'target']")
         super().reset(seed=seed)
+        core = self._core  # first: it may start JAX's backend (neuroenv.cpu_dispatch)
         if seed is not None:
             key = self.key_for_seed(seed)
         elif self._carry is not None:
@@ -177,7 +188,6 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         else:
             key = self.key_for_seed(int(self.np_random.integers(2**32)))
 
-        core = self._core
         custom = options.get("params") is not None
         params = (replaced_params(self.functional_env, core.params, options["params"])
                   if custom else core.params)
