@@ -8,6 +8,9 @@ repeated): ``ca1``, ``step``, ``gym``, ``first_step``, ``vmap``, ``network``, ``
 Ours and the reference (and NEURON where it applies) run in the same process: JAX and each
 package are warmed up on a tiny unrelated model first, steady-state repeats alternate between
 the packages so that load drift hits both alike, and every number is a median of repeats.
+JAX's CPU async dispatch is off for the whole run (as in a process that a gymnasium env
+started, ``neuroenv.cpu_dispatch``), for both packages alike; with
+``JAX_CPU_ENABLE_ASYNC_DISPATCH=1`` set, JAX's default (async) is measured instead.
 The main process runs in float64 (the dtype of the issue's reference numbers); in a full run
 the float32 rows (gym env and vmapped throughput) come from one child process of this script
 with x64 off, since ``jax_enable_x64`` is process-global. ``compile``, ``memory`` and
@@ -659,6 +662,12 @@ def main(argv=None) -> int:
     import jax
 
     jax.config.update("jax_enable_x64", not child)
+    # Like a gymnasium user's process (the env switches JAX's CPU async dispatch off when it
+    # starts JAX, neuroenv.cpu_dispatch), for every section and both packages alike;
+    # JAX_CPU_ENABLE_ASYNC_DISPATCH=1 python -m bench measures with JAX's default instead.
+    from neuroenv import cpu_dispatch
+
+    cpu_dispatch.prefer_inline()
     warnings.filterwarnings("ignore")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -668,7 +677,8 @@ def main(argv=None) -> int:
     if not child:
         log(versions())
         log(f"devices {jax.devices()}; {'quick' if args.quick else 'full'} run of "
-            f"{', '.join(names)}")
+            f"{', '.join(names)}; CPU dispatch "
+            f"{'async' if cpu_dispatch.async_dispatch() else 'inline'}")
     rows, ok, crashed, raw, checks = run_sections(names, args.quick, args.dtype, log)
     rows += [row(n, "skipped in --quick (run it with --only " + n + ")", "-", None, None, "")
              for n in skipped]
