@@ -7,7 +7,7 @@ carry layout is known once the reset is traced) and starts compiling that on a s
 worker; the reset then waits for its own program only, and the first ``step`` for the
 step's. Traced, lowered and compiled exactly as ``jax.jit`` would (the persistent
 compilation cache included), so the numbers are the same; only the wait is shorter
-(docs/performance.md, "First step").
+(docs/performance.md, "Fifth pass").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ above about 1,000 floating-point operations, loops counted once) to a worker thr
 returns at once (*async dispatch*); the caller then waits for the result. A gymnasium
 ``env.step`` always waits at once (it needs the observation), so the handoff to the worker
 and back is pure overhead: for VoltageTarget-v0 it is about half of each step (float32, 2
-CPU cores: 136–205 µs per ``env.step`` with async dispatch, 56–72 µs without;
+CPU cores: 145–205 µs per ``env.step`` with async dispatch, 70–73 µs without;
 docs/performance.md). The numbers computed are the same either way.
 
 The setting (``jax_cpu_enable_async_dispatch``) is process-wide and read once, when JAX

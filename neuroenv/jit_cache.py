@@ -80,7 +80,7 @@ class CompiledCore:
         (:class:`~neuroenv.compile_ahead.AheadOfTime`)."""
         if self._ahead is None:
             self._ahead = AheadOfTime(self._reset_default, self._step_default, key,
-                                      lambda: self._step_arguments())
+                                      self._step_arguments)
         return self._ahead.reset(key)
 
     def step_default(self, carry, action):
@@ -90,6 +90,8 @@ class CompiledCore:
         return self._ahead.step(carry, action)
 
     def _step_arguments(self):
+        """Shapes and dtypes of the step's ``(carry, action)`` (the carry's layout is known
+        once a reset was traced)."""
         carry = jax.ShapeDtypeStruct((self.packer.n_bytes,), jnp.uint8)
         action = jax.ShapeDtypeStruct((self.env.num_actions,), jnp.float32)
         return carry, action

@@ -36,8 +36,12 @@ MAX_DENSE_COMPARTMENTS = 3000
 def rate_matrix(compiled, states: dict, params: dict) -> np.ndarray:
     """A (n_comps × n_comps, 1/ms, float64 NumPy): the linearised dv/dt of the compartment
     voltages at ``states`` (see the module docstring)."""
-    jacobian = _compiled_jacobian(structure_of(compiled), states, params)
-    jac = np.asarray(jacobian(states, params), np.float64)
+    structure = structure_of(compiled)
+    try:
+        jac = _compiled_jacobian(structure, states, params)(states, params)
+    except TypeError:  # argument types that the cache key does not tell apart
+        jac = _step_jacobian(states, params, structure=structure)
+    jac = np.asarray(jac, np.float64)
     return (jac - np.eye(jac.shape[0])) / _JACOBIAN_DT
 
 
@@ -54,7 +58,7 @@ def _compiled_jacobian(structure, states, params):
     """The compiled ``_step_jacobian`` of ``structure`` for these argument shapes (compiled
     with :data:`_QUICK_COMPILE`, once per structure and shapes in a process)."""
     key = (structure, jax.tree_util.tree_structure((states, params)),
-           tuple((np.shape(a), np.result_type(a).str)
+           tuple((np.shape(a), np.result_type(a).str, bool(getattr(a, "weak_type", False)))
                  for a in jax.tree_util.tree_leaves((states, params))))
     cached = _JACOBIANS.pop(key, None)
     if cached is None:
