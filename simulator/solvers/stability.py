@@ -58,7 +58,8 @@ def _compiled_jacobian(structure, states, params):
     """The compiled ``_step_jacobian`` of ``structure`` for these argument shapes (compiled
     with :data:`_QUICK_COMPILE`, once per structure and shapes in a process)."""
     key = (structure, jax.tree_util.tree_structure((states, params)),
-           tuple((np.shape(a), np.result_type(a).str, bool(getattr(a, "weak_type", False)))
+           tuple((np.shape(a), str(getattr(a, "dtype", type(a).__name__)),
+                  bool(getattr(a, "weak_type", False)))
                  for a in jax.tree_util.tree_leaves((states, params))))
     cached = _JACOBIANS.pop(key, None)
     if cached is None:

@@ -16,8 +16,10 @@ import neuroenv
 #: ≤ 1e-10 mV, tests/simulator/test_batch_last.py), so any difference above rounding fails.
 #: BetaSuppression runs node-major with its electrodes' matrices shared.
 ATOL = 1e-6
+#: BetaSuppression (20 s on 2 cores) runs with ``-m slow``; the default run covers node-major
+#: periods with electrodes in tests/simulator/test_batch_last.py.
 TASKS = ["VoltageTarget-v0", "DendriteControl-v0", "SpikeRate-v0", "Desynchronize-v0",
-         "BetaSuppression-v0"]
+         pytest.param("BetaSuppression-v0", marks=pytest.mark.slow)]
 
 
 def _plain(env):
