@@ -26,12 +26,6 @@ class CarryPacker:
             else:
                 self.specs.append((tuple(leaf.shape), np.dtype(leaf.dtype), None))
 
-    @property
-    def n_bytes(self) -> int:
-        """Length of the packed buffer (bytes)."""
-        return sum(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-                   for shape, dtype, _ in self.specs)
-
     def pack(self, tree) -> jax.Array:
         parts = []
         for leaf, (_, dtype, impl) in zip(jax.tree_util.tree_leaves(tree), self.specs,

@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 
 from neuroenv.carry_packing import CarryPacker
-from neuroenv.compile_ahead import AheadOfTime
 from neuroenv.env_pytrees import cap_episode_steps
 from neuroenv.registry import make as make_functional
 from neuroenv.seeding import key_for_seed
@@ -66,35 +65,12 @@ class CompiledCore:
         def barrier():
             return jax.lax.optimization_barrier(params)
 
-        self._reset_default = jax.jit(lambda key: reset(key, barrier()))
-        self._step_default = jax.jit(lambda carry, action: step(carry, action, barrier()))
-        self._ahead = None  # AheadOfTime programs, from the first reset_default
+        self.reset_default = jax.jit(lambda key: reset(key, barrier()))
+        self.step_default = jax.jit(lambda carry, action: step(carry, action, barrier()))
         self.reset_with = jax.jit(reset)
         self.step_with = jax.jit(step)
         self.pack = jax.jit(lambda tree: self.packer.pack(tree))
         self.unpack = jax.jit(lambda carry: self.packer.unpack(carry))
-
-    def reset_default(self, key):
-        """The jitted reset with the default params. The first call compiles the step's
-        program too, on a worker thread while this one compiles and runs the reset
-        (:class:`~neuroenv.compile_ahead.AheadOfTime`)."""
-        if self._ahead is None:
-            self._ahead = AheadOfTime(self._reset_default, self._step_default, key,
-                                      self._step_arguments)
-        return self._ahead.reset(key)
-
-    def step_default(self, carry, action):
-        """The jitted step with the default params: ``(carry, action) -> (carry, out)``."""
-        if self._ahead is None:
-            return self._step_default(carry, action)
-        return self._ahead.step(carry, action)
-
-    def _step_arguments(self):
-        """Shapes and dtypes of the step's ``(carry, action)`` (the carry's layout is known
-        once a reset was traced)."""
-        carry = jax.ShapeDtypeStruct((self.packer.n_bytes,), jnp.uint8)
-        action = jax.ShapeDtypeStruct((self.env.num_actions,), jnp.float32)
-        return carry, action
 
     @property
     def packer(self) -> CarryPacker:
