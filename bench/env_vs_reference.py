@@ -59,6 +59,8 @@ from bench._common import (  # noqa: E402
 
 TASK = "VoltageTarget-v0"
 GYM_ID = f"neuroenv/{TASK}"
+#: The constant action of the gym rows (scaled by the env's action_scale: the cell spikes).
+GYM_ACTION = 0.2
 DELTA_T = 0.025
 N_BATCH = 1024
 TARGET_STEP_RATIO = 0.15  # gym env.step µs / reference step_fn µs must be <= this
@@ -231,7 +233,7 @@ def measure_vector_env(env, quick):
 
 
 def prepare_gym(n_calls):
-    """``gym.make(GYM_ID)`` reset and stepped once (constant action 0.2).
+    """``gym.make(GYM_ID)`` reset and stepped once (constant action ``GYM_ACTION``).
 
     Returns {"first": s (reset + first step), "gym": loop, "unwrapped": loop, "close": fn},
     each loop() -> median µs of ``n_calls`` individually timed ``env.step`` calls (of the
@@ -246,7 +248,7 @@ def prepare_gym(n_calls):
     if GYM_ID not in gym.registry:
         return {"skipped": f"{GYM_ID} not registered"}
     single = gym.make(GYM_ID)
-    a = np.full(single.action_space.shape, 0.2, np.float32)
+    a = np.full(single.action_space.shape, GYM_ACTION, np.float32)
     t0 = time.perf_counter()
     single.reset(seed=0)
     single.step(a)

@@ -314,14 +314,10 @@ def _synapses(c, prob, v, s, dt):
         zero.at[syn["post"]].add(g * c["syn_e_syn"][:, None]) * scale
 
 
-def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None,
-                 unroll: bool | None = None):
-    """``run(amp) -> (B, R, n_steps + 1)`` recorded voltages (mV), jitted, one fused scan.
-
-    ``amp``: (B,) factors of the module's stimuli (1.0: the module's own), the batch axis.
-    ``dtype``: float32 or float64 (default: JAX's default float). ``unroll``: unrolled
-    (True) or scanned (False) tree solve; None: unrolled up to ``UNROLL_MAX`` nodes.
-    """
+def _kernel(prob: FloorProblem, n_steps: int, delta_t, dtype, unroll):
+    """``(step, initial, stim)`` of the floor: the scan body ``step(carry, i_t)``,
+    ``initial(amp) -> carry`` (every state at its initial value, a batch of ``amp``) and the
+    ``(n_steps, K)`` stimulus of the module's ``K`` stimuli (zero after they end)."""
     if not isinstance(n_steps, int) or n_steps < 1:
         raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
     dtype = jnp.asarray(0.0).dtype if dtype is None else jnp.dtype(dtype)
@@ -352,8 +348,7 @@ def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None,
         v = solve(parent, lower, upper, row_sums, b)
         return (v, gates, s, amp), v[prob.rec]
 
-    @jax.jit
-    def run(amp):
+    def initial(amp):
         amp = jnp.asarray(amp, dtype)
         batch = amp.shape[0]
 
@@ -361,9 +356,45 @@ def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None,
             return jnp.broadcast_to(jnp.asarray(x, dtype)[:, None], (len(x), batch))
 
         s0 = tile(prob.syn["s0"]) if prob.syn is not None else jnp.zeros((0, batch), dtype)
-        carry = (tile(prob.v0), (tile(prob.m0), tile(prob.h0), tile(prob.n0)), s0, amp)
+        return (tile(prob.v0), (tile(prob.m0), tile(prob.h0), tile(prob.n0)), s0, amp)
+
+    return step, initial, stim
+
+
+def floor_runner(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None,
+                 unroll: bool | None = None):
+    """``run(amp) -> (B, R, n_steps + 1)`` recorded voltages (mV), jitted, one fused scan.
+
+    ``amp``: (B,) factors of the module's stimuli (1.0: the module's own), the batch axis.
+    ``dtype``: float32 or float64 (default: JAX's default float). ``unroll``: unrolled
+    (True) or scanned (False) tree solve; None: unrolled up to ``UNROLL_MAX`` nodes.
+    """
+    step, initial, stim = _kernel(prob, n_steps, delta_t, dtype, unroll)
+
+    @jax.jit
+    def run(amp):
+        carry = initial(amp)
         _, trace = jax.lax.scan(step, carry, stim)
-        v0 = tile(prob.v0)[prob.rec]
+        v0 = carry[0][prob.rec]
         return jnp.transpose(jnp.concatenate([v0[None], trace]), (2, 1, 0))
 
     return run
+
+
+def floor_stepper(prob: FloorProblem, n_steps: int, delta_t=0.025, dtype=None,
+                  unroll: bool | None = None):
+    """The floor continued call after call, its state carried (as an env's periods are).
+
+    Returns ``(initial, run)``: ``initial(amp) -> carry`` (jitted; ``amp`` as in
+    :func:`floor_runner`) and ``run(carry) -> (carry, (R, B) recorded voltages at the last
+    step)`` (jitted), each call ``n_steps`` steps with the module's stimuli applied from
+    their first step again.
+    """
+    step, initial, stim = _kernel(prob, n_steps, delta_t, dtype, unroll)
+
+    @jax.jit
+    def run(carry):
+        carry, trace = jax.lax.scan(step, carry, stim)
+        return carry, trace[-1]
+
+    return jax.jit(initial), run

@@ -10,8 +10,8 @@ the recorded voltages.
 - :func:`ca1`: CA1 (``morph_ca1_n120.swc``, ncomp 4, HH), ``t_max`` ms: seconds per run.
 - :func:`step_loop`: one HH compartment, a one-step kernel called from Python, v read back:
   µs per call (the floor of ``step_fn`` in a Python loop).
-- :func:`gym_step`: the env cell, a 40-step kernel called from Python, v read back: µs per
-  call (the floor of one ``env.step``).
+- :func:`gym_step`: the env cell, a 40-step kernel called from Python with its state
+  carried and the env's current, v read back: µs per call (the floor of one ``env.step``).
 - :func:`vmap`: the env cell x ``n_batch`` stimulus amplitudes, ``t_max`` ms: ns per solver
   step of one cell (1 / throughput).
 - :func:`dendrite`: DendriteControl-v0's CA1 cell (156 compartments) x ``n_batch`` soma
@@ -108,9 +108,35 @@ def env_cell(stim_amp=None, t_max=None):
 
 
 def gym_step(n_calls, substeps=40, repeats=3):
-    """Floor of the ``gym`` row: µs per call of a ``substeps``-step kernel on the env cell
-    (soma stimulated with 0.05 nA), v read back every call."""
-    return _per_call_us(env_cell(0.05, substeps * DELTA_T), substeps, n_calls, repeats)
+    """Floor of the ``gym`` row: µs per call of a ``substeps``-step kernel on the env cell,
+    its state carried from call to call and the soma driven with the env's current for the
+    row's action (``GYM_ACTION`` x the env's ``action_scale``: the cell spikes, as the env's
+    does), v read back every call."""
+    import neuroenv
+    from bench.env_vs_reference import GYM_ACTION
+
+    _, params = neuroenv.make("VoltageTarget-v0")
+    amp = GYM_ACTION * float(params.action_scale)  # nA
+    prob = floor.floor_problem(env_cell(amp, substeps * DELTA_T), DELTA_T)
+    initial, run = floor.floor_stepper(prob, substeps, DELTA_T)
+    carry = initial(jnp.ones(1))
+    t0 = time.perf_counter()
+    carry, v = run(carry)
+    np.asarray(v)
+    first = time.perf_counter() - t0
+
+    def loop():
+        nonlocal carry
+        times = []
+        for _ in range(n_calls):
+            t = time.perf_counter()
+            carry, v = run(carry)
+            np.asarray(v)
+            times.append(time.perf_counter() - t)
+        return median(times) * 1e6
+
+    return {"first": first, "us": median([loop() for _ in range(max(1, repeats))]),
+            "n_steps": substeps}
 
 
 def vmap(n_batch, t_max=40.0, repeats=3, dtype=None):

@@ -150,3 +150,20 @@ def test_unrolled_and_scanned_solves_agree(dtype):
     # measured max |ΔV| over 5 ms with a spike: 5.9e-13 mV (float64), 2.1e-4 mV (float32);
     # the scan divides once per node up front (x0 = b/d, lower/d), the unrolled form per use.
     np.testing.assert_allclose(a, b, atol=1e-11 if dtype == "float64" else 2e-3, rtol=0)
+
+
+def test_stepper_continues_the_runner(x64):
+    """The state-carrying floor (the gym row's) equals one long run of the same kernel:
+    40-step calls with a constant current, read at each call's last step (measured: 0,
+    the same arithmetic)."""
+    from bench import floor_workloads as fw
+
+    initial, run = floor.floor_stepper(floor.floor_problem(fw.env_cell(0.1, 1.0), DT), 40, DT)
+    long = floor.floor_runner(floor.floor_problem(fw.env_cell(0.1, 10.0), DT), 400, DT)
+    want = np.asarray(long(jnp.ones(1)))[0, 0, 40::40]
+    carry, got = initial(jnp.ones(1)), []
+    for _ in range(10):
+        carry, v = run(carry)
+        got.append(float(np.asarray(v).ravel()[0]))
+    assert max(got) > 0.0  # the cell spiked: the regime of the env's stepping
+    np.testing.assert_array_equal(got, want)
