@@ -1,5 +1,14 @@
 """The device carry of the gymnasium env: a pytree (JAX key and ``EnvState``) packed into
-one uint8 buffer, so a jitted step takes and returns one array instead of a dozen leaves."""
+uint8 buffers of at most :data:`CHUNK_BYTES` each, so a jitted step takes and returns one or
+a few arrays instead of a dozen leaves.
+
+Why chunks: XLA's CPU runtime runs a program's operations one after the other on the
+calling thread only while every buffer they use is at most 512 bytes; one larger buffer
+(VoltageTarget-v0's carry is 708 bytes in float64) switches the whole program to dataflow
+execution on its thread pool, whose scheduling then costs more than the arithmetic: the
+float64 step program took 121–158 µs per call with one 708-byte carry and 67 µs with two
+chunks (float32, 448 bytes in one chunk: 56–58 µs either way; docs/performance.md).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +16,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+#: Largest chunk of a packed carry (bytes): XLA's CPU runtime executes sequentially while
+#: every buffer is at most this size (see the module docstring).
+CHUNK_BYTES = 512
+
+
+def chunked(flat):
+    """A flat uint8 array (NumPy or JAX) as a tuple of consecutive chunks of at most
+    :data:`CHUNK_BYTES` (one empty chunk for an empty array)."""
+    n = flat.shape[0]
+    return tuple(flat[i:i + CHUNK_BYTES] for i in range(0, max(n, 1), CHUNK_BYTES))
+
 
 class CarryPacker:
     """Packs a pytree of arrays (typed PRNG keys included) into one uint8 vector and back.
 
-    Pure data movement (bitcasts, reshapes, one concatenate), traceable and lossless: the
-    jitted step then takes and returns one buffer instead of a dozen leaves, which roughly
-    halves JAX's per-call dispatch cost.
+    Pure data movement (bitcasts, reshapes, one concatenate, slices), traceable and
+    lossless: the jitted step then takes and returns a few buffers instead of a dozen
+    leaves, which roughly halves JAX's per-call dispatch cost. ``pack`` returns a tuple of
+    uint8 chunks (:func:`chunked`); ``unpack`` takes that tuple (or one flat buffer).
     """
 
     def __init__(self, example) -> None:
@@ -34,9 +55,11 @@ class CarryPacker:
             leaf = (leaf.astype(jnp.uint8) if dtype == np.bool_
                     else jax.lax.bitcast_convert_type(leaf, jnp.uint8))
             parts.append(leaf.reshape(-1))
-        return jnp.concatenate(parts)
+        return chunked(jnp.concatenate(parts))
 
-    def unpack(self, buf: jax.Array):
+    def unpack(self, buf):
+        if isinstance(buf, tuple | list):
+            buf = jnp.concatenate([jnp.asarray(chunk) for chunk in buf])
         leaves, start = [], 0
         for shape, dtype, impl in self.specs:
             size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize

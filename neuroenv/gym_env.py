@@ -34,6 +34,7 @@ import numpy as np
 from gymnasium.utils import EzPickle
 
 from neuroenv import cpu_dispatch, fork_guard, space_probe
+from neuroenv.carry_packing import chunked
 from neuroenv.jit_cache import CompiledCore, compiled_core
 from neuroenv.render import period_record, render_env_frame
 from neuroenv.reset_options import replace_target, replaced_params
@@ -117,7 +118,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         if self._obs_dtype != np.float32:  # the packed step output is float32
             raise TypeError(f"expected a float32 observation space, got {self._obs_dtype}")
         self._params = None  # EnvParams of the episode (None: the core's defaults)
-        self._carry = None  # packed (key, EnvState) on the device, see neuroenv.jit_cache
+        self._carry = None  # packed (key, EnvState) chunks on the device (neuroenv.jit_cache)
         self._unpacked = None  # (key, EnvState) of the carry, unpacked on demand
         self._key = None  # the key chain while there is no carry (before reset, after close)
         self._custom_params = False
@@ -297,7 +298,8 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             key = (np.asarray(jax.random.key_data(self._key)),
                    str(jax.random.key_impl(self._key)))
         state["episode"] = {
-            "carry": None if self._carry is None else np.asarray(self._carry),
+            "carry": (None if self._carry is None  # flat bytes (the chunks joined)
+                      else np.concatenate([np.asarray(chunk) for chunk in self._carry])),
             "key": key,
             "params": jax.device_get(self._params) if self._custom_params else None,
             "custom_params": self._custom_params,
@@ -316,7 +318,8 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         EzPickle.__setstate__(self, state)  # a fresh env from the constructor's arguments
         if episode is None:
             return
-        self._carry = episode["carry"]  # NumPy: moved to the device by the next jitted call
+        carry = episode["carry"]  # NumPy: moved to the device by the next jitted call
+        self._carry = None if carry is None else chunked(np.asarray(carry, np.uint8))
         self._unpacked = None
         if episode["key"] is not None:
             data, impl = episode["key"]

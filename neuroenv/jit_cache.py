@@ -3,8 +3,9 @@
 :class:`CompiledCore` holds the jitted ``reset`` and ``step`` of one functional env
 configuration (the functional env's own ``reset_env`` and
 :meth:`~neuroenv.core.Environment.step_no_reset`, with the key and ``EnvState`` packed into
-one device buffer by :mod:`neuroenv.carry_packing`); :func:`compiled_core` caches them by
-the configuration's JSON, so that gymnasium envs of one task share one compilation.
+uint8 device buffers of at most 512 bytes by :mod:`neuroenv.carry_packing`);
+:func:`compiled_core` caches them by the configuration's JSON, so that gymnasium envs of
+one task share one compilation.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from neuroenv.seeding import key_for_seed
 class CompiledCore:
     """The jitted reset and step of one functional env configuration (shared by instances).
 
-    The JAX key and the ``EnvState`` travel between calls as one packed device buffer (the
-    "carry", see :class:`~neuroenv.carry_packing.CarryPacker`). The ``*_default`` functions
-    close over the default params behind an optimisation barrier (fewer arguments to
-    dispatch, and no constant folding, so the numerics equal those of the functional env,
-    which takes params as an argument); the ``*_with`` functions take the params as an
-    argument (episodes with replaced params).
+    The JAX key and the ``EnvState`` travel between calls as a tuple of packed uint8 device
+    buffers (the "carry", see :class:`~neuroenv.carry_packing.CarryPacker`). The
+    ``*_default`` functions close over the default params behind an optimisation barrier
+    (fewer arguments to dispatch, and no constant folding, so the numerics equal those of
+    the functional env, which takes params as an argument); the ``*_with`` functions take
+    the params as an argument (episodes with replaced params).
     Each step returns its outputs as one float32 vector ``[obs, reward, terminated,
     truncated, numerical_error, current_nA]`` (lossless: all are float32 or bool), so that
     one host transfer fetches them.
