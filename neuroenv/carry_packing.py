@@ -29,7 +29,7 @@ def chunked(flat):
 
 
 class CarryPacker:
-    """Packs a pytree of arrays (typed PRNG keys included) into one uint8 vector and back.
+    """Packs a pytree of arrays (typed PRNG keys included) into uint8 chunks and back.
 
     Pure data movement (bitcasts, reshapes, one concatenate, slices), traceable and
     lossless: the jitted step then takes and returns a few buffers instead of a dozen
