@@ -32,14 +32,12 @@ from bench import floor
 from bench._common import DELTA_T, SWC_DIR, median
 
 
-def _timed_runs(run, arg, repeats, read_back=False):
+def _timed_runs(run, arg, repeats):
     """(first call s, median s of ``repeats`` further calls) of ``run(arg)``."""
 
     def once():
         t0 = time.perf_counter()
-        out = jax.block_until_ready(run(arg))
-        if read_back:
-            np.asarray(out)
+        jax.block_until_ready(run(arg))
         return time.perf_counter() - t0
 
     first = once()
@@ -69,22 +67,29 @@ def ca1(t_max, repeats=3, ncomp=4):
     return run_module(cell, t_max, repeats=repeats)
 
 
-def _per_call_us(module, n_steps, n_calls, repeats):
-    prob = floor.floor_problem(module, DELTA_T)
-    run = floor.floor_runner(prob, n_steps, DELTA_T)
-    amp = jnp.ones(1)
-    first = _timed_runs(run, amp, 0, read_back=True)[0]
+def _per_call(call, n_calls, repeats):
+    """{"first": s of the first ``call()``, "us": median over ``repeats`` of the median µs of
+    ``n_calls`` individually timed further calls}; ``call`` reads its result back."""
+    t0 = time.perf_counter()
+    call()
+    first = time.perf_counter() - t0
 
     def loop():
         times = []
         for _ in range(n_calls):
-            t0 = time.perf_counter()
-            np.asarray(run(amp))
-            times.append(time.perf_counter() - t0)
+            t = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t)
         return median(times) * 1e6
 
-    return {"first": first, "us": median([loop() for _ in range(max(1, repeats))]),
-            "n_steps": n_steps}
+    return {"first": first, "us": median([loop() for _ in range(max(1, repeats))])}
+
+
+def _per_call_us(module, n_steps, n_calls, repeats):
+    prob = floor.floor_problem(module, DELTA_T)
+    run = floor.floor_runner(prob, n_steps, DELTA_T)
+    amp = jnp.ones(1)
+    return {**_per_call(lambda: np.asarray(run(amp)), n_calls, repeats), "n_steps": n_steps}
 
 
 def step_loop(n_calls, repeats=3):
@@ -120,23 +125,13 @@ def gym_step(n_calls, substeps=40, repeats=3):
     prob = floor.floor_problem(env_cell(amp, substeps * DELTA_T), DELTA_T)
     initial, run = floor.floor_stepper(prob, substeps, DELTA_T)
     carry = initial(jnp.ones(1))
-    t0 = time.perf_counter()
-    carry, v = run(carry)
-    np.asarray(v)
-    first = time.perf_counter() - t0
 
-    def loop():
+    def call():
         nonlocal carry
-        times = []
-        for _ in range(n_calls):
-            t = time.perf_counter()
-            carry, v = run(carry)
-            np.asarray(v)
-            times.append(time.perf_counter() - t)
-        return median(times) * 1e6
+        carry, v = run(carry)
+        np.asarray(v)
 
-    return {"first": first, "us": median([loop() for _ in range(max(1, repeats))]),
-            "n_steps": substeps}
+    return {**_per_call(call, n_calls, repeats), "n_steps": substeps}
 
 
 def vmap(n_batch, t_max=40.0, repeats=3, dtype=None):
