@@ -36,12 +36,8 @@ MAX_DENSE_COMPARTMENTS = 3000
 def rate_matrix(compiled, states: dict, params: dict) -> np.ndarray:
     """A (n_comps × n_comps, 1/ms, float64 NumPy): the linearised dv/dt of the compartment
     voltages at ``states`` (see the module docstring)."""
-    structure = structure_of(compiled)
-    try:
-        jac = _compiled_jacobian(structure, states, params)(states, params)
-    except TypeError:  # argument types that the cache key does not tell apart
-        jac = _step_jacobian(states, params, structure=structure)
-    jac = np.asarray(jac, np.float64)
+    jacobian = _compiled_jacobian(structure_of(compiled), states, params)
+    jac = np.asarray(jacobian(states, params), np.float64)
     return (jac - np.eye(jac.shape[0])) / _JACOBIAN_DT
 
 
@@ -55,26 +51,20 @@ _QUICK_COMPILE = {"xla_backend_optimization_level": 0,
 
 
 def _compiled_jacobian(structure, states, params):
-    """The compiled ``_step_jacobian`` of ``structure`` for these argument shapes (compiled
-    with :data:`_QUICK_COMPILE`, once per structure and shapes in a process)."""
-    key = (structure, jax.tree_util.tree_structure((states, params)),
-           tuple((np.shape(a), str(getattr(a, "dtype", type(a).__name__)),
-                  bool(getattr(a, "weak_type", False)))
-                 for a in jax.tree_util.tree_leaves((states, params))))
-    cached = _JACOBIANS.pop(key, None)
-    if cached is None:
-        lowered = _step_jacobian.lower(states, params, structure=structure)
-        cached = lowered.compile(compiler_options=_QUICK_COMPILE)
-    _JACOBIANS[key] = cached  # most recently used last
-    while len(_JACOBIANS) > _MAX_JACOBIANS:
-        _JACOBIANS.pop(next(iter(_JACOBIANS)))
-    return cached
+    """The compiled ``_step_jacobian`` of ``structure`` for the types of ``states`` and
+    ``params`` (shapes, dtypes, weak types; compiled with :data:`_QUICK_COMPILE`, once per
+    structure and types in a process, the 16 most recently used kept)."""
+    avals, treedef = jax.tree_util.tree_flatten(jax.tree_util.tree_map(jax.typeof,
+                                                                       (states, params)))
+    return _compile_jacobian(structure, treedef, tuple(avals))
 
 
-#: Compiled Jacobian programs by (structure, argument tree, shapes and dtypes), least
-#: recently used first; at most _MAX_JACOBIANS are kept.
-_JACOBIANS: dict = {}
-_MAX_JACOBIANS = 16
+@functools.lru_cache(maxsize=16)
+def _compile_jacobian(structure, treedef, avals):
+    specs = [jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in avals]
+    states, params = jax.tree_util.tree_unflatten(treedef, specs)
+    lowered = _step_jacobian.lower(states, params, structure=structure)
+    return lowered.compile(compiler_options=_QUICK_COMPILE)
 
 
 #: Step (ms) of the Jacobian: J − I is exactly proportional to it except through the gates'
