@@ -1,6 +1,7 @@
 """The device carry of the gymnasium env: a pytree (JAX key and ``EnvState``) packed into
-uint8 buffers of at most :data:`CHUNK_BYTES` each, so a jitted step takes and returns one or
-a few arrays instead of a dozen leaves.
+uint8 buffers of at most :data:`CHUNK_BYTES` each (at most :data:`MAX_CHUNKS` of them; a
+larger carry is one buffer), so a jitted step takes and returns one or a few arrays instead
+of a dozen leaves.
 
 Why chunks: XLA's CPU runtime runs a program's operations one after the other on the
 calling thread only while every buffer they use is at most 512 bytes; one larger buffer
@@ -19,12 +20,21 @@ import numpy as np
 #: Largest chunk of a packed carry (bytes): XLA's CPU runtime executes sequentially while
 #: every buffer is at most this size (see the module docstring).
 CHUNK_BYTES = 512
+#: A carry larger than this many chunks travels as one buffer: its env's program has other
+#: buffers above 512 bytes (its cells' states) and runs on the thread pool anyway, and
+#: every chunk is one more argument, output and slice to compile and dispatch
+#: (BasalGangliaDBS-v0's 142 kB carry in 278 chunks took its first reset and step from
+#: 1.4 + 2.4 s to 4.0 + 5.4 s of compilation).
+MAX_CHUNKS = 4
 
 
 def chunked(flat):
     """A flat uint8 array (NumPy or JAX) as a tuple of consecutive chunks of at most
-    :data:`CHUNK_BYTES` (one empty chunk for an empty array)."""
+    :data:`CHUNK_BYTES` (one empty chunk for an empty array), or as a tuple of the whole
+    array when that would take more than :data:`MAX_CHUNKS` chunks."""
     n = flat.shape[0]
+    if n > MAX_CHUNKS * CHUNK_BYTES:
+        return (flat,)
     return tuple(flat[i:i + CHUNK_BYTES] for i in range(0, max(n, 1), CHUNK_BYTES))
 
 

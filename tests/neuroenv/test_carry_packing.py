@@ -11,7 +11,7 @@ import jax
 import numpy as np
 
 import neuroenv  # noqa: F401  (registers the ids)
-from neuroenv.carry_packing import CHUNK_BYTES, CarryPacker, chunked
+from neuroenv.carry_packing import CHUNK_BYTES, MAX_CHUNKS, CarryPacker, chunked
 
 
 def test_chunks_are_small_and_lossless(x64):
@@ -36,6 +36,11 @@ def test_chunked_splits_at_the_limit():
     sizes = [c.shape[0] for c in chunked(np.zeros(2 * CHUNK_BYTES + 3, np.uint8))]
     assert sizes == [CHUNK_BYTES, CHUNK_BYTES, 3]
     assert [c.shape[0] for c in chunked(np.zeros(0, np.uint8))] == [0]
+    limit = MAX_CHUNKS * CHUNK_BYTES
+    assert len(chunked(np.zeros(limit, np.uint8))) == MAX_CHUNKS
+    # past MAX_CHUNKS chunks (a network env's carry): one buffer, nothing lost
+    (whole,) = chunked(np.arange(limit + 1) % 256)
+    np.testing.assert_array_equal(whole, np.arange(limit + 1) % 256)
     packer = CarryPacker((np.zeros(3, np.float32),))
     assert len(packer.pack((np.ones(3, np.float32),))) == 1
 
