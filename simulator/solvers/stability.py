@@ -43,11 +43,13 @@ def rate_matrix(compiled, states: dict, params: dict) -> np.ndarray:
 
 #: XLA options of the Jacobian's program: it runs once per module (a few ms), so compiling
 #: it fast matters and running it fast does not. BasalGangliaDBS-v0's Jacobian compiles in
-#: 1.2–1.3 s with these options against 1.8 s without (quiet machine, no persistent cache)
-#: and runs in 4–6 ms against 2 (docs/performance.md, fifth pass); its entries change by
-#: rounding only (float32: 3e-6 relative in their sum).
+#: 1.2–1.3 s with the first two options against 1.8 s without, and in 0.62 s with XLA's
+#: older per-fusion code emitter as well (``xla_cpu_use_fusion_emitters``; quiet machine,
+#: no persistent cache; docs/performance.md, fifth and sixth passes) and runs in 4–6 ms
+#: against 2; its entries change by rounding only (float32: 3e-6 relative in their sum).
 _QUICK_COMPILE = {"xla_backend_optimization_level": 0,
-                  "xla_llvm_disable_expensive_passes": True}
+                  "xla_llvm_disable_expensive_passes": True,
+                  "xla_cpu_use_fusion_emitters": False}
 
 
 def _compiled_jacobian(structure, states, params):
