@@ -201,8 +201,9 @@ def _check_values(spec, params, where: str, sim, top) -> None:
     for k in spec.sim_shapes:
         values = np.asarray(params.sim[k])
         mask = np.broadcast_to(spec.active[k], values.shape)  # rows share the active entries
-        check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
+        # Refused values raise before the range check could call them "accepted".
         check_nonsingular_values(k, values[mask], sim(k))
+        check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
     if spec.scales_nothing:
         _check_nothing_to_scale(params, top)
     task = {k: np.asarray(v) for k, v in params.task.items()}

@@ -191,8 +191,9 @@ def check_params(params, expected: list[dict], mechanisms, where: str = "params"
         if jnp.shape(val) != jnp.shape(ref_val):
             raise ValueError(f"{where}[{i}]: parameter {key!r} must have shape"
                              f" {jnp.shape(ref_val)}, got {jnp.shape(val)}")
-        check_parameter(key, val, mechanisms, where=f"{where}[{i}]")
+        # Refused values raise before the range check could call them "accepted".
         check_nonsingular_values(key, val, f"{where}[{i}]")
+        check_parameter(key, val, mechanisms, where=f"{where}[{i}]")
 
 
 def _sizes(compiled) -> dict:
@@ -210,8 +211,8 @@ def check_param_state(compiled, param_state, mechanisms) -> None:
     sizes = _sizes(compiled)
     for entry in param_state:
         key, val, indices = entry["key"], entry["val"], entry["indices"]
+        check_nonsingular_values(key, val, "param_state")  # raises before "accepted"
         check_parameter(key, val, mechanisms, where="param_state")
-        check_nonsingular_values(key, val, "param_state")
         if isinstance(indices, jax.core.Tracer):
             continue
         inds = np.asarray(indices)

@@ -17,6 +17,7 @@ from gymnasium.utils.env_checker import check_env
 import neuroenv
 from neuroenv.gym_env import NeuronGymEnv
 from neuroenv.render import TARGET, TRACE, render_trace
+from simulator import NumericalStabilityWarning
 
 # check_env of every task and variant is in test_task_suite.py; the API tests here use these.
 IDS = ["neuroenv/VoltageTarget-v0", "neuroenv/SpikeRate-v0"]
@@ -289,8 +290,9 @@ def test_params_option():
 def test_numerical_blow_up_terminates_with_finite_obs():
     # forward Euler far past its stability bound (valid params, which is all reset accepts):
     # |v| reaches ~1e15 mV within the first period
-    env = NeuronGymEnv(solver="fwd_euler", delta_t=0.1, substeps=10)
-    env.reset(seed=0)
+    with pytest.warns(NumericalStabilityWarning, match="past its stability bound"):
+        env = NeuronGymEnv(solver="fwd_euler", delta_t=0.1, substeps=10)
+        env.reset(seed=0)
     obs, reward, terminated, truncated, info = env.step(np.ones(1, np.float32))
     assert terminated is True and truncated is False and info["numerical_error"] is True
     assert np.all(np.isfinite(obs)) and obs in env.observation_space

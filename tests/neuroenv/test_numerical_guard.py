@@ -17,6 +17,7 @@ from neuroenv.neuron_env import (
     state_masks,
 )
 from neuroenv.tasks.base import Task
+from simulator import NumericalStabilityWarning
 
 
 def _all_finite(*values) -> bool:
@@ -26,8 +27,9 @@ def _all_finite(*values) -> bool:
 def test_desynchronize_fwd_euler_reproduction():
     """The issue's case: before the guard, rewards −1.01, −8.75e5, −6.67e11, −inf with
     terminated False and numerical_error False (|v| ≈ 3.8e21 mV, finite in float32)."""
-    env = gym.make("neuroenv/Desynchronize-v0", solver="fwd_euler")
-    obs, _ = env.reset(seed=6)
+    with pytest.warns(NumericalStabilityWarning, match="past its stability bound"):
+        env = gym.make("neuroenv/Desynchronize-v0", solver="fwd_euler")
+        obs, _ = env.reset(seed=6)
     ended = False
     for a in (1.0, -1.0, -1.0, 1.0):
         obs, reward, terminated, truncated, info = env.step(np.array([a], np.float32))
@@ -113,9 +115,10 @@ def test_non_finite_action_scale_in_params():
 def test_guard_in_the_vector_env():
     """The vector env runs the same guarded step: row 0 (seed 6, the reproduction's chain)
     ends at its first step (|v| passes 1 V in the hub during it), all outputs finite."""
-    envs = gym.make_vec("neuroenv/Desynchronize-v0", num_envs=4,
-                        vectorization_mode="vector_entry_point", solver="fwd_euler")
-    envs.reset(seed=6)
+    with pytest.warns(NumericalStabilityWarning, match="past its stability bound"):
+        envs = gym.make_vec("neuroenv/Desynchronize-v0", num_envs=4,
+                            vectorization_mode="vector_entry_point", solver="fwd_euler")
+        envs.reset(seed=6)
     for t in range(4):
         actions = np.full((4, 1), (-1.0) ** t, np.float32)
         obs, reward, terminated, truncated, info = envs.step(actions)

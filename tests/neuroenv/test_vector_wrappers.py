@@ -158,6 +158,10 @@ def test_every_gymnasium_vector_wrapper_is_covered(base_envs):
     assert set(vw.__all__) == tested | set(NOT_APPLICABLE)
 
 
+# gymnasium's RescaleAction/RescaleObservation/DtypeObservation build float64 bounds for
+# our float32 spaces and warn about their own casts (box.py); nothing of neuroenv's.
+@pytest.mark.filterwarnings("ignore:.*precision lowered by casting to float32:UserWarning")
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.name)
 @pytest.mark.parametrize("name", sorted(_wrappers(
     gym.spaces.Box(-1.0, 1.0, (2,), np.float32), gym.spaces.Box(-1.0, 1.0, (1,), np.float32))))

@@ -40,7 +40,9 @@ def traced_extent(cell, dims=(0, 1)):
 
 
 def max_radius(cell):
-    return max(float(np.nanmax(np.asarray(x)[:, 3])) for x in cell.xyzr)
+    """The largest traced radius (µm), NaN when no point has one (a hand-built cell)."""
+    radii = np.concatenate([np.asarray(x)[:, 3] for x in cell.xyzr])
+    return float(np.nanmax(radii)) if not np.isnan(radii).all() else float("nan")
 
 
 def artists(ax):

@@ -69,6 +69,10 @@ NEW_CHANNELS = list(EXPECTED)
 
 CAL_SINGULAR = -27.0  # alpha_q = 0.209 efun((-v - 27) / 3.8)
 
+# AdEx() warns that its spike reset has no surrogate gradient (asserted in
+# test_adex_warns_about_its_gradient); the tests over every channel build it plainly.
+pytestmark = pytest.mark.filterwarnings("ignore:The AdEx channel has no surrogate gradient")
+
 
 def voltage_grid(dtype):
     """-150..100 mV in 0.1 mV steps plus the CaL singularity and points next to it."""
@@ -266,6 +270,14 @@ def test_izhikevich_order_of_operations(x64):
     np.testing.assert_allclose(out["v"], np.where(spike, -65.0, v_new), rtol=1e-14)
     np.testing.assert_allclose(out["Izhikevich_u"], np.where(spike, u + 8.0, u), rtol=1e-14)
     assert spike.tolist() == [False, True, False]
+
+
+def test_adex_warns_about_its_gradient():
+    with pytest.warns(UserWarning, match="AdEx channel has no surrogate gradient"):
+        AdEx()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AdEx(surrogate_warning=False)
 
 
 def test_adex_order_of_operations(x64):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import simulator as sim
+from simulator.modules.selection import CompScopeWarning
 
 jaxley = pytest.importorskip("jaxley")
 
@@ -113,5 +114,6 @@ def test_view_of_a_module_or_view_holds_everything(nets):
         mine, ref = View(make(ours)), JaxleyView(make(theirs))
         assert _frame(mine.nodes, NODE_COLS) == _frame(ref.nodes, NODE_COLS)
         assert _frame(mine.edges, EDGE_COLS) == _frame(ref.edges, EDGE_COLS)
-    first = (View(ours).comp(0), JaxleyView(theirs).comp(0))
+    with pytest.warns(CompScopeWarning, match="comp\\(0\\) selects compartment 0 of each"):
+        first = (View(ours).comp(0), JaxleyView(theirs).comp(0))
     assert first[0].nodes.index.tolist() == first[1].nodes.index.tolist()
