@@ -108,7 +108,7 @@ def desync_network(n_cells: int = 20, coupling: float = 0.003):
         raise ValueError(f"n_cells must be an int >= 2, got {n_cells!r}")
     if not (np.isfinite(coupling) and coupling >= 0):
         raise ValueError(f"coupling must be a finite conductance >= 0 (µS), got {coupling!r}")
-    net = jx.Network([jx.Cell() for _ in range(n_cells + 1)])
+    net = jx.Network([jx.Cell()] * (n_cells + 1))  # one build; the network copies it
     cells, hub = net.cell(list(range(n_cells))), net.cell(n_cells)
     cells.set("radius", CELL_GEOMETRY[0])
     cells.set("length", CELL_GEOMETRY[1])
