@@ -3,7 +3,8 @@
 :class:`CompiledCore` holds the jitted ``reset`` and ``step`` of one functional env
 configuration (the functional env's own ``reset_env`` and
 :meth:`~neuroenv.core.Environment.step_no_reset`, with the key and ``EnvState`` packed into
-uint8 device buffers of at most 512 bytes by :mod:`neuroenv.carry_packing`);
+uint8 device buffers by :mod:`neuroenv.carry_packing`: chunks of at most 512 bytes, or one
+buffer for a network's large carry);
 :func:`compiled_core` caches them by the configuration's JSON, so that gymnasium envs of
 one task share one compilation.
 """

@@ -30,8 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from neuroenv.validation import INT32_MAX, Range, TypeAndValueError, check_range, show
-from simulator.param_ranges import check_parameter, mechanisms_of
-from simulator.physical_range import check_nonsingular_values
+from simulator.param_ranges import check_run_value, mechanisms_of
 
 #: Valid values of the env scalars of ``EnvParams`` (the constructor's keyword arguments).
 ENV_FIELD_RANGES = {
@@ -201,9 +200,7 @@ def _check_values(spec, params, where: str, sim, top) -> None:
     for k in spec.sim_shapes:
         values = np.asarray(params.sim[k])
         mask = np.broadcast_to(spec.active[k], values.shape)  # rows share the active entries
-        # Refused values raise before the range check could call them "accepted".
-        check_nonsingular_values(k, values[mask], sim(k))
-        check_parameter(k, values[mask], spec.mechanisms, where=sim(k))
+        check_run_value(k, values[mask], spec.mechanisms, where=sim(k))
     if spec.scales_nothing:
         _check_nothing_to_scale(params, top)
     task = {k: np.asarray(v) for k, v in params.task.items()}

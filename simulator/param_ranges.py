@@ -39,7 +39,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.physical_range import PhysicalRangeWarning, warn_out_of_range
+from simulator.physical_range import (
+    PhysicalRangeWarning,
+    check_nonsingular_values,
+    warn_out_of_range,
+)
 
 __all__ = ["ANY", "BUILTIN_RANGES", "CONCENTRATION", "CONDUCTANCE", "GATE", "POSITIVE", "RATE",
            "TIME_CONSTANT", "Range", "check_parameter", "check_parameters", "in_range",
@@ -283,6 +287,15 @@ def check_parameter(name: str, value, mechanisms: Iterable = (), *, where: str =
                 raise ValueError(message.replace("should be", "must be", 1))
             warn_out_of_range(message + ": accepted (physically out of range)")
     return values
+
+
+def check_run_value(name: str, value, mechanisms: Iterable = (), *, where: str = ""):
+    """:func:`check_parameter` of a value a run will use, after refusing (``ValueError``,
+    :func:`~simulator.physical_range.check_nonsingular_values`) one that makes the cable
+    equations singular (a radius, length, capacitance, ... <= 0), so a refused value is
+    not first warned about as "accepted". Same arguments and return value."""
+    check_nonsingular_values(name, value, where)
+    return check_parameter(name, value, mechanisms, where=where)
 
 
 def check_parameters(values: Mapping, mechanisms: Iterable = (), *, where: str = "") -> None:

@@ -2,7 +2,8 @@
 
 Everything here runs in Python before tracing, on concrete values; traced values (inside a
 user's ``jit``/``vmap``/``grad``) are only checked for what is static about them (dtype,
-shape). Parameter values go through :func:`simulator.param_ranges.check_parameter`.
+shape). Parameter values go through :func:`simulator.param_ranges.check_parameter` (values a
+run uses: :func:`~simulator.param_ranges.check_run_value`, which refuses singular ones first).
 
 The memory guard (:func:`check_run_memory`) refuses an ``integrate`` call whose buffers would
 not fit: XLA aborts the Python process (SIGABRT) instead of raising when an allocation of
@@ -20,8 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from simulator.param_ranges import check_parameter, shown
-from simulator.physical_range import check_nonsingular_values
+from simulator.param_ranges import check_parameter, check_run_value, shown
 
 __all__ = [
     "MEMORY_FRACTION",
@@ -191,9 +191,7 @@ def check_params(params, expected: list[dict], mechanisms, where: str = "params"
         if jnp.shape(val) != jnp.shape(ref_val):
             raise ValueError(f"{where}[{i}]: parameter {key!r} must have shape"
                              f" {jnp.shape(ref_val)}, got {jnp.shape(val)}")
-        # Refused values raise before the range check could call them "accepted".
-        check_nonsingular_values(key, val, f"{where}[{i}]")
-        check_parameter(key, val, mechanisms, where=f"{where}[{i}]")
+        check_run_value(key, val, mechanisms, where=f"{where}[{i}]")
 
 
 def _sizes(compiled) -> dict:
@@ -211,8 +209,7 @@ def check_param_state(compiled, param_state, mechanisms) -> None:
     sizes = _sizes(compiled)
     for entry in param_state:
         key, val, indices = entry["key"], entry["val"], entry["indices"]
-        check_nonsingular_values(key, val, "param_state")  # raises before "accepted"
-        check_parameter(key, val, mechanisms, where="param_state")
+        check_run_value(key, val, mechanisms, where="param_state")
         if isinstance(indices, jax.core.Tracer):
             continue
         inds = np.asarray(indices)
