@@ -16,6 +16,7 @@ from neuroenv.neuron_env import (
     plausible_states,
     state_masks,
 )
+from neuroenv.numerical_guard import _groups
 from neuroenv.tasks.base import Task
 from simulator import NumericalStabilityWarning
 
@@ -144,3 +145,44 @@ def test_placeholder_states_are_not_errors(solver):
     out = env.step_env(jax.random.key(1), state.replace(sim={**state.sim, "HH_m": m}),
                        jnp.zeros(1), params)
     assert bool(out[4]["numerical_error"]) and _all_finite(out[0], out[2])
+
+
+@pytest.mark.parametrize("n", [4, 40, 300])
+@pytest.mark.parametrize("batch", [(), (3,)])
+def test_plausible_states_entry_by_entry(n, batch, precision):
+    """Each entry's rule, with states of different lengths (compartments, synapses) read in
+    groups (one, or several of at most 512 bytes for a small program):
+    |v| ≤ V_LIMIT (NaN is not), another state finite where its mask holds, any value at a
+    placeholder; a node-major batch gives one answer per entry."""
+    dtype = jnp.float64 if precision == "float64" else jnp.float32
+    big = float(jnp.finfo(dtype).max)
+    base = {"v": np.full((n, *batch), -65.0), "HH_m": np.full((n, *batch), 0.1),
+            "syn_s": np.full((2, *batch), 0.5)}
+    masks = {"HH_m": np.arange(n) != 3, "syn_s": np.ones(2, bool)}
+    groups = _groups([jnp.zeros(a.shape, dtype) for a in base.values()])
+    sizes = [a.size * jnp.dtype(dtype).itemsize for a in base.values()]
+    assert [i for g in groups for i in g] == [0, 1, 2]
+    if sum(sizes) > 2048:
+        assert len(groups) == 1  # a large program: one reduction
+    else:  # a small one: every buffer <= 512 bytes (or a single array)
+        assert all(len(g) == 1 or sum(sizes[i] for i in g) <= 512 for g in groups)
+    if (n, batch, precision) == (40, (), "float64"):
+        assert groups == [[0], [1, 2]]
+
+    def ok(name, index, value):
+        """The answer for the (batch entry 1 of the) state with one entry replaced."""
+        sim = {k: np.array(v) for k, v in base.items()}
+        sim[name][(index, 1) if batch else index] = value
+        out = np.asarray(plausible_states({k: jnp.asarray(v, dtype) for k, v in sim.items()},
+                                          masks))
+        assert out.shape == batch
+        if not batch:
+            return bool(out)
+        assert out[0] and out[2]  # the other batch entries are untouched
+        return bool(out[1])
+
+    assert ok("v", 0, V_LIMIT) and ok("v", 3, -V_LIMIT)
+    assert not ok("v", 1, 1.001 * V_LIMIT) and not ok("v", 2, np.nan)
+    assert ok("HH_m", 0, big) and ok("HH_m", 3, np.nan) and ok("HH_m", 3, np.inf)
+    assert not ok("HH_m", 0, np.inf) and not ok("HH_m", 2, np.nan)
+    assert not ok("syn_s", 1, -np.inf) and ok("syn_s", 1, -big)
