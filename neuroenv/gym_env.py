@@ -36,6 +36,7 @@ from gymnasium.utils import EzPickle
 from neuroenv import cpu_dispatch, fork_guard, space_probe
 from neuroenv.carry_packing import chunked
 from neuroenv.jit_cache import CompiledCore, compiled_core
+from neuroenv.registry import first_reset_imports
 from neuroenv.render import period_record, render_env_frame
 from neuroenv.reset_options import replace_target, replaced_params
 from neuroenv.seeding import key_for_seed
@@ -102,7 +103,8 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         bounds = space_probe.cached(self.task_name, env_kwargs)
         if bounds is None and space_probe.probe_possible():
             try:
-                bounds = space_probe.probe(self.task_name, env_kwargs)
+                bounds = space_probe.probe(self.task_name, env_kwargs,
+                                           first_reset_imports(self.task_name))
             except space_probe.ProbeFailed as err:
                 gymnasium.logger.warn(f"{err}; building the env in this process")
         if bounds is None:
@@ -192,8 +194,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         custom = options.get("params") is not None
         params = (replaced_params(self.functional_env, core.params, options["params"])
                   if custom else core.params)
-        carry, obs, key, state = (core.reset_with(key, params) if custom
-                                  else core.reset_default(key))
+        carry, obs, key, state = core.reset(key, params if custom else None)
         obs = np.array(obs, dtype=self._obs_dtype)
         if options.get("target") is not None:
             obs, state = replace_target(self.functional_env, self.task_name, options["target"],
@@ -228,10 +229,8 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             gymnasium.logger.warn("step() called after the episode ended; call reset()")
             self._warned_done = True
         core = self._core
-        if self._custom_params:
-            self._carry, out = core.step_with(self._carry, a, self.env_params)
-        else:
-            self._carry, out = core.step_default(self._carry, a)
+        self._carry, out = core.step(self._carry, a,
+                                     self.env_params if self._custom_params else None)
         self._unpacked = None
         out = np.asarray(out)  # one transfer (cheaper than jax.device_get of a tuple)
         n = self._n_obs

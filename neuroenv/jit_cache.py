@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from neuroenv.carry_packing import CarryPacker
+from neuroenv.compile_ahead import AheadOfTime
 from neuroenv.env_pytrees import cap_episode_steps
 from neuroenv.registry import make as make_functional
 from neuroenv.seeding import key_for_seed
@@ -35,6 +36,8 @@ class CompiledCore:
     Each step returns its outputs as one float32 vector ``[obs, reward, terminated,
     truncated, numerical_error, current_nA]`` (lossless: all are float32 or bool), so that
     one host transfer fetches them.
+    :meth:`reset` and :meth:`step` pick the variant; the first :meth:`reset` of each variant
+    compiles its step program on a thread meanwhile (:mod:`neuroenv.compile_ahead`).
     """
 
     def __init__(self, task: str, env_kwargs: dict, max_episode_steps: int | None) -> None:
@@ -73,6 +76,33 @@ class CompiledCore:
         self.step_with = jax.jit(step)
         self.pack = jax.jit(lambda tree: self.packer.pack(tree))
         self.unpack = jax.jit(lambda carry: self.packer.unpack(carry))
+        self._ahead = {}  # variant ("default" or "with") -> AheadOfTime of its step program
+
+    def reset(self, key, params=None):
+        """``(carry, obs, key, state)`` of ``reset_default(key)`` (``params`` None) or
+        ``reset_with(key, params)``. The first reset of a variant traces its program, starts
+        compiling that variant's step program on a thread, then compiles and runs the reset
+        (XLA compiles both at once on two cores)."""
+        fn, args = ((self.reset_default, (key,)) if params is None
+                    else (self.reset_with, (key, params)))
+        variant = "default" if params is None else "with"
+        if variant not in self._ahead:
+            carry = fn.lower(*args).out_info[0]  # traced once: the call below reuses it
+            action = jax.ShapeDtypeStruct(self.env.action_space().shape, jnp.float32)
+            self._ahead[variant] = AheadOfTime(
+                *((self.step_default, (carry, action)) if params is None
+                  else (self.step_with, (carry, action, params))))
+        return fn(*args)
+
+    def step(self, carry, action, params=None):
+        """``(carry, out)`` of ``step_default`` (``params`` None) or ``step_with``; ``action``
+        float32 of the action shape. Waits for a step program still compiling ahead."""
+        ahead = self._ahead.get("default" if params is None else "with")
+        if ahead is not None:
+            ahead.wait()
+        if params is None:
+            return self.step_default(carry, action)
+        return self.step_with(carry, action, params)
 
     @property
     def packer(self) -> CarryPacker:
