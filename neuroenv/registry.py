@@ -89,3 +89,12 @@ def make(name: str, **kwargs):
     module, factory = BASE_TASKS[base].split(":")
     env = getattr(importlib.import_module(module), factory)(**{**variant_kwargs, **kwargs})
     return env, env.default_params
+
+
+def first_reset_imports(name: str) -> tuple[str, ...]:
+    """Modules that the first reset of task ``name`` imports (its module's
+    ``FIRST_RESET_IMPORTS``, e.g. ``scipy.signal`` for a filter design; empty if none):
+    ``gymnasium.make`` imports them while it waits for its space probe
+    (:mod:`neuroenv.space_probe`). Imports the task's module, which starts nothing."""
+    module = BASE_TASKS[TASKS[task_name(name)][0]].split(":")[0]
+    return tuple(getattr(importlib.import_module(module), "FIRST_RESET_IMPORTS", ()))

@@ -18,6 +18,7 @@ has already started JAX, or cannot fork, the caller builds the env directly inst
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import pickle
@@ -88,15 +89,16 @@ def remember(task: str, env_kwargs: dict, bounds: tuple[tuple, tuple]) -> None:
         _write(path, bounds)
 
 
-def probe(task: str, env_kwargs: dict) -> tuple[tuple, tuple]:
+def probe(task: str, env_kwargs: dict, meanwhile: tuple[str, ...] = ()) -> tuple[tuple, tuple]:
     """The bounds of ``neuroenv.make(task, **env_kwargs)``'s spaces, built in a forked child
     (see the module docstring; :func:`probe_possible` says whether this may run), then
-    :func:`remember`-ed.
+    :func:`remember`-ed. This process imports the modules ``meanwhile`` while the child
+    works (ones its first reset will need: e.g. ``scipy.signal``, 0.7 s; none starts JAX).
 
     Raises what building the env raises (e.g. ``ValueError`` for a bad keyword argument),
     or :class:`ProbeFailed` if the child died or did not answer within :data:`TIMEOUT_S`.
     """
-    bounds = _run_in_child(task, env_kwargs)
+    bounds = _run_in_child(task, env_kwargs, meanwhile)
     remember(task, env_kwargs, bounds)
     return bounds
 
@@ -148,7 +150,7 @@ def _child(task: str, env_kwargs: dict) -> tuple[str, object]:
             return "error", RuntimeError("".join(traceback.format_exception(err)))
 
 
-def _run_in_child(task: str, env_kwargs: dict) -> tuple[tuple, tuple]:
+def _run_in_child(task: str, env_kwargs: dict, meanwhile: tuple[str, ...]) -> tuple[tuple, tuple]:
     if fork_guard.backend_started():  # the child could not use JAX (it would hang)
         raise ProbeFailed("JAX's backend is already started in this process; cannot probe")
     read_fd, write_fd = os.pipe()
@@ -168,6 +170,11 @@ def _run_in_child(task: str, env_kwargs: dict) -> tuple[tuple, tuple]:
     os.close(write_fd)
     chunks, deadline, answered = [], time.monotonic() + TIMEOUT_S, False
     try:
+        for module in meanwhile:  # the child's answer waits in the pipe
+            try:
+                importlib.import_module(module)
+            except ImportError:  # the first reset will say so itself
+                pass
         with os.fdopen(read_fd, "rb") as pipe:
             while True:
                 left = deadline - time.monotonic()

@@ -54,6 +54,10 @@ from neuroenv.neuron_env import NeuronEnv
 from neuroenv.tasks.base import Task
 from neuroenv.validation import Range, positive_int
 
+#: Imported by the env's first reset (the beta band-pass design, unless neuroenv's disk cache
+#: holds it): ``gymnasium.make`` imports it while waiting for its space probe.
+FIRST_RESET_IMPORTS = ("scipy.signal",)
+
 #: Sensorimotor pulses (ms): period, width; the relay window after each onset (ms).
 SM_PERIOD, SM_WIDTH, WINDOW = 50.0, 5.0, 25.0
 #: Spike threshold of the relay errors (mV, So et al. 2012).

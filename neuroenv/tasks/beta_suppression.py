@@ -65,6 +65,10 @@ from simulator import Branch, Cell, Compartment, Network
 from simulator.channels import HH
 from simulator.extracellular import point_contacts
 
+#: Imported by the env's first reset (the beta band-pass design, unless neuroenv's disk cache
+#: holds it): ``gymnasium.make`` imports it while waiting for its space probe.
+FIRST_RESET_IMPORTS = ("scipy.signal",)
+
 #: Pulse width of one phase (ms).
 PULSE_WIDTH = 0.1
 #: Delay of the population's feedback loop, in control periods (10 ms each).

@@ -127,6 +127,54 @@ def test_probed_spaces_equal_the_built_env(tmp_path):
             np.testing.assert_array_equal(np.asarray(high, dtype), box.high)
 
 
+MEANWHILE = """
+import json, sys
+from neuroenv import space_probe
+from neuroenv.fork_guard import backend_started
+from neuroenv.registry import first_reset_imports
+before = "scipy.signal" in sys.modules
+space_probe.probe("VoltageTarget-v0", {}, ("scipy.signal", "no_such_module_here"))
+print(json.dumps({"before": before, "after": "scipy.signal" in sys.modules,
+                  "started": backend_started(),
+                  "declared": {t: first_reset_imports(t) for t in sys.argv[1:]}}))
+"""
+
+FIRST_RESET = """
+import sys
+import jax
+import neuroenv
+env, params = neuroenv.make(sys.argv[1])
+before = "scipy.signal" in sys.modules
+env.reset(jax.random.key(0), params)
+print(before, "scipy.signal" in sys.modules)
+"""
+
+
+def test_probe_imports_what_the_first_reset_needs(tmp_path):
+    """While its child builds the env, the probe imports the modules the task's first reset
+    needs (a missing one is skipped) and starts no JAX; the declaration is truthful: a cold
+    first reset of a declaring task imports ``scipy.signal`` itself."""
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(MEANWHILE),
+                           "BetaSuppression-v0", "BasalGangliaDBSNoisy-v0",
+                           "VoltageTarget-v0"], capture_output=True, text=True,
+                          env={**os.environ, "NEUROENV_CACHE_DIR": str(tmp_path / "c1")},
+                          timeout=CHILD_TIMEOUT_S, check=False)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res == {"before": False, "after": True, "started": False,
+                   "declared": {"BetaSuppression-v0": ["scipy.signal"],
+                                "BasalGangliaDBSNoisy-v0": ["scipy.signal"],
+                                "VoltageTarget-v0": []}}
+    # The declaration is truthful: a cold first reset (no stored filter design) imports it.
+    for task in ("BetaSuppression-v0", "BasalGangliaDBS-v0"):
+        proc = subprocess.run([sys.executable, "-c", textwrap.dedent(FIRST_RESET), task],
+                              capture_output=True, text=True, timeout=CHILD_TIMEOUT_S,
+                              env={**os.environ, "NEUROENV_CACHE_DIR": str(tmp_path / task)},
+                              check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip().splitlines()[-1] == "False True"
+
+
 def test_probe_refuses_once_jax_started():
     jax.numpy.ones(1).block_until_ready()  # this test process has JAX running
     with pytest.raises(space_probe.ProbeFailed, match="already started"):
