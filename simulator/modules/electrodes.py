@@ -11,6 +11,7 @@ after the other recordings of ``integrate``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import jax
@@ -22,6 +23,7 @@ from simulator.extracellular.coupling import CONTACTS
 from simulator.extracellular.electrode import Electrode
 from simulator.extracellular.mapping import MODELS, electrode_matrix
 from simulator.extracellular.medium import DEFAULT_SIGMA, Medium, as_medium
+from simulator.extracellular.near_field import deferred, warn_deferred
 from simulator.extracellular.segments import Segments, module_segments
 
 
@@ -162,7 +164,7 @@ def compiled_electrodes(base, node_arrays: dict) -> tuple:
     with jax.ensure_compile_time_eval():  # concrete even when compiled under a trace
         segments = module_segments(base)
         for item in electrodes.values():  # warns once if a contact lies within a radius
-            electrode_matrix(segments, item.electrode, item.medium, item.model)
+            warn_deferred(_near_field(segments, item.electrode, item.medium, item.model))
     node_arrays.update({f"extracellular_{k}": np.asarray(getattr(segments, k))
                         for k in ("starts", "ends", "diameters", "centres")})
     for name, item in electrodes.items():
@@ -170,6 +172,15 @@ def compiled_electrodes(base, node_arrays: dict) -> tuple:
             node_arrays[f"electrode_{name}_{key}"] = np.asarray(value, dtype=float)
     return tuple((name, item.model, item.electrode.names, item.recorded)
                  for name, item in electrodes.items())
+
+
+@functools.partial(jax.jit, static_argnames="model")
+def _near_field(segments, electrode, medium, model):
+    """The distances that :func:`electrode_matrix` checks against the compartment radii, as
+    records for :func:`~simulator.extracellular.near_field.warn_deferred`."""
+    with deferred() as records:
+        electrode_matrix(segments, electrode, medium, model)
+    return list(records)
 
 
 def electrode_arrays(compiled, node_arrays: dict) -> dict:

@@ -131,17 +131,22 @@ def test_data_stimulate_in_integrate_and_step_fn_equals_stimulate(x64):
     np.testing.assert_allclose(np.stack(vs, axis=1), ref[:9], rtol=0, atol=1e-12)  # measured 0
 
 
-def test_contact_within_a_radius_warns_once():
+@pytest.mark.parametrize("model", ["point", "line"])
+def test_contact_within_a_radius_warns_once(model):
+    """Checked at build time in one compiled program whose distances come back to warn on
+    (simulator.extracellular.near_field.deferred): one warning naming the model."""
     cell = ball_and_stick(8, True)
     cell.record("v", verbose=False)
     soma_centre = np.asarray(cell.nodes[["x", "y", "z"]].to_numpy()[0])
-    cell.add_electrode(point_contacts([soma_centre + [0.0, 3.0, 0.0]]), name="in")  # r 10
+    cell.add_electrode(point_contacts([soma_centre + [0.0, 3.0, 0.0]]), name="in",  # r 10
+                       model=model)
     cell.stimulate_extracellular("in", np.ones(20))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = jx.integrate(cell)
     near = [w for w in caught if "closer than the compartment radius" in str(w.message)]
     assert len(near) == 1, [str(w.message) for w in caught]
+    assert f"({model} source)" in str(near[0].message)
     assert np.all(np.isfinite(np.asarray(out)))
 
 
