@@ -63,3 +63,45 @@ def test_inline_by_default_and_left_alone_when_asked(tmp_path):
 def test_inline_dispatch_must_be_a_bool(value):
     with pytest.raises(TypeError, match="inline_dispatch must be a bool"):
         NeuronGymEnv("VoltageTarget-v0", inline_dispatch=value)
+
+
+WORKERS = """
+import json, multiprocessing, os, sys
+
+def first_reset(kwargs):
+    import gymnasium as gym
+    import neuroenv  # noqa: F401
+    env = gym.make("neuroenv/VoltageTarget-v0", **kwargs)
+    env.reset(seed=0)
+    return os.environ.get("PJRT_NPROC")
+
+if __name__ == "__main__":
+    kwargs = json.loads(sys.argv[1])
+    ctx = multiprocessing.get_context(sys.argv[2])
+    with ctx.Pool(1) as pool:
+        in_worker = pool.apply(first_reset, (kwargs,))
+    print(json.dumps({"worker": in_worker, "main": first_reset(kwargs)}))
+"""
+
+
+@pytest.mark.parametrize("context", ["fork", "spawn"])
+def test_one_xla_thread_in_vector_env_workers(tmp_path, context):
+    """A multiprocessing child (a vector env's worker) starts XLA's CPU pool at one thread;
+    the user's own process, a PJRT_NPROC the user set and inline_dispatch=False are left
+    alone."""
+    script = tmp_path / "workers.py"
+    script.write_text(textwrap.dedent(WORKERS))
+
+    def run(kwargs, **env_vars):
+        env = {k: v for k, v in os.environ.items() if k != "PJRT_NPROC"}
+        env["NEUROENV_CACHE_DIR"] = str(tmp_path / "cache")
+        env.update(env_vars)
+        proc = subprocess.run([sys.executable, str(script), json.dumps(kwargs), context],
+                              capture_output=True, text=True, env=env, timeout=600,
+                              check=False)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    assert run({}) == {"worker": "1", "main": None}
+    assert run({}, PJRT_NPROC="2") == {"worker": "2", "main": "2"}
+    assert run({"inline_dispatch": False}) == {"worker": None, "main": None}
