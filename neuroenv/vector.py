@@ -32,6 +32,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
+from neuroenv.compile_ahead import AheadOfTime
 from neuroenv.core import Environment
 from neuroenv.env_pytrees import cap_episode_steps
 from neuroenv.params_validation import check_params
@@ -122,6 +123,7 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
         self._on_cpu = jax.default_backend() == "cpu"
         self._keys = None  # (num_envs,) typed key array
         self._states = None
+        self._ahead = None  # the step program compiling during the first reset
         self._obs = None  # device copy of the last observations (for masked resets)
         # rows whose episode ended at the last step (NEXT_STEP: reset at the next step)
         self._ended = np.zeros(self.num_envs, np.bool_)
@@ -164,6 +166,8 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
             keys = keys_for_seeds([base + i for i in range(self.num_envs)])
 
         if mask is None:
+            if self._ahead is None:
+                self._ahead = self._compile_step_ahead(keys)
             self._keys, self._obs, self._states = batch_reset(self.env, keys, self.params)
             mask = np.ones(self.num_envs, np.bool_)
             self._ended = np.zeros(self.num_envs, np.bool_)
@@ -173,6 +177,16 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
                 self.params)
             self._ended = self._ended & ~mask
         return np.array(self._obs, dtype=np.float32), self._reset_info(mask)
+
+    def _compile_step_ahead(self, keys) -> AheadOfTime:
+        """Trace the batch reset (its call then reuses the trace) and compile the batch step
+        for its output types on a thread while the reset compiles and runs
+        (:mod:`neuroenv.compile_ahead`)."""
+        out_keys, _, states = batch_reset.lower(self.env, keys, self.params).out_info
+        actions = jax.ShapeDtypeStruct(self._action_shape, jnp.float32)
+        pending = jax.ShapeDtypeStruct((self.num_envs,), jnp.bool_)
+        return AheadOfTime(batch_step, (self.env, self.autoreset_mode, out_keys, states,
+                                        actions, self.params, pending))
 
     def _reset_info(self, rows: np.ndarray) -> dict:
         """The single env's reset info (``action_scale_nA``, ``target``) of ``rows``."""
@@ -207,6 +221,8 @@ class NeuronVectorEnv(gymnasium.vector.VectorEnv):
                 "DISABLED: reset them first (reset(options={'reset_mask': mask}))")
         pending = self._ended if mode is AutoresetMode.NEXT_STEP else np.zeros_like(self._ended)
 
+        if self._ahead is not None:
+            self._ahead.wait()
         (self._keys, obs, self._states, reward, terminated, truncated, info,
          final_obs) = batch_step(self.env, mode, self._keys, self._states, a, self.params,
                               jnp.asarray(pending))

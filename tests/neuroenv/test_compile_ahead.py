@@ -12,19 +12,20 @@ import pytest
 
 import neuroenv  # noqa: F401  (registers the ids)
 from neuroenv.compile_ahead import AheadOfTime
+from neuroenv.vector import NeuronVectorEnv
 
 BACKEND_COMPILE = "/jax/core/compile/backend_compile_duration"  # JAX's monitoring event
 
 
 @pytest.fixture
 def compilations():
-    """A list that records one entry per XLA compilation (in any thread) while the test
-    runs."""
+    """A list that records the name of each program XLA compiles (in any thread) while the
+    test runs."""
     seen = []
 
     def listener(event, duration, **kwargs):
         if event == BACKEND_COMPILE:
-            seen.append(duration)
+            seen.append(kwargs.get("fun_name", "?"))
 
     jax.monitoring.register_event_duration_secs_listener(listener)
     yield seen
@@ -79,3 +80,16 @@ def test_first_step_uses_the_program_compiled_ahead(options, compilations):
     replay.reset(seed=3, options=options)
     np.testing.assert_array_equal(replay.step(action)[0], out[0])
     assert replay.step(action)[1] == env.step(action)[1]
+
+
+@pytest.mark.parametrize("mode", ["next_step", "same_step"])
+def test_vector_env_first_step_compiled_ahead(mode, compilations):
+    env, _ = neuroenv.make("VoltageTarget-v0", window=2)
+    vec = NeuronVectorEnv(env, num_envs=3, autoreset_mode=mode)
+    vec.reset(seed=0)
+    vec._ahead.wait()
+    assert any("batch_step" in name for name in compilations)
+    before = len(compilations)
+    obs, *_ = vec.step(np.zeros(vec.action_space.shape, np.float32))
+    assert not any("batch_step" in name for name in compilations[before:])  # found compiled
+    assert np.all(np.isfinite(obs))
