@@ -47,5 +47,9 @@ class AheadOfTime:
         self._thread.start()
 
     def wait(self) -> None:
-        """Block until the worker is done (at once when it is)."""
-        self._thread.join()
+        """Block until the worker is done (at once when it is; a joined worker is dropped,
+        so that later calls cost an attribute read, not a ``join``)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+            self._thread = None
