@@ -43,6 +43,12 @@ def node_sums(values, post: np.ndarray, n_nodes: int, reduction: str = DEFAULT_R
         raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     post = np.asarray(post)
     if reduction == "scatter":
+        if values.ndim == 2:  # one 1-D scatter per column: XLA's CPU scatter of (n, 2)
+            # rows took 248 µs per call against 142 for two columns apart (1,000 nodes,
+            # 100k synapses, float64); the same additions in the same order.
+            zeros = jnp.zeros(n_nodes, values.dtype)
+            return jnp.stack([zeros.at[post].add(values[:, j])
+                              for j in range(values.shape[1])], axis=1)
         return jnp.zeros((n_nodes, *values.shape[1:]), values.dtype).at[post].add(values)
     if reduction == "segment_sum":
         order = np.argsort(post, kind="stable")
