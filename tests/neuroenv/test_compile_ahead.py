@@ -75,7 +75,7 @@ def test_first_step_uses_the_program_compiled_ahead(options, compilations):
     before = len(compilations)
     out = env.step(action)
     assert len(compilations) == before  # the step program was compiled ahead
-    # the same outputs as a plain jitted step from the same state
+    # a second env of the configuration (sharing the programs) continues identically
     replay = gym.make("neuroenv/VoltageTarget-v0", **kwargs).unwrapped
     replay.reset(seed=3, options=options)
     np.testing.assert_array_equal(replay.step(action)[0], out[0])
