@@ -4,6 +4,8 @@ outputs are those of a plain call, and a failing worker changes nothing."""
 
 from __future__ import annotations
 
+import threading
+
 import gymnasium as gym
 import jax
 import jax.numpy as jnp
@@ -19,13 +21,14 @@ BACKEND_COMPILE = "/jax/core/compile/backend_compile_duration"  # JAX's monitori
 
 @pytest.fixture
 def compilations():
-    """A list that records the name of each program XLA compiles (in any thread) while the
-    test runs."""
+    """A list that records ``(thread name, program name)`` of each XLA compilation while
+    the test runs (any thread: a worker that an earlier test left compiling may add its
+    own, so tests look for their programs by name)."""
     seen = []
 
     def listener(event, duration, **kwargs):
         if event == BACKEND_COMPILE:
-            seen.append(kwargs.get("fun_name", "?"))
+            seen.append((threading.current_thread().name, kwargs.get("fun_name", "?")))
 
     jax.monitoring.register_event_duration_secs_listener(listener)
     yield seen
@@ -43,10 +46,11 @@ def test_worker_fills_the_call_cache(x64, compilations):
         ahead = AheadOfTime(f, (jax.ShapeDtypeStruct((5,), dtype),
                                 jax.ShapeDtypeStruct((1,), jnp.float32)))
         ahead.wait()
-        assert len(compilations) == 1
-        x = jax.device_put(np.arange(5, dtype=dtype))  # compiles nothing
-        out = f(x, np.ones(1, np.float32))
-        assert len(compilations) == 1 and out.dtype == dtype  # no second compilation
+        worker = ("neuroenv-compile-ahead", "jit(f)")
+        assert compilations.count(worker) == 1
+        out = f(jnp.arange(5, dtype=dtype), np.ones(1, np.float32))
+        assert [c for c in compilations if c[1] == "jit(f)"] == [worker]
+        assert out.dtype == dtype  # the call found the worker's program
 
 
 def test_a_failing_worker_is_silent_and_the_call_reports():
@@ -74,7 +78,11 @@ def test_first_step_uses_the_program_compiled_ahead(options, compilations):
     core._ahead[variant].wait()
     before = len(compilations)
     out = env.step(action)
-    assert len(compilations) == before  # the step program was compiled ahead
+    # the step program (jit_cache's step_default lambda or step_with's `step`) was compiled
+    # ahead, not in the call
+    name = "jit(<lambda>)" if options is None else "jit(step)"
+    assert ("MainThread", name) not in compilations[before:]
+    assert ("neuroenv-compile-ahead", name) in compilations[:before]
     # a second env of the configuration (sharing the programs) continues identically
     replay = gym.make("neuroenv/VoltageTarget-v0", **kwargs).unwrapped
     replay.reset(seed=3, options=options)
@@ -88,8 +96,8 @@ def test_vector_env_first_step_compiled_ahead(mode, compilations):
     vec = NeuronVectorEnv(env, num_envs=3, autoreset_mode=mode)
     vec.reset(seed=0)
     vec._ahead.wait()
-    assert any("batch_step" in name for name in compilations)
+    assert ("neuroenv-compile-ahead", "jit(batch_step)") in compilations
     before = len(compilations)
     obs, *_ = vec.step(np.zeros(vec.action_space.shape, np.float32))
-    assert not any("batch_step" in name for name in compilations[before:])  # found compiled
+    assert not any("batch_step" in name for _, name in compilations[before:])  # compiled
     assert np.all(np.isfinite(obs))
