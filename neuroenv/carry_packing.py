@@ -28,12 +28,19 @@ CHUNK_BYTES = 512
 MAX_CHUNKS = 4
 
 
+def one_buffer(nbytes: int) -> bool:
+    """Whether ``nbytes`` of a program's data travel as one buffer rather than in chunks
+    of at most :data:`CHUNK_BYTES` (more than :data:`MAX_CHUNKS` of them: the program
+    runs on XLA's thread pool anyway)."""
+    return nbytes > MAX_CHUNKS * CHUNK_BYTES
+
+
 def chunked(flat):
     """A flat uint8 array (NumPy or JAX) as a tuple of consecutive chunks of at most
     :data:`CHUNK_BYTES` (one empty chunk for an empty array), or as a tuple of the whole
     array when that would take more than :data:`MAX_CHUNKS` chunks."""
     n = flat.shape[0]
-    if n > MAX_CHUNKS * CHUNK_BYTES:
+    if one_buffer(n):
         return (flat,)
     return tuple(flat[i:i + CHUNK_BYTES] for i in range(0, max(n, 1), CHUNK_BYTES))
 

@@ -78,31 +78,33 @@ class CompiledCore:
         self.unpack = jax.jit(lambda carry: self.packer.unpack(carry))
         self._ahead = {}  # variant ("default" or "with") -> AheadOfTime of its step program
 
+    def _variant(self, params):
+        """``(name, reset, step, extra)`` of the default (``params`` None) or the
+        replaced-params programs; ``extra``: the arguments after the key or action."""
+        if params is None:
+            return "default", self.reset_default, self.step_default, ()
+        return "with", self.reset_with, self.step_with, (params,)
+
     def reset(self, key, params=None):
         """``(carry, obs, key, state)`` of ``reset_default(key)`` (``params`` None) or
         ``reset_with(key, params)``. The first reset of a variant traces its program, starts
         compiling that variant's step program on a thread, then compiles and runs the reset
         (XLA compiles both at once on two cores)."""
-        fn, args = ((self.reset_default, (key,)) if params is None
-                    else (self.reset_with, (key, params)))
-        variant = "default" if params is None else "with"
-        if variant not in self._ahead:
-            carry = fn.lower(*args).out_info[0]  # traced once: the call below reuses it
+        name, reset, step, extra = self._variant(params)
+        if name not in self._ahead:
+            carry = reset.lower(key, *extra).out_info[0]  # traced once: the call reuses it
             action = jax.ShapeDtypeStruct(self.env.action_space().shape, jnp.float32)
-            self._ahead[variant] = AheadOfTime(
-                *((self.step_default, (carry, action)) if params is None
-                  else (self.step_with, (carry, action, params))))
-        return fn(*args)
+            self._ahead[name] = AheadOfTime(step, (carry, action, *extra))
+        return reset(key, *extra)
 
     def step(self, carry, action, params=None):
         """``(carry, out)`` of ``step_default`` (``params`` None) or ``step_with``; ``action``
         float32 of the action shape. Waits for a step program still compiling ahead."""
-        ahead = self._ahead.get("default" if params is None else "with")
+        name, _, step, extra = self._variant(params)
+        ahead = self._ahead.get(name)
         if ahead is not None:
             ahead.wait()
-        if params is None:
-            return self.step_default(carry, action)
-        return self.step_with(carry, action, params)
+        return step(carry, action, *extra)
 
     @property
     def packer(self) -> CarryPacker:

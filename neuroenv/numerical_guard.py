@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from neuroenv.carry_packing import CHUNK_BYTES, MAX_CHUNKS
+from neuroenv.carry_packing import CHUNK_BYTES, one_buffer
 from simulator.node_index import along_nodes
 
 #: Numerical guard: a membrane voltage beyond ±V_LIMIT (mV) anywhere in the simulated cell
@@ -68,13 +68,13 @@ def plausible_states(sim: dict, masks: dict) -> jax.Array:
 
 def _groups(arrays) -> list[list[int]]:
     """Indices of ``arrays`` in consecutive groups to concatenate: one group when they
-    hold more than ``MAX_CHUNKS`` × ``CHUNK_BYTES`` together (the program then runs on
-    XLA's thread pool anyway), else groups of at most ``CHUNK_BYTES`` each, so that a small
-    cell's program keeps every buffer small enough to run on the calling thread
-    (:mod:`neuroenv.carry_packing`; one 624-byte float64 group took VoltageTarget-v0's
-    ``env.step`` from 66 to 147 µs)."""
+    are too large for chunks together (:func:`neuroenv.carry_packing.one_buffer`: the
+    program then runs on XLA's thread pool anyway), else groups of at most ``CHUNK_BYTES``
+    each, so that a small cell's program keeps every buffer small enough to run on the
+    calling thread (one 624-byte float64 group took VoltageTarget-v0's ``env.step`` from
+    66 to 147 µs)."""
     sizes = [int(np.prod(a.shape)) * np.dtype(a.dtype).itemsize for a in arrays]
-    if sum(sizes) > MAX_CHUNKS * CHUNK_BYTES:
+    if one_buffer(sum(sizes)):
         return [list(range(len(arrays)))]
     groups, total = [[]], 0
     for i, size in enumerate(sizes):
