@@ -50,12 +50,18 @@ def test_inline_by_default_and_left_alone_when_asked(tmp_path):
     assert default["async"] is False  # the env switched async dispatch off
     opted_out = _child(tmp_path, {"inline_dispatch": False})
     assert opted_out["async"] is True
+    # Inline or not, the same programs compute the same numbers (bitwise).
+    assert opted_out["trace"] == default["trace"]
+
+
+@pytest.mark.slow  # two more JAX-starting subprocesses (~5-10 s each on 2 busy cores)
+def test_users_variable_and_running_backend_are_left_alone(tmp_path):
+    default = _child(tmp_path, {})
     by_variable = _child(tmp_path, {}, JAX_CPU_ENABLE_ASYNC_DISPATCH="1")
     assert by_variable["async"] is True  # the user's environment variable wins
     started = _child(tmp_path, {}, "jax-first")
     assert started["async"] is True  # a running backend is never touched
-    # Inline or not, the same programs compute the same numbers (bitwise).
-    for other in (opted_out, by_variable, started):
+    for other in (by_variable, started):
         assert other["trace"] == default["trace"]
 
 
@@ -84,26 +90,31 @@ if __name__ == "__main__":
 """
 
 
+def _workers(tmp_path, context: str, kwargs: dict, **env_vars) -> dict:
+    """``PJRT_NPROC`` as seen by a ``context`` pool worker and by the main process after
+    each built a VoltageTarget gym env with ``kwargs`` and reset it."""
+    script = tmp_path / "workers.py"
+    script.write_text(textwrap.dedent(WORKERS))
+    env = {k: v for k, v in os.environ.items() if k != "PJRT_NPROC"}
+    env["NEUROENV_CACHE_DIR"] = str(tmp_path / "cache")
+    env.update(env_vars)
+    proc = subprocess.run([sys.executable, str(script), json.dumps(kwargs), context],
+                          capture_output=True, text=True, env=env, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("context", ["fork", "spawn"])
 def test_one_xla_thread_in_vector_env_workers(tmp_path, context):
     """A multiprocessing child (a vector env's worker) starts XLA's CPU pool at one thread;
-    the user's own process, a PJRT_NPROC the user set and inline_dispatch=False are left
-    alone."""
-    script = tmp_path / "workers.py"
-    script.write_text(textwrap.dedent(WORKERS))
+    the user's own process is left alone."""
+    assert _workers(tmp_path, context, {}) == {"worker": "1", "main": None}
 
-    def run(kwargs, **env_vars):
-        env = {k: v for k, v in os.environ.items() if k != "PJRT_NPROC"}
-        env["NEUROENV_CACHE_DIR"] = str(tmp_path / "cache")
-        env.update(env_vars)
-        proc = subprocess.run([sys.executable, str(script), json.dumps(kwargs), context],
-                              capture_output=True, text=True, env=env, timeout=600,
-                              check=False)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        return json.loads(proc.stdout.strip().splitlines()[-1])
 
-    assert run({}) == {"worker": "1", "main": None}
-    if context == "fork":  # the opt-outs do not depend on the start method (subprocesses
-        # starting JAX cost ~8 s each on 2 cores)
-        assert run({}, PJRT_NPROC="2") == {"worker": "2", "main": "2"}
-        assert run({"inline_dispatch": False}) == {"worker": None, "main": None}
+@pytest.mark.slow  # two JAX-starting subprocesses with a pool each (~8-13 s each, 2 cores)
+def test_users_pjrt_nproc_and_inline_dispatch_false_are_left_alone(tmp_path):
+    """A PJRT_NPROC the user set and inline_dispatch=False are left alone (the start method
+    does not enter these branches: fork only)."""
+    assert _workers(tmp_path, "fork", {}, PJRT_NPROC="2") == {"worker": "2", "main": "2"}
+    assert _workers(tmp_path, "fork", {"inline_dispatch": False}) == {"worker": None,
+                                                                      "main": None}
