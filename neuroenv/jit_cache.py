@@ -22,6 +22,7 @@ from neuroenv.compile_ahead import AheadOfTime
 from neuroenv.env_pytrees import cap_episode_steps
 from neuroenv.registry import make as make_functional
 from neuroenv.seeding import key_for_seed
+from neuroenv.stability_cache import deferred
 
 
 class CompiledCore:
@@ -37,11 +38,15 @@ class CompiledCore:
     truncated, numerical_error, current_nA]`` (lossless: all are float32 or bool), so that
     one host transfer fetches them.
     :meth:`reset` and :meth:`step` pick the variant; the first :meth:`reset` of each variant
-    compiles its step program on a thread meanwhile (:mod:`neuroenv.compile_ahead`).
+    compiles its step program on a thread meanwhile (:mod:`neuroenv.compile_ahead`), and
+    the first reset also runs the functional env's time-step stability check (built
+    deferred, :func:`neuroenv.stability_cache.deferred`), on this thread while the step
+    program compiles on the other.
     """
 
     def __init__(self, task: str, env_kwargs: dict, max_episode_steps: int | None) -> None:
-        env, params = make_functional(task, **env_kwargs)
+        with deferred():
+            env, params = make_functional(task, **env_kwargs)
         params = cap_episode_steps(params, max_episode_steps)
         self.env = env
         self.params = params
@@ -89,13 +94,17 @@ class CompiledCore:
         """``(carry, obs, key, state)`` of ``reset_default(key)`` (``params`` None) or
         ``reset_with(key, params)``. The first reset of a variant traces its program, starts
         compiling that variant's step program on a thread, then compiles and runs the reset
-        (XLA compiles both at once on two cores)."""
+        (XLA compiles both at once on two cores); the first reset then runs the functional
+        env's time-step check (``NumericalStabilityWarning``; pointing at the caller's
+        caller: ``NeuronGymEnv.reset``'s)."""
         name, reset, step, extra = self._variant(params)
         if name not in self._ahead:
             carry = reset.lower(key, *extra).out_info[0]  # traced once: the call reuses it
             action = jax.ShapeDtypeStruct(self.env.action_space().shape, jnp.float32)
             self._ahead[name] = AheadOfTime(step, (carry, action, *extra))
-        return reset(key, *extra)
+        out = reset(key, *extra)
+        self.env.check_time_step(stacklevel=3)
+        return out
 
     def step(self, carry, action, params=None):
         """``(carry, out)`` of ``step_default`` (``params`` None) or ``step_with``; ``action``

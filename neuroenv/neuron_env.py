@@ -52,7 +52,7 @@ from neuroenv.params_validation import check_key, check_params, check_state
 from neuroenv.period_inputs import period_inputs, site_waveform
 from neuroenv.period_steps import PeriodSteps, recorded, run_period
 from neuroenv.spaces import Box
-from neuroenv.stability_cache import checked_time_step
+from neuroenv.stability_cache import check_or_defer
 from simulator.assemble import all_states, derive, split_all_params
 from simulator.batch_last import supports_batch_last
 from simulator.integrate import build_init_and_step_fn
@@ -108,8 +108,9 @@ class NeuronEnv(Environment):
     #: snapshots ``_compiled``, ``_step``, ``_states0``, ``_sim_params0``): it stays out of
     #: the content key that equal envs share compilations by (``Environment.__eq__``). The
     #: solver object and the period's step built on it compare by identity but are fixed by
-    #: the solver names and the compiled module, which ``_step`` already keys.
-    _unkeyed_attributes = ("module", "_solver", "_period_step")
+    #: the solver names and the compiled module, which ``_step`` already keys; a pending
+    #: time-step check (:meth:`check_time_step`) is a function of keyed values.
+    _unkeyed_attributes = ("module", "_solver", "_period_step", "_pending_check")
 
     def __init__(self, module, stim_sites, task, delta_t: float = 0.025, substeps: int = 40,
                  action_scale: float = 0.1, window: int = 1, obs_noise_std: float = 0.0,
@@ -146,8 +147,9 @@ class NeuronEnv(Environment):
         self._compiled = base._compiled
         self.n_lfp = n_recorded_contacts(base._compiled)
         states0, all_params0 = init_fn(base.get_parameters())
-        # NumericalStabilityWarning if delta_t is past fwd_euler's bound at the initial states
-        checked_time_step(base._compiled, solver, self.delta_t, states0, all_params0)
+        # NumericalStabilityWarning past fwd_euler's bound at states0 (or check_time_step's)
+        self._pending_check = check_or_defer(base._compiled, solver, self.delta_t, states0,
+                                             all_params0)
         self._states0 = states0
         # Entries that hold a state (placeholders of compartments without the mechanism are
         # NaN): the numerical guard checks these for finiteness.
@@ -170,6 +172,13 @@ class NeuronEnv(Environment):
         self._obs_inv_scale = (1.0 / self._obs_scale.astype(np.float64)).astype(np.float32)
         check_params(self, self.default_params, "the default params")
         task.check_env(self)
+
+    def check_time_step(self, stacklevel: int = 2) -> None:
+        """The time-step stability check that building in
+        :func:`neuroenv.stability_cache.deferred` left pending (once; else nothing)."""
+        pending, self._pending_check = self._pending_check, None
+        if pending is not None:
+            pending(stacklevel + 1)
 
     def _build_period(self, solver: str, voltage_solver: str) -> None:
         """The solver (its ``prepare``: exp_euler's transition matrices, per parameters),

@@ -139,8 +139,10 @@ def _bounds(box) -> tuple:
 def _child(task: str, env_kwargs: dict) -> tuple[str, object]:
     try:
         from neuroenv.registry import make
+        from neuroenv.stability_cache import deferred
 
-        env, _ = make(task, **env_kwargs)
+        with deferred():  # the spaces need no time-step check: the parent's env runs it
+            env, _ = make(task, **env_kwargs)
         return "ok", bounds_of(env)
     except BaseException as err:  # noqa: BLE001 - sent to the parent, which raises it
         try:

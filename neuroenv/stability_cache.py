@@ -9,10 +9,20 @@ initial states and parameters and the code, so neuroenv stores it in its disk ca
 :func:`neuroenv.disk_cache.fingerprint`) and a later process only compares and warns.
 Modules holding a user-defined mechanism class or function have no process-independent
 digest and are checked afresh every time.
+
+Inside :func:`deferred`, an env's check waits until its owner runs it
+(:func:`check_or_defer`): the gymnasium env builds its functional env so and checks at its
+first reset, while its step program compiles on the other core
+(:mod:`neuroenv.compile_ahead`), and its space probe (:mod:`neuroenv.space_probe`), which
+needs only the spaces, never checks. A network's Jacobian then no longer delays
+``gym.make`` (BasalGangliaDBS-v0: ~1 s of a cold ``gym.make``, docs/performance.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 import hashlib
 import math
 
@@ -21,6 +31,33 @@ import numpy as np
 from neuroenv import disk_cache
 from simulator.solvers.stability import EXPLICIT_SOLVERS, check_time_step, warn_past_bound
 from simulator.static_key import stable_digest, static_key
+
+_DEFERRED = contextvars.ContextVar("neuroenv_stability_deferred", default=False)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Envs built within this context (this thread) defer their time-step check (see the
+    module docstring and :func:`check_or_defer`)."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
+def check_or_defer(compiled, solver: str, delta_t: float, states: dict, params: dict,
+                   stacklevel: int = 3):
+    """:func:`checked_time_step` now; inside :func:`deferred`, nothing now.
+
+    Returns:
+        None after checking, or (deferred) the check as a function of ``stacklevel`` alone,
+        for the owner to call (``pending(stacklevel)`` warns as :func:`checked_time_step`).
+    """
+    if not _DEFERRED.get():
+        checked_time_step(compiled, solver, delta_t, states, params, stacklevel + 1)
+        return None
+    return functools.partial(checked_time_step, compiled, solver, delta_t, states, params)
 
 
 def _key(compiled, states: dict, params: dict) -> str | None:

@@ -3,7 +3,9 @@
 A jitted program is cached under its static arguments: two arguments that compare equal must
 trace to the same program. :func:`static_key` turns a value into a nested tuple that is equal
 for equal content (numbers by type and exact value, arrays by dtype, shape and bytes, dicts in
-insertion order, plain objects by class and attributes), so two freshly built identical
+insertion order, plain objects by class and attributes, less the values their
+``functools.cached_property`` stored: derived, and present only once computed), so two
+freshly built identical
 modules share one compilation, while any change of content gives a different key.
 
 Values whose content cannot be read (functions, tracers, objects without ``__dict__``) are
@@ -80,8 +82,18 @@ def static_key(value, _active: frozenset = frozenset()):
         return (type(value), tuple(sorted(keys, key=repr)))
     attributes = getattr(value, "__dict__", None)
     if isinstance(attributes, dict) and not hasattr(value, "__slots__"):
+        derived = _cached_properties(type(value))
+        if derived:  # else equal objects would differ by what was asked of them
+            attributes = {k: v for k, v in attributes.items() if k not in derived}
         return (type(value), static_key(attributes, active))
     return Identity(value)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_properties(cls: type) -> frozenset[str]:
+    """Names of ``cls``'s ``functools.cached_property`` attributes (its MRO's)."""
+    return frozenset(name for klass in cls.__mro__ for name, attr in vars(klass).items()
+                     if isinstance(attr, functools.cached_property))
 
 
 def _is_concrete_jax_array(value) -> bool:

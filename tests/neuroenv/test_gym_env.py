@@ -303,6 +303,26 @@ def test_numerical_blow_up_terminates_with_finite_obs():
     assert np.all(np.isfinite(obs)) and obs in env.observation_space
 
 
+def test_time_step_check_runs_at_the_first_reset():
+    """The gym env checks forward Euler's bound at its first reset (built deferred, while
+    the step program compiles), not at construction; once per configuration; its
+    functional env equals one built directly (the pending check is not part of the key)."""
+    kwargs = {"solver": "fwd_euler", "delta_t": 0.09, "substeps": 10}  # a config of its own
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalStabilityWarning)
+        env = NeuronGymEnv(**kwargs)
+        functional = env.functional_env  # built, check pending
+    with pytest.warns(NumericalStabilityWarning, match="delta_t=0.09 ms is past its"):
+        env.reset(seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalStabilityWarning)
+        env.reset(seed=1)
+        NeuronGymEnv(**kwargs).reset(seed=0)  # the same (shared) configuration: checked
+    with pytest.warns(NumericalStabilityWarning, match="delta_t=0.09 ms is past its"):
+        direct, _ = neuroenv.make("VoltageTarget-v0", **kwargs)  # the functional API: at once
+    assert direct == functional
+
+
 # ------------------------------------------------------------------ render, close, pickle
 def test_render_rgb_array():
     env = gym.make(VT, render_mode="rgb_array")

@@ -71,3 +71,28 @@ def test_implicit_solvers_have_no_bound(disk_cache_dir):
     compiled, states, params = _module()
     assert stability_cache.checked_time_step(compiled, "bwd_euler", 1.0, states, params) is None
     assert not (disk_cache_dir / "stability").exists()
+
+
+def test_deferred_check_waits_for_its_owner(disk_cache_dir, monkeypatch):
+    """Inside ``deferred()`` nothing is computed nor warned until the returned check runs;
+    outside, the check runs at once (and the context resets on exit)."""
+    compiled, states, params = _module()
+    calls = []
+    real = stability_cache.checked_time_step
+
+    def counted(*args, **kwargs):
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stability_cache, "checked_time_step", counted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NumericalStabilityWarning)
+        with stability_cache.deferred():
+            pending = stability_cache.check_or_defer(compiled, "fwd_euler", 1.0, states, params)
+    assert callable(pending) and calls == []
+    with pytest.warns(NumericalStabilityWarning, match="past its stability bound"):
+        pending(2)
+    assert calls == [1.0]
+    with pytest.warns(NumericalStabilityWarning, match="past its stability bound"):
+        assert stability_cache.check_or_defer(compiled, "fwd_euler", 1.0, states, params) is None
+    assert calls == [1.0, 1.0]

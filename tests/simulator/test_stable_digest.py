@@ -42,3 +42,21 @@ def test_identity_only_objects_have_no_digest():
     assert stable_digest(static_key(lambda x: x)) is None
     assert stable_digest(static_key(Local)) is None
     assert stable_digest(static_key(np.exp)) is not None  # importable by name (numpy)
+
+
+def test_cached_properties_are_not_content():
+    """A value a ``functools.cached_property`` stored (derived, there only once asked for)
+    does not change the key: a compiled module keys the same before and after its
+    ``signature`` is computed (the gym env's deferred stability check computes it later
+    than a directly built env; their envs must still compare equal)."""
+    import simulator as jx
+    from simulator.compile import compile_module
+
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 2), parents=[-1, 0])
+    cell.insert(HH())
+    fresh, asked = compile_module(cell.base), compile_module(cell.base)
+    _ = asked.signature
+    assert "signature" in vars(asked) and "signature" not in vars(fresh)
+    assert static_key(fresh) == static_key(asked)
+    cell.branch(1).set("radius", 2.0)  # content still counts
+    assert static_key(compile_module(cell.base)) != static_key(fresh)
