@@ -19,6 +19,7 @@ from jax import lax
 from simulator import node_index as ix
 from simulator.materialise import materialised
 from simulator.synapse_sums import DEFAULT_REDUCTION, node_sums
+from simulator.synapses.synapse import has_linear_current
 
 #: Voltage offset (mV) of the forward difference that linearises channel and synapse
 #: currents in the voltage (as NEURON).
@@ -223,7 +224,9 @@ def advance_synapses(synapses, states, params, v, delta_t):
 
 
 def linearise_synapses(synapses, states, params, v, reduction: str = DEFAULT_REDUCTION):
-    """Linearise every synapse current around its post-synaptic voltage ``v[post]``.
+    """Linearise every synapse current around its post-synaptic voltage ``v[post]``: by its
+    ``linear_current`` where the model has one (exact; :mod:`simulator.synapses.synapse`),
+    else by forward difference.
 
     The per-synapse terms are summed per post-synaptic node (one
     :func:`~simulator.synapse_sums.node_sums` of every type's synapses, ``reduction`` as
@@ -239,8 +242,13 @@ def linearise_synapses(synapses, states, params, v, reduction: str = DEFAULT_RED
         p = {k: params[k] for k in synapse.synapse_params}
         own = {k: states[k] for k in synapse.synapse_states}
         v_pre, v_post = v[pre], v[post]
-        i_0, ds, off = forward_difference(
-            lambda x: synapse.compute_current(own, v_pre, x, p), v_post, DV)  # noqa: B023
+        if has_linear_current(synapse):  # slope and offset without v_post
+            ds, intercept = synapse.linear_current(own, v_pre, p)
+            i_0 = ds * v_post + intercept  # the recorded current only
+            ds, off = jnp.broadcast_to(ds, i_0.shape), jnp.broadcast_to(-intercept, i_0.shape)
+        else:
+            i_0, ds, off = forward_difference(
+                lambda x: synapse.compute_current(own, v_pre, x, p), v_post, DV)  # noqa: B023
         terms.append(jnp.stack([ds, off], axis=1))
         posts.append(post)
         currents[synapse.current_name] = i_0

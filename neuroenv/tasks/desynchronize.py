@@ -92,6 +92,10 @@ class GapJunction(Synapse):
     def compute_current(self, states, pre_voltage, post_voltage, params):
         return params[f"{self.name}_gS"] * (post_voltage - pre_voltage)
 
+    def linear_current(self, states, pre_voltage, params):
+        g = params[f"{self.name}_gS"]
+        return g, -g * pre_voltage
+
 
 def desync_network(n_cells: int = 20, coupling: float = 0.003):
     """The task's network: ``n_cells`` HH point cells gap-junction-coupled through a hub.

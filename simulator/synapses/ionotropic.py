@@ -5,10 +5,10 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from simulator.param_ranges import GATE, RATE, Range
-from simulator.synapses.synapse import Synapse
+from simulator.synapses.gated_conductance import GatedConductanceSynapse
 
 
-class IonotropicSynapse(Synapse):
+class IonotropicSynapse(GatedConductanceSynapse):
     """Graded chemical synapse: the open fraction s relaxes towards a sigmoid of v_pre.
 
     s̄ = 1 / (1 + exp((v_th − v_pre) / delta)),  τ_s = (1 − s̄) / k_minus,
@@ -49,7 +49,3 @@ class IonotropicSynapse(Synapse):
     def advance(self, states, terms, delta_t, pre_voltage, post_voltage, params):
         s, decay = states[f"{self.name}_s"], terms["decay"]
         return {f"{self.name}_s": s * decay + terms["s_inf"] * (1.0 - decay)}
-
-    def compute_current(self, states, pre_voltage, post_voltage, params):
-        p = self.name
-        return params[f"{p}_gS"] * states[f"{p}_s"] * (post_voltage - params[f"{p}_e_syn"])

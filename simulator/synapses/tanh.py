@@ -29,6 +29,11 @@ class TanhRateSynapse(Synapse):
         drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
         return -params[f"{p}_gS"] * drive + 0.0 * post_voltage
 
+    def linear_current(self, states, pre_voltage, params):
+        p = self.name
+        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        return jnp.zeros_like(drive), -params[f"{p}_gS"] * drive
+
 
 class TanhConductanceSynapse(Synapse):
     """Conductance synapse: I = tanh((v_pre − x_offset) · slope) · gS · (v_post − e_syn) (nA).
@@ -50,3 +55,9 @@ class TanhConductanceSynapse(Synapse):
         p = self.name
         drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
         return drive * params[f"{p}_gS"] * (post_voltage - params[f"{p}_e_syn"])
+
+    def linear_current(self, states, pre_voltage, params):
+        p = self.name
+        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        g = drive * params[f"{p}_gS"]
+        return g, -g * params[f"{p}_e_syn"]

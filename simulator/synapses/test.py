@@ -49,3 +49,8 @@ class TestSynapse(Synapse):
     def compute_current(self, states, pre_voltage, post_voltage, params):
         p = self.name
         return params[f"{p}_gC"] * states[f"{p}_c"] * (post_voltage - E_SYN)
+
+    def linear_current(self, states, pre_voltage, params):
+        p = self.name
+        g = params[f"{p}_gC"] * states[f"{p}_c"]
+        return g, -g * E_SYN

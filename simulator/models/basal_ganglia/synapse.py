@@ -18,12 +18,12 @@ import jax.numpy as jnp
 
 from simulator.models.basal_ganglia.gating import logistic
 from simulator.param_ranges import GATE, RATE, Range
-from simulator.synapses.synapse import Synapse
+from simulator.synapses.gated_conductance import GatedConductanceSynapse
 
 __all__ = ["RTSynapse"]
 
 
-class RTSynapse(Synapse):
+class RTSynapse(GatedConductanceSynapse):
     """First-order transmitter kinetics gated by the presynaptic voltage (see the module).
 
     Args:
@@ -68,7 +68,3 @@ class RTSynapse(Synapse):
         """Exact step with the rates frozen at ``v_pre`` (NEURON's ``cnexp`` arithmetic)."""
         s = states[f"{self.name}_s"]
         return {f"{self.name}_s": s + terms["gain"] * (terms["s_inf"] - s)}
-
-    def compute_current(self, states, pre_voltage, post_voltage, params):
-        p = self.name
-        return params[f"{p}_gS"] * states[f"{p}_s"] * (post_voltage - params[f"{p}_e_syn"])
