@@ -12,14 +12,17 @@ post-synaptic v): :func:`forward_difference` returns the current ``I(x)``, its `
 
 from __future__ import annotations
 
+import functools
+import operator
+
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
 from simulator import node_index as ix
 from simulator.materialise import materialised
-from simulator.synapse_sums import DEFAULT_REDUCTION, node_sums
-from simulator.synapses.synapse import has_linear_current
+from simulator.synapse_sums import DEFAULT_REDUCTION, conductance_sums, node_sums
+from simulator.synapses.synapse import has_linear_current, reversal_of
 
 #: Voltage offset (mV) of the forward difference that linearises channel and synapse
 #: currents in the voltage (as NEURON).
@@ -237,7 +240,7 @@ def linearise_synapses(synapses, states, params, v, reduction: str = DEFAULT_RED
         (µA/cm²) in the convention of :func:`membrane_currents`, already converted with the
         post-synaptic compartment's area, and ``{"i_<name>": (n_synapses_of_type,)}`` (nA).
     """
-    terms, posts, currents = [], [], {}
+    terms, posts, currents, sums = [], [], {}, []
     for synapse, pre, post in synapses:
         p = {k: params[k] for k in synapse.synapse_params}
         own = {k: states[k] for k in synapse.synapse_states}
@@ -249,13 +252,21 @@ def linearise_synapses(synapses, states, params, v, reduction: str = DEFAULT_RED
         else:
             i_0, ds, off = forward_difference(
                 lambda x: synapse.compute_current(own, v_pre, x, p), v_post, DV)  # noqa: B023
+        currents[synapse.current_name] = i_0
+        reversal = reversal_of(synapse)
+        if reversal is not None:  # off = ds · e: one sum where e is uniform
+            sums.append(conductance_sums(ds, p[reversal], post, v.shape[0], reduction))
+            continue
         terms.append(jnp.stack([ds, off], axis=1))
         posts.append(post)
-        currents[synapse.current_name] = i_0
-    if len(terms) == 1:
-        terms, posts = terms[0], posts[0]
-    else:
-        terms, posts = jnp.concatenate(terms), np.concatenate(posts)
-    sums = node_sums(terms, posts, v.shape[0], reduction)
+    if terms:
+        if len(terms) == 1:
+            terms, posts = terms[0], posts[0]
+        else:
+            terms, posts = jnp.concatenate(terms), np.concatenate(posts)
+        both = node_sums(terms, posts, v.shape[0], reduction)
+        sums.append((both[:, 0], both[:, 1]))
+    slope = functools.reduce(operator.add, [pair[0] for pair in sums])
+    offset = functools.reduce(operator.add, [pair[1] for pair in sums])
     scale = NA_PER_UM2_TO_UA_PER_CM2 / params["area"]
-    return sums[:, 0] * scale, sums[:, 1] * scale, currents
+    return slope * scale, offset * scale, currents

@@ -25,7 +25,11 @@ once per synapse type with arrays over all synapses of that type:
   difference (1,000 HH cells with 100k ``IonotropicSynapse``: 19 % less time per step,
   docs/performance.md). Every built-in synapse implements it; a subclass that overrides
   ``compute_current`` alone is linearised by forward difference again
-  (:func:`has_linear_current`).
+  (:func:`has_linear_current`). A model whose intercept is ``−slope · e`` for one of its
+  parameters ``e`` (a reversal potential) names it in ``reversal_param`` (without the
+  prefix; in the same class): where ``e`` is equal across the synapses of the type (a
+  runtime check), the step sums the slopes alone and multiplies by ``e``
+  (:func:`simulator.synapse_sums.conductance_sums`; another 26 % off that network).
 
 The current is recorded as ``i_<name>``; states and parameters are recordable, clampable and
 trainable like those of channels.
@@ -60,6 +64,9 @@ class Synapse:
     param_ranges: dict = {}
     #: Parameters read by ``presynaptic_terms`` (None: the model is not factorised).
     presynaptic_params: tuple[str, ...] | None = None
+    #: Name (without the prefix) of the parameter ``e`` with ``intercept = −slope · e`` in
+    #: :meth:`linear_current` (a reversal potential, mV), or None (see the module docstring).
+    reversal_param: str | None = None
     #: Whether every method is elementwise over synapses and nodes (arrays may carry
     #: trailing batch axes), so vmapped simulations may run it node-major
     #: (:mod:`simulator.batch_last`, as :attr:`simulator.channels.Channel.elementwise`).
@@ -124,11 +131,24 @@ class Synapse:
         return f"{type(self).__name__}(name={self._name!r})"
 
 
+def _owner(synapse: Synapse, name: str) -> type:
+    """The class in ``synapse``'s MRO that defines ``name``."""
+    return next(k for k in type(synapse).__mro__ if name in vars(k))
+
+
 def has_linear_current(synapse: Synapse) -> bool:
     """Whether ``synapse``'s :meth:`~Synapse.linear_current` describes its current: the class
     that defines ``compute_current`` (the nearest in its MRO) defines ``linear_current``
     too, so a subclass changing the current alone is never summed by its parent's form."""
-    def owner(name: str) -> type:
-        return next(k for k in type(synapse).__mro__ if name in vars(k))
+    owner = _owner(synapse, "compute_current")
+    return owner is _owner(synapse, "linear_current") and owner is not Synapse
 
-    return owner("linear_current") is owner("compute_current") is not Synapse
+
+def reversal_of(synapse: Synapse) -> str | None:
+    """The full name of ``synapse``'s :attr:`~Synapse.reversal_param` where it describes
+    its linear current (declared by the class that defines the current), else None."""
+    if not has_linear_current(synapse) or synapse.reversal_param is None:
+        return None
+    if _owner(synapse, "reversal_param") is not _owner(synapse, "compute_current"):
+        return None
+    return f"{synapse.name}_{synapse.reversal_param}"

@@ -61,3 +61,5 @@ class TanhConductanceSynapse(Synapse):
         drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
         g = drive * params[f"{p}_gS"]
         return g, -g * params[f"{p}_e_syn"]
+
+    reversal_param = "e_syn"

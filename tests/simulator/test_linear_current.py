@@ -22,7 +22,7 @@ from simulator.synapses import (
     TanhConductanceSynapse,
     TanhRateSynapse,
 )
-from simulator.synapses.synapse import has_linear_current
+from simulator.synapses.synapse import has_linear_current, reversal_of
 from simulator.synapses.test import TestSynapse
 
 BUILT_IN = [IonotropicSynapse, TanhRateSynapse, TanhConductanceSynapse, RTSynapse,
@@ -57,6 +57,32 @@ def test_linear_current_is_the_current(cls):
         # float64 forward difference: rounding of the current / 1e-3 mV, ~1e-12 relative
         np.testing.assert_allclose(fd_slope, jnp.broadcast_to(slope, fd_slope.shape),
                                    rtol=1e-9, atol=1e-9 * (float(jnp.abs(slope).max()) + 1))
+
+
+@pytest.mark.parametrize("cls", [c for c in BUILT_IN if c.reversal_param is not None],
+                         ids=lambda c: c.__name__)
+def test_reversal_param_gives_the_intercept(cls):
+    """intercept = −slope · e for the declared reversal potential e (bitwise: the models
+    compute it so)."""
+    synapse = cls()
+    name = reversal_of(synapse)
+    assert name == f"{synapse.name}_{cls.reversal_param}" and name in synapse.synapse_params
+    states, params, v_pre, _ = _inputs(synapse)
+    slope, intercept = synapse.linear_current(states, v_pre, params)
+    np.testing.assert_array_equal(intercept, -slope * params[name])
+
+
+def test_reversal_is_not_inherited_by_a_new_current():
+    class Shifted(IonotropicSynapse):  # a new linear current: e_syn is not its reversal
+        def compute_current(self, states, pre_voltage, post_voltage, params):
+            return super().compute_current(states, pre_voltage, post_voltage, params) + 1.0
+
+        def linear_current(self, states, pre_voltage, params):
+            slope, intercept = super().linear_current(states, pre_voltage, params)
+            return slope, intercept + 1.0
+
+    assert has_linear_current(Shifted()) and reversal_of(Shifted()) is None
+    assert reversal_of(IonotropicSynapse()) == "IonotropicSynapse_e_syn"
 
 
 def test_a_subclass_changing_the_current_alone_is_differenced():
