@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import simulator as jx
+from simulator import membrane
 from simulator.assemble import all_parameters, all_states
 from simulator.channels import HH
 from simulator.compile import compile_module
@@ -94,8 +95,13 @@ def _exact_linearise(compiled, states, params, v):
     return slope, offset
 
 
+@pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_linearise_synapses_matches_exact_terms(precision, reduction):
+def test_linearise_synapses_matches_exact_terms(precision, reduction, shared, monkeypatch):
+    """``shared``: the IonotropicSynapses (uniform e_syn) summed as e · Σ g, as a network
+    with more synapses per type would be (membrane.MIN_SYNAPSES_FOR_SHARED_REVERSAL)."""
+    if shared:
+        monkeypatch.setattr(membrane, "MIN_SYNAPSES_FOR_SHARED_REVERSAL", 1)
     compiled, params, states = _arrays(_network())
     v = np.random.default_rng(2).uniform(-80, 20, compiled.n_nodes)
     v = jnp.asarray(v, params["area"].dtype)
