@@ -5,8 +5,8 @@ trace to the same program. :func:`static_key` turns a value into a nested tuple 
 for equal content (numbers by type and exact value, arrays by dtype, shape and bytes, dicts in
 insertion order, plain objects by class and attributes, less the values their
 ``functools.cached_property`` stored: derived, and present only once computed), so two
-freshly built identical
-modules share one compilation, while any change of content gives a different key.
+freshly built identical modules share one compilation, while any change of content gives a
+different key.
 
 Values whose content cannot be read (functions, tracers, objects without ``__dict__``) are
 keyed by identity through :class:`Identity`, which keeps them alive so that their id is never

@@ -81,9 +81,9 @@ def conductance_sums(g, e, post: np.ndarray, n_nodes: int, reduction: str = DEFA
     """
     post = np.asarray(post)
 
-    def both(g, e):
-        sums = node_sums(jnp.stack([g, g * e], axis=1), post, n_nodes, reduction)
-        return sums[:, 0], sums[:, 1]
+    def pair_sums(a, b):
+        out = node_sums(jnp.stack([a, b], axis=1), post, n_nodes, reduction)
+        return out[:, 0], out[:, 1]
 
     @jax.custom_jvp
     def sums(g, e):
@@ -91,13 +91,12 @@ def conductance_sums(g, e, post: np.ndarray, n_nodes: int, reduction: str = DEFA
             total = node_sums(g, post, n_nodes, reduction)
             return total, total * e[0]
 
-        return jax.lax.cond(jnp.all(e == e[0]), shared, lambda _: both(g, e), None)
+        return jax.lax.cond(jnp.all(e == e[0]), shared, lambda _: pair_sums(g, g * e), None)
 
     @sums.defjvp
-    def _(primals, tangents):
+    def _(primals, tangents):  # d(Σ g, Σ g·e) = (Σ dg, Σ (dg·e + g·de))
         (g, e), (dg, de) = primals, tangents
-        d = node_sums(jnp.stack([dg, dg * e + g * de], axis=1), post, n_nodes, reduction)
-        return sums(g, e), (d[:, 0], d[:, 1])
+        return sums(g, e), pair_sums(dg, dg * e + g * de)
 
     e = jnp.asarray(e)  # per synapse, with or without g's trailing (batch) axes
     e = jnp.broadcast_to(e.reshape(e.shape + (1,) * (jnp.ndim(g) - e.ndim)), jnp.shape(g))

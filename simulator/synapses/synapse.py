@@ -28,7 +28,8 @@ once per synapse type with arrays over all synapses of that type:
   (:func:`has_linear_current`). A model whose intercept is ``−slope · e`` for one of its
   parameters ``e`` (a reversal potential) names it in ``reversal_param`` (without the
   prefix; in the same class): where ``e`` is equal across the synapses of the type (a
-  runtime check), the step sums the slopes alone and multiplies by ``e``
+  runtime check), the step sums the slopes alone and multiplies by ``e``, for types of
+  at least :data:`simulator.membrane.MIN_SYNAPSES_FOR_SHARED_REVERSAL` synapses
   (:func:`simulator.synapse_sums.conductance_sums`; another 26 % off that network).
 
 The current is recorded as ``i_<name>``; states and parameters are recordable, clampable and
