@@ -27,22 +27,31 @@ def test_centred_ranks_span_minus_half_to_half():
     np.testing.assert_allclose(w, [1 / 6, -0.5, 0.5, -1 / 6], atol=1e-7)
 
 
-def test_es_improves_the_return_and_seeds_are_independent():
+#: θ far below the target's holding current (a ≈ −0.96), and the run both tests make.
+THETA0 = -2.0
+RUN = {"generations": 6, "population": 4, "episodes": 2, "sigma": 0.3, "learning_rate": 0.3}
+
+
+def test_es_improves_the_return():
     env, params = _target_env()
-    theta0 = jnp.full(1, -2.0)  # a ≈ −0.96: far below the target's holding current
-    key = jax.random.key(3)
-    theta, history = train_es(env, params, _constant, theta0, key, generations=6,
-                              population=4, episodes=2, sigma=0.3, learning_rate=0.3)
+    theta0 = jnp.full(1, THETA0)
+    theta, history = train_es(env, params, _constant, theta0, jax.random.key(3), **RUN)
     assert theta.shape == (1,) and history.theta.shape == (7, 1)
     assert history.mean_return.shape == (6,)
     eval_keys = jax.random.split(jax.random.key(99), 4)
     before, after = np.asarray(evaluate_family(
         env, params, _constant, jnp.stack([theta0, theta]), eval_keys)).mean(axis=1)
     assert after > before, (before, after)
-    # Two seeds in one call: the first equals the single-seed run with its key.
+
+
+@pytest.mark.slow  # a second compilation of the whole training (seeds vmapped): 15-35 s
+def test_seeds_in_one_call_are_independent():
+    """Two seeds in one call: the first equals the single-seed run with its key."""
+    env, params = _target_env()
+    theta0, key = jnp.full(1, THETA0), jax.random.key(3)
+    theta, _ = train_es(env, params, _constant, theta0, key, **RUN)
     keys = jnp.stack([key, jax.random.key(4)])
-    thetas, hist2 = train_es(env, params, _constant, theta0, keys, generations=6,
-                             population=4, episodes=2, sigma=0.3, learning_rate=0.3)
+    thetas, hist2 = train_es(env, params, _constant, theta0, keys, **RUN)
     assert thetas.shape == (2, 1) and hist2.mean_return.shape == (6, 2)
     # measured: equal to 0 in float32 (the same members, episodes and arithmetic)
     np.testing.assert_allclose(np.asarray(thetas[0]), np.asarray(theta), atol=1e-6)

@@ -48,7 +48,7 @@ def random_rollout(env, params, n_steps=N_STEPS):
     """Reset with key 0, then ``n_steps`` uniform random actions (keys from key 1):
     ((n_steps + 1, n_obs) observations, (n_steps,) rewards)."""
     obs, state = env.reset(jax.random.key(0), params)
-    step = jax.jit(env.step)
+    step = env.step  # jitted (neuroenv.core): a jax.jit around it compiles a second program
     key, observations, rewards = jax.random.key(1), [obs], []
     for _ in range(n_steps):
         key, k_action, k_step = jax.random.split(key, 3)
@@ -160,7 +160,7 @@ def test_error_integral_accumulates_the_tracking_error():
     params = params.replace(task={**params.task, "target_low": jnp.float32(-55.0),
                                   "target_high": jnp.float32(-55.0)})
     obs, state = env.reset(jax.random.key(0), params)
-    step = jax.jit(env.step)
+    step = env.step
     integrals = []
     for i in range(12):
         obs, state, *_ = step(jax.random.key(i), state, jnp.zeros(1), params)
