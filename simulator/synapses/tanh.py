@@ -8,6 +8,11 @@ from simulator.param_ranges import Range
 from simulator.synapses.synapse import Synapse
 
 
+def _drive(p: str, pre_voltage, params):
+    """tanh((v_pre − x_offset) · slope) of the synapse type named ``p`` (dimensionless)."""
+    return jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+
+
 class TanhRateSynapse(Synapse):
     """Current synapse: I = −gS · tanh((v_pre − x_offset) · slope) (nA), no state.
 
@@ -26,12 +31,12 @@ class TanhRateSynapse(Synapse):
 
     def compute_current(self, states, pre_voltage, post_voltage, params):
         p = self.name
-        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        drive = _drive(p, pre_voltage, params)
         return -params[f"{p}_gS"] * drive + 0.0 * post_voltage
 
     def linear_current(self, states, pre_voltage, params):
         p = self.name
-        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        drive = _drive(p, pre_voltage, params)
         return jnp.zeros_like(drive), -params[f"{p}_gS"] * drive
 
 
@@ -43,6 +48,7 @@ class TanhConductanceSynapse(Synapse):
 
     param_ranges = {"gS": Range(0.0, units="µS", what="conductance")}
     elementwise = True
+    reversal_param = "e_syn"
 
     def __init__(self, name: str | None = None) -> None:
         super().__init__(name)
@@ -53,13 +59,11 @@ class TanhConductanceSynapse(Synapse):
 
     def compute_current(self, states, pre_voltage, post_voltage, params):
         p = self.name
-        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        drive = _drive(p, pre_voltage, params)
         return drive * params[f"{p}_gS"] * (post_voltage - params[f"{p}_e_syn"])
 
     def linear_current(self, states, pre_voltage, params):
         p = self.name
-        drive = jnp.tanh((pre_voltage - params[f"{p}_x_offset"]) * params[f"{p}_slope"])
+        drive = _drive(p, pre_voltage, params)
         g = drive * params[f"{p}_gS"]
         return g, -g * params[f"{p}_e_syn"]
-
-    reversal_param = "e_syn"
