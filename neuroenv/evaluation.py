@@ -15,6 +15,9 @@ blow-up) are not counted.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -23,19 +26,31 @@ from neuroenv.episode import Episodes, episode
 from neuroenv.params_validation import check_key, check_params
 from neuroenv.sharding import sharded_evaluate
 from neuroenv.validation import check_policy, positive_int, show
+from neuroenv.weak_static import WeakStatic, join_policy, split_policy
 from simulator.sharding import sharded_vmap
 
-__all__ = ["Episodes", "constant", "episode", "evaluate", "evaluate_family"]
+__all__ = ["ConstantPolicy", "Episodes", "constant", "episode", "evaluate", "evaluate_family"]
 
 
-def constant(action):
+@functools.partial(jax.tree_util.register_dataclass, data_fields=["action"],
+                   meta_fields=[])
+@dataclasses.dataclass(frozen=True)
+class ConstantPolicy:
+    """The open-loop policy that always returns ``action`` ((n_sites,) float32 in [−1, 1]).
+
+    A pytree (the action is its data): evaluating another constant of the same shape reuses
+    the compiled program (:mod:`neuroenv.weak_static`).
+    """
+
+    action: jax.Array
+
+    def __call__(self, obs, key):
+        return self.action
+
+
+def constant(action) -> ConstantPolicy:
     """The open-loop policy that always returns ``action`` ((n_sites,) in [−1, 1])."""
-    action = jnp.asarray(action, jnp.float32)
-
-    def policy(obs, key):
-        return action
-
-    return policy
+    return ConstantPolicy(jnp.asarray(action, jnp.float32))
 
 
 def _n_steps(params, n_steps) -> int:
@@ -48,6 +63,10 @@ def _n_steps(params, n_steps) -> int:
 def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = False,
              n_steps: int | None = None, mesh=None) -> Episodes:
     """``n_episodes`` episodes of ``policy``, vmapped and jitted (see :class:`Episodes`).
+
+    The program is compiled once per env structure, policy and episode length: a later call
+    with the same ``policy`` object (or another array pytree policy of the same structure,
+    e.g. :func:`constant`) reuses it.
 
     Args:
         env, params: a functional env and its params (shared by all episodes).
@@ -69,14 +88,23 @@ def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = Fals
     if mesh is not None:
         return sharded_evaluate(env, params, policy, keys, n_steps, keep_traces=keep_traces,
                                 mesh=mesh)
-    run = jax.jit(jax.vmap(lambda k, p: episode(env, p, policy, k, n_steps, keep_traces),
-                           in_axes=(0, None)))
-    return run(keys, params)
+    static, leaves = split_policy(policy)
+    return _episodes(env._handle(), static, n_steps, bool(keep_traces), leaves, keys, params)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _episodes(env_handle, policy_static, n_steps, keep_traces, policy_leaves, keys, params):
+    """:func:`evaluate`'s program, compiled once per env structure, policy (identity, or
+    tree structure for an array pytree), episode length and ``keep_traces``."""
+    env, policy = env_handle.env(), join_policy(policy_static, policy_leaves)
+    return jax.vmap(lambda k: episode(env, params, policy, k, n_steps, keep_traces))(keys)
 
 
 def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None = None,
                     mesh=None) -> jax.Array:
-    """Returns of a family of policies in one compiled call (no recompiling per member).
+    """Returns of a family of policies in one compiled call (no recompiling per member;
+    later calls with the same env structure, ``make_policy`` object and episode length reuse
+    the program, with any ``thetas`` and ``keys`` of the same shapes).
 
     Args:
         env, params: a functional env and its params.
@@ -104,11 +132,23 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
     if keys.ndim == 1:
         keys = jnp.broadcast_to(keys, (n_members, *keys.shape))
 
-    def member(theta, member_keys):
-        policy = make_policy(theta)
-        return jax.vmap(lambda k: episode(env, params, policy, k, n_steps, False).returns
-                        )(member_keys)
-
     if mesh is not None:
-        return sharded_vmap(member, mesh)(thetas, keys)
-    return jax.jit(jax.vmap(member))(thetas, keys)
+        return sharded_vmap(functools.partial(_member, env, make_policy, n_steps, params),
+                            mesh)(thetas, keys)
+    return _family(env._handle(), WeakStatic(make_policy), n_steps, thetas, keys, params)
+
+
+def _member(env, make_policy, n_steps, params, theta, member_keys):
+    """(n,) returns of ``make_policy(theta)`` on ``member_keys``."""
+    policy = make_policy(theta)
+    return jax.vmap(lambda k: episode(env, params, policy, k, n_steps, False).returns
+                    )(member_keys)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _family(env_handle, make_policy_static, n_steps, thetas, keys, params):
+    """:func:`evaluate_family`'s program, compiled once per env structure, policy factory
+    (identity) and episode length: an evolution strategy's generations share it."""
+    member = functools.partial(_member, env_handle.env(), join_policy(make_policy_static, None),
+                               n_steps, params)
+    return jax.vmap(member)(thetas, keys)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 import neuroenv
-from neuroenv.evaluation import constant, evaluate
+from neuroenv.evaluation import _episodes, _family, constant, evaluate, evaluate_family
+from neuroenv.weak_static import WeakStatic
 
 
 def test_rewards_after_termination_are_not_counted():
@@ -25,3 +30,66 @@ def test_rewards_after_termination_are_not_counted():
     idle = evaluate(env, params, constant(np.zeros(1)), jax.random.key(0), 4)
     assert np.all(np.asarray(idle.lengths) == n_steps)
     np.testing.assert_allclose(np.asarray(idle.returns), -0.02 * n_steps, rtol=1e-5)
+
+
+def _short_target():
+    env, params = neuroenv.make("VoltageTarget-v0")
+    return env, params.replace(max_steps_in_episode=2)
+
+
+def test_repeated_evaluations_reuse_one_program():
+    """Before: every call jitted a new closure, so an evolution strategy compiled its whole
+    rollout once per generation (2 s each for VoltageTarget-v0 on 2 cores)."""
+    env, params = _short_target()
+    other_env, _ = neuroenv.make("VoltageTarget-v0")  # equal structure: the same program
+
+    def make_policy(theta):
+        return lambda obs, key: jnp.tanh(theta)
+
+    keys = jax.random.split(jax.random.key(1), 2)
+    first = evaluate_family(env, params, make_policy, jnp.zeros((3, 1)), keys)
+    size = _family._cache_size()
+    second = evaluate_family(other_env, params, make_policy, jnp.ones((3, 1)), keys)
+    assert _family._cache_size() == size
+    assert not np.array_equal(first, second)  # the new thetas were used, not baked in
+    evaluate(env, params, constant(np.zeros(1)), jax.random.key(0), 2)
+    size = _episodes._cache_size()
+    half = evaluate(env, params, constant(np.full(1, 0.5)), jax.random.key(0), 2)
+    assert _episodes._cache_size() == size  # a constant is data, not part of the program
+    np.testing.assert_allclose(half.returns, evaluate_family(
+        env, params, lambda t: constant(t), jnp.full((1, 1), 0.5), jax.random.split(
+            jax.random.key(0), 2))[0], rtol=1e-6)
+
+
+def test_a_policy_is_held_weakly_and_by_identity():
+    env, params = _short_target()
+
+    def make_policy(theta):
+        return lambda obs, key: theta
+
+    ref = weakref.ref(make_policy)
+    keys = jax.random.split(jax.random.key(1), 2)
+    evaluate_family(env, params, make_policy, jnp.zeros((2, 1)), keys)
+    size = _family._cache_size()
+    del make_policy
+    gc.collect()
+    assert ref() is None  # the compiled program does not keep the user's function alive
+
+    def other(theta):  # possibly at the freed address: must not find the old program
+        return lambda obs, key: -theta
+
+    out = evaluate_family(env, params, other, jnp.full((2, 1), 0.5), keys)
+    assert _family._cache_size() == size + 1
+    assert np.all(np.isfinite(out))
+
+
+def test_weak_static_of_bound_methods_and_unreferenceable_objects():
+    class Agent:
+        def act(self, obs, key):
+            return obs
+
+    agent = Agent()
+    assert WeakStatic(agent.act) == WeakStatic(agent.act)  # a new bound method per access
+    assert hash(WeakStatic(agent.act)) == hash(WeakStatic(agent.act))
+    assert WeakStatic(agent.act) != WeakStatic(Agent().act)
+    assert WeakStatic(len) == WeakStatic(len) and WeakStatic(len).get() is len
