@@ -15,9 +15,6 @@ blow-up) are not counted.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -32,20 +29,26 @@ from simulator.sharding import sharded_vmap
 __all__ = ["ConstantPolicy", "Episodes", "constant", "episode", "evaluate", "evaluate_family"]
 
 
-@functools.partial(jax.tree_util.register_dataclass, data_fields=["action"],
-                   meta_fields=[])
-@dataclasses.dataclass(frozen=True)
+@jax.tree_util.register_pytree_node_class
 class ConstantPolicy:
     """The open-loop policy that always returns ``action`` ((n_sites,) float32 in [−1, 1]).
 
-    A pytree (the action is its data): evaluating another constant of the same shape reuses
+    A pytree (the action is its leaf): evaluating another constant of the same shape reuses
     the compiled program (:mod:`neuroenv.weak_static`).
     """
 
-    action: jax.Array
+    def __init__(self, action) -> None:
+        self.action = action
 
     def __call__(self, obs, key):
         return self.action
+
+    def tree_flatten(self):
+        return (self.action,), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
 
 
 def constant(action) -> ConstantPolicy:
@@ -92,8 +95,7 @@ def evaluate(env, params, policy, key, n_episodes: int, keep_traces: bool = Fals
     return _episodes(env._handle(), static, n_steps, bool(keep_traces), leaves, keys, params)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _episodes(env_handle, policy_static, n_steps, keep_traces, policy_leaves, keys, params):
+def _episodes_program(env_handle, policy_static, n_steps, keep_traces, policy_leaves, keys, params):
     """:func:`evaluate`'s program, compiled once per env structure, policy (identity, or
     tree structure for an array pytree), episode length and ``keep_traces``."""
     env, policy = env_handle.env(), join_policy(policy_static, policy_leaves)
@@ -133,8 +135,8 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
         keys = jnp.broadcast_to(keys, (n_members, *keys.shape))
 
     if mesh is not None:
-        return sharded_vmap(functools.partial(_member, env, make_policy, n_steps, params),
-                            mesh)(thetas, keys)
+        return sharded_vmap(lambda theta, k: _member(env, make_policy, n_steps, params, theta,
+                                                     k), mesh)(thetas, keys)
     return _family(env._handle(), WeakStatic(make_policy), n_steps, thetas, keys, params)
 
 
@@ -145,10 +147,13 @@ def _member(env, make_policy, n_steps, params, theta, member_keys):
                     )(member_keys)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _family(env_handle, make_policy_static, n_steps, thetas, keys, params):
+def _family_program(env_handle, make_policy_static, n_steps, thetas, keys, params):
     """:func:`evaluate_family`'s program, compiled once per env structure, policy factory
     (identity) and episode length: an evolution strategy's generations share it."""
-    member = functools.partial(_member, env_handle.env(), join_policy(make_policy_static, None),
-                               n_steps, params)
-    return jax.vmap(member)(thetas, keys)
+    env, make_policy = env_handle.env(), join_policy(make_policy_static, None)
+    return jax.vmap(lambda theta, k: _member(env, make_policy, n_steps, params, theta, k))(
+        thetas, keys)
+
+
+_episodes = jax.jit(_episodes_program, static_argnums=(0, 1, 2, 3))
+_family = jax.jit(_family_program, static_argnums=(0, 1, 2))

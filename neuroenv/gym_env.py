@@ -34,7 +34,6 @@ import numpy as np
 from gymnasium.utils import EzPickle
 
 from neuroenv import cpu_dispatch, fork_guard, space_probe
-from neuroenv.carry_packing import chunked
 from neuroenv.jit_cache import CompiledCore, compiled_core
 from neuroenv.registry import first_reset_imports
 from neuroenv.render import period_record, render_env_frame
@@ -301,8 +300,8 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
             key = (np.asarray(jax.random.key_data(self._key)),
                    str(jax.random.key_impl(self._key)))
         state["episode"] = {
-            "carry": (None if self._carry is None  # flat bytes (the chunks joined)
-                      else np.concatenate([np.asarray(chunk) for chunk in self._carry])),
+            "carry": (None if self._carry is None  # flat bytes (neuroenv.carry_packing)
+                      else self._core.packer.to_bytes(self._carry)),
             "key": key,
             "params": jax.device_get(self._params) if self._custom_params else None,
             "custom_params": self._custom_params,
@@ -322,7 +321,7 @@ class NeuronGymEnv(gymnasium.Env, EzPickle):
         if episode is None:
             return
         carry = episode["carry"]  # NumPy: moved to the device by the next jitted call
-        self._carry = None if carry is None else chunked(np.asarray(carry, np.uint8))
+        self._carry = None if carry is None else self._core.packer.from_bytes(carry)
         self._unpacked = None
         if episode["key"] is not None:
             data, impl = episode["key"]

@@ -3,8 +3,8 @@
 :class:`CompiledCore` holds the jitted ``reset`` and ``step`` of one functional env
 configuration (the functional env's own ``reset_env`` and
 :meth:`~neuroenv.core.Environment.step_no_reset`, with the key and ``EnvState`` packed into
-uint8 device buffers by :mod:`neuroenv.carry_packing`: chunks of at most 512 bytes, or one
-buffer for a network's large carry);
+uint8 device buffers by :mod:`neuroenv.carry_packing`: chunks of at most 512 bytes; a
+network's large carry travels as its leaves);
 :func:`compiled_core` caches them by the configuration's JSON, so that gymnasium envs of
 one task share one compilation.
 """
@@ -29,7 +29,8 @@ class CompiledCore:
     """The jitted reset and step of one functional env configuration (shared by instances).
 
     The JAX key and the ``EnvState`` travel between calls as a tuple of packed uint8 device
-    buffers (the "carry", see :class:`~neuroenv.carry_packing.CarryPacker`). The
+    buffers, or of their leaves for a large carry (the "carry", see
+    :class:`~neuroenv.carry_packing.CarryPacker`). The
     ``*_default`` functions close over the default params behind an optimisation barrier
     (fewer arguments to dispatch, and no constant folding, so the numerics equal those of
     the functional env, which takes params as an argument); the ``*_with`` functions take

@@ -16,10 +16,13 @@ import neuroenv
 #: ≤ 1e-10 mV, tests/simulator/test_batch_last.py), so any difference above rounding fails.
 #: BetaSuppression runs node-major with its electrodes' matrices shared.
 ATOL = 1e-6
-#: BetaSuppression (20 s on 2 cores) runs with ``-m slow``; the default run covers node-major
-#: periods with electrodes in tests/simulator/test_batch_last.py.
-TASKS = ["VoltageTarget-v0", "DendriteControl-v0", "SpikeRate-v0", "Desynchronize-v0",
-         pytest.param("BetaSuppression-v0", marks=pytest.mark.slow)]
+#: The default run covers one cell (VoltageTarget) and one network (Desynchronize); the
+#: branched cell (DendriteControl, 13 s on 2 cores), a second single-cell task and
+#: BetaSuppression (20 s) run with ``-m slow`` (branched cells and node-major periods with
+#: electrodes are also covered by tests/simulator/test_batch_last.py).
+TASKS = ["VoltageTarget-v0", "Desynchronize-v0",
+         *(pytest.param(name, marks=pytest.mark.slow)
+           for name in ("DendriteControl-v0", "SpikeRate-v0", "BetaSuppression-v0"))]
 
 
 def _plain(env):
@@ -60,9 +63,16 @@ def test_node_major_rollouts_equal_plain_vmap(name, x64):
     np.testing.assert_allclose(got[1], want[1], atol=ATOL, rtol=1e-9)
 
 
+@pytest.mark.parametrize("precision", [
+    "float32", pytest.param("float64", marks=pytest.mark.slow)])  # the bug was float32's
 def test_gradient_through_vmapped_steps_equals_plain(precision):
     """grad of vmap of the jitted env.step (before: float32 raised an IndexError when a
     node-major period returned an empty electrode trace)."""
+    with jax.enable_x64(precision == "float64"):
+        _gradient_equals_plain(precision)
+
+
+def _gradient_equals_plain(precision):
     fast, params = neuroenv.make("VoltageTarget-v0")
     plain = _plain(neuroenv.make("VoltageTarget-v0")[0])
     keys = jax.random.split(jax.random.key(0), 4)

@@ -8,6 +8,7 @@ import pickle
 
 import gymnasium as gym
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 import neuroenv  # noqa: F401  (registers the ids)
@@ -52,5 +53,50 @@ def test_pickle_of_a_flat_carry_continues_the_episode():
     env.step(action)
     state = env.__getstate__()
     assert isinstance(state["episode"]["carry"], np.ndarray)  # stored flat
+    copy = pickle.loads(pickle.dumps(env))
+    np.testing.assert_array_equal(copy.step(action)[0], env.step(action)[0])
+
+
+def _large_tree():
+    """A tree of every leaf kind (typed key, float32, int32, bool), too large
+    for chunks (3 kB)."""
+    return (jax.random.key(7), np.linspace(-1, 1, 700, dtype=np.float32),
+            np.arange(30, dtype=np.int32), np.array([True, False, True]))
+
+
+def test_a_large_carry_is_grouped_by_dtype_and_pickles_as_the_packed_bytes():
+    tree = _large_tree()
+    packer = CarryPacker(tree)
+    assert packer.grouped and sum(packer.sizes) > MAX_CHUNKS * CHUNK_BYTES
+    carry = packer.pack(tree)
+    # the key's data (uint32), float32, int32, bool: one array each
+    assert [c.dtype for c in carry] == [np.uint32, np.float32, np.int32, np.bool_]
+    assert [c.shape for c in carry] == [(2,), (700,), (30,), (3,)]
+    back = packer.unpack(carry)
+    assert jax.random.key_impl(back[0]) == jax.random.key_impl(tree[0])
+    np.testing.assert_array_equal(jax.random.key_data(back[0]), jax.random.key_data(tree[0]))
+    for a, b in zip(back[1:], tree[1:], strict=True):
+        np.testing.assert_array_equal(np.asarray(a), b)
+    # the bytes of a pickle are the packed layout (bytes of each leaf in order): a carry
+    # pickled when large carries were packed loads into the raw layout, and back
+    packed = jax.jit(lambda t: jnp.concatenate([
+        jax.lax.bitcast_convert_type(jax.random.key_data(t[0]), jnp.uint8).reshape(-1),
+        jax.lax.bitcast_convert_type(t[1], jnp.uint8).reshape(-1),
+        jax.lax.bitcast_convert_type(t[2], jnp.uint8).reshape(-1),
+        t[3].astype(jnp.uint8)]))(tree)
+    flat = packer.to_bytes(carry)
+    np.testing.assert_array_equal(flat, np.asarray(packed))
+    for a, b in zip(packer.from_bytes(flat), carry, strict=True):
+        np.testing.assert_array_equal(a, np.asarray(b))
+    # a flat buffer passed to unpack (not the leaves) still unpacks
+    np.testing.assert_array_equal(np.asarray(packer.unpack((flat,))[1]), tree[1])
+
+
+def test_pickle_of_a_network_env_continues_the_episode():
+    env = gym.make("neuroenv/Desynchronize-v0").unwrapped
+    env.reset(seed=2)
+    assert env._core.packer.grouped  # 40 cells: a grouped carry
+    action = np.full(env.action_space.shape, 0.3, np.float32)
+    env.step(action)
     copy = pickle.loads(pickle.dumps(env))
     np.testing.assert_array_equal(copy.step(action)[0], env.step(action)[0])

@@ -13,9 +13,12 @@ from neuroenv.registry import BASE_TASKS
 N = 1024
 
 
-#: Tasks whose 1,024-env rollout takes over a minute on 2 CPU cores (BasalGangliaDBS-v0:
-#: 50 cells × 1,000 solver steps per period, measured 80 s): marked slow.
-SLOW = {"BasalGangliaDBS-v0"}
+#: Tasks whose 1,024-env rollout is the longest on 2 CPU cores (BasalGangliaDBS-v0: 50 cells ×
+#: 1,000 solver steps per period, measured 80 s; BetaSuppression-v0: 12 cells of 15
+#: compartments with electrodes, 16 s): marked slow. Both run vmapped and jitted in the
+#: default run with small batches (tests/neuroenv/tasks/test_basal_ganglia_dbs.py,
+#: tests/neuroenv/test_electrode_env.py).
+SLOW = {"BasalGangliaDBS-v0", "BetaSuppression-v0"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n

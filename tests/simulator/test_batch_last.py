@@ -135,6 +135,7 @@ def _network():
 
 
 MODULES = {"branched": _branched_cell, "calcium": _calcium_cell, "network": _network}
+SOLVERS = ("bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler")
 
 
 def _compiled(module):
@@ -166,9 +167,21 @@ def _runs(module, solver, n_steps, amps, voltage_solver="jaxley.dhs"):
     return plain, fast, compiled, step
 
 
+#: (solver, precision) cases: every solver in float64; in float32 the default solver and the
+#: explicit one run by default, the other two with ``-m slow`` (two compilations each).
+CASES = [(solver, "float64") for solver in SOLVERS] + [
+    (solver, "float32") if solver in ("bwd_euler", "fwd_euler")
+    else pytest.param(solver, "float32", marks=pytest.mark.slow) for solver in SOLVERS]
+
+
 @pytest.mark.parametrize("name", list(MODULES))
-@pytest.mark.parametrize("solver", ["bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler"])
+@pytest.mark.parametrize(("solver", "precision"), CASES)
 def test_step_node_major_equals_vmap(name, solver, precision):
+    with jax.enable_x64(precision == "float64"):
+        _node_major_equals_vmap(name, solver, precision)
+
+
+def _node_major_equals_vmap(name, solver, precision):
     module = MODULES[name]()
     n_nodes = _compiled(module).numbering.n_nodes
     amps = jnp.linspace(-0.05, 1.0, n_nodes)  # a batch as long as the node axis
