@@ -1,5 +1,6 @@
 """simulator.morphology's jaxley-0.14 functions against the installed jaxley."""
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,16 @@ def cells():
 
     with jax.enable_x64(True):  # jaxley interpolates centres in the default precision
         return sx.read_swc(CA1, ncomp=2), jx.read_swc(CA1, ncomp=2)
+
+
+@pytest.fixture(scope="module")
+def jaxley_one_comp():
+    """jaxley's CA1 cell with one compartment per branch (its read takes 5-10 s on 2 cores:
+    read once, each test edits a deep copy)."""
+    import jax
+
+    with jax.enable_x64(True):
+        return jx.read_swc(CA1, ncomp=1)
 
 
 def test_distances_equal_jaxley(cells, x64):
@@ -48,16 +59,16 @@ def _assert_same_cell(ours, theirs):
                                    theirs.nodes[col].to_numpy(float), rtol=0, atol=1e-12)
 
 
-def test_morph_delete_equals_jaxley(x64):
-    ours, theirs = sx.read_swc(CA1, ncomp=1), jx.read_swc(CA1, ncomp=1)
+def test_morph_delete_equals_jaxley(jaxley_one_comp, x64):
+    ours, theirs = sx.read_swc(CA1, ncomp=1), copy.deepcopy(jaxley_one_comp)
     leaves = sorted(set(range(ours.topology.n_branches)) - set(ours.topology.parents))[:3]
     _assert_same_cell(morph_delete(ours.branch(leaves)), jmorph.morph_delete(theirs.branch(leaves)))
     with pytest.raises(ValueError, match="not connected"):
         morph_delete(ours.branch(3))  # a middle branch: its subtree would float free
 
 
-def test_morph_connect_equals_jaxley(x64):
-    ours, theirs = sx.read_swc(CA1, ncomp=1), jx.read_swc(CA1, ncomp=1)
+def test_morph_connect_equals_jaxley(jaxley_one_comp, x64):
+    ours, theirs = sx.read_swc(CA1, ncomp=1), copy.deepcopy(jaxley_one_comp)
     ours.insert(sx.channels.HH())
     stub_ours = sx.Cell(sx.Branch(sx.Compartment(), ncomp=1), parents=[-1])
     stub_theirs = jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
