@@ -9,6 +9,8 @@ setting survives composition, ``set_ncomp`` and pickling with the table itself.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import numpy as np
 
@@ -17,6 +19,7 @@ from simulator.modules.arguments import real_scalar
 from simulator.modules.columns import GEOMETRY_PARAMS, RESERVED_NAMES
 from simulator.modules.selection import require_compartments, require_whole_module, view_table
 from simulator.pumps.pump import Pump
+from simulator.static_key import static_key
 
 #: Column prefix of the axial diffusion constant (µm²/ms) of a diffused state.
 DIFFUSION_PREFIX = "axial_diffusion_"
@@ -228,13 +231,36 @@ def init_states(module, delta_t: float = 0.025) -> None:
 
 def _steady_state(channel, states: dict, v, params: dict, delta_t: float) -> dict:
     """``channel.init_state`` as one compiled program (a new process loads it from the
-    persistent compilation cache at once, instead of one program per array operation);
-    evaluated eagerly if the channel's code needs concrete values (e.g. a Python ``if`` on
-    a parameter)."""
+    persistent compilation cache at once, instead of one program per array operation),
+    shared by channels of equal content (a ``jax.jit`` of the bound method compiled again
+    at every call: 504 compilations in one test run); evaluated eagerly if the channel's
+    code needs concrete values (e.g. a Python ``if`` on a parameter)."""
     try:
-        return jax.jit(channel.init_state, static_argnums=3)(states, v, params, delta_t)
+        return _init_state_program(_ByContent(channel), states, v, params, delta_t)
     except jax.errors.JAXTypeError:  # concretization of a traced value in user code
         return channel.init_state(states, v, params, delta_t)
+
+
+class _ByContent:
+    """A static argument of ``jax.jit`` compared by content (:func:`static_key`: class and
+    attributes), holding the object it keys."""
+
+    __slots__ = ("hash", "key", "obj")
+
+    def __init__(self, obj) -> None:
+        self.obj, self.key = obj, static_key(obj)
+        self.hash = hash(self.key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _ByContent) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return self.hash
+
+
+@functools.partial(jax.jit, static_argnums=(0, 4))
+def _init_state_program(channel: _ByContent, states, v, params, delta_t):
+    return channel.obj.init_state(states, v, params, delta_t)
 
 
 def _registered_channel(base, channel) -> tuple:

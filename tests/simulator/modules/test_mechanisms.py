@@ -155,3 +155,25 @@ def test_init_states_only_where_channel_is(x64):
     assert cell.nodes["HH_m"].isna().tolist() == [True, True, False, False, True, True]
     np.testing.assert_allclose(cell.nodes["HH_m"][2:4], 0.05293248, rtol=1e-6)
     assert np.all(np.isfinite(cell.nodes["K_n"][2:4]))
+
+
+def test_initial_states_compile_once_per_channel_content():
+    """Before: ``jax.jit`` of each channel's bound ``init_state`` compiled at every
+    ``init_states`` call (504 compilations in one test run)."""
+    from simulator.modules.mechanisms import _init_state_program
+
+    def cell(channel):
+        c = jx.Cell([jx.Branch(jx.Compartment(), ncomp=2)], parents=[-1])
+        c.insert(channel)
+        c.init_states()
+        return c
+
+    first = cell(HH())
+    size = _init_state_program._cache_size()
+    second = cell(HH())  # another instance of equal content: the same program
+    assert _init_state_program._cache_size() == size
+    for key in ("HH_m", "HH_h", "HH_n"):
+        np.testing.assert_array_equal(second.nodes[key], first.nodes[key])
+    renamed = cell(HH("other"))  # other state names: another program
+    assert _init_state_program._cache_size() == size + 1
+    np.testing.assert_array_equal(renamed.nodes["other_m"], first.nodes["HH_m"])
