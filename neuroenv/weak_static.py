@@ -8,7 +8,8 @@ call with the same objects reuses the compiled program (an evolution strategy ca
 rollout again, 2 s each for VoltageTarget-v0 on 2 cores). JAX's cache keeps its static
 arguments alive, so the policy enters it through :class:`WeakStatic`: a weak reference
 compared by identity (a dead one equals nothing, so an id reused by a new function never
-finds an old program); dropping the policy frees it.
+finds an old program) and by the content of what it captured (closure cells, a method's
+object: :func:`captured`); dropping the policy frees it.
 
 A policy that is a pytree of arrays (e.g. :func:`neuroenv.evaluation.constant`, or a
 registered dataclass holding network weights) is passed as data instead
@@ -23,29 +24,48 @@ import weakref
 import jax
 import numpy as np
 
+from simulator.static_key import static_key
+
+
+def captured(obj):
+    """A content key (:func:`simulator.static_key.static_key`) of what a callable reads
+    besides its arguments: a function's closure cells and defaults, a bound method's object,
+    a callable object's attributes. A policy is traced once per object *and* these
+    contents, so a closure whose captured variable was rebound (new network weights) or an
+    agent whose attributes changed is traced again rather than run with stale values.
+    Module-level globals a function reads are not part of it (as under ``jax.jit``)."""
+    if isinstance(obj, types.FunctionType):
+        cells = tuple(cell.cell_contents for cell in (obj.__closure__ or ()))
+        return static_key((cells, obj.__defaults__, obj.__kwdefaults__))
+    if isinstance(obj, types.MethodType):
+        return static_key(obj.__self__)
+    return static_key(obj)
+
 
 class WeakStatic:
-    """A hashable, weakly held handle of ``obj`` that compares by identity.
+    """A hashable, weakly held handle of ``obj`` that compares by identity and by the
+    content of what it captured (:func:`captured`, taken when the handle is made).
 
     Bound methods are held through :class:`weakref.WeakMethod` (a bound method object is
     created anew at every attribute access; two are equal when they bind the same function
     to the same object). Objects that take no weak reference are held strongly.
     """
 
-    __slots__ = ("_hash", "_ref", "_strong")
+    __slots__ = ("_captured", "_hash", "_ref", "_strong")
 
     def __init__(self, obj) -> None:
         self._strong = None
+        self._captured = captured(obj)
         if isinstance(obj, types.MethodType):
             self._ref = weakref.WeakMethod(obj)
-            self._hash = hash((id(obj.__self__), id(obj.__func__)))
+            self._hash = hash((id(obj.__self__), id(obj.__func__), self._captured))
             return
         try:
             self._ref = weakref.ref(obj)
         except TypeError:  # e.g. a builtin without weak references: kept alive
             self._strong = obj
             self._ref = lambda: self._strong
-        self._hash = id(obj)
+        self._hash = hash((id(obj), self._captured))
 
     def get(self):
         """The object, or ``None`` once it was garbage collected."""
@@ -55,7 +75,7 @@ class WeakStatic:
         if not isinstance(other, WeakStatic):
             return False
         mine, theirs = self.get(), other.get()
-        if mine is None:
+        if mine is None or self._captured != other._captured:
             return False
         return mine is theirs or (isinstance(mine, types.MethodType) and mine == theirs)
 

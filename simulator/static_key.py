@@ -63,6 +63,11 @@ def static_key(value, _active: frozenset = frozenset()):
     if id(value) in _active:  # a reference cycle: keyed by identity where it closes
         return Identity(value)
     active = _active | {id(value)}
+    if _is_concrete_jax_array(value) and _is_key_array(value):
+        import jax
+
+        return ("key_array", str(jax.random.key_impl(value)),
+                static_key(jax.random.key_data(value), active))
     if isinstance(value, np.ndarray) or _is_concrete_jax_array(value):
         array = np.asarray(value)
         if array.dtype == object:
@@ -100,6 +105,13 @@ def _is_concrete_jax_array(value) -> bool:
     import jax
 
     return isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer)
+
+
+def _is_key_array(value) -> bool:
+    """A typed PRNG key array (no NumPy view: keyed by its implementation and key data)."""
+    import jax
+
+    return jax.numpy.issubdtype(value.dtype, jax.dtypes.prng_key)
 
 
 #: Top-level packages whose classes and functions a :func:`stable_digest` names by module

@@ -68,6 +68,17 @@ def test_repeated_evaluations_reuse_one_program_and_hold_the_policy_weakly():
     half = evaluate(env, params, constant(np.full(1, 0.5)), jax.random.key(0), 2)
     assert _episodes._cache_size() == size
     assert not np.array_equal(zero.returns, half.returns)
+    # a closure is traced again when what it captured changed (no stale weights)
+    gain = jnp.zeros(1)
+
+    def policy(obs, key):
+        return gain
+
+    np.testing.assert_allclose(evaluate(env, params, policy, jax.random.key(0), 2).returns,
+                               zero.returns, rtol=1e-6)  # measured: equal
+    gain = jnp.full(1, 0.5)  # the captured variable rebound, as a training loop does
+    np.testing.assert_allclose(evaluate(env, params, policy, jax.random.key(0), 2).returns,
+                               half.returns, rtol=1e-6)
 
 
 def test_weak_static_of_bound_methods_and_unreferenceable_objects():
@@ -80,3 +91,6 @@ def test_weak_static_of_bound_methods_and_unreferenceable_objects():
     assert hash(WeakStatic(agent.act)) == hash(WeakStatic(agent.act))
     assert WeakStatic(agent.act) != WeakStatic(Agent().act)
     assert WeakStatic(len) == WeakStatic(len) and WeakStatic(len).get() is len
+    before = WeakStatic(agent.act)
+    agent.weights = np.ones(3)  # an agent whose attributes changed: another program
+    assert WeakStatic(agent.act) != before

@@ -60,3 +60,13 @@ def test_cached_properties_are_not_content():
     assert static_key(fresh) == static_key(asked)
     cell.branch(1).set("radius", 2.0)  # content still counts
     assert static_key(compile_module(cell.base)) != static_key(fresh)
+
+
+def test_typed_key_arrays_are_keyed_by_implementation_and_data():
+    import jax
+
+    a, b = jax.random.key(1), jax.random.key(1)
+    assert static_key(a) == static_key(b)
+    assert static_key(a) != static_key(jax.random.key(2))
+    assert static_key(a) != static_key(jax.random.key(1, impl="rbg"))
+    assert static_key(a) != static_key(jax.random.key_data(a))  # not the bare integers
