@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import types
 import weakref
 
 import jax
 import jax.numpy as jnp
 
 from neuroenv import fork_guard
-from simulator.static_key import Identity, static_key
+from simulator.static_key import Identity, content_key
 
 
 class Environment:
@@ -118,7 +117,7 @@ class Environment:
         cached = self.__dict__.get("_structure_cache")
         if cached is None:
             skip = set(self._unkeyed_attributes) | set(self._cache_attributes)
-            key = (type(self), tuple((name, _content_key(value))
+            key = (type(self), tuple((name, content_key(value))
                                      for name, value in sorted(vars(self).items())
                                      if name not in skip))
             digest = _digest(key)
@@ -202,21 +201,9 @@ def auto_reset(env, key, params, obs, state, reward, terminated, truncated, info
     return obs_out, state_out, reward, terminated, truncated, info
 
 
-def _content_key(value):
-    """:func:`~simulator.static_key.static_key`, with closures keyed by their code and
-    captured values instead of their identity (``build_init_and_step_fn``'s step function
-    is a fresh closure per env over content-comparable programs)."""
-    if isinstance(value, types.FunctionType):
-        cells = tuple(cell.cell_contents for cell in (value.__closure__ or ()))
-        return ("function", Identity(value.__code__), static_key(cells),
-                static_key(value.__defaults__), static_key(value.__kwdefaults__),
-                static_key(vars(value)))
-    return static_key(value)
-
-
 def _digest(key) -> bytes:
-    """SHA-256 of a :func:`_content_key` (types by module, name and id; identity-keyed
-    objects by id, unique while the key holds them)."""
+    """SHA-256 of a :func:`~simulator.static_key.content_key` (types by module, name and id;
+    identity-keyed objects by id, unique while the key holds them)."""
     sha = hashlib.sha256()
     stack = [key]
     while stack:

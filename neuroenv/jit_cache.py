@@ -4,7 +4,7 @@
 configuration (the functional env's own ``reset_env`` and
 :meth:`~neuroenv.core.Environment.step_no_reset`, with the key and ``EnvState`` packed into
 uint8 device buffers by :mod:`neuroenv.carry_packing`: chunks of at most 512 bytes; a
-network's large carry travels as its leaves);
+network's large carry travels as one flat array per dtype);
 :func:`compiled_core` caches them by the configuration's JSON, so that gymnasium envs of
 one task share one compilation.
 """
@@ -29,7 +29,7 @@ class CompiledCore:
     """The jitted reset and step of one functional env configuration (shared by instances).
 
     The JAX key and the ``EnvState`` travel between calls as a tuple of packed uint8 device
-    buffers, or of their leaves for a large carry (the "carry", see
+    buffers, or of one flat array per dtype for a large carry (the "carry", see
     :class:`~neuroenv.carry_packing.CarryPacker`). The
     ``*_default`` functions close over the default params behind an optimisation barrier
     (fewer arguments to dispatch, and no constant folding, so the numerics equal those of

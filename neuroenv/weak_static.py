@@ -24,22 +24,20 @@ import weakref
 import jax
 import numpy as np
 
-from simulator.static_key import static_key
+from simulator.static_key import content_key, static_key
 
 
 def captured(obj):
-    """A content key (:func:`simulator.static_key.static_key`) of what a callable reads
-    besides its arguments: a function's closure cells and defaults, a bound method's object,
-    a callable object's attributes. A policy is traced once per object *and* these
-    contents, so a closure whose captured variable was rebound (new network weights) or an
-    agent whose attributes changed is traced again rather than run with stale values.
-    Module-level globals a function reads are not part of it (as under ``jax.jit``)."""
-    if isinstance(obj, types.FunctionType):
-        cells = tuple(cell.cell_contents for cell in (obj.__closure__ or ()))
-        return static_key((cells, obj.__defaults__, obj.__kwdefaults__))
+    """A content key of what a callable reads besides its arguments: a function's code,
+    closure cells, defaults and attributes (:func:`simulator.static_key.content_key`), a
+    bound method's object, a callable object's attributes. A policy is traced once per
+    object *and* these contents, so a closure whose captured variable was rebound (new
+    network weights) or an agent whose attributes changed is traced again rather than run
+    with stale values. Module-level globals a function reads are not part of it (as under
+    ``jax.jit``)."""
     if isinstance(obj, types.MethodType):
         return static_key(obj.__self__)
-    return static_key(obj)
+    return content_key(obj)
 
 
 class WeakStatic:

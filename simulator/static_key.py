@@ -21,7 +21,7 @@ import types
 
 import numpy as np
 
-__all__ = ["Identity", "stable_digest", "static_key"]
+__all__ = ["Identity", "content_key", "stable_digest", "static_key"]
 
 
 class Identity:
@@ -92,6 +92,20 @@ def static_key(value, _active: frozenset = frozenset()):
             attributes = {k: v for k, v in attributes.items() if k not in derived}
         return (type(value), static_key(attributes, active))
     return Identity(value)
+
+
+def content_key(value):
+    """:func:`static_key`, with a plain function keyed by its code and what it captured
+    (closure cells, defaults, attributes) instead of its identity: two closures of one
+    ``def`` over equal values compare equal (``build_init_and_step_fn``'s step function is
+    a fresh closure per env over content-comparable programs), and a closure whose captured
+    variable was rebound compares unequal to its former self."""
+    if isinstance(value, types.FunctionType):
+        cells = tuple(cell.cell_contents for cell in (value.__closure__ or ()))
+        return ("function", Identity(value.__code__), static_key(cells),
+                static_key(value.__defaults__), static_key(value.__kwdefaults__),
+                static_key(vars(value)))
+    return static_key(value)
 
 
 @functools.lru_cache(maxsize=256)
