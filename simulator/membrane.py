@@ -20,6 +20,7 @@ import numpy as np
 from jax import lax
 
 from simulator import node_index as ix
+from simulator.channels import channel as channel_contract
 from simulator.materialise import materialised
 from simulator.synapse_sums import DEFAULT_REDUCTION, conductance_sums, node_sums
 from simulator.synapses.synapse import has_linear_current, reversal_of
@@ -110,8 +111,9 @@ def membrane_currents(channels, current_names, states, params, v):
     """Linearise every channel current around ``v``.
 
     Returns:
-        slope: (n_nodes,) Σ ∂I/∂v (mA/cm²/mV), from a forward difference of ``DV`` mV
-            (:func:`forward_difference`).
+        slope: (n_nodes,) Σ ∂I/∂v (mA/cm²/mV): exact where the channel gives its linear
+            form (:func:`~simulator.channels.channel.has_linear_current`), else from a
+            forward difference of ``DV`` mV (:func:`forward_difference`).
         offset: (n_nodes,) Σ (∂I/∂v · v − I) (mA/cm²), so that −I(v') ≈ −slope·v' + offset.
         currents: current name -> (n_nodes,) summed current I(v) (mA/cm²), 0 where absent.
     """
@@ -123,8 +125,14 @@ def membrane_currents(channels, current_names, states, params, v):
         own = channel_states(channel, inds, states, pad)
         p = channel_params(channel, inds, params, pad)
         v_c = ix.take(v, inds, pad)
-        i_0, ds, off = (ix.unpad_lanes(a, n, pad) for a in forward_difference(
-            lambda x: channel.compute_current(own, x, p), v_c, DV))  # noqa: B023 (called here)
+        if channel_contract.has_linear_current(channel):  # exact: no forward difference
+            ds, intercept = channel.linear_current(own, p)
+            terms = (channel.compute_current(own, v_c, p),
+                     jnp.broadcast_to(ds, v_c.shape), jnp.broadcast_to(-intercept, v_c.shape))
+        else:
+            terms = forward_difference(lambda x: channel.compute_current(own, x, p),  # noqa: B023
+                                       v_c, DV)
+        i_0, ds, off = (ix.unpad_lanes(a, n, pad) for a in terms)
         slope = ix.add(slope, inds, ds)
         offset = ix.add(offset, inds, off)
         name = channel.current_name

@@ -25,8 +25,17 @@ convention of :func:`simulator.param_ranges.inferred_range` (``g...`` conductanc
 point (``set``, ``data_set``, ``integrate``'s params, ...) enforces them.
 
 and implement :meth:`update_states`, :meth:`compute_current` and optionally
-:meth:`init_state`. Inside the methods, build keys from the *current* name
-(``self.name``), so that :meth:`change_name` keeps working.
+:meth:`init_state` and :meth:`linear_current`. Inside the methods, build keys from the
+*current* name (``self.name``), so that :meth:`change_name` keeps working.
+
+A current that is linear in ``v`` (``g(states, params) · (v − E)``, gates computed by
+``update_states``, nothing instantaneous in ``v``) may also give its exact form,
+``linear_current(states, params) -> (slope, intercept)`` (S/cm², mA/cm²) with
+``compute_current(states, v, params) == slope · v + intercept``: the step then uses the
+exact slope instead of a forward difference (fewer operations per step, and a float32 slope
+without the difference's rounding, docs/numerics.md). The form counts only in the class
+that defines the current (:func:`has_linear_current`). Every built-in channel linear in
+``v`` implements it.
 
 Currents must be in mA/cm², outward positive. Channels written for jaxley that set
 ``self.current_is_in_mA_per_cm2 = True`` before calling ``super().__init__`` work unchanged.
@@ -38,7 +47,9 @@ differentiated).
 
 from numbers import Real
 
-__all__ = ["Channel"]
+from simulator.linear_form import describes_current
+
+__all__ = ["Channel", "has_linear_current"]
 
 
 class Channel:
@@ -134,7 +145,7 @@ class Channel:
         """Membrane current of this channel.
 
         Must be pure ``jax.numpy``: the simulator evaluates it at ``v`` and ``v + 1e-3`` to
-        linearise it in ``v``.
+        linearise it in ``v`` (unless :meth:`linear_current` describes it).
 
         Args:
             states: states as in :meth:`update_states` (already updated).
@@ -145,6 +156,19 @@ class Channel:
             Current density in mA/cm², outward positive, shape ``(n,)``.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement compute_current().")
+
+    def linear_current(self, states, params):
+        """Exact linear form of a current linear in ``v``; optional (module docstring).
+
+        Args:
+            states, params: as in :meth:`compute_current`.
+
+        Returns:
+            ``(slope, intercept)``: ∂I/∂v (S/cm² = mA/cm²/mV) and the current at 0 mV
+            (mA/cm²), each broadcastable to the shape of the states, such that
+            ``compute_current(states, v, params) == slope * v + intercept``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement linear_current().")
 
     def init_state(self, states, v, params, delta_t) -> dict:
         """Steady-state values of the states at voltage ``v``.
@@ -205,3 +229,10 @@ def _is_float_like(val) -> bool:
     dtype = getattr(val, "dtype", None)
     return isinstance(val, Real) or (getattr(val, "shape", None) == () and dtype is not None
                                      and dtype.kind in "fiu")
+
+
+def has_linear_current(channel: Channel) -> bool:
+    """Whether ``channel``'s :meth:`~Channel.linear_current` describes its current: the
+    class that defines ``compute_current`` (nearest in the MRO) defines ``linear_current``
+    too (:mod:`simulator.linear_form`)."""
+    return describes_current(channel, Channel)

@@ -80,6 +80,19 @@ class HH(Channel):
         i_leak = params[f"{p}_gLeak"] * (v - params[f"{p}_eLeak"])
         return i_na + i_k + i_leak
 
+    def linear_current(self, states, params):
+        """``(slope, intercept)`` of :meth:`compute_current`: the summed conductances
+        (S/cm²) and minus their conductance-weighted reversal potentials (mA/cm²)."""
+        p = self.name
+        m, h, n = states[f"{p}_m"], states[f"{p}_h"], states[f"{p}_n"]
+        g_na = params[f"{p}_gNa"] * m * m * m * h
+        g_k = params[f"{p}_gK"] * n * n * n * n
+        g_leak = params[f"{p}_gLeak"]
+        slope = g_na + g_k + g_leak
+        drive = g_na * params[f"{p}_eNa"] + g_k * params[f"{p}_eK"] \
+            + g_leak * params[f"{p}_eLeak"]
+        return slope, -drive
+
     def init_state(self, states, v, params, delta_t):
         """Steady-state gates ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""
         return {f"{self.name}_{gate}": steady(rates(v)) for gate, rates in _GATES}

@@ -49,6 +49,10 @@ class _VoltageModel(Channel):
         """No current: zeros of the shape of ``v``."""
         return jnp.zeros_like(v)
 
+    def linear_current(self, states, params):
+        """No current: slope and intercept 0."""
+        return 0.0, 0.0
+
 
 class Fire(_VoltageModel):
     """Integrate-and-fire reset (combine with :class:`~simulator.channels.Leak`).

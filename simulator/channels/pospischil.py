@@ -53,6 +53,11 @@ class Leak(Channel):
         p = self.name
         return params[f"{p}_gLeak"] * (v - params[f"{p}_eLeak"])
 
+    def linear_current(self, states, params):
+        """``(gLeak, −gLeak · eLeak)`` (S/cm², mA/cm²)."""
+        g = params[f"{self.name}_gLeak"]
+        return g, -g * params[f"{self.name}_eLeak"]
+
 
 class Na(Channel):
     """Fast sodium current ``I = gNa m^3 h (v - eNa)`` (mA/cm²).
@@ -83,6 +88,13 @@ class Na(Channel):
         p = self.name
         m, h = states[f"{p}_m"], states[f"{p}_h"]
         return params[f"{p}_gNa"] * m * m * m * h * (v - params["eNa"])
+
+    def linear_current(self, states, params):
+        """``(g, −g · eNa)`` with ``g = gNa m^3 h`` (S/cm², mA/cm²)."""
+        p = self.name
+        m, h = states[f"{p}_m"], states[f"{p}_h"]
+        g = params[f"{p}_gNa"] * m * m * m * h
+        return g, -g * params["eNa"]
 
     def init_state(self, states, v, params, delta_t):
         """Steady-state gates ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""
@@ -117,6 +129,12 @@ class K(Channel):
         p = self.name
         n = states[f"{p}_n"]
         return params[f"{p}_gK"] * n * n * n * n * (v - params["eK"])
+
+    def linear_current(self, states, params):
+        """``(g, −g · eK)`` with ``g = gK n^4`` (S/cm², mA/cm²)."""
+        n = states[f"{self.name}_n"]
+        g = params[f"{self.name}_gK"] * n * n * n * n
+        return g, -g * params["eK"]
 
     def init_state(self, states, v, params, delta_t):
         """Steady-state gate ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""

@@ -108,6 +108,11 @@ class Km(Channel):
         p = self.name
         return params[f"{p}_gKm"] * states[f"{p}_p"] * (v - params["eK"])
 
+    def linear_current(self, states, params):
+        """``(g, −g · eK)`` with ``g = gKm p`` (S/cm², mA/cm²)."""
+        g = params[f"{self.name}_gKm"] * states[f"{self.name}_p"]
+        return g, -g * params["eK"]
+
     def init_state(self, states, v, params, delta_t):
         """Steady-state gate ``p_inf`` at voltage ``v`` (mV)."""
         p = self.name
@@ -146,6 +151,13 @@ class CaL(Channel):
         p = self.name
         q, r = states[f"{p}_q"], states[f"{p}_r"]
         return params[f"{p}_gCaL"] * q * q * r * (v - params["eCa"])
+
+    def linear_current(self, states, params):
+        """``(g, −g · eCa)`` with ``g = gCaL q^2 r`` (S/cm², mA/cm²)."""
+        p = self.name
+        q, r = states[f"{p}_q"], states[f"{p}_r"]
+        g = params[f"{p}_gCaL"] * q * q * r
+        return g, -g * params["eCa"]
 
     def init_state(self, states, v, params, delta_t):
         """Steady-state gates ``alpha / (alpha + beta)`` at voltage ``v`` (mV)."""

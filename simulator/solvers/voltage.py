@@ -92,7 +92,8 @@ class VoltageOperator:
 
         The solver gets the row sums (``1 + dt·lam``, and 0 at branch points) instead of
         the diagonal, and (with ``reference``) solves for ``x − r`` with ``r = v[reference]``
-        the root voltage of each tree; see the module docstring.
+        the root voltage of each tree, whose right-hand side ``(v − r) + dt·(kappa − r·lam)``
+        is formed without a term of the size of ``v``; see the module docstring.
         """
         is_comp = along_nodes(self.is_comp, v)
         gs = jnp.where(along_nodes(self.comp_edge, g), dt * g, g)
@@ -103,7 +104,13 @@ class VoltageOperator:
         if not reference:
             return solve(row_sums, lower, upper, rhs)
         ref = v[self.reference]
-        return ref + solve(row_sums, lower, upper, rhs - ref * row_sums)
+        # rhs − ref·row_sums, summed so that no term is the size of v: (v − ref) is exact
+        # for nearby voltages and the membrane terms enter scaled by dt. Subtracting the
+        # assembled ``rhs`` instead rounded every step at the size of v (4e-6 mV in
+        # float32), which a slow passive compartment accumulates to that error divided by
+        # dt/τ (3e-3 mV at τ = 33 ms; docs/numerics.md).
+        shifted = jnp.where(is_comp, (v - ref) + dt * (kappa - ref * lam), 0.0)
+        return ref + solve(row_sums, lower, upper, shifted)
 
     def axial_flux(self, v, g):
         """Σ_in g (v_source − v_sink) into each compartment (mV/ms)."""

@@ -52,6 +52,8 @@ runtime check; otherwise per synapse), with identical results either way.
 
 from __future__ import annotations
 
+from simulator.linear_form import describes_current, owner
+
 
 class Synapse:
     """Base class of synapse models (see the module docstring for the contract)."""
@@ -132,17 +134,11 @@ class Synapse:
         return f"{type(self).__name__}(name={self._name!r})"
 
 
-def _owner(synapse: Synapse, name: str) -> type:
-    """The class in ``synapse``'s MRO that defines ``name``."""
-    return next(k for k in type(synapse).__mro__ if name in vars(k))
-
-
 def has_linear_current(synapse: Synapse) -> bool:
     """Whether ``synapse``'s :meth:`~Synapse.linear_current` describes its current: the class
     that defines ``compute_current`` (the nearest in its MRO) defines ``linear_current``
     too, so a subclass changing the current alone is never summed by its parent's form."""
-    owner = _owner(synapse, "compute_current")
-    return owner is _owner(synapse, "linear_current") and owner is not Synapse
+    return describes_current(synapse, Synapse)
 
 
 def reversal_of(synapse: Synapse) -> str | None:
@@ -150,6 +146,6 @@ def reversal_of(synapse: Synapse) -> str | None:
     its linear current (declared by the class that defines the current), else None."""
     if not has_linear_current(synapse) or synapse.reversal_param is None:
         return None
-    if _owner(synapse, "reversal_param") is not _owner(synapse, "compute_current"):
+    if owner(synapse, "reversal_param") is not owner(synapse, "compute_current"):
         return None
     return f"{synapse.name}_{synapse.reversal_param}"

@@ -43,6 +43,12 @@ class AxonHH(HH):
         """HH current (mA/cm²) with every voltage taken relative to ``v_shift``."""
         return super().compute_current(states, v - params[f"{self.name}_v_shift"], params)
 
+    def linear_current(self, states, params):
+        """HH's form in ``v − v_shift``: the same slope, the intercept moved by
+        ``−slope · v_shift``."""
+        slope, intercept = super().linear_current(states, params)
+        return slope, intercept - slope * params[f"{self.name}_v_shift"]
+
     def init_state(self, states, v, params, delta_t):
         """Steady-state gates at ``v − v_shift``."""
         return super().init_state(states, v - params[f"{self.name}_v_shift"], params, delta_t)
