@@ -162,7 +162,9 @@ class BetaSuppression(Task):
         k_r, k_ou = jax.random.split(key)
         zero = jnp.zeros((), jnp.float32)
         return {"rates": jax.random.uniform(k_r, (LOOP_DELAY,), jnp.float32, 0.0, 100.0),
-                "ou": params["noise_std"] * jax.random.normal(k_ou, (self.n_cells,)),
+                # float32 draws: the same episode for a seed in either precision
+                "ou": params["noise_std"] * jax.random.normal(k_ou, (self.n_cells,),
+                                                              jnp.float32),
                 "sensed": self.sensed.init(1), "true": self.true.init(1),
                 "power_obs": zero, "power": zero}
 
