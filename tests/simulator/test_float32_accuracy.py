@@ -190,10 +190,9 @@ def test_task_episode_float32():
 #: Silence 0.00046, EnergyEfficientSpike 0.0013, Desynchronize 0.01, DendriteControl
 #: 0.0043 (before the exact channel slopes and the referenced right-hand side: 0.017,
 #: 0.0054, 0.0074, 0.018, 0.011; Desynchronize 0.030 before the root reference). The
-#: networks are not bounded here: BetaSuppression 1.3 mV, BasalGangliaDBS 0.38 (their
-#: spike trains feed back through synapses and, in BetaSuppression, the rate loop; a
-#: float64 run started 1e-4 mV off stays within 0.017 mV, so this is float32 rounding,
-#: not chaos; open). The spiking
+#: networks are not bounded here: BetaSuppression 1.3 mV, BasalGangliaDBS 0.38, with the
+#: same spikes in both precisions and 0 mV crossings ≤ 4.3 µs apart (an upstroke read a
+#: few µs off; docs/performance.md). The spiking
 #: point cells gave 0.21 (0.41 Desynchronize) while the forward-difference slope divided by
 #: the nominal 1e-3 mV instead of the offset float32 represents
 #: (simulator.membrane.forward_difference).
