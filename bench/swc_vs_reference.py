@@ -1,10 +1,12 @@
 """SWC cells: ours vs the reference (jaxley 0.14) and NEURON, same process, float64.
 
-Both JAX packages read the same SWC file (``read_swc``), set axial resistivity 100 Ω·cm, insert
+Both JAX packages read the same SWC file (``read_swc``, jaxley 0.14's graph reader in both:
+the same 155 branches of CA1), set axial resistivity 100 Ω·cm, insert
 HH everywhere, start at -65 mV (``init_states``), inject 0.5 nA into the soma from 1 ms to
 ``t_max`` and record the soma voltage; delta_t 0.025 ms. NEURON builds the same file with
 Import3d (nseg = ncomp, Ra 100, cm 1, ``hh``, ``usetable_hh = 0``, 6.3 °C, backward Euler) and
-the same stimulus; its run is ``finitialize`` + ``continuerun`` (no Python per step).
+the same stimulus; its run is ``finitialize`` + ``continuerun`` (no Python per step), and its
+voltage is compared with our cell read by Import3d as well (``read_swc(backend="neuron")``).
 
 Per package: ``read_swc`` seconds, the first call of ``jax.jit(integrate)`` (trace + compile +
 run) and its steady-state run (median of repeats, the packages alternating), and with
@@ -58,9 +60,12 @@ def load_packages():
             "reference": (jaxley, jaxley.channels.HH)}
 
 
-def read(jx, path, ncomp):
+def read(jx, path, ncomp, backend="graph"):
+    """``read_swc`` of package ``jx``: ``backend="graph"`` (jaxley 0.14's reader and our
+    default; both packages then build the same branches) or ``"neuron"`` (ours only:
+    NEURON's Import3d sections, for the comparison with NEURON)."""
     with contextlib.redirect_stdout(io.StringIO()):
-        return jx.read_swc(str(path), ncomp=ncomp, backend="neuron")
+        return jx.read_swc(str(path), ncomp=ncomp, backend=backend)
 
 
 def build(jx, HH, path, ncomp, t_max, cell=None):
@@ -184,9 +189,15 @@ def measure(fname="morph_ca1_n120.swc", ncomp=4, t_max=100.0, repeats=5, grad=Tr
             r["dgna"] = float(np.asarray(dg[0]["HH_gNa"]).sum())
             grads[label] = timer(g, params)
     if neuron:
+        # NEURON's sections are Import3d's: compared with our cell read the same way (the
+        # graph reader splits CA1 into 155 branches, Import3d into 156; timed as above).
+        jx, HH = pkgs["ours"]
+        ours_neuron = build(jx, HH, path, ncomp, t_max, read(jx, path, ncomp, "neuron"))
+        traces["ours_neuron"] = np.asarray(jx.integrate(ours_neuron, t_max=t_max,
+                                                        delta_t=DELTA_T))[0]
         t0 = time.perf_counter()
-        run, vec = neuron_cell(path, ncomp, cells["ours"], t_max)
-        res["neuron"] = {"build": time.perf_counter() - t0}
+        run, vec = neuron_cell(path, ncomp, ours_neuron, t_max)
+        res["neuron"] = {"build": time.perf_counter() - t0, "n_comp": len(ours_neuron.nodes)}
         runs["neuron"] = lambda: timed_plain(run)[0]
         run()
         traces["neuron"] = np.array(vec)
@@ -203,8 +214,8 @@ def measure(fname="morph_ca1_n120.swc", ncomp=4, t_max=100.0, repeats=5, grad=Tr
     res["v_max"] = float(vo.max())
     ok = bool(np.all(np.isfinite(vo)))
     if neuron:
-        vn = traces["neuron"]
-        res["dv_neuron"] = (float(np.mean(np.abs(vo - vn))) if vo.shape == vn.shape
+        vn, von = traces["neuron"], traces["ours_neuron"]
+        res["dv_neuron"] = (float(np.mean(np.abs(von - vn))) if von.shape == vn.shape
                             else float("inf"))
         ok &= res["dv_neuron"] <= TOL_NEURON_MV
     res["ok"] = ok
