@@ -100,13 +100,12 @@ class VoltageOperator:
         row_sums = jnp.where(is_comp, 1.0 + dt * lam, 0.0)
         padded = with_zero_row(-gs)
         lower, upper = padded[self.lower_edge], padded[self.upper_edge]
-        rhs = jnp.where(is_comp, v + dt * kappa, 0.0)
         if not reference:
-            return solve(row_sums, lower, upper, rhs)
+            return solve(row_sums, lower, upper, jnp.where(is_comp, v + dt * kappa, 0.0))
         ref = v[self.reference]
-        # rhs − ref·row_sums, summed so that no term is the size of v: (v − ref) is exact
-        # for nearby voltages and the membrane terms enter scaled by dt. Subtracting the
-        # assembled ``rhs`` instead rounded every step at the size of v (4e-6 mV in
+        # (v + dt·kappa) − ref·row_sums, summed so that no term is the size of v: (v − ref)
+        # is exact for nearby voltages and the membrane terms enter scaled by dt. Forming
+        # v + dt·kappa first rounded every step at the size of v (4e-6 mV in
         # float32), which a slow passive compartment accumulates to that error divided by
         # dt/τ (3e-3 mV at τ = 33 ms; docs/numerics.md).
         shifted = jnp.where(is_comp, (v - ref) + dt * (kappa - ref * lam), 0.0)
