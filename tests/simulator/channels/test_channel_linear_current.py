@@ -13,7 +13,7 @@ import pytest
 import simulator as jx
 from simulator.channels import HH, AdEx, CaL, CaT, Fire, Izhikevich, K, Km, Leak, Na, Rate
 from simulator.channels.channel import has_linear_current
-from simulator.membrane import DV, forward_difference
+from simulator.membrane import CHANNEL_GEOMETRY, DV, forward_difference
 from simulator.models.basal_ganglia import AxonHH, PallidalRT, SubthalamicRT, ThalamocorticalRT
 
 LINEAR = [HH, Leak, Na, K, Km, CaL, Fire, Izhikevich, Rate, AdEx, AxonHH]
@@ -27,8 +27,7 @@ def _inputs(channel, n=64, seed=0):
     states = {k: jnp.asarray(rng.uniform(0, 1, n)) for k in channel.channel_states}
     params = {k: jnp.asarray(v + rng.uniform(-0.5, 0.5, n) * (abs(v) + 1e-3))
               for k, v in channel.channel_params.items()}
-    params.update({k: jnp.ones(n) for k in ("radius", "length", "axial_resistivity",
-                                            "capacitance")})
+    params.update({k: jnp.ones(n) for k in CHANNEL_GEOMETRY})
     return states, params, jnp.asarray(rng.uniform(-90, 40, n))
 
 
