@@ -135,24 +135,27 @@ def evaluate_family(env, params, make_policy, thetas, keys, n_steps: int | None 
         keys = jnp.broadcast_to(keys, (n_members, *keys.shape))
 
     if mesh is not None:
-        return sharded_vmap(lambda theta, k: _member(env, make_policy, n_steps, params, theta,
-                                                     k), mesh)(thetas, keys)
+        return sharded_vmap(_member(env, make_policy, n_steps, params), mesh)(thetas, keys)
     return _family(env._handle(), WeakStatic(make_policy), n_steps, thetas, keys, params)
 
 
-def _member(env, make_policy, n_steps, params, theta, member_keys):
-    """(n,) returns of ``make_policy(theta)`` on ``member_keys``."""
-    policy = make_policy(theta)
-    return jax.vmap(lambda k: episode(env, params, policy, k, n_steps, False).returns
-                    )(member_keys)
+def _member(env, make_policy, n_steps, params):
+    """``(theta, member_keys) -> (n,)`` returns of ``make_policy(theta)`` on ``member_keys``
+    (one member of the family; vmapped or sharded over members)."""
+
+    def returns(theta, member_keys):
+        policy = make_policy(theta)
+        return jax.vmap(lambda k: episode(env, params, policy, k, n_steps, False).returns
+                        )(member_keys)
+
+    return returns
 
 
 def _family_program(env_handle, make_policy_static, n_steps, thetas, keys, params):
     """:func:`evaluate_family`'s program, compiled once per env structure, policy factory
     (identity) and episode length: an evolution strategy's generations share it."""
     env, make_policy = env_handle.env(), join_policy(make_policy_static, None)
-    return jax.vmap(lambda theta, k: _member(env, make_policy, n_steps, params, theta, k))(
-        thetas, keys)
+    return jax.vmap(_member(env, make_policy, n_steps, params))(thetas, keys)
 
 
 _episodes = jax.jit(_episodes_program, static_argnums=(0, 1, 2, 3))
